@@ -1,0 +1,262 @@
+"""Ingest: validate a batch of envelopes, store the new ones raw, project them, atomically.
+
+``(source, id)`` is the idempotency key: an event already stored reports
+``duplicate`` and changes nothing. Each invalid event is reported with its own
+errors while the valid ones in the same batch are stored. Storing and
+projecting happen in one transaction, so a crash leaves either the whole event
+(raw envelope and projections) or none of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from warmline.actions.projector import Outcome, Projector, chunks
+from warmline.errors import PayloadTooLarge
+from warmline.events import Event, EventError, InvalidEvent, parse_event
+from warmline.storage import schema as t
+from warmline.storage.engine import writing
+
+Status = Literal["accepted", "pending", "duplicate", "rejected"]
+RETRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """What happened to one event of a batch."""
+
+    index: int
+    source: str | None
+    id: str | None
+    status: Status
+    customer_id: str | None = None
+    awaiting: str | None = None
+    errors: tuple[EventError, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "index": self.index,
+            "source": self.source,
+            "id": self.id,
+            "status": self.status,
+        }
+        if self.customer_id:
+            body["customer_id"] = self.customer_id
+        if self.awaiting:
+            body["awaiting"] = self.awaiting
+        if self.errors:
+            body["errors"] = [
+                {"field": e.field, "reason": e.reason, "code": e.code} for e in self.errors
+            ]
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """Per-event results, in the order the events were sent."""
+
+    items: list[ItemResult] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for item in self.items if item.status == status)
+
+    @property
+    def stored(self) -> int:
+        return self.count("accepted") + self.count("pending")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "accepted": self.count("accepted"),
+            "pending": self.count("pending"),
+            "duplicates": self.count("duplicate"),
+            "rejected": self.count("rejected"),
+            "results": [item.to_json() for item in self.items],
+        }
+
+
+def ingest_events(
+    engine: Engine,
+    envelopes: Sequence[Any],
+    *,
+    region: str = "GB",
+    max_batch: int = 10_000,
+    now: dt.datetime | None = None,
+) -> BatchResult:
+    """Validate, store and project a batch of CloudEvents envelopes. Safe to replay."""
+    if len(envelopes) > max_batch:
+        raise PayloadTooLarge(
+            "batch_too_large",
+            f"a batch may carry at most {max_batch} events; this one has {len(envelopes)}",
+            hint=f"split it into batches of {max_batch} or fewer",
+        )
+    results: list[ItemResult | None] = [None] * len(envelopes)
+    first_index: dict[tuple[str, str], int] = {}
+    valid: list[tuple[int, Event]] = []
+    for index, envelope in enumerate(envelopes):
+        try:
+            event = parse_event(envelope, region=region)
+        except InvalidEvent as exc:
+            results[index] = ItemResult(
+                index, exc.source, exc.event_id, "rejected", errors=tuple(exc.errors)
+            )
+            continue
+        key = (event.source, event.id)
+        if key in first_index:
+            results[index] = ItemResult(index, event.source, event.id, "duplicate")
+            continue
+        first_index[key] = index
+        valid.append((index, event))
+
+    received_at = now or dt.datetime.now(dt.UTC)
+    for attempt in range(RETRIES):
+        try:
+            with writing(engine) as conn, conn.begin():
+                stored = _store_new(conn, valid, received_at, region)
+            break
+        except (IntegrityError, OperationalError) as exc:
+            # A concurrent batch stored the same event or thing first (PostgreSQL), or a
+            # deadlock/serialisation failure: the transaction rolled back whole; try again and
+            # the events it stored will now report ``duplicate``.
+            if attempt == RETRIES - 1 or not _retryable(exc):
+                raise
+    for index, event in valid:
+        results[index] = stored.get(index) or ItemResult(index, event.source, event.id, "duplicate")
+    return BatchResult([r for r in results if r is not None])
+
+
+def _retryable(exc: Exception) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code in {"40001", "40P01"}
+
+
+def _store_new(
+    conn: Connection, valid: list[tuple[int, Event]], received_at: dt.datetime, region: str
+) -> dict[int, ItemResult]:
+    existing = _existing_keys(conn, [e for _, e in valid])
+    new = [(i, e) for i, e in valid if (e.source, e.id) not in existing]
+    if not new:
+        return {}
+    outcomes_list, replayed = project_batch(conn, [e for _, e in new], region)
+    outcomes = {i: o for (i, _), o in zip(new, outcomes_list, strict=True)}
+    conn.execute(
+        t.raw_events.insert(),
+        [
+            {
+                "source": e.source,
+                "event_id": e.id,
+                "type": e.type,
+                "time": e.time,
+                "received_at": received_at,
+                "customer_id": outcomes[i].customer_id,
+                "awaiting": outcomes[i].awaiting,
+                "envelope": e.raw,
+            }
+            for i, e in new
+        ],
+    )
+    _mark_replayed(conn, replayed)
+    return {
+        i: ItemResult(
+            i,
+            e.source,
+            e.id,
+            "pending" if outcomes[i].awaiting else "accepted",
+            outcomes[i].customer_id,
+            outcomes[i].awaiting,
+        )
+        for i, e in new
+    }
+
+
+def project_batch(
+    conn: Connection, batch: list[Event], region: str
+) -> tuple[list[Outcome], dict[int, str]]:
+    """Project ``batch`` in order, then release events that waited for what it created.
+
+    Returns each event's outcome, and ``{seq: customer_id}`` for events of earlier
+    batches that waited in the raw log and are projected now.
+    """
+    projector = Projector(conn, region=region)
+    projector.preload(batch)
+    outcomes = [projector.apply(e) for e in batch]
+    replayed = _release_waiting(projector, batch, outcomes)
+    projector.flush()
+    return outcomes, replayed
+
+
+def _existing_keys(conn: Connection, batch: list[Event]) -> set[tuple[str, str]]:
+    wanted = {(e.source, e.id) for e in batch}
+    found: set[tuple[str, str]] = set()
+    for chunk in chunks({e.id for e in batch}):
+        query = sa.select(t.raw_events.c.source, t.raw_events.c.event_id).where(
+            t.raw_events.c.event_id.in_(chunk)
+        )
+        found.update((s, i) for s, i in conn.execute(query) if (s, i) in wanted)
+    return found
+
+
+def _release_waiting(
+    projector: Projector, batch: list[Event], outcomes: list[Outcome]
+) -> dict[int, str]:
+    """Project events that waited for an interaction, case or commitment created since.
+
+    This batch's waiting events are re-applied in place (``outcomes`` is updated); events
+    that waited in the raw log from earlier batches are returned as ``{seq: customer_id}``.
+    """
+    waiting = {i: e for i, e in enumerate(batch) if outcomes[i].awaiting}
+    replayed: dict[int, str] = {}
+    handled: set[str] = set()
+    while True:
+        created = [k for k in projector.created_anchor_keys() if k not in handled]
+        if not created:
+            return replayed
+        handled.update(created)
+        ready = set(created)
+        for index, event in list(waiting.items()):
+            if outcomes[index].awaiting in ready:
+                outcomes[index] = projector.apply(event)
+                if not outcomes[index].awaiting:
+                    del waiting[index]
+        stored = _stored_waiting(projector.conn, created, projector.region)
+        projector.preload([e for _, e in stored])
+        for seq, event in stored:
+            outcome = projector.apply(event)
+            if outcome.customer_id:
+                replayed[seq] = outcome.customer_id
+
+
+def _stored_waiting(conn: Connection, keys: list[str], region: str) -> list[tuple[int, Event]]:
+    rows: list[tuple[int, Event]] = []
+    for chunk in chunks(keys):
+        query = (
+            sa.select(t.raw_events.c.seq, t.raw_events.c.envelope)
+            .where(t.raw_events.c.awaiting.in_(chunk))
+            .order_by(t.raw_events.c.seq)
+        )
+        rows.extend((seq, parse_stored(envelope, region)) for seq, envelope in conn.execute(query))
+    return sorted(rows, key=lambda r: r[0])
+
+
+def parse_stored(envelope: str, region: str = "GB") -> Event:
+    """Re-validate an envelope from the raw log (it passed validation when it was stored)."""
+    return parse_event(orjson.loads(envelope), region=region)
+
+
+def _mark_replayed(conn: Connection, replayed: dict[int, str]) -> None:
+    if replayed:
+        conn.execute(
+            t.raw_events.update()
+            .where(t.raw_events.c.seq == sa.bindparam("b_seq"))
+            .values(customer_id=sa.bindparam("b_customer_id"), awaiting=None),
+            [{"b_seq": seq, "b_customer_id": cid} for seq, cid in replayed.items()],
+        )

@@ -1,0 +1,89 @@
+"""API keys: created once, shown once, stored as a SHA-256 hash, revocable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from warmline.domain.roles import Role
+from warmline.errors import InvalidRequest, NotFound
+from warmline.storage import schema as t
+from warmline.storage.engine import writing
+
+KEY_PREFIX = "wl_"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is making a request: the key's id, name and role."""
+
+    key_id: str
+    name: str
+    role: Role
+
+
+def hash_key(key: str) -> str:
+    """Keys are 256-bit random secrets, so one SHA-256 is enough to store them safely."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(engine: Engine, *, role: str, name: str) -> tuple[Actor, str]:
+    """Create a key; return the actor and the key itself, which is never stored or shown again."""
+    try:
+        parsed_role = Role(role)
+    except ValueError:
+        raise InvalidRequest(
+            "unknown_role",
+            f"'{role}' is not a role",
+            hint=f"choose one of: {', '.join(r.value for r in Role)}",
+        ) from None
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidRequest("invalid_key_name", "a key needs a name of 1 to 200 characters")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    key_id = "key_" + secrets.token_hex(8)
+    with writing(engine) as conn, conn.begin():
+        conn.execute(
+            t.api_keys.insert().values(
+                id=key_id,
+                name=name,
+                role=parsed_role.value,
+                key_hash=hash_key(key),
+                prefix=key[:10],
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+    return Actor(key_id, name, parsed_role), key
+
+
+def authenticate(engine: Engine, key: str) -> Actor | None:
+    """The actor a presented key belongs to, or None if it is unknown or revoked."""
+    digest = hash_key(key)
+    with engine.connect() as conn:
+        row = (
+            conn.execute(sa.select(t.api_keys).where(t.api_keys.c.key_hash == digest))
+            .mappings()
+            .first()
+        )
+    if row is None or row["revoked_at"] is not None:
+        return None
+    if not hmac.compare_digest(row["key_hash"], digest):  # defence in depth; the index matched
+        return None
+    return Actor(row["id"], row["name"], Role(row["role"]))
+
+
+def revoke_key(engine: Engine, key_id: str) -> None:
+    with writing(engine) as conn, conn.begin():
+        done = conn.execute(
+            t.api_keys.update()
+            .where(t.api_keys.c.id == key_id, t.api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=dt.datetime.now(dt.UTC))
+        )
+    if done.rowcount == 0:
+        raise NotFound("unknown_key", f"no active key with id '{key_id}'")

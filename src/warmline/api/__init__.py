@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI): thin routes over actions (writes) and storage queries (reads)."""

@@ -1,0 +1,110 @@
+"""The FastAPI application: routes, error rendering and the database it serves."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from warmline import __version__
+from warmline.api import customers, events
+from warmline.api.responses import problem_response
+from warmline.config import Settings
+from warmline.errors import WarmlineError
+from warmline.storage import migrate
+from warmline.storage.engine import make_engine
+
+log = logging.getLogger("warmline")
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the app for ``settings`` (default: from the environment)."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Warmline",
+        version=__version__,
+        summary="Customer memory for contact centres: every channel, every agent.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(
+        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+    )
+
+    @app.exception_handler(WarmlineError)
+    async def _warmline_error(_: Request, exc: WarmlineError) -> Response:
+        return problem_response(exc.status, exc.problem())
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": "/".join(str(p) for p in e["loc"]), "reason": e["msg"], "code": e["type"]}
+            for e in exc.errors()
+        ]
+        return problem_response(
+            400,
+            {
+                "type": "https://warmline.dev/errors/invalid_parameter",
+                "title": "Invalid request",
+                "status": 400,
+                "code": "invalid_parameter",
+                "detail": "; ".join(f"{e['field']}: {e['reason']}" for e in errors),
+                "errors": errors,
+            },
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "route_not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error"
+        )
+        return problem_response(
+            exc.status_code,
+            {
+                "type": f"https://warmline.dev/errors/{code}",
+                "title": str(exc.detail),
+                "status": exc.status_code,
+                "code": code,
+                "detail": str(exc.detail),
+                "hint": "the API is described at /docs and /openapi.json",
+            },
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> Response:
+        log.exception("unexpected error", exc_info=exc)
+        return problem_response(
+            500,
+            {
+                "type": "https://warmline.dev/errors/internal_error",
+                "title": "Internal error",
+                "status": 500,
+                "code": "internal_error",
+                "detail": "Warmline failed to handle this request; nothing was half-written",
+                "hint": "retry; if it persists, the server log has the details",
+            },
+        )
+
+    @app.get("/", include_in_schema=False)
+    def _root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, Any]:
+        """Liveness and schema check (no key needed)."""
+        current = migrate.current_revision(app.state.engine)
+        head = migrate.head_revision()
+        return {
+            "status": "ok" if current == head else "schema_behind",
+            "database": app.state.engine.dialect.name,
+            "schema": current,
+            "schema_expected": head,
+        }
+
+    app.include_router(events.router)
+    app.include_router(customers.router)
+    return app

@@ -1,0 +1,97 @@
+"""Reading the memory: find customers, a customer's profile, a customer's timeline."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from warmline.actions.keys import Actor
+from warmline.api.deps import EngineDep, SettingsDep, access_customer, record_audit, require
+from warmline.api.responses import json_response
+from warmline.domain.identifiers import IdentifierError, mask_identifier, normalise_identifier
+from warmline.domain.roles import Permission, allows
+from warmline.errors import InvalidRequest
+from warmline.storage import queries
+
+router = APIRouter(tags=["customers"])
+Reader = Annotated[Actor, Depends(require(Permission.READ_CUSTOMERS))]
+
+
+@router.get("/v1/customers", summary="Find customers by identifier or name")
+def find_customers(
+    engine: EngineDep,
+    settings: SettingsDep,
+    actor: Reader,
+    identifier: Annotated[
+        str | None, Query(max_length=300, description="kind:value, e.g. phone:+442079460958")
+    ] = None,
+    q: Annotated[str | None, Query(max_length=200, description="part of a name")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Response:
+    """Exactly one of ``identifier`` (exact, normalised like ingest) or ``q`` (name prefix)."""
+    if (identifier is None) == (q is None):
+        raise InvalidRequest(
+            "missing_query",
+            "give exactly one of ?identifier=kind:value or ?q=name",
+            hint="e.g. /v1/customers?identifier=email:miles@example.org",
+        )
+    with engine.connect() as conn:
+        if identifier is not None:
+            kind, sep, value = identifier.partition(":")
+            if not sep:
+                raise InvalidRequest(
+                    "invalid_identifier",
+                    "identifier must be written kind:value",
+                    hint="e.g. phone:+442079460958 or email:miles@example.org",
+                )
+            try:
+                value = normalise_identifier(kind, value, default_region=settings.default_region)
+            except IdentifierError as exc:
+                raise InvalidRequest("invalid_identifier", str(exc)) from None
+            ids = queries.customers_by_identifier(conn, kind, value)[:limit]
+        else:
+            assert q is not None
+            ids = queries.customers_by_name(conn, q, limit)
+        found = queries.customer_summaries(conn, ids)
+    record_audit(
+        engine,
+        actor,
+        "customers.search",
+        None,
+        {"by": "identifier" if identifier else "name", "hits": len(found)},
+    )
+    return json_response({"customers": found})
+
+
+@router.get("/v1/customers/{customer_id}", summary="A customer's profile")
+def get_customer(customer_id: str, engine: EngineDep, actor: Reader) -> Response:
+    """Profile, traits with their sources, and identifiers (masked unless the role may reveal)."""
+    with engine.connect() as conn:
+        live = access_customer(conn, engine, actor, customer_id, "customer.viewed")
+        profile = queries.customer_profile(conn, live)
+    assert profile is not None
+    if not allows(actor.role, Permission.REVEAL_IDENTIFIERS):
+        for ident in profile["identifiers"]:
+            ident["value"] = mask_identifier(ident["kind"], ident["value"])
+            ident["masked"] = True
+    if live != customer_id:
+        profile["merged_from"] = customer_id
+    return json_response(profile)
+
+
+@router.get("/v1/customers/{customer_id}/timeline", summary="A customer's timeline")
+def get_timeline(
+    customer_id: str,
+    engine: EngineDep,
+    actor: Reader,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """Interactions on every channel, cases, commitments, activities and feedback, newest first.
+    Pass ``next_cursor`` back as ``cursor`` for the next page."""
+    with engine.connect() as conn:
+        live = access_customer(conn, engine, actor, customer_id, "timeline.viewed")
+        items, next_cursor = queries.timeline_page(conn, live, limit=limit, cursor=cursor)
+    return json_response({"customer_id": live, "items": items, "next_cursor": next_cursor})

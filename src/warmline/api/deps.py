@@ -1,0 +1,101 @@
+"""Request dependencies: the engine, settings and the access funnel for keys and customers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Connection, Engine
+
+from warmline.actions.keys import Actor, authenticate
+from warmline.config import Settings
+from warmline.domain.roles import Permission, allows
+from warmline.errors import Forbidden, NotFound, Unauthenticated
+from warmline.storage import queries
+from warmline.storage import schema as t
+from warmline.storage.engine import writing
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def current_actor(request: Request, engine: EngineDep) -> Actor:
+    """The key holder making this request (401 if there is no valid key)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthenticated(
+            "missing_key",
+            "this endpoint needs an API key",
+            hint="send 'Authorization: Bearer <key>'; create a key with `warmline keys create`",
+        )
+    actor = authenticate(engine, key.strip())
+    if actor is None:
+        raise Unauthenticated(
+            "invalid_key",
+            "the API key is unknown or has been revoked",
+            hint="ask an admin for a new key (`warmline keys create`)",
+        )
+    return actor
+
+
+def require(permission: Permission) -> Callable[..., Actor]:
+    """A dependency that lets a request through only if its key's role has ``permission``."""
+
+    def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        if not allows(actor.role, permission):
+            raise Forbidden(
+                "forbidden",
+                f"a key with role '{actor.role}' may not do this (needs '{permission}')",
+                hint="use a key whose role has that permission",
+            )
+        return actor
+
+    return check
+
+
+def access_customer(
+    conn: Connection, engine: Engine, actor: Actor, customer_id: str, action: str, **detail: Any
+) -> str:
+    """The one funnel for reading a customer: follow merges, 404 if absent, audit the read.
+
+    Returns the live customer id (which differs from ``customer_id`` after a merge).
+    """
+    live = queries.live_customer_id(conn, customer_id)
+    if live is None:
+        raise NotFound(
+            "customer_not_found",
+            f"no customer '{customer_id[:60]}'",
+            hint="find customers with GET /v1/customers?identifier=kind:value or ?q=name",
+        )
+    record_audit(engine, actor, action, live, detail)
+    return live
+
+
+def record_audit(
+    engine: Engine, actor: Actor, action: str, customer_id: str | None, detail: dict[str, Any]
+) -> None:
+    with writing(engine) as conn, conn.begin():
+        conn.execute(
+            t.audit_log.insert().values(
+                at=dt.datetime.now(dt.UTC),
+                actor=actor.key_id,
+                role=actor.role.value,
+                action=action,
+                customer_id=customer_id,
+                detail=detail,
+            )
+        )

@@ -1,0 +1,97 @@
+"""POST /v1/events: the ingest endpoint."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from warmline.actions.ingest import ingest_events
+from warmline.actions.keys import Actor
+from warmline.api.deps import EngineDep, SettingsDep, require
+from warmline.domain.roles import Permission
+from warmline.errors import InvalidRequest, PayloadTooLarge
+from warmline.events import EVENT_TYPES, Envelope
+
+router = APIRouter(tags=["events"])
+
+_BATCH_SCHEMA = {
+    "type": "array",
+    "items": Envelope.model_json_schema(),
+    "description": f"CloudEvents 1.0 envelopes; type is one of {', '.join(EVENT_TYPES)}",
+}
+
+
+async def read_bounded(request: Request, limit: int) -> bytes:
+    """The request body, refusing it as soon as it grows past ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        "body_too_large",
+        f"the request body is over {limit} bytes",
+        hint="send fewer events per request (WARMLINE_MAX_BODY_BYTES sets the limit)",
+    )
+
+
+@router.post(
+    "/v1/events",
+    summary="Ingest a batch of events",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _BATCH_SCHEMA}},
+        }
+    },
+    responses={
+        200: {"description": "Every event stored or already stored (duplicate)"},
+        207: {"description": "Some events rejected; the others were stored"},
+        422: {"description": "Every event rejected; nothing stored"},
+    },
+)
+async def post_events(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _actor: Annotated[Actor, Depends(require(Permission.WRITE_EVENTS))],
+) -> Response:
+    """Store and project a JSON array of CloudEvents envelopes. Replaying a batch is safe:
+    events already stored report ``duplicate``. Each rejected event lists its errors."""
+    body = await read_bounded(request, settings.max_body_bytes)
+    try:
+        envelopes = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(
+            "invalid_json", f"the body is not valid JSON: {exc}", hint="send a JSON array of events"
+        ) from None
+    if not isinstance(envelopes, list):
+        raise InvalidRequest(
+            "body_not_array",
+            f"the body must be a JSON array of events, not a JSON {type(envelopes).__name__}",
+            hint="wrap a single event in [ ]",
+        )
+    result = await run_in_threadpool(
+        ingest_events,
+        engine,
+        envelopes,
+        region=settings.default_region,
+        max_batch=settings.max_batch_events,
+    )
+    rejected = result.count("rejected")
+    status = 200 if rejected == 0 else (422 if rejected == len(result.items) else 207)
+    return Response(
+        orjson.dumps(result.to_json()), status_code=status, media_type="application/json"
+    )

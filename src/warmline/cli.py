@@ -1,0 +1,236 @@
+"""The ``warmline`` command line (Typer). Settings come from ``WARMLINE_*`` variables."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.table import Table
+
+from warmline.actions.ingest import ItemResult, ingest_events
+from warmline.actions.keys import create_key, revoke_key
+from warmline.actions.rebuild import rebuild_projections
+from warmline.config import Settings
+from warmline.domain.roles import Role
+from warmline.errors import WarmlineError
+from warmline.events import EventError
+from warmline.storage import migrate
+from warmline.storage.engine import make_engine
+
+app = typer.Typer(
+    help="Warmline: the customer memory for contact centres.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (stored hashed; shown once).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+console = Console()
+err = Console(stderr=True)
+
+
+def _engine(settings: Settings) -> Any:
+    return make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+
+
+def _fail(message: str, hint: str = "", code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    if hint:
+        err.print(f"[dim]hint:[/] {hint}")
+    raise typer.Exit(code)
+
+
+def _check_schema(engine: Any) -> None:
+    current, head = migrate.current_revision(engine), migrate.head_revision()
+    if current != head:
+        _fail(
+            f"the database schema is at {current or 'nothing'}, Warmline needs {head}",
+            "run `warmline db upgrade` first",
+        )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema in WARMLINE_DATABASE_URL (default ./warmline.db)."""
+    settings = Settings()
+    engine = _engine(settings)
+    migrate.upgrade(engine)
+    console.print(f"schema at [bold]{migrate.current_revision(engine)}[/] in {engine.url!r}")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="What the key may do.", case_sensitive=False)],
+    name: Annotated[str, typer.Option(help="Who or what holds it, e.g. 'dave' or 'crm-sync'.")],
+) -> None:
+    """Create an API key and print it once. Agents read customers; integrators post events."""
+    settings = Settings()
+    engine = _engine(settings)
+    _check_schema(engine)
+    actor, key = create_key(engine, role=role.value, name=name)
+    console.print(f"created {actor.role.value} key [bold]{actor.key_id}[/] for {actor.name}")
+    console.print("the key is shown only now; store it somewhere safe:")
+    print(key)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id, e.g. key_1a2b3c4d5e6f7a8b.")],
+) -> None:
+    """Revoke a key: requests with it fail from now on."""
+    engine = _engine(Settings())
+    try:
+        revoke_key(engine, key_id)
+    except WarmlineError as exc:
+        _fail(exc.message, exc.hint)
+    console.print(f"revoked {key_id}")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [WARMLINE_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [WARMLINE_PORT].")] = None,
+) -> None:
+    """Serve the HTTP API (docs at /docs) on the configured database."""
+    settings = Settings()
+    engine = _engine(settings)
+    _check_schema(engine)
+    _run_server(settings, engine, host or settings.host, port or settings.port)
+
+
+def _run_server(settings: Settings, engine: Any, host: str, port: int) -> None:
+    import uvicorn
+
+    from warmline.api.app import create_app
+
+    console.print(
+        f"Warmline on [bold]http://{host}:{port}[/] (API docs: http://{host}:{port}/docs)"
+    )
+    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")
+
+
+@app.command("demo")
+def demo(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Prepare only; do not serve.")
+    ] = False,
+) -> None:
+    """Prepare the embedded database, print a demo key and serve: the one-command start."""
+    settings = Settings()
+    engine = _engine(settings)
+    migrate.upgrade(engine)
+    _, key = create_key(engine, role="admin", name="demo")
+    host, port = host or settings.host, port or settings.port
+    console.print(f"database: {engine.url!r} (schema {migrate.current_revision(engine)})")
+    console.print(f"demo key (admin, shown once): [bold]{key}[/]")
+    console.print(
+        f'try: curl -H "Authorization: Bearer {key}" "http://{host}:{port}/v1/customers?q=miles"'
+    )
+    if not no_serve:
+        _run_server(settings, engine, host, port)
+
+
+@app.command("import")
+def import_events(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A JSON Lines file: one CloudEvents envelope a line.", exists=True, dir_okay=False
+        ),
+    ],
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Events per transaction.")
+    ] = 1000,
+    show_errors: Annotated[int, typer.Option(help="How many rejected lines to print.")] = 20,
+) -> None:
+    """Bulk-load events through the same path as POST /v1/events. Safe to re-run: events
+    already stored are skipped as duplicates. Exits 1 if any line was rejected."""
+    settings = Settings()
+    engine = _engine(settings)
+    _check_schema(engine)
+    totals = {"accepted": 0, "pending": 0, "duplicate": 0, "rejected": 0}
+    rejected: list[tuple[int, ItemResult]] = []
+    batch: list[Any] = []
+    lines: list[int] = []
+
+    def flush() -> None:
+        result = ingest_events(
+            engine, batch, region=settings.default_region, max_batch=settings.max_batch_events
+        )
+        for item in result.items:
+            totals[item.status] += 1
+            if item.status == "rejected":
+                rejected.append((lines[item.index], item))
+        batch.clear()
+        lines.clear()
+
+    progress = Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
+    with path.open("rb") as handle, progress:
+        task = progress.add_task("import", total=path.stat().st_size)
+        for number, line in enumerate(handle, start=1):
+            progress.advance(task, len(line))
+            if not line.strip():
+                continue
+            try:
+                batch.append(orjson.loads(line))
+            except orjson.JSONDecodeError as exc:
+                totals["rejected"] += 1
+                error = EventError("", f"not valid JSON: {exc}", "invalid_json")
+                rejected.append((number, ItemResult(-1, None, None, "rejected", errors=(error,))))
+                continue
+            lines.append(number)
+            if len(batch) >= batch_size:
+                flush()
+        if batch:
+            flush()
+
+    table = Table("accepted", "pending", "duplicates", "rejected")
+    table.add_row(*(str(totals[k]) for k in ("accepted", "pending", "duplicate", "rejected")))
+    console.print(table)
+    for number, item in rejected[:show_errors]:
+        for e in item.errors:
+            err.print(f"line {number}: {e.field or '/'}: {e.reason} [{e.code}]")
+    if len(rejected) > show_errors:
+        err.print(f"... and {len(rejected) - show_errors} more rejected lines")
+    if rejected:
+        raise typer.Exit(1)
+
+
+@app.command("rebuild")
+def rebuild() -> None:
+    """Rebuild every projection from the raw event log (same events, same memory)."""
+    settings = Settings()
+    engine = _engine(settings)
+    _check_schema(engine)
+    with Progress(
+        TextColumn("replaying"), BarColumn(), TextColumn("{task.completed} events"), console=err
+    ) as progress:
+        task = progress.add_task("rebuild", total=None)
+        count = rebuild_projections(
+            engine, region=settings.default_region, progress=lambda n: progress.advance(task, n)
+        )
+    console.print(f"rebuilt the memory from {count} events")
+
+
+def main() -> None:
+    try:
+        app()
+    except WarmlineError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}")
+        if exc.hint:
+            err.print(f"[dim]hint:[/] {exc.hint}")
+        sys.exit(2)

@@ -1,0 +1,48 @@
+"""Settings: one class, read from ``WARMLINE_*`` environment variables.
+
+Every setting has a default that works on a laptop with no environment at all:
+an embedded SQLite file in the working directory.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Warmline's settings. The README's table lists each with its variable."""
+
+    model_config = SettingsConfigDict(env_prefix="WARMLINE_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///./warmline.db",
+        description="SQLAlchemy URL of the memory: sqlite:///path or postgresql+psycopg://...",
+    )
+    host: str = Field("127.0.0.1", description="Address `warmline serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `warmline serve` listens on.")
+    default_region: str = Field(
+        "GB",
+        min_length=2,
+        max_length=2,
+        description="ISO country assumed for phone numbers written without +country code.",
+    )
+    max_batch_events: int = Field(
+        10_000, ge=1, description="Most events one POST /v1/events or import batch may carry."
+    )
+    max_body_bytes: int = Field(
+        32 * 1024 * 1024, ge=1024, description="Largest request body accepted, in bytes."
+    )
+    sqlite_synchronous: str = Field(
+        "FULL",
+        pattern="^(FULL|NORMAL|OFF)$",
+        description="SQLite fsync policy: FULL never loses an acknowledged event on power loss.",
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,86 @@
+"""Errors Warmline raises on purpose, each with a stable code and an HTTP status.
+
+::
+
+    WarmlineError                  base: code, status, message, hint
+    ├── InvalidRequest      400    the request itself is malformed (JSON, shape, query)
+    ├── Unauthenticated     401    no key, unknown key or revoked key
+    ├── Forbidden           403    the key's role may not do this
+    ├── NotFound            404    no such customer/interaction (or not visible to the key)
+    ├── PayloadTooLarge     413    body or batch over the configured limit
+    ├── Unprocessable       422    well-formed but every item was rejected
+    └── DatabaseNotReady    503    the schema is missing or behind: run `warmline db upgrade`
+
+One handler in :mod:`warmline.api.app` renders them as RFC 9457 problem details
+(``application/problem+json``) with ``code`` and ``hint`` members. Codes never
+change meaning once released; clients may switch on them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class WarmlineError(Exception):
+    """Base of every deliberate error: stable ``code``, HTTP ``status``, and a hint."""
+
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(
+        self, code: str, message: str, *, hint: str = "", extra: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.hint = hint
+        self.extra = extra or {}
+
+    def problem(self) -> dict[str, Any]:
+        """The RFC 9457 problem-details body for this error."""
+        body: dict[str, Any] = {
+            "type": f"https://warmline.dev/errors/{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "code": self.code,
+            "detail": self.message,
+        }
+        if self.hint:
+            body["hint"] = self.hint
+        body.update(self.extra)
+        return body
+
+
+class InvalidRequest(WarmlineError):
+    status = 400
+    title = "Invalid request"
+
+
+class Unauthenticated(WarmlineError):
+    status = 401
+    title = "Not authenticated"
+
+
+class Forbidden(WarmlineError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(WarmlineError):
+    status = 404
+    title = "Not found"
+
+
+class PayloadTooLarge(WarmlineError):
+    status = 413
+    title = "Payload too large"
+
+
+class Unprocessable(WarmlineError):
+    status = 422
+    title = "Unprocessable content"
+
+
+class DatabaseNotReady(WarmlineError):
+    status = 503
+    title = "Database not ready"

@@ -1,0 +1,418 @@
+"""The ingest contract: CloudEvents 1.0 envelopes with one typed payload per event type.
+
+Every payload names its customer in ``data.customer`` (identifiers, optionally
+traits). Events that belong to an interaction, case or commitment may leave the
+customer out: they follow the thing they belong to. ``docs/events.md`` has a
+complete example of each type; :func:`parse_event` is the one entry point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from warmline.domain.identifiers import Identifier, IdentifierError, normalise_identifier
+
+MAX_TEXT_CHARS = 20_000
+MAX_SHORT_CHARS = 500
+MAX_ATTRIBUTES = 50
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
+Short = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SHORT_CHARS)]
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Channel = Literal["chat", "voice", "email", "sms", "app", "web", "branch", "video"]
+CHANNELS: tuple[str, ...] = Channel.__args__  # type: ignore[attr-defined]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IdentifierIn(_Strict):
+    """An identifier as a channel knows it; normalised on the way in."""
+
+    kind: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    value: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    verified: bool = False
+
+    @model_validator(mode="after")
+    def _normalise(self, info: ValidationInfo) -> IdentifierIn:
+        region = (info.context or {}).get("region", "GB")
+        try:
+            value = normalise_identifier(self.kind, self.value, default_region=region)
+        except IdentifierError as exc:
+            raise PydanticCustomError("invalid_identifier", exc.reason) from exc
+        object.__setattr__(self, "value", value)
+        return self
+
+    def to_identifier(self) -> Identifier:
+        return Identifier(self.kind, self.value, self.verified)
+
+
+class Traits(BaseModel):
+    """Profile values a source knows. Named traits are typed; any other trait must be a scalar."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: Short | None = None
+    preferred_name: Short | None = None
+    date_of_birth: dt.date | None = None
+    address: Short | None = None
+    postcode: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
+    customer_since: dt.date | None = None
+    segment: Short | None = None
+    language: Annotated[str, StringConstraints(min_length=2, max_length=35)] | None = None
+
+    @model_validator(mode="after")
+    def _bounded_extras(self) -> Traits:
+        extras = self.model_extra or {}
+        if len(extras) > MAX_ATTRIBUTES:
+            raise PydanticCustomError("too_many", f"at most {MAX_ATTRIBUTES} traits per event")
+        for key, value in extras.items():
+            _check_scalar(key, value)
+        return self
+
+
+class CustomerRef(_Strict):
+    """How an event names its customer: identifiers (at least one) and optional traits."""
+
+    identifiers: Annotated[list[IdentifierIn], Field(min_length=1, max_length=20)]
+    traits: Traits | None = None
+
+
+def _check_scalar(key: str, value: Any) -> None:
+    if len(key) > 64:
+        raise PydanticCustomError("too_long", "attribute names are at most 64 characters")
+    if isinstance(value, str) and len(value) > MAX_SHORT_CHARS:
+        raise PydanticCustomError(
+            "too_long", f"attribute '{key[:64]}' is over {MAX_SHORT_CHARS} characters"
+        )
+    if not isinstance(value, str | int | float | bool | type(None)):
+        raise PydanticCustomError(
+            "invalid_value", f"attribute '{key[:64]}' must be a string, number, boolean or null"
+        )
+
+
+class _Payload(_Strict):
+    customer: CustomerRef | None = None
+
+    def anchor(self) -> tuple[str, str] | None:
+        """``(kind, external id)`` of the thing this event belongs to, if any."""
+        return None
+
+    @model_validator(mode="after")
+    def _needs_customer(self) -> _Payload:
+        if self.customer is None and self.anchor() is None:
+            raise PydanticCustomError(
+                "missing_customer",
+                "data.customer is required: name the customer by at least one identifier",
+            )
+        return self
+
+
+class CustomerIdentified(_Payload):
+    customer: CustomerRef
+
+
+class CustomerAuthenticated(_Payload):
+    customer: CustomerRef
+    channel: Channel
+    method: Short
+    level: Literal["weak", "medium", "strong"]
+    interaction_id: ExternalId | None = None
+    expires_at: AwareDatetime | None = None
+
+
+class InteractionStarted(_Payload):
+    customer: CustomerRef
+    interaction_id: ExternalId
+    channel: Channel
+    agent_id: Short | None = None
+    queue: Short | None = None
+    subject: Short | None = None
+
+
+class _InInteraction(_Payload):
+    interaction_id: ExternalId
+
+    def anchor(self) -> tuple[str, str] | None:
+        return ("interaction", self.interaction_id)
+
+
+class MessagePosted(_InInteraction):
+    speaker: Literal["customer", "agent", "bot"]
+    text: Text
+    agent_id: Short | None = None
+
+
+class InteractionTransferred(_InInteraction):
+    from_agent: Short | None = None
+    to_agent: Short | None = None
+    to_queue: Short | None = None
+    remark: Text | None = None
+
+
+class InteractionEnded(_InInteraction):
+    outcome: Literal["resolved", "unresolved", "escalated", "abandoned", "follow_up"]
+    reason: Short | None = None
+    summary: Text | None = None
+
+
+class CaseOpened(_Payload):
+    customer: CustomerRef
+    case_id: ExternalId
+    title: Short
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    interaction_id: ExternalId | None = None
+
+
+class _InCase(_Payload):
+    case_id: ExternalId
+
+    def anchor(self) -> tuple[str, str] | None:
+        return ("case", self.case_id)
+
+
+class CaseUpdated(_InCase):
+    status: Literal["open", "pending_customer", "pending_internal", "escalated"] | None = None
+    note: Text | None = None
+    interaction_id: ExternalId | None = None
+
+
+class CaseResolved(_InCase):
+    resolution: Text | None = None
+
+
+class CommitmentMade(_Payload):
+    commitment_id: ExternalId
+    text: Text
+    due_at: AwareDatetime
+    made_by: Short | None = None
+    case_id: ExternalId | None = None
+    interaction_id: ExternalId | None = None
+
+    def anchor(self) -> tuple[str, str] | None:
+        if self.interaction_id:
+            return ("interaction", self.interaction_id)
+        if self.case_id:
+            return ("case", self.case_id)
+        return None
+
+
+class CommitmentFulfilled(_Payload):
+    commitment_id: ExternalId
+    note: Text | None = None
+
+    def anchor(self) -> tuple[str, str] | None:
+        return ("commitment", self.commitment_id)
+
+
+FEEDBACK_RANGES = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
+
+
+class FeedbackSubmitted(_Payload):
+    kind: Literal["csat", "nps", "ces"]
+    score: int
+    comment: Text | None = None
+    interaction_id: ExternalId | None = None
+
+    def anchor(self) -> tuple[str, str] | None:
+        return ("interaction", self.interaction_id) if self.interaction_id else None
+
+    @field_validator("score")
+    @classmethod
+    def _in_range(cls, score: int, info: ValidationInfo) -> int:
+        low, high = FEEDBACK_RANGES[info.data.get("kind", "csat")]
+        if not low <= score <= high:
+            raise PydanticCustomError(
+                "out_of_range", f"{info.data.get('kind')} scores run from {low} to {high}"
+            )
+        return score
+
+
+class Activity(_Payload):
+    customer: CustomerRef
+    name: Annotated[
+        str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", max_length=80)
+    ]
+    summary: Short | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("attributes")
+    @classmethod
+    def _bounded(cls, attributes: dict[str, Any]) -> dict[str, Any]:
+        if len(attributes) > MAX_ATTRIBUTES:
+            raise PydanticCustomError("too_many", f"at most {MAX_ATTRIBUTES} attributes")
+        for key, value in attributes.items():
+            _check_scalar(key, value)
+        return attributes
+
+
+PAYLOADS: dict[str, type[_Payload]] = {
+    "customer.identified": CustomerIdentified,
+    "customer.authenticated": CustomerAuthenticated,
+    "interaction.started": InteractionStarted,
+    "message.posted": MessagePosted,
+    "interaction.transferred": InteractionTransferred,
+    "interaction.ended": InteractionEnded,
+    "case.opened": CaseOpened,
+    "case.updated": CaseUpdated,
+    "case.resolved": CaseResolved,
+    "commitment.made": CommitmentMade,
+    "commitment.fulfilled": CommitmentFulfilled,
+    "feedback.submitted": FeedbackSubmitted,
+    "activity": Activity,
+}
+EVENT_TYPES = tuple(PAYLOADS)
+
+
+class Envelope(BaseModel):
+    """The CloudEvents 1.0 envelope. Extension attributes are kept but not interpreted."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    specversion: Literal["1.0"]
+    id: ExternalId
+    source: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    type: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    time: AwareDatetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A validated event: envelope fields, its typed payload and the raw envelope as JSON."""
+
+    source: str
+    id: str
+    type: str
+    time: dt.datetime
+    payload: _Payload
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventError:
+    """Why one event was rejected: where (a JSON pointer), why, and a stable code."""
+
+    field: str
+    reason: str
+    code: str
+
+
+class InvalidEvent(Exception):
+    def __init__(self, errors: list[EventError], source: str | None, event_id: str | None) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
+        self.errors = errors
+        self.source = source
+        self.event_id = event_id
+
+
+_CODES = {
+    "missing": "missing_field",
+    "string_too_long": "too_long",
+    "too_long": "too_long",
+    "list_too_long": "too_long",
+    "timezone_aware": "naive_timestamp",
+    "literal_error": "invalid_value",
+    "extra_forbidden": "unknown_field",
+    "dict_type": "wrong_type",
+    "list_type": "wrong_type",
+    "string_type": "wrong_type",
+    "int_type": "wrong_type",
+    "int_parsing": "wrong_type",
+    "bool_type": "wrong_type",
+    "bool_parsing": "wrong_type",
+    "model_type": "wrong_type",
+    "datetime_parsing": "invalid_timestamp",
+    "datetime_type": "invalid_timestamp",
+    "datetime_from_date_parsing": "invalid_timestamp",
+    "date_parsing": "invalid_date",
+    "date_from_datetime_parsing": "invalid_date",
+    "string_pattern_mismatch": "invalid_value",
+    "string_too_short": "empty_value",
+    "too_short": "empty_value",
+    "list_too_short": "empty_value",
+}
+_HINTS = {
+    "naive_timestamp": "add a time zone, e.g. 2026-11-22T10:02:11Z",
+    "invalid_timestamp": "use RFC 3339 with a time zone, e.g. 2026-11-22T10:02:11Z",
+    "unknown_field": "remove it or check its spelling against docs/events.md",
+}
+
+
+def _pointer(prefix: str, loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if not (isinstance(p, str) and p.startswith("function-"))]
+    return prefix + "".join(f"/{p}" for p in parts)
+
+
+def _errors_from(exc: ValidationError, prefix: str) -> list[EventError]:
+    errors = []
+    for err in exc.errors(include_url=False):
+        code = _CODES.get(err["type"], err["type"])
+        reason = str(err["msg"]).removeprefix("Value error, ")
+        if hint := _HINTS.get(code):
+            reason = f"{reason}; {hint}"
+        errors.append(EventError(_pointer(prefix, err["loc"]), reason, code))
+    return errors
+
+
+def parse_event(envelope: Any, *, region: str = "GB") -> Event:
+    """Validate one envelope and its payload; raise :class:`InvalidEvent` listing every problem."""
+    if not isinstance(envelope, dict):
+        raise InvalidEvent(
+            [
+                EventError(
+                    "", "each event must be a JSON object (a CloudEvents envelope)", "not_an_object"
+                )
+            ],
+            None,
+            None,
+        )
+    source, event_id = envelope.get("source"), envelope.get("id")
+    ids = (
+        source if isinstance(source, str) else None,
+        event_id if isinstance(event_id, str) else None,
+    )
+    try:
+        head = Envelope.model_validate(envelope)
+    except ValidationError as exc:
+        raise InvalidEvent(_errors_from(exc, ""), *ids) from exc
+    model = PAYLOADS.get(head.type)
+    if model is None:
+        raise InvalidEvent(
+            [
+                EventError(
+                    "/type",
+                    f"unknown event type '{head.type[:100]}'; "
+                    f"known types: {', '.join(EVENT_TYPES)}",
+                    "unknown_event_type",
+                )
+            ],
+            *ids,
+        )
+    try:
+        payload = model.model_validate(head.data, context={"region": region})
+    except ValidationError as exc:
+        raise InvalidEvent(_errors_from(exc, "/data"), *ids) from exc
+    raw = orjson.dumps(envelope).decode()
+    if "\\u0000" in raw:
+        raise InvalidEvent(
+            [EventError("", "text may not contain NUL (\\u0000) characters", "nul_character")], *ids
+        )
+    return Event(head.source, head.id, head.type, head.time.astimezone(dt.UTC), payload, raw)

@@ -1,0 +1,1 @@
+"""Tables, queries and migrations. Only :mod:`warmline.actions` writes through it."""

@@ -1,0 +1,71 @@
+"""Engines for the two supported databases, set up the way Warmline relies on.
+
+SQLite: WAL journal, a busy timeout, ``synchronous`` from the settings, and
+``BEGIN IMMEDIATE`` for writing transactions so two writers queue instead of
+failing on a lock upgrade. PostgreSQL: psycopg 3, JIT off for short queries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from warmline.errors import InvalidRequest
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` and pick the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
+    """Create the engine for ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``)."""
+    url = normalise_url(url)
+    backend = sa.make_url(url).get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url, sqlite_synchronous)
+    if backend == "postgresql":
+        return sa.create_engine(
+            url,
+            pool_size=10,
+            max_overflow=10,
+            pool_pre_ping=True,
+            connect_args={"options": "-c jit=off -c timezone=UTC"},
+        )
+    raise InvalidRequest(
+        "unsupported_database",
+        f"WARMLINE_DATABASE_URL uses '{backend}', which Warmline does not support",
+        hint="use sqlite:///path/to/warmline.db or postgresql+psycopg://user@host/db",
+    )
+
+
+def _sqlite_engine(url: str, synchronous: str) -> Engine:
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def writing(engine: Engine) -> Connection:
+    """A connection for writing: on SQLite its transactions take the write lock up front."""
+    return engine.connect().execution_options(write=True)

@@ -1,0 +1,277 @@
+"""The memory's tables (SQLAlchemy Core). Migrations in ``migrations/`` must match this file.
+
+Every table holding a customer's data carries ``customer_id`` so the memory can
+be distributed by customer. Ids of projected rows are derived from the event
+that created them (:func:`warmline.domain.ids.stable_id`), so rebuilding from
+the raw log gives the same ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """Timestamps stored in UTC and always read back time-zone aware (SQLite keeps no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: Warmline stores UTC-aware datetimes only")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)  # type: ignore[no-any-return]
+        return value.astimezone(dt.UTC)  # type: ignore[no-any-return]
+
+
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+# Ids sort bytewise on both databases, so keyset pagination agrees with Python ordering.
+Id = sa.String(40).with_variant(sa.String(40, collation="C"), "postgresql")
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _at(name: str, nullable: bool = False) -> sa.Column[Any]:
+    return sa.Column(name, UTCDateTime(), nullable=nullable)
+
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False, server_default="active"),
+    sa.Column("merged_into", Id),
+    sa.Column("name", sa.Text),
+    sa.Column("preferred_name", sa.Text),
+    sa.Column("customer_since", sa.Date),
+    sa.Column("traits", JSONType, nullable=False),
+    _at("created_at"),
+    _at("updated_at"),
+)
+
+identifiers = sa.Table(
+    "identifiers",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("value", sa.String(256), nullable=False),
+    sa.Column("verified", sa.Boolean, nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+    _at("first_seen_at"),
+    sa.UniqueConstraint("customer_id", "kind", "value"),
+    sa.Index(None, "kind", "value"),
+)
+
+name_tokens = sa.Table(
+    "name_tokens",
+    metadata,
+    sa.Column("token", sa.String(100), primary_key=True),
+    sa.Column("customer_id", Id, primary_key=True),
+    sa.Index(None, "customer_id"),
+)
+
+interactions = sa.Table(
+    "interactions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("external_id", sa.String(200), nullable=False, unique=True),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("channel", sa.String(16)),
+    sa.Column("status", sa.String(16), nullable=False),
+    _at("started_at"),
+    _at("ended_at", nullable=True),
+    sa.Column("agent_id", sa.String(500)),
+    sa.Column("queue", sa.String(500)),
+    sa.Column("subject", sa.String(500)),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("reason", sa.String(500)),
+    sa.Column("summary", sa.Text),
+    sa.Column("case_id", Id),
+    sa.Column("transfers", sa.Integer, nullable=False),
+    sa.Column("message_count", sa.Integer, nullable=False),
+    _at("last_message_at", nullable=True),
+    sa.Index(None, "customer_id", "started_at", "id"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("interaction_id", Id, nullable=False),
+    sa.Column("speaker", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("agent_id", sa.String(500)),
+    _at("sent_at"),
+    sa.Index(None, "interaction_id", "sent_at"),
+    sa.Index(None, "customer_id"),
+)
+
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("external_id", sa.String(200), nullable=False, unique=True),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("title", sa.String(500)),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("priority", sa.String(16), nullable=False),
+    _at("opened_at"),
+    _at("updated_at"),
+    _at("resolved_at", nullable=True),
+    sa.Column("latest_note", sa.Text),
+    sa.Column("resolution", sa.Text),
+    sa.Column("interaction_id", Id),
+    sa.Index(None, "customer_id", "opened_at", "id"),
+)
+
+commitments = sa.Table(
+    "commitments",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("external_id", sa.String(200), nullable=False, unique=True),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("text", sa.Text),
+    _at("due_at", nullable=True),
+    _at("made_at"),
+    sa.Column("made_by", sa.String(500)),
+    sa.Column("status", sa.String(16), nullable=False),
+    _at("fulfilled_at", nullable=True),
+    sa.Column("note", sa.Text),
+    sa.Column("case_id", Id),
+    sa.Column("interaction_id", Id),
+    sa.Index(None, "customer_id", "made_at", "id"),
+)
+
+activities = sa.Table(
+    "activities",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("summary", sa.String(500)),
+    sa.Column("attributes", JSONType, nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+    _at("occurred_at"),
+    sa.Index(None, "customer_id", "occurred_at", "id"),
+)
+
+facts = sa.Table(
+    "facts",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("value", JSONType),
+    sa.Column("source", sa.String(200), nullable=False),
+    _at("observed_at"),
+    sa.Index(None, "customer_id", "key"),
+)
+
+assurances = sa.Table(
+    "assurances",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("method", sa.String(500), nullable=False),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("interaction_id", Id),
+    _at("verified_at"),
+    _at("expires_at"),
+    sa.Index(None, "customer_id", "verified_at"),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("interaction_id", Id),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("score", sa.Integer, nullable=False),
+    sa.Column("comment", sa.Text),
+    _at("submitted_at"),
+    sa.Index(None, "customer_id", "submitted_at", "id"),
+)
+
+raw_events = sa.Table(
+    "raw_events",
+    metadata,
+    sa.Column("seq", BigId, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("event_id", sa.String(200), nullable=False),
+    sa.Column("type", sa.String(100), nullable=False),
+    _at("time"),
+    _at("received_at"),
+    sa.Column("customer_id", Id),
+    sa.Column("awaiting", sa.String(220)),
+    sa.Column("envelope", sa.Text, nullable=False),
+    sa.UniqueConstraint("source", "event_id"),
+    sa.Index(None, "awaiting"),
+    sa.Index(None, "customer_id"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    _at("created_at"),
+    _at("revoked_at", nullable=True),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _at("at"),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("customer_id", Id),
+    sa.Column("detail", JSONType),
+    sa.Index(None, "customer_id", "at"),
+)
+
+#: Tables rebuilt from the raw event log by ``warmline rebuild``.
+PROJECTIONS = (
+    customers,
+    identifiers,
+    name_tokens,
+    interactions,
+    messages,
+    cases,
+    commitments,
+    activities,
+    facts,
+    assurances,
+    feedback,
+)

@@ -1,0 +1,86 @@
+"""Event factories: ``make_event(type, **data)`` and friends, with sensible defaults."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+_ids = itertools.count(1)
+BASE_TIME = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Keys:
+    agent: dict[str, str]
+    supervisor: dict[str, str]
+    integrator: dict[str, str]
+    admin: dict[str, str]
+
+
+def at(minutes: float = 0) -> str:
+    return (BASE_TIME + dt.timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+
+
+def customer(*idents: tuple[str, str] | tuple[str, str, bool], **traits: Any) -> dict[str, Any]:
+    """``customer(("email", "a@b.org", True), name="A B")`` -> a ``data.customer`` object."""
+    ref: dict[str, Any] = {
+        "identifiers": [
+            {"kind": i[0], "value": i[1], "verified": bool(i[2]) if len(i) > 2 else False}
+            for i in idents
+        ]
+    }
+    if traits:
+        ref["traits"] = traits
+    return ref
+
+
+MILES = customer(("email", "miles@example.org", True), ("phone", "+44 20 7946 0958", True))
+
+
+def make_event(
+    type_: str, *, source: str = "crm", id_: str | None = None, time: str | None = None, **data: Any
+) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": id_ or f"evt-{next(_ids)}",
+        "source": source,
+        "type": type_,
+        "time": time or at(),
+        "data": data,
+    }
+
+
+def identified(ref: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+    return make_event("customer.identified", customer=ref or MILES, **kw)
+
+
+def started(interaction_id: str, channel: str = "chat", ref: dict[str, Any] | None = None,
+            **kw: Any) -> dict[str, Any]:
+    return make_event(
+        "interaction.started", customer=ref or MILES, interaction_id=interaction_id,
+        channel=channel, **kw,
+    )
+
+
+def message(interaction_id: str, text: str, speaker: str = "customer", **kw: Any) -> dict[str, Any]:
+    return make_event(
+        "message.posted", interaction_id=interaction_id, speaker=speaker, text=text, **kw
+    )
+
+
+def ended(interaction_id: str, outcome: str = "resolved", **kw: Any) -> dict[str, Any]:
+    return make_event("interaction.ended", interaction_id=interaction_id, outcome=outcome, **kw)
+
+
+def conversation(interaction_id: str, channel: str = "chat", minutes: float = 0,
+                 ref: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """A short, complete interaction: started, two messages, ended."""
+    return [
+        started(interaction_id, channel, ref, time=at(minutes)),
+        message(interaction_id, "My card was declined at the fuel station.", time=at(minutes + 1)),
+        message(interaction_id, "Sorry to hear that, let me look.", speaker="agent",
+                time=at(minutes + 2)),
+        ended(interaction_id, reason="card_declined", time=at(minutes + 3)),
+    ]
