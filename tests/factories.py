@@ -56,11 +56,15 @@ def identified(ref: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
     return make_event("customer.identified", customer=ref or MILES, **kw)
 
 
-def started(interaction_id: str, channel: str = "chat", ref: dict[str, Any] | None = None,
-            **kw: Any) -> dict[str, Any]:
+def started(
+    interaction_id: str, channel: str = "chat", ref: dict[str, Any] | None = None, **kw: Any
+) -> dict[str, Any]:
     return make_event(
-        "interaction.started", customer=ref or MILES, interaction_id=interaction_id,
-        channel=channel, **kw,
+        "interaction.started",
+        customer=ref or MILES,
+        interaction_id=interaction_id,
+        channel=channel,
+        **kw,
     )
 
 
@@ -74,13 +78,21 @@ def ended(interaction_id: str, outcome: str = "resolved", **kw: Any) -> dict[str
     return make_event("interaction.ended", interaction_id=interaction_id, outcome=outcome, **kw)
 
 
-def conversation(interaction_id: str, channel: str = "chat", minutes: float = 0,
-                 ref: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def conversation(
+    interaction_id: str,
+    channel: str = "chat",
+    minutes: float = 0,
+    ref: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
     """A short, complete interaction: started, two messages, ended."""
     return [
         started(interaction_id, channel, ref, time=at(minutes)),
         message(interaction_id, "My card was declined at the fuel station.", time=at(minutes + 1)),
-        message(interaction_id, "Sorry to hear that, let me look.", speaker="agent",
-                time=at(minutes + 2)),
+        message(
+            interaction_id,
+            "Sorry to hear that, let me look.",
+            speaker="agent",
+            time=at(minutes + 2),
+        ),
         ended(interaction_id, reason="card_declined", time=at(minutes + 3)),
     ]

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
@@ -39,10 +40,14 @@ def _engine(settings: Settings) -> Any:
     return make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
 
 
-def _fail(message: str, hint: str = "", code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+def _report(message: str, hint: str = "") -> None:
+    err.print(f"[bold red]error:[/] {escape(message)}")
     if hint:
-        err.print(f"[dim]hint:[/] {hint}")
+        err.print(f"[dim]hint:[/] {escape(hint)}")
+
+
+def _fail(message: str, hint: str = "", code: int = 2) -> None:
+    _report(message, hint)
     raise typer.Exit(code)
 
 
@@ -203,7 +208,8 @@ def import_events(
     console.print(table)
     for number, item in rejected[:show_errors]:
         for e in item.errors:
-            err.print(f"line {number}: {e.field or '/'}: {e.reason} [{e.code}]")
+            # Reasons quote the input: print them as plain text, never as Rich markup.
+            err.print(f"line {number}: {e.field or '/'}: {e.reason} [{e.code}]", markup=False)
     if len(rejected) > show_errors:
         err.print(f"... and {len(rejected) - show_errors} more rejected lines")
     if rejected:
@@ -227,10 +233,9 @@ def rebuild() -> None:
 
 
 def main() -> None:
+    """Entry point of the ``warmline`` command."""
     try:
         app()
     except WarmlineError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}")
-        if exc.hint:
-            err.print(f"[dim]hint:[/] {exc.hint}")
+        _report(exc.message, exc.hint)
         sys.exit(2)

@@ -11,7 +11,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from tests.api.helpers import post
-from tests.factories import MILES, Keys, at, conversation, customer, identified, make_event, message, started
+from tests.factories import (
+    MILES,
+    Keys,
+    at,
+    conversation,
+    customer,
+    identified,
+    make_event,
+    message,
+    started,
+)
 from warmline.api.app import create_app
 from warmline.config import Settings
 from warmline.storage import schema as t
@@ -32,7 +42,10 @@ def test_events_build_one_customer_memory(client: TestClient, keys: Keys, engine
     with engine.connect() as conn:
         row = conn.execute(sa.select(t.interactions)).mappings().one()
     assert (row["channel"], row["status"], row["outcome"], row["reason"]) == (
-        "chat", "ended", "resolved", "card_declined"
+        "chat",
+        "ended",
+        "resolved",
+        "card_declined",
     )
     assert row["message_count"] == 2
 
@@ -47,7 +60,9 @@ def test_replaying_a_batch_changes_nothing(client: TestClient, keys: Keys, engin
     assert {table.name: count(engine, table) for table in (*t.PROJECTIONS, t.raw_events)} == before
 
 
-def test_a_duplicate_within_one_batch_is_stored_once(client: TestClient, keys: Keys, engine: Engine) -> None:
+def test_a_duplicate_within_one_batch_is_stored_once(
+    client: TestClient, keys: Keys, engine: Engine
+) -> None:
     event = identified()
     body = post(client, keys.integrator, [event, event])
     assert [r["status"] for r in body["results"]] == ["accepted", "duplicate"]
@@ -95,7 +110,9 @@ def test_a_malformed_body_is_a_problem_with_a_code(
     assert problem["detail"] and problem["hint"]
 
 
-def test_more_than_10000_events_is_refused_whole(client: TestClient, keys: Keys, engine: Engine) -> None:
+def test_more_than_10000_events_is_refused_whole(
+    client: TestClient, keys: Keys, engine: Engine
+) -> None:
     batch = [identified(customer(("email", f"p{i}@example.org"))) for i in range(10_001)]
     response = client.post("/v1/events", json=batch, headers=keys.integrator)
     assert response.status_code == 413
@@ -111,7 +128,9 @@ def test_an_oversized_body_is_refused_early(client: TestClient, keys: Keys) -> N
     assert response.json()["code"] == "body_too_large"
 
 
-def test_a_10mb_message_is_rejected_with_a_clear_error(client: TestClient, keys: Keys, engine: Engine) -> None:
+def test_a_10mb_message_is_rejected_with_a_clear_error(
+    client: TestClient, keys: Keys, engine: Engine
+) -> None:
     big = message("chat-1", "x" * (10 * 1024 * 1024), customer=MILES)
     body = post(client, keys.integrator, [identified(), big], status=207)
     error = body["results"][1]["errors"][0]
@@ -125,10 +144,14 @@ def test_html_and_control_characters_are_stored_verbatim(
 ) -> None:
     name = "<img src=x onerror=alert(1)> Robert'); DROP TABLE customers;--\x07"
     text = "<script>alert('hi')</script>\r\n\x1b[2J"
-    post(client, keys.integrator, [
-        identified(customer(("email", "bobby@example.org"), name=name)),
-        message("chat-1", text, customer=customer(("email", "bobby@example.org"))),
-    ])
+    post(
+        client,
+        keys.integrator,
+        [
+            identified(customer(("email", "bobby@example.org"), name=name)),
+            message("chat-1", text, customer=customer(("email", "bobby@example.org"))),
+        ],
+    )
     with engine.connect() as conn:
         assert conn.execute(sa.select(t.customers.c.name)).scalar_one() == name
         assert conn.execute(sa.select(t.messages.c.text)).scalar_one() == text
@@ -141,8 +164,9 @@ def test_timestamps_need_a_time_zone(client: TestClient, keys: Keys) -> None:
 
 def test_verified_identifiers_link_across_sources(client: TestClient, keys: Keys) -> None:
     crm = identified(source="crm")
-    chat = message("chat-9", "hello", source="chat-widget",
-                   customer=customer(("email", "MILES@example.org")))
+    chat = message(
+        "chat-9", "hello", source="chat-widget", customer=customer(("email", "MILES@example.org"))
+    )
     voice = started("call-3", "voice", customer(("phone", "020 7946 0958")), source="pbx")
     body = post(client, keys.integrator, [crm, chat, voice])
     assert len({r["customer_id"] for r in body["results"]}) == 1
@@ -154,9 +178,15 @@ def test_a_shared_identifier_is_not_guessed(client: TestClient, keys: Keys) -> N
     b = identified(customer(("email", "ben@example.org", True)))
     post(client, keys.integrator, [a, b])
     # Ben also uses the household phone; linking it to Ann would merge two people.
-    post(client, keys.integrator, [identified(customer(("email", "ben@example.org"), ("phone", household)))])
+    post(
+        client,
+        keys.integrator,
+        [identified(customer(("email", "ben@example.org"), ("phone", household)))],
+    )
     only_phone = post(client, keys.integrator, [identified(customer(("phone", household)))])
-    ann = client.get("/v1/customers", params={"identifier": "email:ann@example.org"}, headers=keys.agent)
+    ann = client.get(
+        "/v1/customers", params={"identifier": "email:ann@example.org"}, headers=keys.agent
+    )
     assert only_phone["results"][0]["customer_id"] == ann.json()["customers"][0]["id"]
 
 
@@ -171,13 +201,19 @@ def test_a_message_before_its_interaction_waits_and_is_then_projected(
     post(client, keys.integrator, [identified(), started("call-7", "voice", time=at(0))])
     assert count(engine, t.messages) == 1
     with engine.connect() as conn:
-        raw = conn.execute(sa.select(t.raw_events).where(t.raw_events.c.event_id == early["id"])).mappings().one()
+        raw = (
+            conn.execute(sa.select(t.raw_events).where(t.raw_events.c.event_id == early["id"]))
+            .mappings()
+            .one()
+        )
         interaction = conn.execute(sa.select(t.interactions)).mappings().one()
     assert raw["awaiting"] is None and raw["customer_id"] == interaction["customer_id"]
     assert interaction["message_count"] == 1 and interaction["channel"] == "voice"
 
 
-def test_an_event_naming_its_customer_creates_a_placeholder(client: TestClient, keys: Keys, engine: Engine) -> None:
+def test_an_event_naming_its_customer_creates_a_placeholder(
+    client: TestClient, keys: Keys, engine: Engine
+) -> None:
     post(client, keys.integrator, [message("chat-2", "hello", customer=MILES, time=at(2))])
     post(client, keys.integrator, [started("chat-2", "chat", time=at(1))])
     with engine.connect() as conn:
@@ -185,29 +221,56 @@ def test_an_event_naming_its_customer_creates_a_placeholder(client: TestClient, 
     assert row["channel"] == "chat" and row["started_at"].isoformat() == "2026-11-22T10:01:00+00:00"
 
 
-def test_cases_commitments_feedback_and_activities(client: TestClient, keys: Keys, engine: Engine) -> None:
+def test_cases_commitments_feedback_and_activities(
+    client: TestClient, keys: Keys, engine: Engine
+) -> None:
     events: list[dict[str, Any]] = [
         identified(),
         *conversation("chat-1"),
-        make_event("case.opened", customer=MILES, case_id="case-1", title="Card declined", interaction_id="chat-1"),
-        make_event("commitment.made", case_id="case-1", commitment_id="cmt-1",
-                   text="Call back once the card block is lifted", due_at=at(60 * 24)),
+        make_event(
+            "case.opened",
+            customer=MILES,
+            case_id="case-1",
+            title="Card declined",
+            interaction_id="chat-1",
+        ),
+        make_event(
+            "commitment.made",
+            case_id="case-1",
+            commitment_id="cmt-1",
+            text="Call back once the card block is lifted",
+            due_at=at(60 * 24),
+        ),
         make_event("case.updated", case_id="case-1", status="escalated", note="Sent to card team"),
-        make_event("feedback.submitted", interaction_id="chat-1", kind="csat", score=2, comment="slow"),
-        make_event("activity", customer=MILES, name="payment.failed",
-                   attributes={"amount": 54.2, "merchant": "Fuel & Go"}),
+        make_event(
+            "feedback.submitted", interaction_id="chat-1", kind="csat", score=2, comment="slow"
+        ),
+        make_event(
+            "activity",
+            customer=MILES,
+            name="payment.failed",
+            attributes={"amount": 54.2, "merchant": "Fuel & Go"},
+        ),
     ]
     post(client, keys.integrator, events)
-    post(client, keys.integrator, [
-        make_event("commitment.fulfilled", commitment_id="cmt-1", time=at(90)),
-        make_event("case.resolved", case_id="case-1", resolution="Block lifted", time=at(91)),
-    ])
+    post(
+        client,
+        keys.integrator,
+        [
+            make_event("commitment.fulfilled", commitment_id="cmt-1", time=at(90)),
+            make_event("case.resolved", case_id="case-1", resolution="Block lifted", time=at(91)),
+        ],
+    )
     with engine.connect() as conn:
         case = conn.execute(sa.select(t.cases)).mappings().one()
         commitment = conn.execute(sa.select(t.commitments)).mappings().one()
         interaction = conn.execute(sa.select(t.interactions)).mappings().one()
         activity = conn.execute(sa.select(t.activities)).mappings().one()
-    assert (case["status"], case["latest_note"], case["resolution"]) == ("resolved", "Sent to card team", "Block lifted")
+    assert (case["status"], case["latest_note"], case["resolution"]) == (
+        "resolved",
+        "Sent to card team",
+        "Block lifted",
+    )
     assert interaction["case_id"] == case["id"]
     assert (commitment["status"], commitment["case_id"]) == ("fulfilled", case["id"])
     assert activity["attributes"] == {"amount": 54.2, "merchant": "Fuel & Go"}
@@ -225,8 +288,9 @@ def test_a_failure_mid_batch_leaves_no_half_event(
 
     sa.event.listen(engine, "before_cursor_execute", fail_on_messages)
     try:
-        response = client.post("/v1/events", json=[identified(), *conversation("chat-1")],
-                               headers=keys.integrator)
+        response = client.post(
+            "/v1/events", json=[identified(), *conversation("chat-1")], headers=keys.integrator
+        )
     finally:
         sa.event.remove(engine, "before_cursor_execute", fail_on_messages)
     assert response.status_code == 500
@@ -237,7 +301,9 @@ def test_a_failure_mid_batch_leaves_no_half_event(
     assert post(client, keys.integrator, [identified(), *conversation("chat-1")])["accepted"] == 5
 
 
-def test_concurrent_replays_store_each_event_once(client: TestClient, keys: Keys, engine: Engine) -> None:
+def test_concurrent_replays_store_each_event_once(
+    client: TestClient, keys: Keys, engine: Engine
+) -> None:
     batch = [identified(), *conversation("chat-1"), *conversation("call-1", "voice", 10)]
     statuses: list[list[str]] = []
 

@@ -53,14 +53,21 @@ def test_each_problem_has_a_field_and_a_stable_code(mutate: Any, expected: tuple
 
 
 def test_an_event_must_name_its_customer_unless_it_belongs_to_something() -> None:
-    assert errors_of(make_event("activity", name="payment.failed")) == [("/data/customer", "missing_field")]
+    assert errors_of(make_event("activity", name="payment.failed")) == [
+        ("/data/customer", "missing_field")
+    ]
     feedback = make_event("feedback.submitted", kind="csat", score=4)
     assert errors_of(feedback) == [("/data", "missing_customer")]
     assert parse_event(message("c-1", "hi")).payload.customer is None
 
 
 def test_invalid_identifiers_and_traits_are_reported_where_they_are() -> None:
-    bad = identified({"identifiers": [{"kind": "phone", "value": "12"}], "traits": {"date_of_birth": "31/12/1980"}})
+    bad = identified(
+        {
+            "identifiers": [{"kind": "phone", "value": "12"}],
+            "traits": {"date_of_birth": "31/12/1980"},
+        }
+    )
     assert errors_of(bad) == [
         ("/data/customer/identifiers/0", "invalid_identifier"),
         ("/data/customer/traits/date_of_birth", "invalid_date"),
@@ -74,10 +81,16 @@ def test_feedback_scores_are_checked_per_scale() -> None:
 
 
 def test_free_attributes_must_be_scalars_and_bounded() -> None:
-    nested = make_event("activity", customer=MILES, name="payment.failed", attributes={"x": {"y": 1}})
+    nested = make_event(
+        "activity", customer=MILES, name="payment.failed", attributes={"x": {"y": 1}}
+    )
     assert errors_of(nested) == [("/data/attributes", "invalid_value")]
-    many = make_event("activity", customer=MILES, name="payment.failed",
-                      attributes={f"k{i}": i for i in range(51)})
+    many = make_event(
+        "activity",
+        customer=MILES,
+        name="payment.failed",
+        attributes={f"k{i}": i for i in range(51)},
+    )
     assert errors_of(many) == [("/data/attributes", "too_many")]
     assert errors_of(make_event("activity", customer=MILES, name="Payment Failed")) == [
         ("/data/name", "invalid_value")

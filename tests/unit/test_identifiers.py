@@ -16,7 +16,9 @@ from warmline.domain.identifiers import IdentifierError, mask_identifier, normal
         ("chat_session", " s-77 ", "s-77"),
     ],
 )
-def test_identifiers_are_normalised_with_the_fields_libraries(kind: str, raw: str, expected: str) -> None:
+def test_identifiers_are_normalised_with_the_fields_libraries(
+    kind: str, raw: str, expected: str
+) -> None:
     assert normalise_identifier(kind, raw) == expected
 
 

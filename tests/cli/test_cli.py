@@ -1,0 +1,80 @@
+"""The command line, driven as a user would: upgrade, keys, import, rebuild."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from tests.factories import conversation, identified
+from warmline.cli import app
+from warmline.storage import schema as t
+from warmline.storage.engine import make_engine
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("WARMLINE_DATABASE_URL", url)
+    monkeypatch.setenv("WARMLINE_SQLITE_SYNCHRONOUS", "OFF")
+    return url
+
+
+def test_every_command_has_help() -> None:
+    for args in (
+        ["--help"],
+        ["db", "upgrade", "--help"],
+        ["keys", "create", "--help"],
+        ["import", "--help"],
+        ["rebuild", "--help"],
+        ["serve", "--help"],
+        ["demo", "--help"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "Usage" in result.output
+
+
+def test_commands_need_an_upgraded_database(env: str) -> None:
+    result = runner.invoke(app, ["keys", "create", "--role", "agent", "--name", "dave"])
+    assert result.exit_code == 2
+    assert "warmline db upgrade" in result.output
+
+
+def test_upgrade_keys_import_rebuild(env: str, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    created = runner.invoke(app, ["keys", "create", "--role", "integrator", "--name", "crm-sync"])
+    assert created.exit_code == 0, created.output
+    key = created.output.strip().splitlines()[-1]
+    assert key.startswith("wl_")
+    bad_role = runner.invoke(app, ["keys", "create", "--role", "wizard", "--name", "x"])
+    assert bad_role.exit_code == 2
+
+    lines = [json.dumps(e) for e in [identified(), *conversation("chat-1")]]
+    lines.insert(2, "{not json")
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["import", str(path)])
+    assert result.exit_code == 1  # one bad line
+    assert "line 3" in result.output and "invalid_json" in result.output
+    again = runner.invoke(app, ["import", str(path)])
+    assert "5" in again.output  # the five good events are now duplicates
+
+    engine = make_engine(env)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.messages)).scalar_one() == 2
+    rebuilt = runner.invoke(app, ["rebuild"])
+    assert rebuilt.exit_code == 0 and "5 events" in rebuilt.output
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.messages)).scalar_one() == 2
+
+
+def test_demo_prepares_the_database_and_prints_a_key(env: str) -> None:
+    result = runner.invoke(app, ["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "wl_" in result.output and "http://127.0.0.1:8000" in result.output
