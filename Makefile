@@ -20,7 +20,7 @@ test: venv lint
 	scripts/with-postgres $(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests $(wildcard benchmarks)
 	$(BIN)/mypy
 
 bench: venv
