@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         32 * 1024 * 1024, ge=1024, description="Largest request body accepted, in bytes."
     )
+    continuity_minutes: int = Field(
+        30,
+        ge=1,
+        le=24 * 60,
+        description="How recent a contact on another channel shows as continuity.",
+    )
     sqlite_synchronous: str = Field(
         "FULL",
         pattern="^(FULL|NORMAL|OFF)$",

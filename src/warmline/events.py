@@ -361,7 +361,7 @@ def _pointer(prefix: str, loc: tuple[int | str, ...]) -> str:
     return prefix + "".join(f"/{p}" for p in parts)
 
 
-def _errors_from(exc: ValidationError, prefix: str) -> list[EventError]:
+def errors_from(exc: ValidationError, prefix: str) -> list[EventError]:
     errors = []
     for err in exc.errors(include_url=False):
         code = _CODES.get(err["type"], err["type"])
@@ -392,7 +392,7 @@ def parse_event(envelope: Any, *, region: str = "GB") -> Event:
     try:
         head = Envelope.model_validate(envelope)
     except ValidationError as exc:
-        raise InvalidEvent(_errors_from(exc, ""), *ids) from exc
+        raise InvalidEvent(errors_from(exc, ""), *ids) from exc
     model = PAYLOADS.get(head.type)
     if model is None:
         raise InvalidEvent(
@@ -409,7 +409,7 @@ def parse_event(envelope: Any, *, region: str = "GB") -> Event:
     try:
         payload = model.model_validate(head.data, context={"region": region})
     except ValidationError as exc:
-        raise InvalidEvent(_errors_from(exc, "/data"), *ids) from exc
+        raise InvalidEvent(errors_from(exc, "/data"), *ids) from exc
     raw = orjson.dumps(envelope).decode()
     if "\\u0000" in raw:
         raise InvalidEvent(

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from warmline import events as ev
+from warmline.domain.identity import Holder, resolve
 from warmline.domain.ids import stable_id
 from warmline.domain.names import name_tokens
 from warmline.storage import schema as t
@@ -170,19 +171,17 @@ class Projector:
         return Outcome(customer_id)
 
     def _resolve(self, ref: ev.CustomerRef, event: ev.Event) -> str:
-        """Deterministic: a verified match wins, then a sole owner; else a new customer."""
-        weak: str | None = None
-        for ident in ref.identifiers:
-            owners = self.owners[(ident.kind, ident.value)]
-            verified = [o for o in owners if o.verified]
-            if len(verified) == 1:
-                return verified[0].customer_id
-            if len(owners) == 1:
-                if ident.verified:
-                    return owners[0].customer_id
-                weak = weak or owners[0].customer_id
-        if weak is not None:
-            return weak
+        """The customer the event names (:func:`resolve`), or a new customer."""
+        idents = [i.to_identifier() for i in ref.identifiers]
+        holders = {
+            (i.kind, i.value): [
+                Holder(o.customer_id, o.verified) for o in self.owners[(i.kind, i.value)]
+            ]
+            for i in idents
+        }
+        found = resolve(idents, holders)
+        if found.customer_id is not None:
+            return found.customer_id
         customer_id = stable_id("cus", event.source, event.id)
         self.customers[customer_id] = Row(
             {
@@ -201,7 +200,7 @@ class Projector:
         return customer_id
 
     def _learn(self, ref: ev.CustomerRef, customer_id: str, event: ev.Event) -> None:
-        """Add identifiers nobody holds yet, confirm verification, and record traits as facts."""
+        """Add new identifiers (shared ones only if verified), confirm verification, record traits."""
         for ident in ref.identifiers:
             key = (ident.kind, ident.value)
             owners = self.owners[key]
@@ -211,8 +210,8 @@ class Projector:
                     mine.verified = True
                     mine.row.set(verified=True)
                 continue
-            if owners:
-                continue  # held by someone else: linking people is identity resolution's call
+            if owners and not ident.verified:
+                continue  # held by someone else: only a source that vouches for it may share it
             row = Row(
                 {
                     "id": stable_id("idn", customer_id, *key),
@@ -300,6 +299,7 @@ class Projector:
                     "id": stable_id("case", external_id),
                     "external_id": external_id,
                     "customer_id": customer_id,
+                    "source": event.source,
                     "title": None,
                     "status": "open",
                     "priority": "normal",
@@ -323,6 +323,7 @@ class Projector:
                     "id": stable_id("cmt", external_id),
                     "external_id": external_id,
                     "customer_id": customer_id,
+                    "source": event.source,
                     "text": None,
                     "due_at": None,
                     "made_at": event.time,

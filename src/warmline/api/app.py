@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warmline import __version__
-from warmline.api import customers, events
+from warmline.api import contacts, customers, events
 from warmline.api.responses import problem_response
 from warmline.config import Settings
 from warmline.errors import WarmlineError
@@ -107,4 +107,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.include_router(events.router)
     app.include_router(customers.router)
+    app.include_router(contacts.router)
     return app

@@ -16,14 +16,16 @@ class Permission(StrEnum):
     READ_CUSTOMERS = "customers:read"
     REVEAL_IDENTIFIERS = "identifiers:reveal"
     WRITE_EVENTS = "events:write"
+    START_CONTACTS = "contacts:start"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Agents and supervisors read the memory; they never post raw events.
-    Role.AGENT: frozenset({Permission.READ_CUSTOMERS}),
-    Role.SUPERVISOR: frozenset({Permission.READ_CUSTOMERS}),
-    # Integrators feed the memory; they cannot read customers back out of it.
-    Role.INTEGRATOR: frozenset({Permission.WRITE_EVENTS}),
+    Role.AGENT: frozenset({Permission.READ_CUSTOMERS, Permission.START_CONTACTS}),
+    Role.SUPERVISOR: frozenset({Permission.READ_CUSTOMERS, Permission.START_CONTACTS}),
+    # Integrators feed the memory (events, contacts from the channels); they cannot read
+    # customers back out of it: a contact they start gets no card in the response.
+    Role.INTEGRATOR: frozenset({Permission.WRITE_EVENTS, Permission.START_CONTACTS}),
     Role.ADMIN: frozenset(Permission),
 }
 

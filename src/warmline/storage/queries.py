@@ -207,3 +207,136 @@ def timeline_page(
         items = items[:limit]
         next_cursor = encode_cursor(items[-1]["at"], items[-1]["id"])
     return items, next_cursor
+
+
+# -- the context card -----------------------------------------------------------------
+
+CARD_INTERACTIONS = 20
+CARD_LIST = 10
+
+
+def card_rows(conn: Connection, customer_id: str) -> dict[str, Any] | None:
+    """Everything a card is built from, in a fixed number of queries (pinned by a test)."""
+    customer = (
+        conn.execute(sa.select(t.customers).where(t.customers.c.id == customer_id))
+        .mappings()
+        .first()
+    )
+    if customer is None:
+        return None
+    i = t.interactions
+    interactions = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(
+                i.c.id,
+                i.c.external_id,
+                i.c.source,
+                i.c.channel,
+                i.c.status,
+                i.c.started_at,
+                i.c.ended_at,
+                i.c.last_message_at,
+                i.c.agent_id,
+                i.c.queue,
+                i.c.subject,
+                i.c.outcome,
+                i.c.reason,
+                i.c.summary,
+                i.c.case_id,
+                i.c.transfers,
+            )
+            .where(i.c.customer_id == customer_id)
+            .order_by(i.c.started_at.desc(), i.c.id.desc())
+            .limit(CARD_INTERACTIONS)
+        ).mappings()
+    ]
+    cases = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(t.cases)
+            .where(t.cases.c.customer_id == customer_id, t.cases.c.status != "resolved")
+            .order_by(t.cases.c.updated_at.desc())
+            .limit(CARD_LIST)
+        ).mappings()
+    ]
+    commitments = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(t.commitments)
+            .where(t.commitments.c.customer_id == customer_id, t.commitments.c.status == "open")
+            .order_by(t.commitments.c.due_at)
+            .limit(CARD_LIST)
+        ).mappings()
+    ]
+    activities = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(t.activities)
+            .where(t.activities.c.customer_id == customer_id)
+            .order_by(t.activities.c.occurred_at.desc(), t.activities.c.id.desc())
+            .limit(CARD_LIST)
+        ).mappings()
+    ]
+    assurances = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(t.assurances)
+            .where(t.assurances.c.customer_id == customer_id)
+            .order_by(t.assurances.c.verified_at.desc())
+            .limit(3)
+        ).mappings()
+    ]
+    return {
+        "customer": dict(customer),
+        "interactions": interactions,
+        "cases": cases,
+        "commitments": commitments,
+        "activities": activities,
+        "assurances": assurances,
+    }
+
+
+def last_messages(
+    conn: Connection, interaction_ids: list[str], per: int = 5
+) -> dict[str, list[dict[str, Any]]]:
+    """The last ``per`` messages of each interaction, oldest first."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for interaction_id in interaction_ids:
+        rows = conn.execute(
+            sa.select(t.messages.c.speaker, t.messages.c.text, t.messages.c.sent_at)
+            .where(t.messages.c.interaction_id == interaction_id)
+            .order_by(t.messages.c.sent_at.desc(), t.messages.c.id.desc())
+            .limit(per)
+        ).mappings()
+        out[interaction_id] = [dict(r) for r in reversed(list(rows))]
+    return out
+
+
+def interaction_with_messages(
+    conn: Connection, interaction_id: str, *, limit: int = 500
+) -> dict[str, Any] | None:
+    """An interaction (by internal or external id) and its messages, oldest first."""
+    i = t.interactions
+    row = (
+        conn.execute(
+            sa.select(i).where(sa.or_(i.c.id == interaction_id, i.c.external_id == interaction_id))
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    messages = conn.execute(
+        sa.select(
+            t.messages.c.id,
+            t.messages.c.speaker,
+            t.messages.c.text,
+            t.messages.c.agent_id,
+            t.messages.c.sent_at,
+        )
+        .where(t.messages.c.interaction_id == row["id"])
+        .order_by(t.messages.c.sent_at, t.messages.c.id)
+        .limit(limit)
+    ).mappings()
+    return {**dict(row), "messages": [dict(m) for m in messages]}

@@ -136,6 +136,7 @@ cases = sa.Table(
     sa.Column("id", Id, primary_key=True),
     sa.Column("external_id", sa.String(200), nullable=False, unique=True),
     sa.Column("customer_id", Id, nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
     sa.Column("title", sa.String(500)),
     sa.Column("status", sa.String(24), nullable=False),
     sa.Column("priority", sa.String(16), nullable=False),
@@ -154,6 +155,7 @@ commitments = sa.Table(
     sa.Column("id", Id, primary_key=True),
     sa.Column("external_id", sa.String(200), nullable=False, unique=True),
     sa.Column("customer_id", Id, nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
     sa.Column("text", sa.Text),
     _at("due_at", nullable=True),
     _at("made_at"),
@@ -245,7 +247,33 @@ api_keys = sa.Table(
     sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("prefix", sa.String(16), nullable=False),
     _at("created_at"),
+    _at("expires_at", nullable=True),
     _at("revoked_at", nullable=True),
+)
+
+desk_sessions = sa.Table(
+    "desk_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("key_id", Id, nullable=False),
+    _at("created_at"),
+    _at("expires_at"),
+    sa.Index(None, "key_id"),
+)
+
+desk_pushes = sa.Table(
+    "desk_pushes",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("agent", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("customer_id", Id),
+    sa.Column("interaction_id", Id),
+    sa.Column("channel", sa.String(16)),
+    sa.Column("detail", JSONType, nullable=False),
+    _at("at"),
+    sa.Index(None, "agent", "id"),
+    sa.Index(None, "customer_id"),
 )
 
 audit_log = sa.Table(

@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("key_hash", sa.String(length=64), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_api_keys_key_hash")),
@@ -106,6 +107,7 @@ def upgrade() -> None:
         sa.Column("id", Id, nullable=False),
         sa.Column("external_id", sa.String(length=200), nullable=False),
         sa.Column("customer_id", Id, nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
         sa.Column("title", sa.String(length=500), nullable=True),
         sa.Column("status", sa.String(length=24), nullable=False),
         sa.Column("priority", sa.String(length=16), nullable=False),
@@ -130,6 +132,7 @@ def upgrade() -> None:
         sa.Column("id", Id, nullable=False),
         sa.Column("external_id", sa.String(length=200), nullable=False),
         sa.Column("customer_id", Id, nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
         sa.Column("text", sa.Text(), nullable=True),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("made_at", sa.DateTime(timezone=True), nullable=False),
@@ -203,6 +206,40 @@ def upgrade() -> None:
             unique=False,
         )
 
+    op.create_table(
+        "desk_pushes",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("agent", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("customer_id", Id, nullable=True),
+        sa.Column("interaction_id", Id, nullable=True),
+        sa.Column("channel", sa.String(length=16), nullable=True),
+        sa.Column(
+            "detail",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_pushes")),
+    )
+    op.create_index(op.f("ix_desk_pushes_agent_id"), "desk_pushes", ["agent", "id"], unique=False)
+    op.create_index(
+        op.f("ix_desk_pushes_customer_id"), "desk_pushes", ["customer_id"], unique=False
+    )
+    op.create_table(
+        "desk_sessions",
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("key_id", Id, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_desk_sessions")),
+    )
+    op.create_index(op.f("ix_desk_sessions_key_id"), "desk_sessions", ["key_id"], unique=False)
     op.create_table(
         "identifiers",
         sa.Column("id", Id, nullable=False),
@@ -309,6 +346,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("desk_sessions")
+    op.drop_table("desk_pushes")
 
     with op.batch_alter_table("raw_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_raw_events_customer_id"))

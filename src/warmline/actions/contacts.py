@@ -1,0 +1,142 @@
+"""Contact start: a customer makes contact; resolve them, record the interaction, push the card.
+
+The interaction is recorded as an ``interaction.started`` event through the
+normal ingest path (source ``warmline.contacts``), so the raw log stays the
+single source of truth and ``warmline rebuild`` includes contacts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from warmline.actions.ingest import ingest_events
+from warmline.domain.identifiers import Identifier
+from warmline.domain.identity import Holder, Resolution, resolve
+from warmline.domain.ids import stable_id
+from warmline.storage import schema as t
+from warmline.storage.engine import writing
+
+CONTACT_SOURCE = "warmline.contacts"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A started contact: its interaction, the customer it was recorded on, and who they are."""
+
+    contact_id: str
+    interaction_id: str
+    customer_id: str
+    channel: str
+    recognised: bool
+    candidates: tuple[str, ...]
+    pushed_to: str | None
+    started_at: dt.datetime
+
+
+def holders_of(
+    conn: Connection, identifiers: Sequence[Identifier]
+) -> dict[tuple[str, str], list[Holder]]:
+    """Who holds each identifier, following merges to the live customer."""
+    wanted = {(i.kind, i.value) for i in identifiers}
+    found: dict[tuple[str, str], list[Holder]] = {key: [] for key in wanted}
+    rows = conn.execute(
+        sa.select(
+            t.identifiers.c.kind,
+            t.identifiers.c.value,
+            t.identifiers.c.customer_id,
+            t.identifiers.c.verified,
+            t.customers.c.status,
+        )
+        .join(t.customers, t.customers.c.id == t.identifiers.c.customer_id)
+        .where(t.identifiers.c.value.in_([v for _, v in wanted]))
+    )
+    for kind, value, customer_id, verified, status in rows:
+        if (kind, value) in found and status == "active":
+            found[(kind, value)].append(Holder(customer_id, verified))
+    return found
+
+
+def start_contact(
+    engine: Engine,
+    *,
+    channel: str,
+    identifiers: Sequence[Identifier],
+    agent_id: str | None = None,
+    queue: str | None = None,
+    contact_id: str | None = None,
+    region: str = "GB",
+    now: dt.datetime | None = None,
+) -> Contact:
+    """Resolve the caller, record the interaction and queue the card for the agent's desk."""
+    now = now or dt.datetime.now(dt.UTC)
+    contact_id = contact_id or f"wl-contact-{secrets.token_hex(8)}"
+    with engine.connect() as conn:
+        found: Resolution = resolve(identifiers, holders_of(conn, identifiers))
+    envelope: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": contact_id,
+        "source": CONTACT_SOURCE,
+        "type": "interaction.started",
+        "time": now.isoformat(),
+        "data": {
+            "customer": {
+                "identifiers": [
+                    {"kind": i.kind, "value": i.value, "verified": False} for i in identifiers
+                ]
+            },
+            "interaction_id": contact_id,
+            "channel": channel,
+            **({"agent_id": agent_id} if agent_id else {}),
+            **({"queue": queue} if queue else {}),
+        },
+    }
+    result = ingest_events(engine, [envelope], region=region).items[0]
+    customer_id = result.customer_id
+    if customer_id is None:  # a replayed contact id: the interaction already exists
+        with engine.connect() as conn:
+            customer_id = conn.execute(
+                sa.select(t.interactions.c.customer_id).where(
+                    t.interactions.c.external_id == contact_id
+                )
+            ).scalar_one()
+    contact = Contact(
+        contact_id=contact_id,
+        interaction_id=stable_id("int", contact_id),
+        customer_id=customer_id,
+        channel=channel,
+        recognised=found.customer_id is not None,
+        candidates=found.candidates if found.customer_id is None else (),
+        pushed_to=agent_id or (f"queue:{queue}" if queue else None),
+        started_at=now,
+    )
+    if contact.pushed_to:
+        push_to_desk(engine, contact)
+    return contact
+
+
+def push_to_desk(engine: Engine, contact: Contact) -> None:
+    """Queue the contact for its desk; the desk's live stream delivers it (and replays it)."""
+    assert contact.pushed_to is not None
+    with writing(engine) as conn, conn.begin():
+        conn.execute(
+            t.desk_pushes.insert().values(
+                agent=contact.pushed_to,
+                kind="contact",
+                customer_id=contact.customer_id,
+                interaction_id=contact.interaction_id,
+                channel=contact.channel,
+                detail={
+                    "contact_id": contact.contact_id,
+                    "recognised": contact.recognised,
+                    "candidates": list(contact.candidates),
+                },
+                at=contact.started_at,
+            )
+        )

@@ -1,0 +1,170 @@
+"""Contact start, the context card and conversations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from warmline.actions.contacts import start_contact
+from warmline.actions.keys import Actor
+from warmline.api.deps import EngineDep, SettingsDep, access_customer, require
+from warmline.api.events import read_bounded
+from warmline.api.responses import json_response
+from warmline.domain.card import CardContext, unrecognised_card
+from warmline.domain.identifiers import mask_identifier
+from warmline.domain.roles import Permission, allows
+from warmline.errors import InvalidRequest, NotFound
+from warmline.events import Channel, CustomerRef, errors_from
+from warmline.storage import queries
+from warmline.storage.views import load_card
+
+router = APIRouter(tags=["contacts"])
+Reader = Annotated[Actor, Depends(require(Permission.READ_CUSTOMERS))]
+MAX_CONTACT_BYTES = 64 * 1024
+
+
+class ContactIn(BaseModel):
+    """A contact starting on a channel, with the identifiers that channel knows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    customer: CustomerRef
+    agent_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        None, description="The agent it is routed to: the name of their desk key."
+    )
+    queue: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    contact_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        None,
+        description="Your id for this contact (used as the interaction id); generated if absent.",
+    )
+
+
+def card_context(settings: Any, **kw: Any) -> CardContext:
+    return CardContext(
+        now=dt.datetime.now(dt.UTC),
+        continuity_window=dt.timedelta(minutes=settings.continuity_minutes),
+        **kw,
+    )
+
+
+@router.post(
+    "/v1/contacts",
+    summary="Start a contact: resolve the customer, record it, push the card",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": ContactIn.model_json_schema()}},
+        }
+    },
+    status_code=201,
+)
+async def post_contact(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, Depends(require(Permission.START_CONTACTS))],
+) -> Response:
+    """Returns the card too when the key may read customers (agents); integrators get the ids."""
+    body = await read_bounded(request, MAX_CONTACT_BYTES)
+    try:
+        contact_in = ContactIn.model_validate(
+            orjson.loads(body), context={"region": settings.default_region}
+        )
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest("invalid_json", f"the body is not valid JSON: {exc}") from None
+    except ValidationError as exc:
+        errors = errors_from(exc, "")
+        raise InvalidRequest(
+            "invalid_contact",
+            "; ".join(f"{e.field}: {e.reason}" for e in errors),
+            hint="see POST /v1/contacts in /docs",
+            extra={
+                "errors": [{"field": e.field, "reason": e.reason, "code": e.code} for e in errors]
+            },
+        ) from None
+    identifiers = [i.to_identifier() for i in contact_in.customer.identifiers]
+    contact = await run_in_threadpool(
+        start_contact,
+        engine,
+        channel=contact_in.channel,
+        identifiers=identifiers,
+        agent_id=contact_in.agent_id,
+        queue=contact_in.queue,
+        contact_id=contact_in.contact_id,
+        region=settings.default_region,
+    )
+    out: dict[str, Any] = {
+        "contact_id": contact.contact_id,
+        "interaction_id": contact.interaction_id,
+        "customer_id": contact.customer_id,
+        "recognised": contact.recognised,
+        "pushed_to": contact.pushed_to,
+    }
+    if not allows(actor.role, Permission.READ_CUSTOMERS):
+        out["card"] = None
+        return json_response(out, 201)
+    presented = [{"kind": i.kind, "value": mask_identifier(i.kind, i.value)} for i in identifiers]
+    ctx = card_context(settings, channel=contact.channel, interaction_id=contact.interaction_id)
+
+    def card() -> dict[str, Any] | None:
+        with engine.connect() as conn:
+            if not contact.recognised:
+                candidates = queries.customer_summaries(conn, list(contact.candidates))
+                return unrecognised_card(contact.channel, presented, candidates)
+            live = access_customer(
+                conn,
+                engine,
+                actor,
+                contact.customer_id,
+                "card.viewed",
+                contact_id=contact.contact_id,
+            )
+            return load_card(conn, live, ctx)
+
+    out["card"] = await run_in_threadpool(card)
+    return json_response(out, 201)
+
+
+@router.get("/v1/customers/{customer_id}/card", summary="The context card")
+def get_card(
+    customer_id: str,
+    engine: EngineDep,
+    settings: SettingsDep,
+    actor: Reader,
+    channel: Annotated[
+        Channel | None, Query(description="The channel the customer is on now")
+    ] = None,
+    interaction_id: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """Who they are, continuity across channels, recent history, what is open or promised."""
+    with engine.connect() as conn:
+        live = access_customer(conn, engine, actor, customer_id, "card.viewed")
+        card = load_card(
+            conn, live, card_context(settings, channel=channel, interaction_id=interaction_id)
+        )
+    return json_response(card)
+
+
+@router.get("/v1/interactions/{interaction_id}", summary="An interaction and its messages")
+def get_interaction(interaction_id: str, engine: EngineDep, actor: Reader) -> Response:
+    """By Warmline's id or the source's own id; messages oldest first."""
+    with engine.connect() as conn:
+        found = queries.interaction_with_messages(conn, interaction_id)
+        if found is None:
+            raise NotFound("interaction_not_found", f"no interaction '{interaction_id[:60]}'")
+        access_customer(
+            conn,
+            engine,
+            actor,
+            found["customer_id"],
+            "conversation.viewed",
+            interaction_id=found["id"],
+        )
+    return json_response(found)

@@ -1,0 +1,266 @@
+"""The context card: what the person who answers needs before saying hello.
+
+Pure assembly from plain rows (see ``storage.queries.card_rows``): who the
+customer is and for how long, continuity with a contact on another channel in
+the last minutes, recent interactions on every channel, what is open or
+promised, and recent business activities. Each item names its source. It is
+information for the agent to use in their own way: no scripted lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from warmline.domain.timewords import ago, until, years_between
+
+RECENT_INTERACTIONS = 10
+ACTIVITY_HORIZON = dt.timedelta(days=90)
+CHANNEL_WORDS = {
+    "chat": "chat",
+    "voice": "a call",
+    "email": "email",
+    "sms": "SMS",
+    "app": "the app",
+    "web": "the website",
+    "branch": "the branch",
+    "video": "a video call",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CardContext:
+    """The moment the card is for: when, and (for a contact) on which channel and interaction."""
+
+    now: dt.datetime
+    channel: str | None = None
+    interaction_id: str | None = None
+    continuity_window: dt.timedelta = dt.timedelta(minutes=30)
+
+
+def humanise(label: str | None) -> str | None:
+    """'card_declined' -> 'card declined'; 'payment.failed' -> 'payment failed'."""
+    if not label:
+        return None
+    return label.replace("_", " ").replace(".", " ").strip()
+
+
+def last_seen(interaction: Mapping[str, Any]) -> dt.datetime:
+    """The last sign of life of an interaction: its end, last message or start."""
+    times: list[dt.datetime] = [
+        interaction[k] for k in ("ended_at", "last_message_at", "started_at") if interaction.get(k)
+    ]
+    return max(times)
+
+
+def continuity_ids(interactions: Sequence[Mapping[str, Any]], ctx: CardContext) -> list[str]:
+    """Interactions the customer was in, on another channel, within the continuity window."""
+    found = []
+    for interaction in interactions:
+        if interaction["id"] == ctx.interaction_id:
+            continue
+        if ctx.channel and interaction["channel"] == ctx.channel:
+            continue
+        if ctx.now - last_seen(interaction) <= ctx.continuity_window:
+            found.append(str(interaction["id"]))
+    return found
+
+
+def build_card(
+    rows: Mapping[str, Any],
+    messages: Mapping[str, Sequence[Mapping[str, Any]]],
+    ctx: CardContext,
+) -> dict[str, Any]:
+    """Assemble the card. ``messages`` holds the last messages of the continuity interactions."""
+    customer = rows["customer"]
+    interactions = [i for i in rows["interactions"] if i["id"] != ctx.interaction_id]
+    return {
+        "recognised": True,
+        "generated_at": ctx.now,
+        "customer": _who(customer, ctx),
+        "continuity": [
+            _continuity(i, messages.get(i["id"], []), ctx)
+            for i in interactions
+            if i["id"] in set(continuity_ids(interactions, ctx))
+        ],
+        "recent_interactions": [_interaction(i, ctx) for i in interactions[:RECENT_INTERACTIONS]],
+        "last_by_channel": _last_by_channel(interactions, ctx),
+        "open_cases": [_case(c, ctx) for c in rows["cases"]],
+        "open_commitments": [_commitment(c, ctx) for c in rows["commitments"]],
+        "recent_activities": [
+            _activity(a, ctx)
+            for a in rows["activities"]
+            if ctx.now - a["occurred_at"] <= ACTIVITY_HORIZON
+        ],
+        "verifications": [_verification(a, ctx) for a in rows["assurances"]],
+    }
+
+
+def _who(customer: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:
+    traits = customer["traits"] or {}
+    name = customer["name"]
+    since = customer["customer_since"]
+    return {
+        "id": customer["id"],
+        "name": name,
+        "preferred_name": customer["preferred_name"],
+        "address_as": customer["preferred_name"] or (name.split()[0] if name else None),
+        "customer_since": since,
+        "tenure_years": years_between(since, ctx.now.date()) if since else None,
+        "traits": {
+            key: {"value": entry["value"], "source": entry["source"], "at": entry["at"]}
+            for key, entry in traits.items()
+            if key not in {"name", "preferred_name", "customer_since"}
+        },
+        "source": traits.get("name", {}).get("source"),
+    }
+
+
+def _about(interaction: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]) -> str:
+    label = (
+        humanise(interaction.get("reason"))
+        or interaction.get("subject")
+        or interaction.get("summary")
+    )
+    if label:
+        return str(label)
+    first = next((m["text"] for m in messages if m["speaker"] == "customer"), None)
+    return f"“{first[:80]}”" if first else "no recorded reason yet"
+
+
+def _continuity(
+    interaction: Mapping[str, Any], messages: Sequence[Mapping[str, Any]], ctx: CardContext
+) -> dict[str, Any]:
+    channel = interaction["channel"] or "another channel"
+    when = ago(last_seen(interaction), ctx.now)
+    state = (
+        "still open"
+        if interaction["status"] == "open"
+        else f"ended {interaction['outcome'] or ''}".strip()
+    )
+    return {
+        "interaction_id": interaction["id"],
+        "external_id": interaction["external_id"],
+        "channel": interaction["channel"],
+        "text": f"was in {CHANNEL_WORDS.get(channel, channel)} {when} "
+        f"about {_about(interaction, messages)}",
+        "state": state,
+        "at": last_seen(interaction),
+        "agent_id": interaction["agent_id"],
+        "messages": [dict(m) for m in messages],
+        "source": interaction["source"],
+    }
+
+
+def _interaction(interaction: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:
+    return {
+        "interaction_id": interaction["id"],
+        "external_id": interaction["external_id"],
+        "channel": interaction["channel"],
+        "at": interaction["started_at"],
+        "when": ago(interaction["started_at"], ctx.now),
+        "reason": humanise(interaction["reason"]),
+        "outcome": interaction["outcome"],
+        "status": interaction["status"],
+        "summary": interaction["summary"] or interaction["subject"],
+        "agent_id": interaction["agent_id"],
+        "transfers": interaction["transfers"],
+        "source": interaction["source"],
+    }
+
+
+def _last_by_channel(interactions: Sequence[Mapping[str, Any]], ctx: CardContext) -> dict[str, Any]:
+    last: dict[str, Any] = {}
+    for interaction in interactions:
+        channel = interaction["channel"]
+        if channel and channel not in last:
+            last[channel] = {
+                "at": interaction["started_at"],
+                "when": ago(interaction["started_at"], ctx.now),
+            }
+    return last
+
+
+def _case(case: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:
+    return {
+        "case_id": case["id"],
+        "external_id": case["external_id"],
+        "title": case["title"],
+        "status": humanise(case["status"]),
+        "priority": case["priority"],
+        "opened": ago(case["opened_at"], ctx.now),
+        "updated": ago(case["updated_at"], ctx.now),
+        "latest_note": case["latest_note"],
+        "source": case["source"],
+    }
+
+
+def _commitment(commitment: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:
+    due = commitment["due_at"]
+    return {
+        "commitment_id": commitment["id"],
+        "text": commitment["text"],
+        "due_at": due,
+        "due": until(due, ctx.now) if due else "no due time",
+        "overdue": bool(due and due < ctx.now),
+        "made": ago(commitment["made_at"], ctx.now),
+        "made_by": commitment["made_by"],
+        "source": commitment["source"],
+    }
+
+
+def _activity(activity: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:
+    return {
+        "name": activity["name"],
+        "text": f"{humanise(activity['name'])} {ago(activity['occurred_at'], ctx.now)}",
+        "summary": activity["summary"],
+        "attributes": activity["attributes"],
+        "at": activity["occurred_at"],
+        "source": activity["source"],
+    }
+
+
+def _verification(assurance: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:
+    channel = CHANNEL_WORDS.get(assurance["channel"], assurance["channel"])
+    at = assurance["verified_at"]
+    return {
+        "channel": assurance["channel"],
+        "method": assurance["method"],
+        "level": assurance["level"],
+        "at": at,
+        "text": f"verified in {channel} {ago(at, ctx.now)} "
+        f"({assurance['level']}, {assurance['method']})",
+        "expired": assurance["expires_at"] <= ctx.now,
+        # Verification belongs to the session it happened in; carrying it into this contact
+        # needs a continuation code (a caller's number can be spoofed).
+        "applies_to_this_contact": assurance["interaction_id"] is not None
+        and assurance["interaction_id"] == ctx.interaction_id,
+        "source": assurance["source"],
+    }
+
+
+def unrecognised_card(
+    channel: str, presented: Sequence[Mapping[str, Any]], candidates: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The honest card for a contact Warmline cannot put a name to, and how to fix that fast."""
+    if candidates:
+        how = [
+            "this identifier is shared by several customers: ask for the name and date of birth "
+            "or the first line of the address to tell them apart",
+        ]
+    elif channel in {"chat", "app", "web"}:
+        how = ["ask the customer to log in: a logged-in session identifies them at once"]
+    elif channel == "email":
+        how = ["ask for the account or customer number in a reply"]
+    else:
+        how = ["ask for the account or customer number, or the email address on the account"]
+    return {
+        "recognised": False,
+        "ambiguous": len(candidates) > 1,
+        "presented": [dict(p) for p in presented],
+        "candidates": [dict(c) for c in candidates],
+        "how_to_identify": how,
+        "customer": None,
+    }

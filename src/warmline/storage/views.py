@@ -1,0 +1,20 @@
+"""Read models composed from queries and pure domain assembly: the context card."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from warmline.domain.card import CardContext, build_card, continuity_ids
+from warmline.storage import queries
+
+
+def load_card(conn: Connection, customer_id: str, ctx: CardContext) -> dict[str, Any] | None:
+    """The card for ``customer_id`` at ``ctx``: six queries, plus one per continuity item."""
+    rows = queries.card_rows(conn, customer_id)
+    if rows is None:
+        return None
+    recent = continuity_ids(rows["interactions"], ctx)
+    messages = queries.last_messages(conn, recent)
+    return build_card(rows, messages, ctx)

@@ -1,0 +1,295 @@
+"""Contact start and the context card: who this is, before saying hello."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from tests.api.helpers import post
+from tests.factories import Keys, customer, make_event
+from warmline.storage import schema as t
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+MILES = customer(("email", "miles@example.org", True), ("phone", "+44 20 7946 0958", True))
+
+
+def ago(minutes: float) -> str:
+    return (NOW - dt.timedelta(minutes=minutes)).isoformat()
+
+
+def seed_miles(client: TestClient, keys: Keys) -> str:
+    body = post(
+        client,
+        keys.integrator,
+        [
+            make_event(
+                "customer.identified",
+                time=ago(60 * 24 * 400),
+                customer=customer(
+                    ("email", "miles@example.org", True),
+                    ("phone", "+44 20 7946 0958", True),
+                    name="Miles Okafor",
+                    preferred_name="Miles",
+                    customer_since=(NOW.date() - dt.timedelta(days=3653)).isoformat(),
+                    segment="premier",
+                ),
+            ),
+            make_event(
+                "activity",
+                customer=MILES,
+                name="card.declined",
+                time=ago(40),
+                attributes={"merchant": "Fuel & Go", "amount": 61.5},
+                source="cards",
+            ),
+            make_event(
+                "interaction.started",
+                customer=MILES,
+                interaction_id="chat-77",
+                channel="chat",
+                time=ago(12),
+                source="chat-platform",
+            ),
+            make_event(
+                "message.posted",
+                interaction_id="chat-77",
+                speaker="customer",
+                time=ago(11),
+                text="My card was declined at the fuel station, second time this week.",
+                source="chat-platform",
+            ),
+            make_event(
+                "message.posted",
+                interaction_id="chat-77",
+                speaker="agent",
+                time=ago(6),
+                text="I can't lift this block from chat, the card team can by phone.",
+                source="chat-platform",
+            ),
+            make_event(
+                "interaction.ended",
+                interaction_id="chat-77",
+                outcome="escalated",
+                reason="card_declined",
+                time=ago(4),
+                source="chat-platform",
+            ),
+            make_event(
+                "case.opened",
+                customer=MILES,
+                case_id="case-9",
+                title="Card declined twice",
+                interaction_id="chat-77",
+                time=ago(5),
+                source="crm",
+            ),
+            make_event(
+                "commitment.made",
+                case_id="case-9",
+                commitment_id="cmt-9",
+                time=ago(60 * 30),
+                text="Send the replacement PIN",
+                due_at=ago(60 * 6),
+                source="crm",
+            ),
+        ],
+    )
+    return str(body["results"][0]["customer_id"])
+
+
+def contact(client: TestClient, headers: dict[str, str], status: int = 201, **body: Any) -> Any:
+    response = client.post("/v1/contacts", json=body, headers=headers)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def test_a_call_after_a_chat_leads_with_continuity(client: TestClient, keys: Keys) -> None:
+    cid = seed_miles(client, keys)
+    body = contact(
+        client,
+        keys.agent,
+        channel="voice",
+        agent_id="dave",
+        customer={"identifiers": [{"kind": "phone", "value": "020 7946 0958"}]},
+    )
+    assert body["recognised"] is True and body["customer_id"] == cid
+    assert body["pushed_to"] == "dave"
+    card = body["card"]
+    who = card["customer"]
+    assert (who["name"], who["address_as"], who["tenure_years"]) == ("Miles Okafor", "Miles", 10)
+    assert who["traits"]["segment"]["value"] == "premier"
+    first = card["continuity"][0]
+    assert first["text"] == "was in chat 4 minutes ago about card declined"
+    assert first["source"] == "chat-platform"
+    assert [m["speaker"] for m in first["messages"]] == ["customer", "agent"]
+    assert card["open_cases"][0]["title"] == "Card declined twice"
+    commitment = card["open_commitments"][0]
+    assert commitment["overdue"] is True and commitment["due"] == "overdue by 6 hours"
+    assert card["recent_activities"][0]["text"] == "card declined 40 minutes ago"
+    assert card["recent_activities"][0]["source"] == "cards"
+    assert card["recent_interactions"][0]["external_id"] == "chat-77"
+    # The voice call itself is on the timeline now, recorded through the raw log.
+    timeline = client.get(f"/v1/customers/{cid}/timeline", headers=keys.agent).json()
+    assert timeline["items"][0]["channel"] == "voice"
+
+
+def test_the_same_channel_is_not_continuity(client: TestClient, keys: Keys) -> None:
+    seed_miles(client, keys)
+    body = contact(
+        client,
+        keys.agent,
+        channel="chat",
+        customer={"identifiers": [{"kind": "email", "value": "miles@example.org"}]},
+    )
+    assert body["card"]["continuity"] == []
+
+
+def test_an_unknown_caller_gets_an_honest_card(client: TestClient, keys: Keys) -> None:
+    body = contact(
+        client,
+        keys.agent,
+        channel="voice",
+        customer={"identifiers": [{"kind": "phone", "value": "+44 20 7946 0123"}]},
+    )
+    card = body["card"]
+    assert body["recognised"] is False and card["recognised"] is False
+    assert card["customer"] is None and card["candidates"] == []
+    assert "account" in card["how_to_identify"][0]
+    assert card["presented"] == [{"kind": "phone", "value": "+44•••••0123"}]
+
+
+def test_a_shared_number_shows_candidates_instead_of_guessing(
+    client: TestClient, keys: Keys
+) -> None:
+    home = "+44 20 7946 0555"
+    post(
+        client,
+        keys.integrator,
+        [
+            make_event(
+                "customer.identified",
+                customer=customer(
+                    ("email", "ann@example.org", True), ("phone", home, True), name="Ann Lee"
+                ),
+            ),
+            # The CRM vouches that Ben uses the same landline: shared, never a reason to merge.
+            make_event(
+                "customer.identified",
+                customer=customer(
+                    ("email", "ben@example.org", True), ("phone", home, True), name="Ben Lee"
+                ),
+            ),
+        ],
+    )
+    holders = client.get(
+        "/v1/customers", params={"identifier": f"phone:{home}"}, headers=keys.agent
+    ).json()["customers"]
+    assert sorted(c["name"] for c in holders) == ["Ann Lee", "Ben Lee"]
+    body = contact(
+        client,
+        keys.agent,
+        channel="voice",
+        customer={"identifiers": [{"kind": "phone", "value": home}]},
+    )
+    card = body["card"]
+    assert body["recognised"] is False and card["ambiguous"] is True
+    assert sorted(c["name"] for c in card["candidates"]) == ["Ann Lee", "Ben Lee"]
+    assert "tell them apart" in card["how_to_identify"][0]
+    by_email = contact(
+        client,
+        keys.agent,
+        channel="voice",
+        customer={
+            "identifiers": [
+                {"kind": "phone", "value": home},
+                {"kind": "email", "value": "ben@example.org"},
+            ]
+        },
+    )
+    assert by_email["recognised"] is True and by_email["card"]["customer"]["name"] == "Ben Lee"
+
+
+def test_integrators_start_contacts_but_get_no_card(client: TestClient, keys: Keys) -> None:
+    seed_miles(client, keys)
+    body = contact(
+        client,
+        keys.integrator,
+        channel="voice",
+        agent_id="dave",
+        customer={"identifiers": [{"kind": "phone", "value": "+442079460958"}]},
+    )
+    assert body["recognised"] is True and body["card"] is None
+    card = client.get(f"/v1/customers/{body['customer_id']}/card", headers=keys.integrator)
+    assert card.status_code == 403
+
+
+def test_bad_contacts_say_what_is_wrong(client: TestClient, keys: Keys) -> None:
+    cases = [
+        (
+            {
+                "channel": "pigeon",
+                "customer": {"identifiers": [{"kind": "phone", "value": "+442079460958"}]},
+            },
+            ("/channel", "invalid_value"),
+        ),
+        (
+            {"channel": "voice", "customer": {"identifiers": []}},
+            ("/customer/identifiers", "empty_value"),
+        ),
+        ({"channel": "voice"}, ("/customer", "missing_field")),
+        (
+            {"channel": "voice", "customer": {"identifiers": [{"kind": "phone", "value": "123"}]}},
+            ("/customer/identifiers/0", "invalid_identifier"),
+        ),
+    ]
+    for body, expected in cases:
+        problem = contact(client, keys.agent, status=400, **body)
+        assert problem["code"] == "invalid_contact"
+        assert expected in [(e["field"], e["code"]) for e in problem["errors"]], problem
+    raw = client.post("/v1/contacts", content=b"{nope", headers=keys.agent)
+    assert raw.json()["code"] == "invalid_json"
+
+
+def test_card_endpoint_and_conversation(client: TestClient, keys: Keys, engine: Engine) -> None:
+    cid = seed_miles(client, keys)
+    card = client.get(f"/v1/customers/{cid}/card", params={"channel": "voice"}, headers=keys.agent)
+    assert card.status_code == 200
+    assert card.json()["continuity"][0]["external_id"] == "chat-77"
+    conversation = client.get("/v1/interactions/chat-77", headers=keys.agent).json()
+    assert [m["speaker"] for m in conversation["messages"]] == ["customer", "agent"]
+    missing = client.get("/v1/interactions/nope", headers=keys.agent)
+    assert (missing.status_code, missing.json()["code"]) == (404, "interaction_not_found")
+    bad_channel = client.get(
+        f"/v1/customers/{cid}/card", params={"channel": "fax"}, headers=keys.agent
+    )
+    assert bad_channel.status_code == 400
+
+
+def test_a_card_takes_a_fixed_number_of_queries(
+    client: TestClient, keys: Keys, engine: Engine
+) -> None:
+    cid = seed_miles(client, keys)
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    from warmline.domain.card import CardContext
+    from warmline.storage.views import load_card
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        with engine.connect() as conn:
+            card = load_card(conn, cid, CardContext(now=NOW, channel="voice"))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert card is not None and len(card["continuity"]) == 1
+    # customer, interactions, cases, commitments, activities, assurances + one per continuity item
+    assert len(statements) == 7, statements
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.desk_pushes)).scalar_one() == 0
