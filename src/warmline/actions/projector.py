@@ -200,7 +200,7 @@ class Projector:
         return customer_id
 
     def _learn(self, ref: ev.CustomerRef, customer_id: str, event: ev.Event) -> None:
-        """Add new identifiers (shared ones only if verified), confirm verification, record traits."""
+        """Add new identifiers (shared ones only if verified), confirm verification, traits."""
         for ident in ref.identifiers:
             key = (ident.kind, ident.value)
             owners = self.owners[key]
