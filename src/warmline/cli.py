@@ -117,7 +117,14 @@ def _run_server(settings: Settings, engine: Any, host: str, port: int) -> None:
     console.print(
         f"Warmline on [bold]http://{host}:{port}[/] (API docs: http://{host}:{port}/docs)"
     )
-    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")
+    # Desk streams stay open; give them 3 s to close on Ctrl-C instead of waiting forever.
+    uvicorn.run(
+        create_app(settings, engine),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+    )
 
 
 @app.command("demo")

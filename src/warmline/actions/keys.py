@@ -33,7 +33,9 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(engine: Engine, *, role: str, name: str) -> tuple[Actor, str]:
+def create_key(
+    engine: Engine, *, role: str, name: str, expires_at: dt.datetime | None = None
+) -> tuple[Actor, str]:
     """Create a key; return the actor and the key itself, which is never stored or shown again."""
     try:
         parsed_role = Role(role)
@@ -57,6 +59,7 @@ def create_key(engine: Engine, *, role: str, name: str) -> tuple[Actor, str]:
                 key_hash=hash_key(key),
                 prefix=key[:10],
                 created_at=dt.datetime.now(dt.UTC),
+                expires_at=expires_at,
             )
         )
     return Actor(key_id, name, parsed_role), key
@@ -72,6 +75,8 @@ def authenticate(engine: Engine, key: str) -> Actor | None:
             .first()
         )
     if row is None or row["revoked_at"] is not None:
+        return None
+    if row["expires_at"] is not None and row["expires_at"] <= dt.datetime.now(dt.UTC):
         return None
     if not hmac.compare_digest(row["key_hash"], digest):  # defence in depth; the index matched
         return None

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -18,6 +19,7 @@ from warmline.config import Settings
 from warmline.errors import WarmlineError
 from warmline.storage import migrate
 from warmline.storage.engine import make_engine
+from warmline.web import desk
 
 log = logging.getLogger("warmline")
 
@@ -89,9 +91,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             },
         )
 
+    @app.exception_handler(desk.SignedOut)
+    async def _signed_out(request: Request, _: desk.SignedOut) -> Response:
+        # Pages go to the sign-in form; the desk's script and event stream get a plain 401.
+        wants_page = "text/html" in request.headers.get("accept", "")
+        if wants_page and not request.headers.get("x-desk-fragment"):
+            return RedirectResponse("/desk/sign-in", status_code=303)
+        return Response(status_code=401)
+
     @app.get("/", include_in_schema=False)
     def _root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+        return RedirectResponse("/desk")
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:
@@ -108,4 +118,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(events.router)
     app.include_router(customers.router)
     app.include_router(contacts.router)
+    app.include_router(desk.router)
+    app.mount("/desk/static", StaticFiles(directory=desk.HERE / "static"), name="desk-static")
     return app

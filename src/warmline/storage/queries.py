@@ -340,3 +340,22 @@ def interaction_with_messages(
         .limit(limit)
     ).mappings()
     return {**dict(row), "messages": [dict(m) for m in messages]}
+
+
+# -- the agent desk ---------------------------------------------------------------------
+
+
+def pushes_after(conn: Connection, agent: str, after: int, limit: int = 50) -> list[dict[str, Any]]:
+    """Contacts pushed to ``agent``'s desk after push ``after``, oldest first."""
+    p = t.desk_pushes
+    rows = conn.execute(
+        sa.select(p).where(p.c.agent == agent, p.c.id > after).order_by(p.c.id).limit(limit)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def latest_push_id(conn: Connection, agent: str) -> int:
+    value = conn.execute(
+        sa.select(sa.func.max(t.desk_pushes.c.id)).where(t.desk_pushes.c.agent == agent)
+    ).scalar()
+    return int(value or 0)

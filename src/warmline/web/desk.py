@@ -1,0 +1,282 @@
+"""Agent desk routes: sign in with a key, live contacts by Server-Sent Events, card, timeline,
+conversations and search. Every fragment is rendered on the server with autoescaping, so
+customer-supplied text is always shown as text."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+import jinja2
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from warmline.actions.desk import SESSION_HOURS, session_actor, sign_in, sign_out
+from warmline.actions.keys import Actor
+from warmline.api.contacts import card_context
+from warmline.api.deps import EngineDep, SettingsDep, access_customer, record_audit
+from warmline.api.events import read_bounded
+from warmline.domain.card import CHANNEL_WORDS, unrecognised_card
+from warmline.domain.identifiers import IdentifierError, normalise_identifier
+from warmline.domain.roles import Permission, allows
+from warmline.domain.timewords import ago
+from warmline.errors import InvalidRequest, NotFound, WarmlineError
+from warmline.storage import queries
+from warmline.storage.views import load_card
+
+HERE = Path(__file__).parent
+COOKIE = "wl_desk"
+POLL_SECONDS = 0.25
+RECHECK_SECONDS = 2.0
+KEEPALIVE_SECONDS = 15.0
+
+templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates"),
+    autoescape=True,  # customer text is untrusted: everything is escaped unless marked safe
+    undefined=jinja2.StrictUndefined,
+)
+templates.filters["ago"] = lambda when, now: ago(when, now) if when else ""
+templates.globals["channel_words"] = CHANNEL_WORDS
+
+router = APIRouter(prefix="/desk", include_in_schema=False)
+
+
+class SignedOut(Exception):
+    """The desk session is missing, expired or its key was revoked."""
+
+
+def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = templates.get_template(name).render(now=dt.datetime.now(dt.UTC), **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def desk_actor(request: Request, engine: EngineDep) -> Actor:
+    token = request.cookies.get(COOKIE)
+    actor = session_actor(engine, token) if token else None
+    if actor is None or not allows(actor.role, Permission.READ_CUSTOMERS):
+        raise SignedOut()
+    return actor
+
+
+DeskActor = Annotated[Actor, Depends(desk_actor)]
+
+
+@router.get("")
+def desk_page(engine: EngineDep, actor: DeskActor) -> HTMLResponse:
+    with engine.connect() as conn:
+        last = queries.latest_push_id(conn, actor.name)
+        recent = queries.pushes_after(conn, actor.name, max(last - 30, 0), limit=30)
+    items = [_contact_item(engine, p) for p in reversed(recent)]
+    return render("desk.html", actor=actor, items=items, last_push=last)
+
+
+@router.get("/ping")
+def ping(actor: DeskActor) -> Response:
+    """204 while the desk session is good, 401 once it is not (the script signs out then)."""
+    return Response(status_code=204)
+
+
+@router.get("/sign-in")
+def sign_in_page(error: str = "") -> HTMLResponse:
+    return render("sign_in.html", error=error[:200])
+
+
+@router.post("/sign-in")
+async def sign_in_submit(request: Request, engine: EngineDep) -> Response:
+    form = parse_qs((await read_bounded(request, 4096)).decode(errors="replace"))
+    key = (form.get("key") or [""])[0].strip()
+    opened = await run_in_threadpool(sign_in, engine, key) if key else None
+    if opened is None or not allows(opened[0].role, Permission.READ_CUSTOMERS):
+        message = (
+            "That key is not for the desk: it may not read customers."
+            if opened
+            else "That key is unknown, revoked or expired. Ask an admin for a desk key."
+        )
+        return render("sign_in.html", status=401, error=message)
+    response = RedirectResponse("/desk", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        opened[1],
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/desk",
+    )
+    return response
+
+
+@router.post("/sign-out")
+def sign_out_submit(request: Request, engine: EngineDep) -> Response:
+    if token := request.cookies.get(COOKIE):
+        sign_out(engine, token)
+    response = RedirectResponse("/desk/sign-in", status_code=303)
+    response.delete_cookie(COOKIE, path="/desk")
+    return response
+
+
+@router.get("/stream")
+async def stream(request: Request, engine: EngineDep, actor: DeskActor) -> StreamingResponse:
+    """Contacts for this agent as Server-Sent Events. A reconnecting browser sends
+    Last-Event-ID and gets every push it missed, so no card is lost."""
+    header = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
+    after = int(header) if header.isdigit() else 0
+    token = request.cookies.get(COOKIE, "")
+
+    async def events() -> AsyncIterator[str]:
+        nonlocal after
+        yield "retry: 1000\n\n"
+        checked = sent = time.monotonic()
+        while not await request.is_disconnected():
+            pushes = await run_in_threadpool(_pushes, engine, actor.name, after)
+            for push in pushes:
+                item = await run_in_threadpool(_contact_item, engine, push)
+                html = templates.get_template("contact_item.html").render(
+                    item=item, now=dt.datetime.now(dt.UTC)
+                )
+                data = orjson.dumps({"push_id": push["id"], "html": html}).decode()
+                yield f"id: {push['id']}\nevent: contact\ndata: {data}\n\n"
+                after = push["id"]
+                sent = time.monotonic()
+            now = time.monotonic()
+            if now - checked > RECHECK_SECONDS:
+                checked = now
+                if await run_in_threadpool(session_actor, engine, token) is None:
+                    yield "event: signed_out\ndata: {}\n\n"
+                    return
+            if now - sent > KEEPALIVE_SECONDS:
+                sent = now
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(POLL_SECONDS)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _pushes(engine: Any, agent: str, after: int) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return queries.pushes_after(conn, agent, after)
+
+
+def _contact_item(engine: Any, push: dict[str, Any]) -> dict[str, Any]:
+    """What the contact list shows for a push: no audit (names only, no profile is opened)."""
+    with engine.connect() as conn:
+        summary = (
+            queries.customer_summaries(conn, [push["customer_id"]]) if push["customer_id"] else []
+        )
+    detail = push["detail"]
+    recognised = bool(detail.get("recognised"))
+    return {
+        "push_id": push["id"],
+        "channel": push["channel"],
+        "at": push["at"],
+        "customer_id": push["customer_id"],
+        "interaction_id": push["interaction_id"],
+        "recognised": recognised,
+        "ambiguous": len(detail.get("candidates", [])) > 1,
+        "name": (summary[0]["name"] if summary and recognised else None),
+    }
+
+
+@router.get("/contact/{push_id}")
+def contact_card(
+    push_id: int, engine: EngineDep, settings: SettingsDep, actor: DeskActor
+) -> HTMLResponse:
+    with engine.connect() as conn:
+        pushes = queries.pushes_after(conn, actor.name, push_id - 1, limit=1)
+        if not pushes or pushes[0]["id"] != push_id:
+            raise NotFound("contact_not_found", "no such contact on this desk")
+        push = pushes[0]
+        ctx = card_context(settings, channel=push["channel"], interaction_id=push["interaction_id"])
+        if push["detail"].get("recognised"):
+            live = access_customer(conn, engine, actor, push["customer_id"], "card.viewed")
+            card = load_card(conn, live, ctx)
+        else:
+            candidates = queries.customer_summaries(conn, push["detail"].get("candidates", []))
+            card = unrecognised_card(push["channel"], [], candidates)
+    return render("card.html", card=card, channel=push["channel"])
+
+
+@router.get("/card/{customer_id}")
+def customer_card(
+    customer_id: str, engine: EngineDep, settings: SettingsDep, actor: DeskActor
+) -> HTMLResponse:
+    with engine.connect() as conn:
+        live = access_customer(conn, engine, actor, customer_id, "card.viewed")
+        card = load_card(conn, live, card_context(settings))
+    return render("card.html", card=card, channel=None)
+
+
+@router.get("/timeline/{customer_id}")
+def timeline(
+    customer_id: str,
+    engine: EngineDep,
+    actor: DeskActor,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    with engine.connect() as conn:
+        live = access_customer(conn, engine, actor, customer_id, "timeline.viewed")
+        items, next_cursor = queries.timeline_page(conn, live, limit=25, cursor=cursor)
+    return render("timeline.html", items=items, next_cursor=next_cursor, customer_id=live)
+
+
+@router.get("/conversation/{interaction_id}")
+def conversation(interaction_id: str, engine: EngineDep, actor: DeskActor) -> HTMLResponse:
+    with engine.connect() as conn:
+        found = queries.interaction_with_messages(conn, interaction_id)
+        if found is None:
+            raise NotFound("interaction_not_found", "no such interaction")
+        access_customer(conn, engine, actor, found["customer_id"], "conversation.viewed")
+    return render("conversation.html", interaction=found)
+
+
+@router.get("/search")
+def search(
+    engine: EngineDep,
+    settings: SettingsDep,
+    actor: DeskActor,
+    q: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    q = q.strip()
+    error, found = "", []
+    try:
+        with engine.connect() as conn:
+            ids = _search_ids(conn, q, settings.default_region)
+            found = queries.customer_summaries(conn, ids)
+        record_audit(engine, actor, "customers.search", None, {"by": "desk", "hits": len(found)})
+    except WarmlineError as exc:
+        error = exc.message
+    return render("search.html", q=q, found=found, error=error)
+
+
+def _search_ids(conn: Any, q: str, region: str) -> list[str]:
+    """'kind:value', an email or a phone number searches identifiers; anything else, names."""
+    kind, sep, value = q.partition(":")
+    if sep and kind.isidentifier() and kind.islower():
+        candidates = [(kind, value)]
+    elif "@" in q:
+        candidates = [("email", q)]
+    elif sum(ch.isdigit() for ch in q) >= 6:
+        candidates = [("phone", q), ("account_number", q), ("customer_number", q)]
+    else:
+        return queries.customers_by_name(conn, q, 20)
+    ids: list[str] = []
+    for kind, value in candidates:
+        try:
+            normalised = normalise_identifier(kind, value, default_region=region)
+        except IdentifierError as exc:
+            if len(candidates) == 1:
+                raise InvalidRequest("invalid_identifier", str(exc)) from None
+            continue
+        ids.extend(queries.customers_by_identifier(conn, kind, normalised))
+    return list(dict.fromkeys(ids))[:20]

@@ -1,0 +1,119 @@
+// Warmline agent desk: live contacts over Server-Sent Events; every fragment comes
+// rendered (and escaped) from the server, so this script only places it on the page.
+(function () {
+  "use strict";
+  var desk = document.getElementById("desk");
+  if (!desk) return;
+  var list = document.getElementById("contact-list");
+  var cardPanel = document.getElementById("card-panel");
+  var timelinePanel = document.getElementById("timeline-panel");
+  var conversationPanel = document.getElementById("conversation-panel");
+  var searchPanel = document.getElementById("search-results");
+  var live = document.getElementById("live");
+
+  function signIn() { window.location.assign("/desk/sign-in"); }
+
+  function load(url) {
+    return fetch(url, { headers: { "X-Desk-Fragment": "1" }, credentials: "same-origin" }).then(function (r) {
+      if (r.status === 401) { signIn(); throw new Error("signed out"); }
+      if (!r.ok) {
+        return r.json().then(function (p) { throw new Error(p.detail || "request failed"); });
+      }
+      return r.text();
+    });
+  }
+
+  function showError(panel, err) {
+    var p = document.createElement("p");
+    p.className = "error";
+    p.textContent = err.message;  // textContent: never interpreted as HTML
+    panel.replaceChildren(p);
+  }
+
+  function openContact(item) {
+    Array.prototype.forEach.call(list.children, function (li) { li.classList.remove("active"); });
+    item.classList.add("active");
+    timelinePanel.hidden = true;
+    load("/desk/contact/" + encodeURIComponent(item.dataset.pushId)).then(function (html) {
+      cardPanel.innerHTML = html;
+    }).catch(function (e) { showError(cardPanel, e); });
+  }
+
+  function openCustomer(id) {
+    searchPanel.hidden = true;
+    timelinePanel.hidden = true;
+    load("/desk/card/" + encodeURIComponent(id)).then(function (html) {
+      cardPanel.innerHTML = html;
+    }).catch(function (e) { showError(cardPanel, e); });
+  }
+
+  function openTimeline(id, cursor) {
+    var url = "/desk/timeline/" + encodeURIComponent(id) + (cursor ? "?cursor=" + encodeURIComponent(cursor) : "");
+    return load(url).then(function (html) {
+      if (!cursor) {
+        timelinePanel.innerHTML = "<h3>Timeline</h3>";
+        timelinePanel.hidden = false;
+      } else {
+        var more = timelinePanel.querySelector(".load-more");
+        if (more) more.remove();
+      }
+      timelinePanel.insertAdjacentHTML("beforeend", html);
+    }).catch(function (e) { showError(timelinePanel, e); timelinePanel.hidden = false; });
+  }
+
+  function openConversation(id) {
+    load("/desk/conversation/" + encodeURIComponent(id)).then(function (html) {
+      conversationPanel.innerHTML = html;
+      conversationPanel.hidden = false;
+      desk.classList.add("has-conversation");
+    }).catch(function (e) { showError(conversationPanel, e); });
+  }
+
+  document.addEventListener("click", function (ev) {
+    var t = ev.target.closest("button");
+    if (!t) return;
+    if (t.classList.contains("contact-open")) openContact(t.closest(".contact-item"));
+    else if (t.classList.contains("open-customer")) openCustomer(t.dataset.customerId);
+    else if (t.classList.contains("open-timeline")) openTimeline(t.dataset.customerId);
+    else if (t.classList.contains("load-more")) { t.disabled = true; openTimeline(t.dataset.customerId, t.dataset.cursor); }
+    else if (t.classList.contains("open-conversation")) openConversation(t.dataset.interactionId);
+    else if (t.classList.contains("close-conversation")) { conversationPanel.hidden = true; desk.classList.remove("has-conversation"); }
+  });
+
+  document.getElementById("search-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var q = document.getElementById("search").value.trim();
+    if (!q) { searchPanel.hidden = true; return; }
+    load("/desk/search?q=" + encodeURIComponent(q)).then(function (html) {
+      searchPanel.innerHTML = html;
+      searchPanel.hidden = false;
+    }).catch(function (e) { showError(searchPanel, e); searchPanel.hidden = false; });
+  });
+
+  function connect() {
+    var source = new EventSource("/desk/stream?after=" + encodeURIComponent(desk.dataset.lastPush || "0"));
+    source.onopen = function () { live.classList.add("on"); live.textContent = "live"; };
+    source.addEventListener("contact", function (ev) {
+      var data = JSON.parse(ev.data);
+      desk.dataset.lastPush = String(data.push_id);
+      if (list.querySelector('[data-push-id="' + data.push_id + '"]')) return;
+      list.insertAdjacentHTML("afterbegin", data.html);
+      var item = list.firstElementChild;
+      item.classList.add("new");
+      document.getElementById("no-contacts").hidden = true;
+      openContact(item);
+    });
+    source.addEventListener("signed_out", function () { source.close(); signIn(); });
+    source.onerror = function () {
+      live.classList.remove("on");
+      live.textContent = "reconnecting";
+      // A closed stream (401: key revoked or session expired) does not retry by itself.
+      if (source.readyState === EventSource.CLOSED) {
+        fetch("/desk/ping", { credentials: "same-origin", headers: { "X-Desk-Fragment": "1" } }).then(function (r) {
+          if (r.status === 401) signIn(); else setTimeout(connect, 1000);
+        }).catch(function () { setTimeout(connect, 2000); });
+      }
+    };
+  }
+  connect();
+})();

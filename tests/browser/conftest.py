@@ -1,0 +1,107 @@
+"""Browser tests: a real server on loopback and Debian's Chromium driven by Playwright.
+
+Chromium comes from the system (``/usr/bin/chromium``, installed by ``.ci/run``);
+Playwright never downloads a browser. Missing Chromium fails loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from warmline.actions.keys import create_key
+from warmline.api.app import create_app
+from warmline.config import Settings
+from warmline.storage.engine import make_engine
+
+CHROMIUM = os.environ.get("WARMLINE_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    agent_key: str
+    integrator_key: str
+    engine: object
+
+    def api(self, key: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=10
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
+    path = tmp_path / "desk.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    settings = Settings(database_url=url, sqlite_synchronous="OFF")
+    engine = make_engine(url, sqlite_synchronous="OFF")
+    _, agent_key = create_key(engine, role="agent", name="dave")
+    _, integrator_key = create_key(engine, role="integrator", name="pbx")
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, engine),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=1,  # open desk streams must not hold the test up
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.02)
+    yield LiveServer(f"http://127.0.0.1:{port}", agent_key, integrator_key, engine)
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}: apt-get install -y chromium", pytrace=False
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,259 @@
+"""The agent desk in headless Chromium: sign in, live pops, continuity, timeline, safety."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import LiveServer
+from tests.factories import customer, make_event
+from warmline.actions.keys import revoke_key
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+MILES = customer(("email", "miles@example.org", True), ("phone", "+44 20 7946 0958", True))
+
+
+def ago(minutes: float) -> str:
+    return (NOW - dt.timedelta(minutes=minutes)).isoformat()
+
+
+def feed(server: LiveServer, events: list[dict[str, Any]]) -> None:
+    with server.api(server.integrator_key) as api:
+        response = api.post("/v1/events", json=events)
+        assert response.status_code == 200, response.text
+
+
+def call(
+    server: LiveServer, channel: str = "voice", phone: str = "+442079460958"
+) -> dict[str, Any]:
+    with server.api(server.integrator_key) as api:
+        response = api.post(
+            "/v1/contacts",
+            json={
+                "channel": channel,
+                "agent_id": "dave",
+                "customer": {"identifiers": [{"kind": "phone", "value": phone}]},
+            },
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+
+def seed_miles(
+    server: LiveServer,
+    name: str = "Miles Okafor",
+    chat_text: str = "My card was declined at the fuel station.",
+) -> None:
+    feed(
+        server,
+        [
+            make_event(
+                "customer.identified",
+                time=ago(60 * 24 * 4000),
+                customer=customer(
+                    ("email", "miles@example.org", True),
+                    ("phone", "+44 20 7946 0958", True),
+                    name=name,
+                    preferred_name="Miles",
+                    customer_since=(NOW.date() - dt.timedelta(days=3660)).isoformat(),
+                ),
+            ),
+            make_event(
+                "interaction.started",
+                customer=MILES,
+                interaction_id="chat-77",
+                channel="chat",
+                time=ago(12),
+            ),
+            make_event(
+                "message.posted",
+                interaction_id="chat-77",
+                speaker="customer",
+                text=chat_text,
+                time=ago(11),
+            ),
+            make_event(
+                "message.posted",
+                interaction_id="chat-77",
+                speaker="agent",
+                text="The card team can lift it by phone.",
+                time=ago(6),
+            ),
+            make_event(
+                "interaction.ended",
+                interaction_id="chat-77",
+                outcome="escalated",
+                reason="card_declined",
+                time=ago(4),
+            ),
+        ],
+    )
+
+
+def sign_in(page: Page, server: LiveServer, key: str | None = None) -> None:
+    page.goto(server.url + "/desk")
+    expect(page).to_have_url(server.url + "/desk/sign-in")
+    page.fill("#key", key or server.agent_key)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(server.url + "/desk")
+    expect(page.locator("#live")).to_have_class("live on", timeout=5000)
+
+
+def test_sign_in_rejects_a_bad_key_and_accepts_a_good_one(
+    page: Page, live_server: LiveServer
+) -> None:
+    page.goto(live_server.url + "/desk/sign-in")
+    page.fill("#key", "wl_wrong")
+    page.click("button[type=submit]")
+    expect(page.locator(".error")).to_contain_text("unknown, revoked or expired")
+    sign_in(page, live_server)
+    expect(page.locator(".agent")).to_have_text("dave")
+
+
+def test_a_contact_pops_within_a_second_with_continuity(
+    page: Page, live_server: LiveServer
+) -> None:
+    seed_miles(live_server)
+    sign_in(page, live_server)
+    started = time.monotonic()
+    call(live_server)
+    expect(page.locator(".contact-item").first).to_contain_text("Miles Okafor", timeout=1000)
+    assert time.monotonic() - started < 1.5
+    card = page.locator("#card-panel .card")
+    expect(card.locator(".customer-name")).to_have_text("Miles Okafor")
+    expect(card.locator(".continuity-text")).to_contain_text(
+        "Miles was in chat 4 minutes ago about card declined"
+    )
+    expect(card.locator(".continuity .msg-customer")).to_contain_text(
+        "declined at the fuel station"
+    )
+    expect(card).to_contain_text("customer for 10 years")
+    page.click(".continuity .open-conversation")
+    expect(page.locator("#conversation-panel .msg")).to_have_count(2)
+
+
+def test_an_unknown_caller_gets_an_honest_card(page: Page, live_server: LiveServer) -> None:
+    sign_in(page, live_server)
+    call(live_server, phone="+44 20 7946 0999")
+    expect(page.locator(".contact-item").first).to_contain_text("Not recognised")
+    expect(page.locator("#card-panel")).to_contain_text("Fastest way to identify them")
+
+
+def test_the_timeline_pages(page: Page, live_server: LiveServer) -> None:
+    seed_miles(live_server)
+    feed(
+        live_server,
+        [
+            make_event(
+                "interaction.started",
+                customer=MILES,
+                interaction_id=f"old-{n}",
+                channel=("email", "app", "branch")[n % 3],
+                time=ago(60 * 24 * (n + 1)),
+            )
+            for n in range(60)
+        ],
+    )
+    sign_in(page, live_server)
+    page.fill("#search", "miles")
+    page.press("#search", "Enter")
+    page.click("#search-results .open-customer")
+    page.click(".open-timeline")
+    rows = page.locator(".timeline .tl")
+    expect(rows).to_have_count(25)
+    page.click(".load-more")
+    expect(rows).to_have_count(50)
+    page.click(".load-more")
+    expect(rows).to_have_count(61)  # 60 old interactions and the chat
+    expect(page.locator(".end-of-timeline")).to_be_visible()
+
+
+def test_xss_in_customer_text_renders_as_text(page: Page, live_server: LiveServer) -> None:
+    payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+    seed_miles(live_server, name=f"Miles {payload}", chat_text=f"hello {payload}")
+    sign_in(page, live_server)
+    call(live_server)
+    card = page.locator("#card-panel .card")
+    expect(card.locator(".customer-name")).to_have_text(f"Miles {payload}")
+    expect(card.locator(".continuity .msg-customer .text")).to_have_text(f"hello {payload}")
+    page.click(".continuity .open-conversation")
+    expect(page.locator("#conversation-panel .msg-customer .text")).to_have_text(f"hello {payload}")
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("#card-panel img").count() == 0
+
+
+def test_a_revoked_key_signs_the_desk_out(page: Page, live_server: LiveServer) -> None:
+    sign_in(page, live_server)
+    key_id = page.evaluate("1") and _key_id(live_server)
+    revoke_key(live_server.engine, key_id)  # type: ignore[arg-type]
+    expect(page).to_have_url(live_server.url + "/desk/sign-in", timeout=8000)
+
+
+def _key_id(server: LiveServer) -> str:
+    import sqlalchemy as sa
+
+    from warmline.storage import schema as t
+
+    with server.engine.connect() as conn:  # type: ignore[attr-defined]
+        return str(
+            conn.execute(sa.select(t.api_keys.c.id).where(t.api_keys.c.name == "dave")).scalar_one()
+        )
+
+
+def test_no_card_is_lost_while_the_desk_is_away(page: Page, live_server: LiveServer) -> None:
+    seed_miles(live_server)
+    sign_in(page, live_server)
+    page.goto("about:blank")  # the stream is gone
+    call(live_server)
+    call(live_server, phone="+44 20 7946 0999")
+    page.goto(live_server.url + "/desk")
+    expect(page.locator(".contact-item")).to_have_count(2)
+    call(live_server)
+    expect(page.locator(".contact-item")).to_have_count(3)
+
+
+def test_a_reconnecting_stream_replays_what_it_missed(page: Page, live_server: LiveServer) -> None:
+    """EventSource sends Last-Event-ID when it reconnects; the stream resumes after it."""
+    seed_miles(live_server)
+    sign_in(page, live_server)
+    cookie = next(c for c in page.context.cookies() if c["name"] == "wl_desk")
+    page.goto("about:blank")
+    first, second, third = call(live_server), call(live_server), call(live_server)
+    assert first["contact_id"] != second["contact_id"] != third["contact_id"]
+    headers = {
+        "Cookie": f"wl_desk={cookie['value']}",
+        "Last-Event-ID": "1",
+        "Accept": "text/event-stream",
+    }
+    ids: list[str] = []
+    with (
+        httpx.Client(base_url=live_server.url, timeout=5) as client,
+        client.stream("GET", "/desk/stream", headers=headers) as response,
+    ):
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            if line.startswith("id: "):
+                ids.append(line[4:])
+            if len(ids) == 2:
+                break
+    assert ids == ["2", "3"]
+
+
+def test_usable_in_a_narrow_panel(browser: Any, live_server: LiveServer) -> None:
+    context = browser.new_context(viewport={"width": 380, "height": 760})
+    page = context.new_page()
+    try:
+        seed_miles(live_server)
+        sign_in(page, live_server)
+        call(live_server)
+        expect(page.locator("#card-panel .customer-name")).to_be_visible()
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+    finally:
+        context.close()
