@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -72,13 +73,21 @@ def db_upgrade() -> None:
 @keys_app.command("create")
 def keys_create(
     role: Annotated[Role, typer.Option(help="What the key may do.", case_sensitive=False)],
-    name: Annotated[str, typer.Option(help="Who or what holds it, e.g. 'dave' or 'crm-sync'.")],
+    name: Annotated[
+        str, typer.Option(help="Who holds it. For agents: the agent id contacts are routed to.")
+    ],
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, help="Let the key expire after this many days.")
+    ] = None,
 ) -> None:
     """Create an API key and print it once. Agents read customers; integrators post events."""
     settings = Settings()
     engine = _engine(settings)
     _check_schema(engine)
-    actor, key = create_key(engine, role=role.value, name=name)
+    expires_at = (
+        dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_in_days) if expires_in_days else None
+    )
+    actor, key = create_key(engine, role=role.value, name=name, expires_at=expires_at)
     console.print(f"created {actor.role.value} key [bold]{actor.key_id}[/] for {actor.name}")
     console.print("the key is shown only now; store it somewhere safe:")
     print(key)

@@ -65,3 +65,39 @@ def test_unknown_routes_are_problems_too(client: TestClient) -> None:
 def test_health_reports_the_schema(client: TestClient) -> None:
     body = client.get("/healthz").json()
     assert body["status"] == "ok" and body["schema"] == body["schema_expected"]
+
+
+def test_an_expired_key_is_refused(client: TestClient, engine: Engine) -> None:
+    import datetime as dt
+
+    _, key = create_key(
+        engine,
+        role="agent",
+        name="temp",
+        expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1),
+    )
+    response = client.get(
+        "/v1/customers", params={"q": "x"}, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert (response.status_code, response.json()["code"]) == (401, "invalid_key")
+    desk = client.post(
+        "/desk/sign-in",
+        content=f"key={key}",
+        follow_redirects=False,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert desk.status_code == 401 and "unknown, revoked or expired" in desk.text
+
+
+def test_desk_pages_need_a_session(client: TestClient, keys: Keys) -> None:
+    page = client.get("/desk", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert (page.status_code, page.headers["location"]) == (303, "/desk/sign-in")
+    fragment = client.get("/desk/card/cus_x", headers={"X-Desk-Fragment": "1"})
+    assert fragment.status_code == 401
+    integrator = client.post(
+        "/desk/sign-in",
+        content=f"key={keys.integrator['Authorization'][7:]}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert integrator.status_code == 401 and "not for the desk" in integrator.text
