@@ -159,6 +159,53 @@ def demo(
         _run_server(settings, engine, host, port)
 
 
+@app.command("simulate")
+def simulate_command(
+    url: Annotated[str, typer.Option(help="The running server.")] = "http://127.0.0.1:8000",
+    key: Annotated[
+        str | None,
+        typer.Option(envvar="WARMLINE_KEY", help="A key that may post contacts and events."),
+    ] = None,
+    agent: Annotated[
+        str, typer.Option(help="Desk to route contacts to (the agent key's name).")
+    ] = "demo",
+    contacts: Annotated[int, typer.Option(min=1, help="How many contacts to play.")] = 10,
+    interval: Annotated[float, typer.Option(min=0, help="Seconds each contact lasts.")] = 6.0,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same sequence).")] = 1,
+) -> None:
+    """Play live contacts against a running server so the desk pops. Callers come from the
+    local memory (WARMLINE_DATABASE_URL) when it is reachable; without --key a local
+    integrator key named 'simulator' is created."""
+    import random
+
+    from warmline.simulator import Api, pick_callers, simulate
+
+    settings = Settings()
+    engine = _engine(settings)
+    local = migrate.current_revision(engine) == migrate.head_revision()
+    if key is None:
+        if not local:
+            _fail("no key to talk to the server with", "pass --key or set WARMLINE_KEY")
+        _, key = create_key(engine, role="integrator", name="simulator")
+        console.print("created an integrator key named 'simulator' for this run")
+    callers = pick_callers(engine if local else None, contacts, random.Random(seed))
+    try:
+        done = simulate(
+            Api(url, key),
+            agent=agent,
+            callers=callers,
+            contacts=contacts,
+            interval=interval,
+            seed=seed,
+            say=lambda line: console.print(line, markup=False),
+        )
+    except (OSError, RuntimeError) as exc:
+        _fail(
+            f"the server at {url} did not take the contact: {exc}", "is `warmline serve` running?"
+        )
+    console.print(f"played {done} contacts")
+
+
 @app.command("import")
 def import_events(
     path: Annotated[
