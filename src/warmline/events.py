@@ -9,6 +9,7 @@ complete example of each type; :func:`parse_event` is the one entry point.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -28,6 +29,8 @@ from pydantic_core import PydanticCustomError
 
 from warmline.domain.identifiers import Identifier, IdentifierError, normalise_identifier
 
+# A JSON-escaped NUL: ``\u0000`` preceded by an even number of backslashes.
+_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 MAX_TEXT_CHARS = 20_000
 MAX_SHORT_CHARS = 500
 MAX_ATTRIBUTES = 50
@@ -411,7 +414,7 @@ def parse_event(envelope: Any, *, region: str = "GB") -> Event:
     except ValidationError as exc:
         raise InvalidEvent(errors_from(exc, "/data"), *ids) from exc
     raw = orjson.dumps(envelope).decode()
-    if "\\u0000" in raw:
+    if "\\u0000" in raw and _ESCAPED_NUL.search(raw):
         raise InvalidEvent(
             [EventError("", "text may not contain NUL (\\u0000) characters", "nul_character")], *ids
         )

@@ -103,5 +103,11 @@ def test_html_and_control_characters_are_kept_verbatim() -> None:
     assert event.payload.text == text  # type: ignore[attr-defined]
 
 
+def test_a_backslash_before_u0000_is_not_a_nul() -> None:
+    text = r"path C:\u0000dir and \\u0000"
+    assert parse_event(message("c-1", text, customer=MILES)).payload.text == text  # type: ignore[attr-defined]
+    assert errors_of(message("c-1", "a\\\x00b", customer=MILES)) == [("", "nul_character")]
+
+
 def test_a_non_object_event_is_rejected() -> None:
     assert errors_of("hello") == [("", "not_an_object")]

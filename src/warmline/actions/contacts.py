@@ -43,23 +43,16 @@ class Contact:
 def holders_of(
     conn: Connection, identifiers: Sequence[Identifier]
 ) -> dict[tuple[str, str], list[Holder]]:
-    """Who holds each identifier, following merges to the live customer."""
-    wanted = {(i.kind, i.value) for i in identifiers}
-    found: dict[tuple[str, str], list[Holder]] = {key: [] for key in wanted}
-    rows = conn.execute(
-        sa.select(
-            t.identifiers.c.kind,
-            t.identifiers.c.value,
-            t.identifiers.c.customer_id,
-            t.identifiers.c.verified,
-            t.customers.c.status,
+    """Who holds each identifier (live customers only)."""
+    found: dict[tuple[str, str], list[Holder]] = {(i.kind, i.value): [] for i in identifiers}
+    i, c = t.identifiers, t.customers
+    for kind, value in found:
+        rows = conn.execute(
+            sa.select(i.c.customer_id, i.c.verified)
+            .join(c, c.c.id == i.c.customer_id)
+            .where(i.c.kind == kind, i.c.value == value, c.c.status == "active")
         )
-        .join(t.customers, t.customers.c.id == t.identifiers.c.customer_id)
-        .where(t.identifiers.c.value.in_([v for _, v in wanted]))
-    )
-    for kind, value, customer_id, verified, status in rows:
-        if (kind, value) in found and status == "active":
-            found[(kind, value)].append(Holder(customer_id, verified))
+        found[(kind, value)] = [Holder(r.customer_id, r.verified) for r in rows]
     return found
 
 

@@ -195,13 +195,16 @@ def project_batch(
 
 
 def _existing_keys(conn: Connection, batch: list[Event]) -> set[tuple[str, str]]:
-    wanted = {(e.source, e.id) for e in batch}
+    """Which of the batch's ``(source, id)`` keys are stored already (one index search a source)."""
+    by_source: dict[str, set[str]] = {}
+    for e in batch:
+        by_source.setdefault(e.source, set()).add(e.id)
     found: set[tuple[str, str]] = set()
-    for chunk in chunks({e.id for e in batch}):
-        query = sa.select(t.raw_events.c.source, t.raw_events.c.event_id).where(
-            t.raw_events.c.event_id.in_(chunk)
-        )
-        found.update((s, i) for s, i in conn.execute(query) if (s, i) in wanted)
+    r = t.raw_events
+    for source, ids in by_source.items():
+        for chunk in chunks(ids):
+            query = sa.select(r.c.event_id).where(r.c.source == source, r.c.event_id.in_(chunk))
+            found.update((source, event_id) for (event_id,) in conn.execute(query))
     return found
 
 

@@ -120,19 +120,20 @@ class Projector:
             )
 
     def _load_identifiers(self, idents: set[tuple[str, str]]) -> None:
-        idents = {key for key in idents if key not in self.owners}
-        values = {v for _, v in idents}
-        for chunk in chunks(values):
-            query = sa.select(t.identifiers).where(t.identifiers.c.value.in_(chunk))
-            for r in self.conn.execute(query).mappings():
-                key = (r["kind"], r["value"])
-                if key in idents:
+        by_kind: dict[str, set[str]] = {}
+        for kind, value in idents:
+            if (kind, value) not in self.owners:
+                by_kind.setdefault(kind, set()).add(value)
+        i = t.identifiers
+        for kind, values in by_kind.items():
+            for chunk in chunks(values):
+                query = sa.select(i).where(i.c.kind == kind, i.c.value.in_(chunk))
+                for r in self.conn.execute(query).mappings():
                     row = Row(dict(r), new=False)
-                    self.owners.setdefault(key, []).append(
-                        _Owner(r["customer_id"], r["verified"], row)
-                    )
-        for key in idents:
-            self.owners.setdefault(key, [])
+                    owner = _Owner(r["customer_id"], r["verified"], row)
+                    self.owners.setdefault((kind, r["value"]), []).append(owner)
+            for value in values:
+                self.owners.setdefault((kind, value), [])
 
     def _load_anchors(self, refs: dict[str, set[str]]) -> None:
         tables = {"interaction": t.interactions, "case": t.cases, "commitment": t.commitments}
@@ -396,7 +397,9 @@ class Projector:
     def _write_name_tokens(self) -> None:
         if not self.renamed:
             return
-        for chunk in chunks(self.renamed):
+        # Customers created in this batch have no tokens yet: only renamed ones need a delete.
+        existing = [cid for cid in self.renamed if not self.customers[cid].new]
+        for chunk in chunks(existing):
             self.conn.execute(t.name_tokens.delete().where(t.name_tokens.c.customer_id.in_(chunk)))
         rows = [
             {"token": token, "customer_id": cid}
