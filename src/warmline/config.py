@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         le=24 * 60,
         description="How recent a contact on another channel shows as continuity.",
     )
+    desk_embed_origins: str = Field(
+        "",
+        max_length=2000,
+        description="Origins allowed to embed the desk in a frame (space-separated, HTTPS).",
+    )
     sqlite_synchronous: str = Field(
         "FULL",
         pattern="^(FULL|NORMAL|OFF)$",

@@ -101,3 +101,10 @@ def test_desk_pages_need_a_session(client: TestClient, keys: Keys) -> None:
         follow_redirects=False,
     )
     assert integrator.status_code == 401 and "not for the desk" in integrator.text
+
+
+def test_desk_pages_carry_a_strict_content_security_policy(client: TestClient) -> None:
+    page = client.get("/desk/sign-in")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'self'" in policy
+    assert page.headers["x-content-type-options"] == "nosniff"

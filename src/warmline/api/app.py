@@ -37,6 +37,23 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
     )
 
+    frame_ancestors = " ".join(["'self'", *settings.desk_embed_origins.split()])
+    desk_policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; "
+        f"frame-ancestors {frame_ancestors}"
+    )
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if request.url.path.startswith("/desk"):
+            # Defence in depth for customer text: no inline script can run on a desk page.
+            response.headers["Content-Security-Policy"] = desk_policy
+        return response
+
     @app.exception_handler(WarmlineError)
     async def _warmline_error(_: Request, exc: WarmlineError) -> Response:
         return problem_response(exc.status, exc.problem())

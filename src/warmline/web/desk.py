@@ -89,7 +89,7 @@ def sign_in_page(error: str = "") -> HTMLResponse:
 
 
 @router.post("/sign-in")
-async def sign_in_submit(request: Request, engine: EngineDep) -> Response:
+async def sign_in_submit(request: Request, engine: EngineDep, settings: SettingsDep) -> Response:
     form = parse_qs((await read_bounded(request, 4096)).decode(errors="replace"))
     key = (form.get("key") or [""])[0].strip()
     opened = await run_in_threadpool(sign_in, engine, key) if key else None
@@ -101,13 +101,16 @@ async def sign_in_submit(request: Request, engine: EngineDep) -> Response:
         )
         return render("sign_in.html", status=401, error=message)
     response = RedirectResponse("/desk", status_code=303)
+    # Embedded in another agent desktop (a cross-site frame) the cookie must be SameSite=None,
+    # which browsers only accept over HTTPS; standalone it stays Strict.
+    embedded = bool(settings.desk_embed_origins)
     response.set_cookie(
         COOKIE,
         opened[1],
         max_age=SESSION_HOURS * 3600,
         httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
+        samesite="none" if embedded else "strict",
+        secure=embedded or request.url.scheme == "https",
         path="/desk",
     )
     return response
