@@ -78,3 +78,15 @@ def test_demo_prepares_the_database_and_prints_a_key(env: str) -> None:
     result = runner.invoke(app, ["demo", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "wl_" in result.output and "http://127.0.0.1:8000" in result.output
+
+
+def test_simulate_says_when_the_server_is_not_there(env: str) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["simulate", "--url", "http://127.0.0.1:9", "--contacts", "1"])
+    assert result.exit_code == 2
+    assert "did not take the contact" in result.output and "warmline serve" in result.output
+
+
+def test_simulate_needs_a_key_without_a_local_memory(env: str) -> None:
+    result = runner.invoke(app, ["simulate", "--contacts", "1"])
+    assert result.exit_code == 2 and "WARMLINE_KEY" in result.output

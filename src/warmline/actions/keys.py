@@ -83,6 +83,17 @@ def authenticate(engine: Engine, key: str) -> Actor | None:
     return Actor(row["id"], row["name"], Role(row["role"]))
 
 
+def revoke_keys_named(engine: Engine, name: str) -> int:
+    """Revoke every active key called ``name``; return how many (the demo renews its key)."""
+    with writing(engine) as conn, conn.begin():
+        done = conn.execute(
+            t.api_keys.update()
+            .where(t.api_keys.c.name == name, t.api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=dt.datetime.now(dt.UTC))
+        )
+    return int(done.rowcount)
+
+
 def revoke_key(engine: Engine, key_id: str) -> None:
     with writing(engine) as conn, conn.begin():
         done = conn.execute(
