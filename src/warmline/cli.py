@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -15,13 +16,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, 
 from rich.table import Table
 
 from warmline.actions.ingest import ItemResult, ingest_events
-from warmline.actions.keys import create_key, revoke_key
+from warmline.actions.keys import create_key, revoke_key, revoke_keys_named
 from warmline.actions.rebuild import rebuild_projections
 from warmline.config import Settings
 from warmline.domain.roles import Role
 from warmline.errors import WarmlineError
 from warmline.events import EventError
 from warmline.storage import migrate
+from warmline.storage import schema as t
 from warmline.storage.engine import make_engine
 
 app = typer.Typer(
@@ -140,21 +142,48 @@ def _run_server(settings: Settings, engine: Any, host: str, port: int) -> None:
 def demo(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    customers: Annotated[int, typer.Option(min=0, help="Customers in the demo bank.")] = 2500,
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Prepare only; do not serve.")
     ] = False,
 ) -> None:
-    """Prepare the embedded database, print a demo key and serve: the one-command start."""
+    """Prepare the embedded database with a demo bank, print a demo key and serve.
+
+    The first run seeds a few thousand customers with years of history; later runs only
+    replay today's stories of the cast (Miles, Priya, Elena, Bob) so the desk has fresh ones.
+    """
+    from warmline.demo_world import seed_world
+
     settings = Settings()
     engine = _engine(settings)
     migrate.upgrade(engine)
+    with engine.connect() as conn:
+        empty = conn.execute(sa.select(t.customers.c.id).limit(1)).first() is None
+    count = customers if empty else 0
+    with Progress(
+        TextColumn("seeding the demo bank"),
+        BarColumn(),
+        TextColumn("{task.completed} events"),
+        console=err,
+    ) as progress:
+        task = progress.add_task("seed", total=None)
+        totals = seed_world(
+            engine,
+            customers=count,
+            region=settings.default_region,
+            progress=lambda n: progress.advance(task, n),
+        )
+    console.print(
+        f"demo bank: {totals['accepted']} new events"
+        + ("" if empty else " (today's stories; the history was seeded before)")
+    )
+    revoke_keys_named(engine, "demo")
     _, key = create_key(engine, role="admin", name="demo")
     host, port = host or settings.host, port or settings.port
     console.print(f"database: {engine.url!r} (schema {migrate.current_revision(engine)})")
     console.print(f"demo key (admin, shown once): [bold]{key}[/]")
-    console.print(
-        f'try: curl -H "Authorization: Bearer {key}" "http://{host}:{port}/v1/customers?q=miles"'
-    )
+    console.print(f"agent desk: [bold]http://{host}:{port}/desk[/] (sign in with the key)")
+    console.print("live contacts: in another terminal, `.venv/bin/warmline simulate`")
     if not no_serve:
         _run_server(settings, engine, host, port)
 

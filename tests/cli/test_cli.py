@@ -75,9 +75,11 @@ def test_upgrade_keys_import_rebuild(env: str, tmp_path: Path) -> None:
 
 
 def test_demo_prepares_the_database_and_prints_a_key(env: str) -> None:
-    result = runner.invoke(app, ["demo", "--no-serve"])
+    result = runner.invoke(app, ["demo", "--no-serve", "--customers", "10"])
     assert result.exit_code == 0, result.output
-    assert "wl_" in result.output and "http://127.0.0.1:8000" in result.output
+    assert "wl_" in result.output and "http://127.0.0.1:8000/desk" in result.output
+    again = runner.invoke(app, ["demo", "--no-serve", "--customers", "10"])
+    assert "today's stories" in again.output
 
 
 def test_simulate_says_when_the_server_is_not_there(env: str) -> None:
