@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from warmline.demo_world import CAST
 from warmline.storage import schema as t
 
 CHANNEL_FOR_KIND = {"phone": ["voice", "voice", "sms"], "email": ["email", "chat", "app", "web"]}
@@ -88,6 +89,11 @@ def pick_callers(engine: Engine | None, count: int, rng: random.Random) -> list[
         ).all()
     callers = [(r.kind, r.value) for r in rows]
     rng.shuffle(callers)
+    # The demo's first caller is Miles, phoning after his chat: the channel-switch story.
+    miles = ("phone", CAST["miles"].phone)
+    if miles in callers:
+        callers.remove(miles)
+        callers.insert(0, miles)
     return callers[:count]
 
 
@@ -111,7 +117,7 @@ def simulate(
             if callers
             else ("phone", f"+44207946{rng.randrange(10**4):04d}")
         )
-        channel = rng.choice(CHANNEL_FOR_KIND[kind])
+        channel = "voice" if n == 0 and kind == "phone" else rng.choice(CHANNEL_FOR_KIND[kind])
         reason = rng.choice(list(LINES))
         contact = api.post(
             "/v1/contacts",
