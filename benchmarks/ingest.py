@@ -44,11 +44,8 @@ import platform
 import pstats
 import random
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -64,6 +61,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
+from serving import free_port, httpx, percentile, start_server, stop_server, wait_ready
 from warmline.actions.ingest import BatchResult, ingest_events
 from warmline.actions.keys import create_key
 from warmline.domain.ids import stable_id
@@ -71,11 +69,6 @@ from warmline.domain.names import name_tokens
 from warmline.storage import schema as t
 from warmline.storage.engine import make_engine, normalise_url
 from warmline.storage.migrate import upgrade
-
-try:  # the dev extra installs httpx2 (Starlette's TestClient prefers it); httpx works the same
-    import httpx2 as httpx
-except ImportError:  # pragma: no cover
-    import httpx  # type: ignore[no-redef]
 
 GOAL_RATIO = 0.30
 CHUNK_BATCHES = 20  # batches generated (untimed), then timed, at a time: bounds memory
@@ -826,50 +819,6 @@ def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
 # -- HTTP ----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(url: str, port: int, synchronous: str, log: Path) -> subprocess.Popen[bytes]:
-    """The real app under uvicorn, in its own process, on loopback only."""
-    env = {
-        **os.environ,
-        "WARMLINE_DATABASE_URL": url,
-        "WARMLINE_SQLITE_SYNCHRONOUS": synchronous,
-    }
-    command = [
-        sys.executable, "-m", "uvicorn", "--factory", "warmline.api.app:create_app",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    with log.open("wb") as handle:
-        return subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
-
-
-def wait_ready(client: httpx.Client, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited early:\n{log.read_text()}")
-        try:
-            if client.get("/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the server did not start within 30 s:\n{log.read_text()}")
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
 def post_for(
     client: httpx.Client, events: Iterator[dict[str, Any]], per_request: int, seconds: float
 ) -> dict[str, Any]:
@@ -900,13 +849,8 @@ def post_for(
         "events_per_s": round(sent / busy, 1),
         "requests_per_s": round(len(latencies) / busy, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
     }
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def bench_http(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:

@@ -76,6 +76,7 @@ def build_card(
     """Assemble the card. ``messages`` holds the last messages of the continuity interactions."""
     customer = rows["customer"]
     interactions = [i for i in rows["interactions"] if i["id"] != ctx.interaction_id]
+    recent = set(continuity_ids(interactions, ctx))
     return {
         "recognised": True,
         "generated_at": ctx.now,
@@ -83,7 +84,7 @@ def build_card(
         "continuity": [
             _continuity(i, messages.get(i["id"], []), ctx)
             for i in interactions
-            if i["id"] in set(continuity_ids(interactions, ctx))
+            if i["id"] in recent
         ],
         "recent_interactions": [_interaction(i, ctx) for i in interactions[:RECENT_INTERACTIONS]],
         "last_by_channel": _last_by_channel(interactions, ctx),
