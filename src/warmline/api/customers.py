@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from warmline.actions.audit import record_read
 from warmline.actions.keys import Actor
-from warmline.api.deps import EngineDep, SettingsDep, access_customer, record_audit, require
+from warmline.api.deps import EngineDep, SettingsDep, access_customer, require
 from warmline.api.responses import json_response
 from warmline.domain.identifiers import IdentifierError, mask_identifier, normalise_identifier
 from warmline.domain.roles import Permission, allows
@@ -55,7 +56,7 @@ def find_customers(
             assert q is not None
             ids = queries.customers_by_name(conn, q, limit)
         found = queries.customer_summaries(conn, ids)
-    record_audit(
+    record_read(
         engine,
         actor,
         "customers.search",

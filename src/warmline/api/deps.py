@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Connection, Engine
 
+from warmline.actions.audit import record_read
 from warmline.actions.keys import Actor, authenticate
 from warmline.config import Settings
 from warmline.domain.roles import Permission, allows
 from warmline.errors import Forbidden, NotFound, Unauthenticated
 from warmline.storage import queries
-from warmline.storage import schema as t
-from warmline.storage.engine import writing
 
 
 def get_engine(request: Request) -> Engine:
@@ -81,21 +79,5 @@ def access_customer(
             f"no customer '{customer_id[:60]}'",
             hint="find customers with GET /v1/customers?identifier=kind:value or ?q=name",
         )
-    record_audit(engine, actor, action, live, detail)
+    record_read(engine, actor, action, live, detail)
     return live
-
-
-def record_audit(
-    engine: Engine, actor: Actor, action: str, customer_id: str | None, detail: dict[str, Any]
-) -> None:
-    with writing(engine) as conn, conn.begin():
-        conn.execute(
-            t.audit_log.insert().values(
-                at=dt.datetime.now(dt.UTC),
-                actor=actor.key_id,
-                role=actor.role.value,
-                action=action,
-                customer_id=customer_id,
-                detail=detail,
-            )
-        )

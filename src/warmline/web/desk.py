@@ -18,10 +18,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from warmline.actions.audit import record_read
 from warmline.actions.desk import SESSION_HOURS, session_actor, sign_in, sign_out
 from warmline.actions.keys import Actor
 from warmline.api.contacts import card_context
-from warmline.api.deps import EngineDep, SettingsDep, access_customer, record_audit
+from warmline.api.deps import EngineDep, SettingsDep, access_customer
 from warmline.api.events import read_bounded
 from warmline.domain.card import CHANNEL_WORDS, unrecognised_card
 from warmline.domain.identifiers import IdentifierError, normalise_identifier
@@ -256,7 +257,7 @@ def search(
         with engine.connect() as conn:
             ids = _search_ids(conn, q, settings.default_region)
             found = queries.customer_summaries(conn, ids)
-        record_audit(engine, actor, "customers.search", None, {"by": "desk", "hits": len(found)})
+        record_read(engine, actor, "customers.search", None, {"by": "desk", "hits": len(found)})
     except WarmlineError as exc:
         error = exc.message
     return render("search.html", q=q, found=found, error=error)
