@@ -222,3 +222,28 @@ def test_reads_are_audited(client: TestClient, keys: Keys, engine: Engine) -> No
         ("timeline.viewed", cid, "agent"),
         ("customers.search", None, "agent"),
     ]
+
+
+def test_concurrent_reads_are_each_audited(client: TestClient, keys: Keys, engine: Engine) -> None:
+    import threading
+
+    cid = miles_id(client, keys)
+    statuses: list[int] = []
+
+    def read() -> None:
+        for _ in range(5):
+            statuses.append(client.get(f"/v1/customers/{cid}/card", headers=keys.agent).status_code)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 40
+    with engine.connect() as conn:
+        audited = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(t.audit_log)
+            .where(t.audit_log.c.action == "card.viewed")
+        ).scalar_one()
+    assert audited == 40

@@ -62,6 +62,7 @@ def require(permission: Permission) -> Callable[..., Actor]:
             )
         return actor
 
+    check.permission = permission  # type: ignore[attr-defined]  # read by the route-table test
     return check
 
 
