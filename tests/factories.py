@@ -96,3 +96,91 @@ def conversation(
         ),
         ended(interaction_id, reason="card_declined", time=at(minutes + 3)),
     ]
+
+
+def miles_story(
+    now: dt.datetime,
+    *,
+    name: str = "Miles Okafor",
+    chat_text: str = "My card was declined at the fuel station, second time this week.",
+) -> list[dict[str, Any]]:
+    """Seed 001's Miles: ten years a customer; a declined card 40 minutes ago; a chat that
+    could not solve it (ended, escalated, 4 minutes ago); an open case; an overdue promise."""
+
+    def ago(minutes: float) -> str:
+        return (now - dt.timedelta(minutes=minutes)).isoformat()
+
+    miles = customer(("email", "miles@example.org", True), ("phone", "+44 20 7946 0958", True))
+    since = (now.date() - dt.timedelta(days=3653)).isoformat()
+    return [
+        make_event(
+            "customer.identified",
+            time=ago(60 * 24 * 400),
+            customer=customer(
+                ("email", "miles@example.org", True),
+                ("phone", "+44 20 7946 0958", True),
+                name=name,
+                preferred_name="Miles",
+                customer_since=since,
+                segment="premier",
+            ),
+        ),
+        make_event(
+            "activity",
+            customer=miles,
+            name="card.declined",
+            time=ago(40),
+            attributes={"merchant": "Fuel & Go", "amount": 61.5},
+            source="cards",
+        ),
+        make_event(
+            "interaction.started",
+            customer=miles,
+            interaction_id="chat-77",
+            channel="chat",
+            time=ago(12),
+            source="chat-platform",
+        ),
+        make_event(
+            "message.posted",
+            interaction_id="chat-77",
+            speaker="customer",
+            time=ago(11),
+            text=chat_text,
+            source="chat-platform",
+        ),
+        make_event(
+            "message.posted",
+            interaction_id="chat-77",
+            speaker="agent",
+            time=ago(6),
+            text="I can't lift this block from chat, the card team can by phone.",
+            source="chat-platform",
+        ),
+        make_event(
+            "interaction.ended",
+            interaction_id="chat-77",
+            outcome="escalated",
+            reason="card_declined",
+            time=ago(4),
+            source="chat-platform",
+        ),
+        make_event(
+            "case.opened",
+            customer=miles,
+            case_id="case-9",
+            title="Card declined twice",
+            interaction_id="chat-77",
+            time=ago(5),
+            source="crm",
+        ),
+        make_event(
+            "commitment.made",
+            case_id="case-9",
+            commitment_id="cmt-9",
+            time=ago(60 * 30),
+            text="Send the replacement PIN",
+            due_at=ago(60 * 6),
+            source="crm",
+        ),
+    ]

@@ -10,94 +10,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from tests.api.helpers import post
-from tests.factories import Keys, customer, make_event
+from tests.factories import Keys, customer, make_event, miles_story
 from warmline.storage import schema as t
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
-MILES = customer(("email", "miles@example.org", True), ("phone", "+44 20 7946 0958", True))
-
-
-def ago(minutes: float) -> str:
-    return (NOW - dt.timedelta(minutes=minutes)).isoformat()
 
 
 def seed_miles(client: TestClient, keys: Keys) -> str:
-    body = post(
-        client,
-        keys.integrator,
-        [
-            make_event(
-                "customer.identified",
-                time=ago(60 * 24 * 400),
-                customer=customer(
-                    ("email", "miles@example.org", True),
-                    ("phone", "+44 20 7946 0958", True),
-                    name="Miles Okafor",
-                    preferred_name="Miles",
-                    customer_since=(NOW.date() - dt.timedelta(days=3653)).isoformat(),
-                    segment="premier",
-                ),
-            ),
-            make_event(
-                "activity",
-                customer=MILES,
-                name="card.declined",
-                time=ago(40),
-                attributes={"merchant": "Fuel & Go", "amount": 61.5},
-                source="cards",
-            ),
-            make_event(
-                "interaction.started",
-                customer=MILES,
-                interaction_id="chat-77",
-                channel="chat",
-                time=ago(12),
-                source="chat-platform",
-            ),
-            make_event(
-                "message.posted",
-                interaction_id="chat-77",
-                speaker="customer",
-                time=ago(11),
-                text="My card was declined at the fuel station, second time this week.",
-                source="chat-platform",
-            ),
-            make_event(
-                "message.posted",
-                interaction_id="chat-77",
-                speaker="agent",
-                time=ago(6),
-                text="I can't lift this block from chat, the card team can by phone.",
-                source="chat-platform",
-            ),
-            make_event(
-                "interaction.ended",
-                interaction_id="chat-77",
-                outcome="escalated",
-                reason="card_declined",
-                time=ago(4),
-                source="chat-platform",
-            ),
-            make_event(
-                "case.opened",
-                customer=MILES,
-                case_id="case-9",
-                title="Card declined twice",
-                interaction_id="chat-77",
-                time=ago(5),
-                source="crm",
-            ),
-            make_event(
-                "commitment.made",
-                case_id="case-9",
-                commitment_id="cmt-9",
-                time=ago(60 * 30),
-                text="Send the replacement PIN",
-                due_at=ago(60 * 6),
-                source="crm",
-            ),
-        ],
-    )
+    body = post(client, keys.integrator, miles_story(NOW))
     return str(body["results"][0]["customer_id"])
 
 

@@ -10,7 +10,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
-from tests.factories import customer, make_event
+from tests.factories import customer, make_event, miles_story
 from warmline.actions.keys import revoke_key
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -43,55 +43,8 @@ def call(
         return dict(response.json())
 
 
-def seed_miles(
-    server: LiveServer,
-    name: str = "Miles Okafor",
-    chat_text: str = "My card was declined at the fuel station.",
-) -> None:
-    feed(
-        server,
-        [
-            make_event(
-                "customer.identified",
-                time=ago(60 * 24 * 4000),
-                customer=customer(
-                    ("email", "miles@example.org", True),
-                    ("phone", "+44 20 7946 0958", True),
-                    name=name,
-                    preferred_name="Miles",
-                    customer_since=(NOW.date() - dt.timedelta(days=3660)).isoformat(),
-                ),
-            ),
-            make_event(
-                "interaction.started",
-                customer=MILES,
-                interaction_id="chat-77",
-                channel="chat",
-                time=ago(12),
-            ),
-            make_event(
-                "message.posted",
-                interaction_id="chat-77",
-                speaker="customer",
-                text=chat_text,
-                time=ago(11),
-            ),
-            make_event(
-                "message.posted",
-                interaction_id="chat-77",
-                speaker="agent",
-                text="The card team can lift it by phone.",
-                time=ago(6),
-            ),
-            make_event(
-                "interaction.ended",
-                interaction_id="chat-77",
-                outcome="escalated",
-                reason="card_declined",
-                time=ago(4),
-            ),
-        ],
-    )
+def seed_miles(server: LiveServer, **story: str) -> None:
+    feed(server, miles_story(NOW, **story))
 
 
 def sign_in(page: Page, server: LiveServer, key: str | None = None) -> None:
@@ -168,7 +121,7 @@ def test_the_timeline_pages(page: Page, live_server: LiveServer) -> None:
     page.click(".load-more")
     expect(rows).to_have_count(50)
     page.click(".load-more")
-    expect(rows).to_have_count(61)  # 60 old interactions and the chat
+    expect(rows).to_have_count(64)  # 60 old interactions, the chat, the case, promise, activity
     expect(page.locator(".end-of-timeline")).to_be_visible()
 
 
