@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from warmline.domain.names import name_tokens
 from warmline.errors import InvalidRequest
 from warmline.storage import schema as t
+from warmline.storage.fastread import FastSelect
 
 MAX_MERGE_HOPS = 16
 
@@ -272,18 +273,17 @@ def _card_statements() -> dict[str, sa.Select[Any]]:
     }
 
 
-CARD = _card_statements()
+CARD = {name: FastSelect(statement) for name, statement in _card_statements().items()}
 
 
 def card_rows(conn: Connection, customer_id: str) -> dict[str, Any] | None:
     """Everything a card is built from, in a fixed number of queries (pinned by a test)."""
-    params = {"cid": customer_id}
-    customer = conn.execute(CARD["customer"], params).mappings().first()
-    if customer is None:
+    customer = CARD["customer"].all(conn, cid=customer_id)
+    if not customer:
         return None
-    rows: dict[str, Any] = {"customer": dict(customer)}
+    rows: dict[str, Any] = {"customer": customer[0]}
     for part in ("interactions", "cases", "commitments", "activities", "assurances"):
-        rows[part] = [dict(r) for r in conn.execute(CARD[part], params).mappings()]
+        rows[part] = CARD[part].all(conn, cid=customer_id)
     return rows
 
 
@@ -293,8 +293,8 @@ def last_messages(
     """The last ``per`` messages of each interaction, oldest first."""
     out: dict[str, list[dict[str, Any]]] = {}
     for interaction_id in interaction_ids:
-        rows = conn.execute(CARD["messages"], {"iid": interaction_id, "per": per}).mappings()
-        out[interaction_id] = [dict(r) for r in reversed(list(rows))]
+        rows = CARD["messages"].all(conn, iid=interaction_id, per=per)
+        out[interaction_id] = rows[::-1]
     return out
 
 

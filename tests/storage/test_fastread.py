@@ -1,0 +1,34 @@
+"""The card's raw-cursor reads return exactly what SQLAlchemy Core returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tests.factories import customer, make_event, miles_story
+from warmline.actions.ingest import ingest_events
+from warmline.storage import schema as t
+from warmline.storage.queries import CARD
+
+
+def test_fast_reads_match_core(engine: Engine) -> None:
+    now = dt.datetime.now(dt.UTC)
+    signed_in = make_event(
+        "customer.authenticated",
+        customer=customer(("email", "miles@example.org")),
+        channel="app",
+        method="app_biometric",
+        level="strong",
+        time=now.isoformat(),
+    )
+    ingest_events(engine, [*miles_story(now), signed_in])
+    with engine.connect() as conn:
+        cid = conn.execute(sa.select(t.customers.c.id)).scalar_one()
+        iid = conn.execute(sa.select(t.interactions.c.id)).scalar_one()
+        for name, fast in CARD.items():
+            params = {"iid": iid, "per": 5} if name == "messages" else {"cid": cid}
+            core = [dict(r) for r in conn.execute(fast.statement, params).mappings()]
+            assert fast.all(conn, **params) == core, name
+            assert core, f"{name}: the story should give every card query a row"
