@@ -202,9 +202,11 @@ def simulate_command(
     interval: Annotated[float, typer.Option(min=0, help="Seconds each contact lasts.")] = 6.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same sequence).")] = 1,
 ) -> None:
-    """Play live contacts against a running server so the desk pops. Callers come from the
-    local memory (WARMLINE_DATABASE_URL) when it is reachable; without --key a local
-    integrator key named 'simulator' is created."""
+    """Play live contacts against a running server so the desk pops.
+
+    Callers come from the local memory (WARMLINE_DATABASE_URL) when it is reachable;
+    without --key a local integrator key named 'simulator' is created.
+    """
     import random
 
     from warmline.simulator import Api, pick_callers, simulate
@@ -248,8 +250,11 @@ def import_events(
     ] = 1000,
     show_errors: Annotated[int, typer.Option(help="How many rejected lines to print.")] = 20,
 ) -> None:
-    """Bulk-load events through the same path as POST /v1/events. Safe to re-run: events
-    already stored are skipped as duplicates. Exits 1 if any line was rejected."""
+    """Bulk-load events (one envelope a line) through the same path as POST /v1/events.
+
+    Safe to re-run: events already stored are skipped as duplicates. Exits 1 if any
+    line was rejected.
+    """
     settings = Settings()
     engine = _engine(settings)
     _check_schema(engine)
