@@ -85,21 +85,20 @@ def authenticate(engine: Engine, key: str) -> Actor | None:
 
 def revoke_keys_named(engine: Engine, name: str) -> int:
     """Revoke every active key called ``name``; return how many (the demo renews its key)."""
-    with writing(engine) as conn, conn.begin():
-        done = conn.execute(
-            t.api_keys.update()
-            .where(t.api_keys.c.name == name, t.api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=dt.datetime.now(dt.UTC))
-        )
-    return int(done.rowcount)
+    return _revoke_where(engine, t.api_keys.c.name == name)
 
 
 def revoke_key(engine: Engine, key_id: str) -> None:
+    """Revoke one key: requests and desk sessions with it fail from now on."""
+    if _revoke_where(engine, t.api_keys.c.id == key_id) == 0:
+        raise NotFound("unknown_key", f"no active key with id '{key_id}'")
+
+
+def _revoke_where(engine: Engine, which: sa.ColumnElement[bool]) -> int:
     with writing(engine) as conn, conn.begin():
         done = conn.execute(
             t.api_keys.update()
-            .where(t.api_keys.c.id == key_id, t.api_keys.c.revoked_at.is_(None))
+            .where(which, t.api_keys.c.revoked_at.is_(None))
             .values(revoked_at=dt.datetime.now(dt.UTC))
         )
-    if done.rowcount == 0:
-        raise NotFound("unknown_key", f"no active key with id '{key_id}'")
+    return int(done.rowcount)
