@@ -21,6 +21,7 @@ from tests.factories import Keys
 from warmline.actions.keys import create_key
 from warmline.api.app import create_app
 from warmline.config import Settings
+from warmline.domain.roles import Role
 from warmline.storage import schema
 from warmline.storage.engine import make_engine
 from warmline.storage.migrate import upgrade
@@ -101,7 +102,7 @@ def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
 def keys(engine: Engine) -> Keys:
     """One key per role, as ``Authorization`` headers."""
     made = {}
-    for role in ("agent", "supervisor", "integrator", "admin"):
-        _, key = create_key(engine, role=role, name=f"test-{role}")
-        made[role] = {"Authorization": f"Bearer {key}"}
+    for role in Role:
+        _, key = create_key(engine, role=role.value, name=f"test-{role.value}")
+        made[role.value] = {"Authorization": f"Bearer {key}"}
     return Keys(**made)

@@ -17,6 +17,7 @@ class Keys:
     supervisor: dict[str, str]
     integrator: dict[str, str]
     admin: dict[str, str]
+    auditor: dict[str, str]
 
 
 def at(minutes: float = 0) -> str:

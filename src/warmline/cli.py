@@ -33,7 +33,9 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys (stored hashed; shown once).", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 console = Console()
 err = Console(stderr=True)
@@ -70,6 +72,24 @@ def db_upgrade() -> None:
     engine = _engine(settings)
     migrate.upgrade(engine)
     console.print(f"schema at [bold]{migrate.current_revision(engine)}[/] in {engine.url!r}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain end to end; exit 1 at the first broken entry."""
+    from warmline.actions.audit import verify_chain
+
+    engine = _engine(Settings())
+    _check_schema(engine)
+    checked, broken = verify_chain(engine)
+    if broken is not None:
+        _fail(
+            f"the audit log's chain breaks at entry {broken} (after {checked} good entries): "
+            "it was changed, or an entry was inserted or deleted",
+            "restore the log from a backup and investigate who had write access",
+            code=1,
+        )
+    console.print(f"audit log intact: {checked} entries, hash chain verified")
 
 
 @keys_app.command("create")

@@ -92,3 +92,9 @@ def test_simulate_says_when_the_server_is_not_there(env: str) -> None:
 def test_simulate_needs_a_key_without_a_local_memory(env: str) -> None:
     result = runner.invoke(app, ["simulate", "--contacts", "1"])
     assert result.exit_code == 2 and "WARMLINE_KEY" in result.output
+
+
+def test_audit_verify(env: str) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["audit", "verify"])
+    assert result.exit_code == 0 and "0 entries" in result.output

@@ -16,9 +16,11 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.engine import Engine
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.keys import Actor
+from warmline.domain.audit_chain import GENESIS, chain_hash, first_break
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
 
@@ -82,13 +84,26 @@ class AuditWriter:
             if engine is None:
                 raise RuntimeError("the database engine is gone")
             with writing(engine) as conn, conn.begin():
-                conn.execute(t.audit_log.insert(), [p.row for p in group])
+                append_chained(conn, [p.row for p in group])
         except Exception as exc:  # every waiting reader gets the failure, none is lost silently
             for pending in group:
                 pending.error = exc
         finally:
             for pending in group:
                 pending.done.set()
+
+
+def append_chained(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Append audit rows to the hash chain, in order, inside the caller's transaction."""
+    if conn.dialect.name == "postgresql":  # one chain: writers from several processes queue here
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7411)"))
+    a = t.audit_log
+    prev = conn.execute(sa.select(a.c.hash).order_by(a.c.id.desc()).limit(1)).scalar()
+    prev = prev or GENESIS
+    for row in rows:
+        row["prev_hash"] = prev
+        row["hash"] = prev = chain_hash(prev, row)
+    conn.execute(a.insert(), rows)
 
 
 _writers: weakref.WeakKeyDictionary[Engine, AuditWriter] = weakref.WeakKeyDictionary()
@@ -113,3 +128,24 @@ def record_read(
             "detail": detail,
         }
     )
+
+
+def verify_chain(engine: Engine, batch: int = 5000) -> tuple[int, int | None]:
+    """Walk the whole audit log: (entries checked, id of the first broken entry or None)."""
+    a = t.audit_log
+    checked, prev, last_id = 0, GENESIS, 0
+    with engine.connect() as conn:
+        while True:
+            rows = [
+                dict(r)
+                for r in conn.execute(
+                    sa.select(a).where(a.c.id > last_id).order_by(a.c.id).limit(batch)
+                ).mappings()
+            ]
+            if not rows:
+                return checked, None
+            broken = first_break(rows, prev)
+            if broken is not None:
+                return checked + sum(1 for r in rows if r["id"] < broken), broken
+            checked += len(rows)
+            prev, last_id = rows[-1]["hash"], rows[-1]["id"]

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warmline import __version__
-from warmline.api import contacts, customers, events
+from warmline.api import audit, contacts, customers, events
 from warmline.api.responses import problem_response
 from warmline.config import Settings
 from warmline.errors import WarmlineError
@@ -135,6 +135,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(events.router)
     app.include_router(customers.router)
     app.include_router(contacts.router)
+    app.include_router(audit.router)
     app.include_router(desk.router)
     app.mount("/desk/static", StaticFiles(directory=desk.HERE / "static"), name="desk-static")
     return app

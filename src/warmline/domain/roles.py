@@ -10,6 +10,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     INTEGRATOR = "integrator"
     ADMIN = "admin"
+    AUDITOR = "auditor"
 
 
 class Permission(StrEnum):
@@ -17,6 +18,7 @@ class Permission(StrEnum):
     REVEAL_IDENTIFIERS = "identifiers:reveal"
     WRITE_EVENTS = "events:write"
     START_CONTACTS = "contacts:start"
+    READ_AUDIT = "audit:read"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -27,6 +29,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # customers back out of it: a contact they start gets no card in the response.
     Role.INTEGRATOR: frozenset({Permission.WRITE_EVENTS, Permission.START_CONTACTS}),
     Role.ADMIN: frozenset(Permission),
+    # Auditors read who looked at what; they read no customer and change nothing.
+    Role.AUDITOR: frozenset({Permission.READ_AUDIT}),
 }
 
 

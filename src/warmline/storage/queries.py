@@ -344,3 +344,32 @@ def latest_push_id(conn: Connection, agent: str) -> int:
         sa.select(sa.func.max(t.desk_pushes.c.id)).where(t.desk_pushes.c.agent == agent)
     ).scalar()
     return int(value or 0)
+
+
+# -- the audit log ---------------------------------------------------------------------
+
+
+def audit_page(
+    conn: Connection,
+    *,
+    customer_id: str | None,
+    actor: str | None,
+    action: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    before_id: int | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Audit entries matching every filter given, newest first."""
+    a = t.audit_log
+    query = sa.select(a).order_by(a.c.id.desc()).limit(limit)
+    for column, value in ((a.c.customer_id, customer_id), (a.c.actor, actor), (a.c.action, action)):
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(a.c.at >= since)
+    if until is not None:
+        query = query.where(a.c.at < until)
+    if before_id is not None:
+        query = query.where(a.c.id < before_id)
+    return [dict(r) for r in conn.execute(query).mappings()]

@@ -286,6 +286,10 @@ audit_log = sa.Table(
     sa.Column("action", sa.String(40), nullable=False),
     sa.Column("customer_id", Id),
     sa.Column("detail", JSONType),
+    # A hash chain: each row's hash covers its content and the previous row's hash, so an
+    # edited, inserted or deleted row breaks the chain (`warmline audit verify`).
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
     sa.Index(None, "customer_id", "at"),
 )
 

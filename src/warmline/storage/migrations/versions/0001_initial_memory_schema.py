@@ -88,13 +88,15 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("action", Id, nullable=False),
+        sa.Column("action", sa.String(length=40), nullable=False),
         sa.Column("customer_id", Id, nullable=True),
         sa.Column(
             "detail",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
@@ -244,7 +246,7 @@ def upgrade() -> None:
         "identifiers",
         sa.Column("id", Id, nullable=False),
         sa.Column("customer_id", Id, nullable=False),
-        sa.Column("kind", Id, nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("value", sa.String(length=256), nullable=False),
         sa.Column("verified", sa.Boolean(), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
