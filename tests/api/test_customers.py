@@ -247,3 +247,52 @@ def test_concurrent_reads_are_each_audited(client: TestClient, keys: Keys, engin
             .where(t.audit_log.c.action == "card.viewed")
         ).scalar_one()
     assert audited == 40
+
+
+def test_sensitive_traits_are_masked_until_revealed_with_a_reason(
+    client: TestClient, keys: Keys, engine: Engine
+) -> None:
+    cid = miles_id(client, keys)
+    profile = client.get(f"/v1/customers/{cid}", headers=keys.agent).json()
+    assert profile["traits"]["date_of_birth"] == {
+        **profile["traits"]["date_of_birth"],
+        "value": "•••",
+        "masked": True,
+    }
+    card = client.get(f"/v1/customers/{cid}/card", headers=keys.agent).json()
+    assert card["customer"]["traits"]["date_of_birth"]["value"] == "•••"
+    assert "1980-04-02" not in str(card) and "1980-04-02" not in str(profile)
+    admin = client.get(f"/v1/customers/{cid}", headers=keys.admin).json()
+    assert admin["traits"]["date_of_birth"]["value"] == "1980-04-02"
+
+    revealed = client.post(
+        f"/v1/customers/{cid}/reveal",
+        json={"fields": ["date_of_birth", "identifiers"], "reason": "caller asked to confirm DOB"},
+        headers=keys.agent,
+    )
+    assert revealed.status_code == 200, revealed.text
+    body = revealed.json()
+    assert body["date_of_birth"] == "1980-04-02"
+    assert {"kind": "email", "value": "miles@example.org"} in body["identifiers"]
+    with engine.connect() as conn:
+        entry = conn.execute(
+            sa.select(t.audit_log.c.detail).where(t.audit_log.c.action == "customer.revealed")
+        ).scalar_one()
+    assert entry == {
+        "fields": ["date_of_birth", "identifiers"],
+        "reason": "caller asked to confirm DOB",
+    }
+
+
+def test_a_reveal_needs_a_reason_and_known_fields(client: TestClient, keys: Keys) -> None:
+    cid = miles_id(client, keys)
+    no_reason = client.post(
+        f"/v1/customers/{cid}/reveal", json={"fields": ["date_of_birth"]}, headers=keys.agent
+    )
+    assert (no_reason.status_code, no_reason.json()["code"]) == (400, "invalid_parameter")
+    unknown = client.post(
+        f"/v1/customers/{cid}/reveal",
+        json={"fields": ["password"], "reason": "just curious"},
+        headers=keys.agent,
+    )
+    assert (unknown.status_code, unknown.json()["code"]) == (400, "unknown_field")

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.contacts import start_contact
 from warmline.actions.keys import Actor
-from warmline.api.deps import EngineDep, SettingsDep, access_customer, require
+from warmline.api.deps import EngineDep, SettingsDep, access_customer, as_seen_by, require
 from warmline.api.events import read_bounded
 from warmline.api.responses import json_response
 from warmline.domain.card import CardContext, unrecognised_card
@@ -126,7 +126,7 @@ async def post_contact(
                 "card.viewed",
                 contact_id=contact.contact_id,
             )
-            return load_card(conn, live, ctx)
+            return as_seen_by(actor, load_card(conn, live, ctx))
 
     out["card"] = await run_in_threadpool(card)
     return json_response(out, 201)
@@ -149,7 +149,7 @@ def get_card(
         card = load_card(
             conn, live, card_context(settings, channel=channel, interaction_id=interaction_id)
         )
-    return json_response(card)
+    return json_response(as_seen_by(actor, card))
 
 
 @router.get("/v1/interactions/{interaction_id}", summary="An interaction and its messages")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from warmline.actions.audit import record_read
 from warmline.actions.keys import Actor
 from warmline.api.deps import EngineDep, SettingsDep, access_customer, require
 from warmline.api.responses import json_response
-from warmline.domain.identifiers import IdentifierError, mask_identifier, normalise_identifier
+from warmline.domain.identifiers import IdentifierError, normalise_identifier
+from warmline.domain.masking import SENSITIVE_TRAITS, mask_profile
 from warmline.domain.roles import Permission, allows
 from warmline.errors import InvalidRequest
 from warmline.storage import queries
@@ -68,15 +70,14 @@ def find_customers(
 
 @router.get("/v1/customers/{customer_id}", summary="A customer's profile")
 def get_customer(customer_id: str, engine: EngineDep, actor: Reader) -> Response:
-    """Profile, traits with their sources, and identifiers (masked unless the role may reveal)."""
+    """Profile, traits with their sources, and identifiers; sensitive values are masked for
+    agents and supervisors (see POST /v1/customers/{id}/reveal)."""
     with engine.connect() as conn:
         live = access_customer(conn, engine, actor, customer_id, "customer.viewed")
         profile = queries.customer_profile(conn, live)
     assert profile is not None
-    if not allows(actor.role, Permission.REVEAL_IDENTIFIERS):
-        for ident in profile["identifiers"]:
-            ident["value"] = mask_identifier(ident["kind"], ident["value"])
-            ident["masked"] = True
+    if not allows(actor.role, Permission.SEE_UNMASKED):
+        profile = mask_profile(profile)
     if live != customer_id:
         profile["merged_from"] = customer_id
     return json_response(profile)
@@ -96,3 +97,47 @@ def get_timeline(
         live = access_customer(conn, engine, actor, customer_id, "timeline.viewed")
         items, next_cursor = queries.timeline_page(conn, live, limit=limit, cursor=cursor)
     return json_response({"customer_id": live, "items": items, "next_cursor": next_cursor})
+
+
+class RevealIn(BaseModel):
+    """What to reveal, and why (the reason goes to the audit log)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fields: Annotated[list[str], Field(min_length=1, max_length=20)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)]
+
+
+@router.post("/v1/customers/{customer_id}/reveal", summary="Reveal masked values, with a reason")
+def reveal(customer_id: str, body: RevealIn, engine: EngineDep, actor: Reader) -> Response:
+    """Return the full values of ``fields`` (``identifiers`` and/or sensitive traits such as
+    ``date_of_birth``). Every reveal is audited with its reason."""
+    unknown = [f for f in body.fields if f != "identifiers" and f not in SENSITIVE_TRAITS]
+    if unknown:
+        raise InvalidRequest(
+            "unknown_field",
+            f"cannot reveal {', '.join(sorted(unknown))[:200]}",
+            hint=f"reveal 'identifiers' or any of: {', '.join(sorted(SENSITIVE_TRAITS))}",
+        )
+    with engine.connect() as conn:
+        live = access_customer(
+            conn,
+            engine,
+            actor,
+            customer_id,
+            "customer.revealed",
+            fields=sorted(set(body.fields)),
+            reason=body.reason,
+        )
+        profile = queries.customer_profile(conn, live)
+    assert profile is not None
+    out: dict[str, Any] = {"customer_id": live}
+    if "identifiers" in body.fields:
+        out["identifiers"] = [
+            {"kind": i["kind"], "value": i["value"]} for i in profile["identifiers"]
+        ]
+    traits = profile.get("traits") or {}
+    for name in body.fields:
+        if name in SENSITIVE_TRAITS:
+            out[name] = traits.get(name, {}).get("value")
+    return json_response(out)

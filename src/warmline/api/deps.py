@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 from warmline.actions.audit import record_read
 from warmline.actions.keys import Actor, authenticate
 from warmline.config import Settings
+from warmline.domain.masking import mask_card
 from warmline.domain.roles import Permission, allows
 from warmline.errors import Forbidden, NotFound, Unauthenticated
 from warmline.storage import queries
@@ -82,3 +83,10 @@ def access_customer(
         )
     record_read(engine, actor, action, live, detail)
     return live
+
+
+def as_seen_by(actor: Actor, card: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A card with sensitive traits masked unless the actor's role sees them unmasked."""
+    if card is None or allows(actor.role, Permission.SEE_UNMASKED):
+        return card
+    return mask_card(card)

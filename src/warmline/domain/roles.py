@@ -15,7 +15,7 @@ class Role(StrEnum):
 
 class Permission(StrEnum):
     READ_CUSTOMERS = "customers:read"
-    REVEAL_IDENTIFIERS = "identifiers:reveal"
+    SEE_UNMASKED = "customers:unmasked"
     WRITE_EVENTS = "events:write"
     START_CONTACTS = "contacts:start"
     READ_AUDIT = "audit:read"

@@ -22,7 +22,7 @@ from warmline.actions.audit import record_read
 from warmline.actions.desk import SESSION_HOURS, session_actor, sign_in, sign_out
 from warmline.actions.keys import Actor
 from warmline.api.contacts import card_context
-from warmline.api.deps import EngineDep, SettingsDep, access_customer
+from warmline.api.deps import EngineDep, SettingsDep, access_customer, as_seen_by
 from warmline.api.events import read_bounded
 from warmline.domain.card import CHANNEL_WORDS, unrecognised_card
 from warmline.domain.identifiers import IdentifierError, normalise_identifier
@@ -204,7 +204,7 @@ def contact_card(
         ctx = card_context(settings, channel=push["channel"], interaction_id=push["interaction_id"])
         if push["detail"].get("recognised"):
             live = access_customer(conn, engine, actor, push["customer_id"], "card.viewed")
-            card = load_card(conn, live, ctx)
+            card = as_seen_by(actor, load_card(conn, live, ctx))
         else:
             candidates = queries.customer_summaries(conn, push["detail"].get("candidates", []))
             card = unrecognised_card(push["channel"], [], candidates)
@@ -217,7 +217,7 @@ def customer_card(
 ) -> HTMLResponse:
     with engine.connect() as conn:
         live = access_customer(conn, engine, actor, customer_id, "card.viewed")
-        card = load_card(conn, live, card_context(settings))
+        card = as_seen_by(actor, load_card(conn, live, card_context(settings)))
     return render("card.html", card=card, channel=None)
 
 
