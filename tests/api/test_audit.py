@@ -25,7 +25,7 @@ def read_miles(client: TestClient, keys: Keys) -> str:
 
 def test_auditors_read_the_log_with_filters(client: TestClient, keys: Keys) -> None:
     cid = read_miles(client, keys)
-    body = client.get("/v1/audit", headers=keys.auditor).json()
+    body = client.get("/v1/audit", params={"customer_id": cid}, headers=keys.auditor).json()
     assert [e["action"] for e in body["entries"]] == [
         "timeline.viewed",
         "card.viewed",
@@ -34,11 +34,16 @@ def test_auditors_read_the_log_with_filters(client: TestClient, keys: Keys) -> N
     assert all(e["customer_id"] == cid and e["role"] == "agent" for e in body["entries"])
     only_cards = client.get("/v1/audit", params={"action": "card.viewed"}, headers=keys.auditor)
     assert [e["action"] for e in only_cards.json()["entries"]] == ["card.viewed"]
-    page = client.get("/v1/audit", params={"limit": 2}, headers=keys.auditor).json()
+    mine = {"customer_id": cid}
+    page = client.get("/v1/audit", params={"limit": 2, **mine}, headers=keys.auditor).json()
     rest = client.get(
-        "/v1/audit", params={"before": page["next_before"]}, headers=keys.auditor
+        "/v1/audit", params={"before": page["next_before"], **mine}, headers=keys.auditor
     ).json()
     assert len(page["entries"]) == 2 and len(rest["entries"]) == 1
+    made = client.get("/v1/audit", params={"action": "key.created"}, headers=keys.auditor).json()
+    assert sorted(e["detail"]["role"] for e in made["entries"]) == sorted(
+        ["agent", "supervisor", "integrator", "admin", "auditor"]
+    )
     naive = client.get("/v1/audit", params={"since": "2026-11-22T10:00:00"}, headers=keys.auditor)
     assert (naive.status_code, naive.json()["code"]) == (400, "naive_timestamp")
 
@@ -52,7 +57,7 @@ def test_auditors_read_no_customer_and_write_nothing(client: TestClient, keys: K
 
 def test_tampering_breaks_the_chain(client: TestClient, keys: Keys, engine: Engine) -> None:
     read_miles(client, keys)
-    assert verify_chain(engine) == (3, None)
+    assert verify_chain(engine) == (8, None)  # five keys created, three reads
     with engine.begin() as conn:
         first = conn.execute(sa.select(sa.func.min(t.audit_log.c.id))).scalar_one()
         conn.execute(

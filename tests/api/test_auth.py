@@ -108,3 +108,16 @@ def test_desk_pages_carry_a_strict_content_security_policy(client: TestClient) -
     policy = page.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "frame-ancestors 'self'" in policy
     assert page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_key_changes_are_audited(engine: Engine) -> None:
+    actor, _ = create_key(engine, role="agent", name="eve")
+    revoke_key(engine, actor.key_id)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(t.audit_log.c.action, t.audit_log.c.actor, t.audit_log.c.detail)
+            .where(t.audit_log.c.action.in_(["key.created", "key.revoked"]))
+            .order_by(t.audit_log.c.id)
+        ).all()
+    mine = [(a, who) for a, who, detail in rows if detail["key_id"] == actor.key_id]
+    assert mine == [("key.created", "cli"), ("key.revoked", "cli")]

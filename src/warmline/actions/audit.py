@@ -19,8 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from warmline.actions.keys import Actor
 from warmline.domain.audit_chain import GENESIS, chain_hash, first_break
+from warmline.domain.roles import Actor
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
 
@@ -118,16 +118,21 @@ def record_read(
         writer = _writers.get(engine)
         if writer is None:
             writer = _writers[engine] = AuditWriter(engine)
-    writer.record(
-        {
-            "at": dt.datetime.now(dt.UTC),
-            "actor": actor.key_id,
-            "role": actor.role.value,
-            "action": action,
-            "customer_id": customer_id,
-            "detail": detail,
-        }
-    )
+    writer.record(audit_row(actor, action, customer_id, detail))
+
+
+def audit_row(
+    actor: Actor, action: str, customer_id: str | None, detail: dict[str, Any]
+) -> dict[str, Any]:
+    """An audit entry, before it is chained."""
+    return {
+        "at": dt.datetime.now(dt.UTC),
+        "actor": actor.key_id,
+        "role": actor.role.value,
+        "action": action,
+        "customer_id": customer_id,
+        "detail": detail,
+    }
 
 
 def verify_chain(engine: Engine, batch: int = 5000) -> tuple[int, int | None]:

@@ -13,8 +13,8 @@ import secrets
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from warmline.actions.keys import Actor, authenticate, hash_key
-from warmline.domain.roles import Role
+from warmline.actions.keys import authenticate, hash_key
+from warmline.domain.roles import Actor, Role
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
 

@@ -6,26 +6,17 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from warmline.domain.roles import Role
+from warmline.actions.audit import append_chained, audit_row
+from warmline.domain.roles import LOCAL_ADMIN, Actor, Role
 from warmline.errors import InvalidRequest, NotFound
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
 
 KEY_PREFIX = "wl_"
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who is making a request: the key's id, name and role."""
-
-    key_id: str
-    name: str
-    role: Role
 
 
 def hash_key(key: str) -> str:
@@ -51,6 +42,8 @@ def create_key(
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     key_id = "key_" + secrets.token_hex(8)
     with writing(engine) as conn, conn.begin():
+        detail = {"key_id": key_id, "name": name, "role": parsed_role.value}
+        append_chained(conn, [audit_row(LOCAL_ADMIN, "key.created", None, detail)])
         conn.execute(
             t.api_keys.insert().values(
                 id=key_id,
@@ -96,9 +89,19 @@ def revoke_key(engine: Engine, key_id: str) -> None:
 
 def _revoke_where(engine: Engine, which: sa.ColumnElement[bool]) -> int:
     with writing(engine) as conn, conn.begin():
-        done = conn.execute(
-            t.api_keys.update()
-            .where(which, t.api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=dt.datetime.now(dt.UTC))
-        )
-    return int(done.rowcount)
+        k = t.api_keys
+        revoked = [
+            r.id for r in conn.execute(sa.select(k.c.id).where(which, k.c.revoked_at.is_(None)))
+        ]
+        if revoked:
+            conn.execute(
+                k.update().where(k.c.id.in_(revoked)).values(revoked_at=dt.datetime.now(dt.UTC))
+            )
+            append_chained(
+                conn,
+                [
+                    audit_row(LOCAL_ADMIN, "key.revoked", None, {"key_id": key_id})
+                    for key_id in revoked
+                ],
+            )
+    return len(revoked)

@@ -8,10 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from warmline.actions.keys import Actor
 from warmline.api.deps import EngineDep, require
 from warmline.api.responses import json_response
-from warmline.domain.roles import Permission
+from warmline.domain.roles import Actor, Permission
 from warmline.errors import InvalidRequest
 from warmline.storage import queries
 

@@ -12,13 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.contacts import start_contact
-from warmline.actions.keys import Actor
 from warmline.api.deps import EngineDep, SettingsDep, access_customer, as_seen_by, require
 from warmline.api.events import read_bounded
 from warmline.api.responses import json_response
 from warmline.domain.card import CardContext, unrecognised_card
 from warmline.domain.identifiers import mask_identifier
-from warmline.domain.roles import Permission, allows
+from warmline.domain.roles import Actor, Permission, allows
 from warmline.errors import InvalidRequest, NotFound
 from warmline.events import Channel, CustomerRef, errors_from
 from warmline.storage import queries

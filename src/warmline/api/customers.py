@@ -9,12 +9,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from warmline.actions.audit import record_read
-from warmline.actions.keys import Actor
 from warmline.api.deps import EngineDep, SettingsDep, access_customer, require
 from warmline.api.responses import json_response
 from warmline.domain.identifiers import IdentifierError, normalise_identifier
 from warmline.domain.masking import SENSITIVE_TRAITS, mask_profile
-from warmline.domain.roles import Permission, allows
+from warmline.domain.roles import Actor, Permission, allows
 from warmline.errors import InvalidRequest
 from warmline.storage import queries
 

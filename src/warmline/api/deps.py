@@ -9,10 +9,10 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.audit import record_read
-from warmline.actions.keys import Actor, authenticate
+from warmline.actions.keys import authenticate
 from warmline.config import Settings
 from warmline.domain.masking import mask_card
-from warmline.domain.roles import Permission, allows
+from warmline.domain.roles import Actor, Permission, allows
 from warmline.errors import Forbidden, NotFound, Unauthenticated
 from warmline.storage import queries
 

@@ -10,9 +10,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.ingest import ingest_events
-from warmline.actions.keys import Actor
 from warmline.api.deps import EngineDep, SettingsDep, require
-from warmline.domain.roles import Permission
+from warmline.domain.roles import Actor, Permission
 from warmline.errors import InvalidRequest, PayloadTooLarge
 from warmline.events import EVENT_TYPES, Envelope
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -36,3 +37,16 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 def allows(role: Role, permission: Permission) -> bool:
     return permission in PERMISSIONS[role]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is making a request: the key's id, name and role."""
+
+    key_id: str
+    name: str
+    role: Role
+
+
+#: The operator at the command line (key management runs locally, outside any key).
+LOCAL_ADMIN = Actor("cli", "local admin", Role.ADMIN)

@@ -20,13 +20,12 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.audit import record_read
 from warmline.actions.desk import SESSION_HOURS, session_actor, sign_in, sign_out
-from warmline.actions.keys import Actor
 from warmline.api.contacts import card_context
 from warmline.api.deps import EngineDep, SettingsDep, access_customer, as_seen_by
 from warmline.api.events import read_bounded
 from warmline.domain.card import CHANNEL_WORDS, unrecognised_card
 from warmline.domain.identifiers import IdentifierError, normalise_identifier
-from warmline.domain.roles import Permission, allows
+from warmline.domain.roles import Actor, Permission, allows
 from warmline.domain.timewords import ago
 from warmline.errors import InvalidRequest, NotFound, WarmlineError
 from warmline.storage import queries
