@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         le=24 * 60,
         description="How recent a contact on another channel shows as continuity.",
     )
+    auth_failure_limit: int = Field(
+        20, ge=1, description="Failed key checks per address per minute before refusing (429)."
+    )
     desk_embed_origins: str = Field(
         "",
         max_length=2000,

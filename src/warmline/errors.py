@@ -9,6 +9,7 @@
     ├── NotFound            404    no such customer/interaction (or not visible to the key)
     ├── PayloadTooLarge     413    body or batch over the configured limit
     ├── Unprocessable       422    well-formed but every item was rejected
+    ├── TooManyFailures     429    too many failed key checks from one address
     └── DatabaseNotReady    503    the schema is missing or behind: run `warmline db upgrade`
 
 One handler in :mod:`warmline.api.app` renders them as RFC 9457 problem details
@@ -79,6 +80,11 @@ class PayloadTooLarge(WarmlineError):
 class Unprocessable(WarmlineError):
     status = 422
     title = "Unprocessable content"
+
+
+class TooManyFailures(WarmlineError):
+    status = 429
+    title = "Too many failed attempts"
 
 
 class DatabaseNotReady(WarmlineError):

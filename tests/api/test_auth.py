@@ -121,3 +121,32 @@ def test_key_changes_are_audited(engine: Engine) -> None:
         ).all()
     mine = [(a, who) for a, who, detail in rows if detail["key_id"] == actor.key_id]
     assert mine == [("key.created", "cli"), ("key.revoked", "cli")]
+
+
+def test_guessing_keys_is_stopped_long_before_it_can_succeed(
+    client: TestClient, keys: Keys
+) -> None:
+    for _ in range(20):
+        bad = client.get(
+            "/v1/customers", params={"q": "x"}, headers={"Authorization": "Bearer wl_guess"}
+        )
+        assert bad.status_code == 401
+    blocked = client.get(
+        "/v1/customers", params={"q": "x"}, headers={"Authorization": "Bearer wl_guess"}
+    )
+    assert (blocked.status_code, blocked.json()["code"]) == (429, "too_many_failures")
+    assert int(blocked.headers["retry-after"]) > 0
+    # While blocked, even a good key is refused: the guesser learns nothing.
+    assert client.get("/v1/customers", params={"q": "x"}, headers=keys.agent).status_code == 429
+    desk = client.post(
+        "/desk/sign-in",
+        content="key=wl_guess",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert desk.status_code == 429 and "too many failed sign-ins" in desk.text
+
+
+def test_deeply_nested_json_is_rejected_early(client: TestClient, keys: Keys) -> None:
+    nested = b"[" * 100_000 + b"]" * 100_000
+    response = client.post("/v1/events", content=nested, headers=keys.integrator)
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_json")

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from warmline import __version__
 from warmline.api import audit, contacts, customers, events
 from warmline.api.responses import problem_response
+from warmline.api.throttle import FailureThrottle
 from warmline.config import Settings
 from warmline.errors import WarmlineError
 from warmline.storage import migrate
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         summary="Customer memory for contact centres: every channel, every agent.",
     )
     app.state.settings = settings
+    app.state.auth_throttle = FailureThrottle(limit=settings.auth_failure_limit)
     app.state.engine = engine or make_engine(
         settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
     )
@@ -56,7 +58,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @app.exception_handler(WarmlineError)
     async def _warmline_error(_: Request, exc: WarmlineError) -> Response:
-        return problem_response(exc.status, exc.problem())
+        response = problem_response(exc.status, exc.problem())
+        if "retry_after" in exc.extra:
+            response.headers["Retry-After"] = str(exc.extra["retry_after"])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> Response:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.audit import record_read
 from warmline.actions.keys import authenticate
+from warmline.api.throttle import FailureThrottle
 from warmline.config import Settings
 from warmline.domain.masking import mask_card
 from warmline.domain.roles import Actor, Permission, allows
@@ -31,8 +32,16 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def current_actor(request: Request, engine: EngineDep) -> Actor:
-    """The key holder making this request (401 if there is no valid key)."""
+    """The key holder making this request (401 if there is no valid key; 429 after too many
+    failures from the same address)."""
+    throttle: FailureThrottle = request.app.state.auth_throttle
+    address = client_address(request)
+    throttle.check(address)
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
@@ -43,6 +52,7 @@ def current_actor(request: Request, engine: EngineDep) -> Actor:
         )
     actor = authenticate(engine, key.strip())
     if actor is None:
+        throttle.failed(address)
         raise Unauthenticated(
             "invalid_key",
             "the API key is unknown or has been revoked",

@@ -21,13 +21,13 @@ from starlette.concurrency import run_in_threadpool
 from warmline.actions.audit import record_read
 from warmline.actions.desk import SESSION_HOURS, session_actor, sign_in, sign_out
 from warmline.api.contacts import card_context
-from warmline.api.deps import EngineDep, SettingsDep, access_customer, as_seen_by
+from warmline.api.deps import EngineDep, SettingsDep, access_customer, as_seen_by, client_address
 from warmline.api.events import read_bounded
 from warmline.domain.card import CHANNEL_WORDS, unrecognised_card
 from warmline.domain.identifiers import IdentifierError, normalise_identifier
 from warmline.domain.roles import Actor, Permission, allows
 from warmline.domain.timewords import ago
-from warmline.errors import InvalidRequest, NotFound, WarmlineError
+from warmline.errors import InvalidRequest, NotFound, TooManyFailures, WarmlineError
 from warmline.storage import queries
 from warmline.storage.views import load_card
 
@@ -90,9 +90,17 @@ def sign_in_page(error: str = "") -> HTMLResponse:
 
 @router.post("/sign-in")
 async def sign_in_submit(request: Request, engine: EngineDep, settings: SettingsDep) -> Response:
+    throttle = request.app.state.auth_throttle
+    address = client_address(request)
+    try:
+        throttle.check(address)
+    except TooManyFailures as exc:
+        return render("sign_in.html", status=429, error=exc.message)
     form = parse_qs((await read_bounded(request, 4096)).decode(errors="replace"))
     key = (form.get("key") or [""])[0].strip()
     opened = await run_in_threadpool(sign_in, engine, key) if key else None
+    if opened is None:
+        throttle.failed(address)
     if opened is None or not allows(opened[0].role, Permission.READ_CUSTOMERS):
         message = (
             "That key is not for the desk: it may not read customers."
