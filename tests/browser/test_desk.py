@@ -210,3 +210,53 @@ def test_usable_in_a_narrow_panel(browser: Any, live_server: LiveServer) -> None
         assert overflow <= 0
     finally:
         context.close()
+
+
+XSS_CORPUS = [
+    "<script>window.__xss='script'</script>",
+    "<img src=x onerror=\"window.__xss='img'\">",
+    "<svg onload=window.__xss='svg'>",
+    '"><iframe src="javascript:window.top.__xss=\'iframe\'">',
+    "<a href=\"javascript:window.__xss='href'\">click</a>",
+    "{{7*7}} ${7*7} <% 7*7 %>",
+    "</textarea><details open ontoggle=window.__xss='details'>",
+    "\u202e<b>rtl</b>\x07\x1b[31m",
+]
+
+
+def test_an_xss_corpus_never_executes(page: Page, live_server: LiveServer) -> None:
+    for n, payload in enumerate(XSS_CORPUS):
+        feed(
+            live_server,
+            [
+                make_event(
+                    "customer.identified",
+                    customer=customer(("email", f"x{n}@example.org", True), name=f"X{n} {payload}"),
+                ),
+                make_event(
+                    "interaction.started",
+                    customer=customer(("email", f"x{n}@example.org")),
+                    interaction_id=f"xss-{n}",
+                    channel="chat",
+                    time=ago(3),
+                ),
+                make_event(
+                    "message.posted",
+                    interaction_id=f"xss-{n}",
+                    speaker="customer",
+                    text=payload,
+                    time=ago(2),
+                ),
+            ],
+        )
+    sign_in(page, live_server)
+    page.fill("#search", "x")
+    for n, payload in enumerate(XSS_CORPUS):
+        page.fill("#search", f"x{n}@example.org")
+        page.press("#search", "Enter")
+        page.click("#search-results .open-customer")
+        expect(page.locator("#card-panel .customer-name")).to_have_text(f"X{n} {payload}")
+        page.click("#card-panel .open-conversation")
+        expect(page.locator("#conversation-panel .msg-customer .text")).to_have_text(payload)
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("#desk script, #desk iframe, #desk svg, #desk img").count() == 0
