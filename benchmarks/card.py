@@ -325,6 +325,8 @@ def http_cards(
         elapsed = time.monotonic() - began
     finally:
         stop_server(server)
+    if not latencies:
+        raise RuntimeError(f"no card request succeeded; see {log}")
     return {
         "clients": clients,
         "requests": len(latencies),
@@ -350,7 +352,10 @@ def bench(url: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             conn.exec_driver_sql("DROP SCHEMA public CASCADE")
             conn.exec_driver_sql("CREATE SCHEMA public")
     upgrade(engine)
-    load(engine, args.customers, args.interactions_per_customer, args.seed)
+    if args.reuse:
+        err.print("reusing the memory already in the database (--reuse)")
+    else:
+        load(engine, args.customers, args.interactions_per_customer, args.seed)
     rng = random.Random(args.seed + 1)
     sample = [rng.randrange(args.customers) for _ in range(args.samples)]
     our_times(engine, sample[:200])  # warm the caches and the connection pool alike
@@ -383,6 +388,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--postgres-url", help="also measure here; its public schema is DROPPED")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the SQLite file in --workdir from an earlier run"
+    )
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--seed", type=int, default=20261124)
     args = parser.parse_args()
@@ -396,7 +404,8 @@ def main() -> None:
     }
     if not args.skip_sqlite:
         db = workdir / "card.db"
-        db.unlink(missing_ok=True)
+        if not args.reuse:
+            db.unlink(missing_ok=True)
         results["sqlite"] = bench(f"sqlite:///{db}", args, workdir)
     if args.postgres_url:
         results["postgresql"] = bench(args.postgres_url, args, workdir)
