@@ -25,6 +25,7 @@ lint: venv
 
 bench: venv
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/card.py
 
 clean:
 	rm -rf $(VENV) warmline.db warmline.db-wal warmline.db-shm
