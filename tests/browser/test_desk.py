@@ -6,7 +6,7 @@ import datetime as dt
 import time
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
