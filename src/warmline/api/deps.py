@@ -55,7 +55,7 @@ def current_actor(request: Request, engine: EngineDep) -> Actor:
         throttle.failed(address)
         raise Unauthenticated(
             "invalid_key",
-            "the API key is unknown or has been revoked",
+            "the API key is unknown, revoked or expired",
             hint="ask an admin for a new key (`warmline keys create`)",
         )
     return actor
