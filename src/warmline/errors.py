@@ -7,6 +7,7 @@
     ├── Unauthenticated     401    no key, unknown key or revoked key
     ├── Forbidden           403    the key's role may not do this
     ├── NotFound            404    no such customer/interaction (or not visible to the key)
+    ├── Gone                410    the customer was erased
     ├── PayloadTooLarge     413    body or batch over the configured limit
     ├── Unprocessable       422    well-formed but every item was rejected
     ├── TooManyFailures     429    too many failed key checks from one address
@@ -70,6 +71,11 @@ class Forbidden(WarmlineError):
 class NotFound(WarmlineError):
     status = 404
     title = "Not found"
+
+
+class Gone(WarmlineError):
+    status = 410
+    title = "Gone"
 
 
 class PayloadTooLarge(WarmlineError):

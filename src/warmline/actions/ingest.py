@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from warmline.actions.erase import event_key_hash
 from warmline.actions.projector import Outcome, Projector, chunks
 from warmline.errors import PayloadTooLarge
 from warmline.events import Event, EventError, InvalidEvent, parse_event
@@ -205,6 +206,12 @@ def _existing_keys(conn: Connection, batch: list[Event]) -> set[tuple[str, str]]
         for chunk in chunks(ids):
             query = sa.select(r.c.event_id).where(r.c.source == source, r.c.event_id.in_(chunk))
             found.update((source, event_id) for (event_id,) in conn.execute(query))
+    # Events of erased customers are gone from the raw log but must stay duplicates.
+    hashes = {event_key_hash(e.source, e.id): (e.source, e.id) for e in batch}
+    erased = t.erased_events
+    for chunk in chunks(hashes):
+        query = sa.select(erased.c.key_hash).where(erased.c.key_hash.in_(chunk))
+        found.update(hashes[h] for (h,) in conn.execute(query))
     return found
 
 

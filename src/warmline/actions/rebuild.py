@@ -26,7 +26,10 @@ def rebuild_projections(
     replayed = 0
     with writing(engine) as conn, conn.begin():
         for table in t.PROJECTIONS:
-            conn.execute(table.delete())
+            if table is t.customers:  # erasure tombstones have no events to rebuild them from
+                conn.execute(table.delete().where(table.c.status != "erased"))
+            else:
+                conn.execute(table.delete())
         conn.execute(t.raw_events.update().values(customer_id=None, awaiting=None))
         last_seq = 0
         while True:

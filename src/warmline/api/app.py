@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warmline import __version__
-from warmline.api import audit, contacts, customers, events
+from warmline.api import audit, contacts, customers, events, privacy
 from warmline.api.responses import problem_response
 from warmline.api.throttle import FailureThrottle
 from warmline.config import Settings
@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(customers.router)
     app.include_router(contacts.router)
     app.include_router(audit.router)
+    app.include_router(privacy.router)
     app.include_router(desk.router)
     app.mount("/desk/static", StaticFiles(directory=desk.HERE / "static"), name="desk-static")
     return app

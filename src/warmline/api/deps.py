@@ -14,7 +14,7 @@ from warmline.api.throttle import FailureThrottle
 from warmline.config import Settings
 from warmline.domain.masking import mask_card
 from warmline.domain.roles import Actor, Permission, allows
-from warmline.errors import Forbidden, NotFound, Unauthenticated
+from warmline.errors import Forbidden, Gone, NotFound, Unauthenticated
 from warmline.storage import queries
 
 
@@ -85,6 +85,8 @@ def access_customer(
     Returns the live customer id (which differs from ``customer_id`` after a merge).
     """
     live = queries.live_customer_id(conn, customer_id)
+    if live is None and queries.is_erased(conn, customer_id):
+        raise Gone("customer_erased", "this customer's data was erased at their request")
     if live is None:
         raise NotFound(
             "customer_not_found",

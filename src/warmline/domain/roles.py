@@ -20,6 +20,8 @@ class Permission(StrEnum):
     WRITE_EVENTS = "events:write"
     START_CONTACTS = "contacts:start"
     READ_AUDIT = "audit:read"
+    EXPORT_CUSTOMERS = "customers:export"
+    ERASE_CUSTOMERS = "customers:erase"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -35,6 +35,53 @@ def live_customer_id(conn: Connection, customer_id: str) -> str | None:
     return None
 
 
+def is_erased(conn: Connection, customer_id: str) -> bool:
+    status = conn.execute(
+        sa.select(t.customers.c.status).where(t.customers.c.id == customer_id)
+    ).scalar()
+    return status == "erased"
+
+
+def export_rows(conn: Connection, customer_id: str) -> dict[str, Any]:
+    """Everything held about a customer, table by table, raw events and audit entries included."""
+    out: dict[str, Any] = {}
+    for table in (t.customers,):
+        out[table.name] = [
+            dict(r)
+            for r in conn.execute(sa.select(table).where(table.c.id == customer_id)).mappings()
+        ]
+    for table in (
+        t.identifiers,
+        t.facts,
+        t.interactions,
+        t.messages,
+        t.cases,
+        t.commitments,
+        t.activities,
+        t.assurances,
+        t.feedback,
+    ):
+        query = sa.select(table).where(table.c.customer_id == customer_id)
+        out[table.name] = [dict(r) for r in conn.execute(query).mappings()]
+    raw = t.raw_events
+    out["raw_events"] = [
+        {**dict(r), "envelope": orjson.loads(r["envelope"])}
+        for r in conn.execute(
+            sa.select(raw).where(raw.c.customer_id == customer_id).order_by(raw.c.seq)
+        ).mappings()
+    ]
+    audit = t.audit_log
+    out["audit_log"] = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(audit.c.at, audit.c.actor, audit.c.role, audit.c.action, audit.c.detail)
+            .where(audit.c.customer_id == customer_id)
+            .order_by(audit.c.id)
+        ).mappings()
+    ]
+    return out
+
+
 def customers_by_identifier(conn: Connection, kind: str, value: str) -> list[str]:
     """Ids of the customers holding identifier ``(kind, value)``, verified owners first."""
     rows = conn.execute(

@@ -62,6 +62,7 @@ customers = sa.Table(
     sa.Column("id", Id, primary_key=True),
     sa.Column("status", sa.String(16), nullable=False, server_default="active"),
     sa.Column("merged_into", Id),
+    _at("erased_at", nullable=True),
     sa.Column("name", sa.Text),
     sa.Column("preferred_name", sa.Text),
     sa.Column("customer_since", sa.Date),
@@ -291,6 +292,15 @@ audit_log = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Index(None, "customer_id", "at"),
+)
+
+erased_events = sa.Table(
+    "erased_events",
+    metadata,
+    # SHA-256 of an erased customer's event keys: a replayed old event is recognised as a
+    # duplicate (and cannot resurrect the customer) without keeping any personal data.
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    _at("erased_at"),
 )
 
 #: Tables rebuilt from the raw event log by ``warmline rebuild``.

@@ -159,6 +159,7 @@ def upgrade() -> None:
         sa.Column("id", Id, nullable=False),
         sa.Column("status", sa.String(length=16), server_default="active", nullable=False),
         sa.Column("merged_into", Id, nullable=True),
+        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("name", sa.Text(), nullable=True),
         sa.Column("preferred_name", sa.Text(), nullable=True),
         sa.Column("customer_since", sa.Date(), nullable=True),
@@ -232,6 +233,12 @@ def upgrade() -> None:
     op.create_index(op.f("ix_desk_pushes_agent_id"), "desk_pushes", ["agent", "id"], unique=False)
     op.create_index(
         op.f("ix_desk_pushes_customer_id"), "desk_pushes", ["customer_id"], unique=False
+    )
+    op.create_table(
+        "erased_events",
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key_hash", name=op.f("pk_erased_events")),
     )
     op.create_table(
         "desk_sessions",
@@ -348,6 +355,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("erased_events")
     op.drop_table("desk_sessions")
     op.drop_table("desk_pushes")
 

@@ -1,0 +1,91 @@
+"""Erasure: a customer's personal data leaves every table, the raw log and the indexes.
+
+What stays is a tombstone without personal data: the customer row with its
+random id, status ``erased`` and the time (so links to it, and the audit log,
+still resolve to "erased"), and SHA-256 hashes of the erased events' keys, so a
+replayed old event is a duplicate and cannot bring the customer back. SQLite
+runs with ``secure_delete`` and the write-ahead log is checkpointed and
+truncated afterwards, so the bytes are gone from the database files too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from warmline.actions.audit import append_chained, audit_row
+from warmline.domain.roles import Actor
+from warmline.errors import Gone, NotFound
+from warmline.storage import schema as t
+from warmline.storage.engine import writing
+
+#: Tables holding a customer's data, erased row by row.
+CUSTOMER_TABLES = (
+    t.identifiers, t.name_tokens, t.interactions, t.messages, t.cases, t.commitments,
+    t.activities, t.facts, t.assurances, t.feedback, t.desk_pushes,
+)  # fmt: skip
+
+
+def event_key_hash(source: str, event_id: str) -> str:
+    return hashlib.sha256(f"{source}\x1f{event_id}".encode()).hexdigest()
+
+
+def erase_customer(engine: Engine, customer_id: str, actor: Actor, reason: str) -> dict[str, int]:
+    """Erase one customer (following merges); return the rows removed per table."""
+    now = dt.datetime.now(dt.UTC)
+    removed: dict[str, int] = {}
+    with writing(engine) as conn, conn.begin():
+        row = conn.execute(
+            sa.select(t.customers.c.status, t.customers.c.erased_at).where(
+                t.customers.c.id == customer_id
+            )
+        ).first()
+        if row is None:
+            raise NotFound("customer_not_found", f"no customer '{customer_id[:60]}'")
+        if row.status == "erased":
+            raise Gone("customer_erased", f"this customer was already erased at {row.erased_at}")
+        keys = conn.execute(
+            sa.select(t.raw_events.c.source, t.raw_events.c.event_id).where(
+                t.raw_events.c.customer_id == customer_id
+            )
+        ).all()
+        if keys:
+            conn.execute(
+                t.erased_events.insert(),
+                [{"key_hash": event_key_hash(s, i), "erased_at": now} for s, i in keys],
+            )
+        removed["raw_events"] = conn.execute(
+            t.raw_events.delete().where(t.raw_events.c.customer_id == customer_id)
+        ).rowcount
+        for table in CUSTOMER_TABLES:
+            removed[str(table.name)] = conn.execute(
+                table.delete().where(table.c.customer_id == customer_id)
+            ).rowcount
+        conn.execute(
+            t.customers.update()
+            .where(t.customers.c.id == customer_id)
+            .values(
+                status="erased",
+                erased_at=now,
+                name=None,
+                preferred_name=None,
+                customer_since=None,
+                traits={},
+                updated_at=now,
+            )
+        )
+        append_chained(
+            conn,
+            [
+                audit_row(
+                    actor, "customer.erased", customer_id, {"reason": reason, "removed": removed}
+                )
+            ],
+        )
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return removed
