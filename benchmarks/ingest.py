@@ -605,7 +605,10 @@ class FloorWriter:
         for name, table_rows in rows.items():
             if table_rows:
                 columns = self.columns[name]
-                params = [tuple(convert(row[c]) for c, convert in columns) for row in table_rows]
+                # Columns the synthetic rows leave out (e.g. customers.erased_at) are NULL.
+                params = [
+                    tuple(convert(row.get(c)) for c, convert in columns) for row in table_rows
+                ]
                 prepared.append((self.statements[name], params))
         return prepared
 
