@@ -150,3 +150,17 @@ def test_deeply_nested_json_is_rejected_early(client: TestClient, keys: Keys) ->
     nested = b"[" * 100_000 + b"]" * 100_000
     response = client.post("/v1/events", content=nested, headers=keys.integrator)
     assert (response.status_code, response.json()["code"]) == (400, "invalid_json")
+
+
+def test_a_wrong_method_is_a_problem_with_an_allow_header(client: TestClient, keys: Keys) -> None:
+    response = client.request("PATCH", "/v1/events", headers=keys.integrator)
+    assert (response.status_code, response.json()["code"]) == (405, "method_not_allowed")
+    assert response.headers["allow"] == "POST"
+
+
+def test_the_openapi_document_declares_the_problem_responses(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/v1/customers/{customer_id}/card"][
+        "get"
+    ]
+    assert {"400", "401", "403", "404", "410", "429"} <= set(operation["responses"])
+    assert "application/problem+json" in operation["responses"]["404"]["content"]

@@ -24,6 +24,40 @@ from warmline.web import desk
 
 log = logging.getLogger("warmline")
 
+_PROBLEM = {
+    "content": {
+        "application/problem+json": {
+            "schema": {
+                "type": "object",
+                "required": ["type", "title", "status", "code", "detail"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "code": {"type": "string", "description": "stable; switch on it"},
+                    "detail": {"type": "string"},
+                    "hint": {"type": "string"},
+                },
+            }
+        }
+    }
+}
+#: Every API route may answer these, as RFC 9457 problem details.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {**_PROBLEM, "description": description}
+    for status, description in (
+        (400, "Invalid request or parameter"),
+        (401, "No valid key"),
+        (403, "The key's role may not do this"),
+        (404, "Not found"),
+        (405, "Method not allowed"),
+        (410, "The customer was erased"),
+        (413, "Body or batch too large"),
+        (429, "Too many failed key checks from this address"),
+        (500, "Nothing was half-written; retry"),
+    )
+}
+
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the app for ``settings`` (default: from the environment)."""
@@ -86,7 +120,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         code = {404: "route_not_found", 405: "method_not_allowed"}.get(
             exc.status_code, "http_error"
         )
-        return problem_response(
+        response = problem_response(
             exc.status_code,
             {
                 "type": f"https://warmline.dev/errors/{code}",
@@ -97,6 +131,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 "hint": "the API is described at /docs and /openapi.json",
             },
         )
+        response.headers.update(exc.headers or {})  # e.g. Allow on a 405 (RFC 9110)
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> Response:
@@ -137,11 +173,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             "schema_expected": head,
         }
 
-    app.include_router(events.router)
-    app.include_router(customers.router)
-    app.include_router(contacts.router)
-    app.include_router(audit.router)
-    app.include_router(privacy.router)
+    for module in (events, customers, contacts, audit, privacy):
+        app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)
     app.mount("/desk/static", StaticFiles(directory=desk.HERE / "static"), name="desk-static")
     return app
