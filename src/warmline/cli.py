@@ -34,6 +34,8 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys (stored hashed; shown once).", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+retention_app = typer.Typer(help="Retention of data past its time.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
@@ -72,6 +74,23 @@ def db_upgrade() -> None:
     engine = _engine(settings)
     migrate.upgrade(engine)
     console.print(f"schema at [bold]{migrate.current_revision(engine)}[/] in {engine.url!r}")
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, remove nothing.")] = False,
+) -> None:
+    """Remove each kind of data older than its period in WARMLINE_RETENTION_DAYS."""
+    from warmline.actions.retention import run_retention
+
+    settings = Settings()
+    engine = _engine(settings)
+    _check_schema(engine)
+    removed = run_retention(engine, settings.retention_days, dry_run=dry_run)
+    table = Table("kind", "days", "would remove" if dry_run else "removed")
+    for name, count in removed.items():
+        table.add_row(name, str(settings.retention_days.get(name.split(".")[0], "")), str(count))
+    console.print(table)
 
 
 @audit_app.command("verify")

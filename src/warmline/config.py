@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         max_length=2000,
         description="Origins allowed to embed the desk in a frame (space-separated, HTTPS).",
     )
+    retention_days: dict[str, int] = Field(
+        default_factory=lambda: {"desk_pushes": 30},
+        description='Days to keep each kind of data, as JSON, e.g. {"messages": 730}.',
+    )
     sqlite_synchronous: str = Field(
         "FULL",
         pattern="^(FULL|NORMAL|OFF)$",

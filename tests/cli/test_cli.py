@@ -98,3 +98,11 @@ def test_audit_verify(env: str) -> None:
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 0 and "0 entries" in result.output
+
+
+def test_retention_run(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    monkeypatch.setenv("WARMLINE_RETENTION_DAYS", '{"messages": 365, "desk_pushes": 30}')
+    result = runner.invoke(app, ["retention", "run", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "messages" in result.output and "would remove" in result.output
