@@ -266,6 +266,14 @@ class Activity(_Payload):
         return attributes
 
 
+class ConsentUpdated(_Payload):
+    """Consent given or withdrawn for one purpose; kept as the fact ``consent.<purpose>``."""
+
+    customer: CustomerRef
+    purpose: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    granted: bool
+
+
 PAYLOADS: dict[str, type[_Payload]] = {
     "customer.identified": CustomerIdentified,
     "customer.authenticated": CustomerAuthenticated,
@@ -280,6 +288,7 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "commitment.fulfilled": CommitmentFulfilled,
     "feedback.submitted": FeedbackSubmitted,
     "activity": Activity,
+    "consent.updated": ConsentUpdated,
 }
 EVENT_TYPES = tuple(PAYLOADS)
 

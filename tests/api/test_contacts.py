@@ -213,3 +213,56 @@ def test_a_card_takes_a_fixed_number_of_queries(
     assert len(statements) == 7, statements
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(t.desk_pushes)).scalar_one() == 0
+
+
+def test_a_birthday_shows_only_with_consent(client: TestClient, keys: Keys) -> None:
+    born = NOW.date().replace(year=1980).isoformat()
+    ref = customer(("email", "ann@example.org", True))
+    cid = post(
+        client,
+        keys.integrator,
+        [
+            make_event(
+                "customer.identified",
+                customer=customer(
+                    ("email", "ann@example.org", True), name="Ann Lee", date_of_birth=born
+                ),
+            ),
+        ],
+    )["results"][0]["customer_id"]
+
+    def moments() -> list[str]:
+        card = client.get(f"/v1/customers/{cid}/card", headers=keys.agent).json()
+        return [m["text"] for m in card["moments"]]
+
+    assert moments() == []  # no consent recorded: nothing
+    post(
+        client,
+        keys.integrator,
+        [
+            make_event(
+                "consent.updated",
+                customer=ref,
+                purpose="personalisation",
+                granted=True,
+                source="mobile-app",
+                time=NOW.isoformat(),
+            )
+        ],
+    )
+    assert moments() == ["birthday today"]
+    later = (NOW + dt.timedelta(seconds=1)).isoformat()
+    post(
+        client,
+        keys.integrator,
+        [
+            make_event(
+                "consent.updated",
+                customer=ref,
+                purpose="personalisation",
+                granted=False,
+                time=later,
+            )
+        ],
+    )
+    assert moments() == []

@@ -200,6 +200,12 @@ def _activity(p: Projector, event: ev.Event, customer_id: str) -> None:
     )
 
 
+def _consent(p: Projector, event: ev.Event, customer_id: str) -> None:
+    payload = event.payload
+    assert isinstance(payload, ev.ConsentUpdated)
+    p.record_facts({f"consent.{payload.purpose}": payload.granted}, customer_id, event)
+
+
 HANDLERS = {
     "customer.identified": _identified,
     "customer.authenticated": _authenticated,
@@ -214,5 +220,6 @@ HANDLERS = {
     "commitment.fulfilled": _commitment_fulfilled,
     "feedback.submitted": _feedback,
     "activity": _activity,
+    "consent.updated": _consent,
 }
 assert set(HANDLERS) == set(ev.PAYLOADS), "every event type needs a handler"

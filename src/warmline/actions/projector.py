@@ -227,10 +227,12 @@ class Projector:
             )
             owners.append(_Owner(customer_id, ident.verified, row))
         if ref.traits is not None:
-            self._record_traits(ref.traits, customer_id, event)
+            self.record_facts(
+                ref.traits.model_dump(mode="json", exclude_none=True), customer_id, event
+            )
 
-    def _record_traits(self, traits: ev.Traits, customer_id: str, event: ev.Event) -> None:
-        given = traits.model_dump(mode="json", exclude_none=True)
+    def record_facts(self, given: dict[str, Any], customer_id: str, event: ev.Event) -> None:
+        """Keep each value as a fact (source, time); the newest per key becomes the trait."""
         if not given:
             return
         customer = self.customers[customer_id]

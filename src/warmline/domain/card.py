@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from warmline.domain.consent import PERSONALISATION, has_consent
 from warmline.domain.timewords import ago, until, years_between
 
 RECENT_INTERACTIONS = 10
@@ -96,7 +97,27 @@ def build_card(
             if ctx.now - a["occurred_at"] <= ACTIVITY_HORIZON
         ],
         "verifications": [_verification(a, ctx) for a in rows["assurances"]],
+        "moments": _moments(customer["traits"] or {}, ctx),
     }
+
+
+def _moments(traits: Mapping[str, Any], ctx: CardContext) -> list[dict[str, Any]]:
+    """Personal moments worth a word, only where the customer consented to personalisation."""
+    if not has_consent(traits, PERSONALISATION):
+        return []
+    born = traits.get("date_of_birth", {}).get("value")
+    today = ctx.now.date()
+    if born and born[5:] == today.isoformat()[5:]:
+        consent = traits[f"consent.{PERSONALISATION}"]
+        return [
+            {
+                "text": "birthday today",
+                "consent": PERSONALISATION,
+                "consent_source": consent["source"],
+                "consent_at": consent["at"],
+            }
+        ]
+    return []
 
 
 def _who(customer: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:
