@@ -96,6 +96,11 @@ class CustomerRef(_Strict):
 
     identifiers: Annotated[list[IdentifierIn], Field(min_length=1, max_length=20)]
     traits: Traits | None = None
+    #: Names of traits in this event to treat as sensitive (masked for agents until revealed),
+    #: beyond the ones that always are (date of birth, address, postcode, national id).
+    sensitive: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=64)]], Field(max_length=50)
+    ] = Field(default_factory=list)
 
 
 def _check_scalar(key: str, value: Any) -> None:

@@ -296,3 +296,40 @@ def test_a_reveal_needs_a_reason_and_known_fields(client: TestClient, keys: Keys
         headers=keys.agent,
     )
     assert (unknown.status_code, unknown.json()["code"]) == (400, "unknown_field")
+
+
+def test_a_trait_the_source_marks_sensitive_is_masked_too(client: TestClient, keys: Keys) -> None:
+    ref = customer(
+        ("email", "ann@example.org", True), name="Ann Lee", health_note="uses a hearing aid"
+    )
+    ref["sensitive"] = ["health_note"]
+    cid = post(client, keys.integrator, [make_event("customer.identified", customer=ref)])[
+        "results"
+    ][0]["customer_id"]
+    profile = client.get(f"/v1/customers/{cid}", headers=keys.agent).json()
+    assert (
+        profile["traits"]["health_note"]["value"] == "•••"
+        and profile["traits"]["health_note"]["masked"]
+    )
+    assert profile["traits"]["name"]["value"] == "Ann Lee"
+    # A later update without the mark keeps the trait sensitive.
+    later = customer(("email", "ann@example.org"), health_note="hearing aid, prefers chat")
+    post(client, keys.integrator, [make_event("customer.identified", customer=later, time=at(5))])
+    assert (
+        client.get(f"/v1/customers/{cid}", headers=keys.agent).json()["traits"]["health_note"][
+            "value"
+        ]
+        == "•••"
+    )
+    revealed = client.post(
+        f"/v1/customers/{cid}/reveal",
+        json={"fields": ["health_note"], "reason": "to choose the channel"},
+        headers=keys.agent,
+    ).json()
+    assert revealed["health_note"] == "hearing aid, prefers chat"
+    name = client.post(
+        f"/v1/customers/{cid}/reveal",
+        json={"fields": ["name"], "reason": "not masked"},
+        headers=keys.agent,
+    )
+    assert (name.status_code, name.json()["code"]) == (400, "unknown_field")

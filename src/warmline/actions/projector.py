@@ -228,11 +228,23 @@ class Projector:
             owners.append(_Owner(customer_id, ident.verified, row))
         if ref.traits is not None:
             self.record_facts(
-                ref.traits.model_dump(mode="json", exclude_none=True), customer_id, event
+                ref.traits.model_dump(mode="json", exclude_none=True),
+                customer_id,
+                event,
+                sensitive=frozenset(ref.sensitive),
             )
 
-    def record_facts(self, given: dict[str, Any], customer_id: str, event: ev.Event) -> None:
-        """Keep each value as a fact (source, time); the newest per key becomes the trait."""
+    def record_facts(
+        self,
+        given: dict[str, Any],
+        customer_id: str,
+        event: ev.Event,
+        sensitive: frozenset[str] = frozenset(),
+    ) -> None:
+        """Keep each value as a fact (source, time); the newest per key becomes the trait.
+
+        A trait the source marked sensitive stays sensitive (masked for agents) from then on.
+        """
         if not given:
             return
         customer = self.customers[customer_id]
@@ -250,7 +262,10 @@ class Projector:
             )
             current = known.get(key)
             if current is None or current["at"] <= event.time.isoformat():
-                known[key] = {"value": value, "source": event.source, "at": event.time.isoformat()}
+                entry = {"value": value, "source": event.source, "at": event.time.isoformat()}
+                if key in sensitive or (current or {}).get("sensitive"):
+                    entry["sensitive"] = True
+                known[key] = entry
         columns = {
             "name": _trait(known, "name"),
             "preferred_name": _trait(known, "preferred_name"),

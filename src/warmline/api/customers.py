@@ -12,7 +12,7 @@ from warmline.actions.audit import record_read
 from warmline.api.deps import EngineDep, SettingsDep, access_customer, require
 from warmline.api.responses import json_response
 from warmline.domain.identifiers import IdentifierError, normalise_identifier
-from warmline.domain.masking import SENSITIVE_TRAITS, mask_profile
+from warmline.domain.masking import SENSITIVE_TRAITS, is_sensitive, mask_profile
 from warmline.domain.roles import Actor, Permission, allows
 from warmline.errors import InvalidRequest
 from warmline.storage import queries
@@ -109,16 +109,23 @@ class RevealIn(BaseModel):
 
 @router.post("/v1/customers/{customer_id}/reveal", summary="Reveal masked values, with a reason")
 def reveal(customer_id: str, body: RevealIn, engine: EngineDep, actor: Reader) -> Response:
-    """Return the full values of ``fields`` (``identifiers`` and/or sensitive traits such as
-    ``date_of_birth``). Every reveal is audited with its reason."""
-    unknown = [f for f in body.fields if f != "identifiers" and f not in SENSITIVE_TRAITS]
-    if unknown:
-        raise InvalidRequest(
-            "unknown_field",
-            f"cannot reveal {', '.join(sorted(unknown))[:200]}",
-            hint=f"reveal 'identifiers' or any of: {', '.join(sorted(SENSITIVE_TRAITS))}",
-        )
+    """Return the full values of ``fields``: ``identifiers``, the always-sensitive traits
+    (such as ``date_of_birth``) and traits the source marked sensitive. Every reveal is
+    audited with its reason; asking for anything else is refused before it is audited."""
     with engine.connect() as conn:
+        live = queries.live_customer_id(conn, customer_id) or customer_id
+        profile = queries.customer_profile(conn, live)
+        traits = (profile or {}).get("traits") or {}
+        unknown = [
+            f for f in body.fields if f != "identifiers" and not is_sensitive(f, traits.get(f, {}))
+        ]
+        if unknown:
+            raise InvalidRequest(
+                "unknown_field",
+                f"cannot reveal {', '.join(sorted(unknown))[:200]}: not a masked field",
+                hint=f"reveal 'identifiers', {', '.join(sorted(SENSITIVE_TRAITS))} "
+                "or a trait the source marked sensitive",
+            )
         live = access_customer(
             conn,
             engine,
@@ -131,12 +138,9 @@ def reveal(customer_id: str, body: RevealIn, engine: EngineDep, actor: Reader) -
         profile = queries.customer_profile(conn, live)
     assert profile is not None
     out: dict[str, Any] = {"customer_id": live}
-    if "identifiers" in body.fields:
-        out["identifiers"] = [
-            {"kind": i["kind"], "value": i["value"]} for i in profile["identifiers"]
-        ]
-    traits = profile.get("traits") or {}
     for name in body.fields:
-        if name in SENSITIVE_TRAITS:
-            out[name] = traits.get(name, {}).get("value")
+        if name == "identifiers":
+            out[name] = [{"kind": i["kind"], "value": i["value"]} for i in profile["identifiers"]]
+        else:
+            out[name] = (profile.get("traits") or {}).get(name, {}).get("value")
     return json_response(out)

@@ -21,12 +21,17 @@ def mask_trait(key: str, value: Any) -> Any:
     return HIDDEN
 
 
+def is_sensitive(key: str, entry: dict[str, Any]) -> bool:
+    """Always-sensitive traits, and any trait the source marked sensitive."""
+    return key in SENSITIVE_TRAITS or bool(entry.get("sensitive"))
+
+
 def mask_traits(traits: dict[str, Any]) -> dict[str, Any]:
     """Traits as ``{key: {value, source, at}}`` with sensitive values hidden and flagged."""
     return {
         key: (
             {**entry, "value": mask_trait(key, entry["value"]), "masked": True}
-            if key in SENSITIVE_TRAITS
+            if is_sensitive(key, entry)
             else entry
         )
         for key, entry in traits.items()
