@@ -224,9 +224,7 @@ def paired_bootstrap(
     """Mean difference x100 and its 95% percentile bootstrap interval (dialogues resampled)."""
     rng = random.Random(SEED)
     diffs = [a - b for a, b in zip(ours_scores, baseline, strict=True)]
-    means = sorted(
-        statistics.fmean(rng.choices(diffs, k=len(diffs))) for _ in range(rounds)
-    )
+    means = sorted(statistics.fmean(rng.choices(diffs, k=len(diffs))) for _ in range(rounds))
     low, high = means[int(0.025 * rounds)], means[int(0.975 * rounds) - 1]
     return (round(100 * statistics.fmean(diffs), 2), round(100 * low, 2), round(100 * high, 2))
 

@@ -2,32 +2,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.unit.miles import MILES_CHAT
 from warmline.domain.conversation import Turn
 from warmline.domain.summary import rank_sentences, summarise, summarise_sentences, tidy, trim
 
-# Miles's chat from seed 001 (example 2), as the demo world plays it.
-MILES = [
-    Turn(
-        "customer",
-        "My card was declined at the fuel station, second time this week. "
-        "I have money in the account.",
-    ),
-    Turn(
-        "agent",
-        "Sorry about that, Miles. I can see a block from our fraud checks on card ending 4417.",
-    ),
-    Turn("customer", "Can you just remove it? I'm stuck at the pump."),
-    Turn(
-        "agent",
-        "I can't lift this block from chat, I'm afraid. "
-        "The card team can do it on the phone straight away.",
-    ),
-    Turn("customer", "Fine, I'll call. Please make sure they know about this."),
-]
-
 
 def test_miles_chat_summary_names_the_decline_and_the_block() -> None:
-    line = summarise(MILES)
+    line = summarise(MILES_CHAT)
     assert line == (
         "My card was declined at the fuel station, second time this week. "
         "I can see a block from our fraud checks on card ending 4417."
@@ -35,20 +16,20 @@ def test_miles_chat_summary_names_the_decline_and_the_block() -> None:
 
 
 def test_summary_is_one_line_within_the_limit_and_made_of_the_conversation() -> None:
-    text = " ".join(t.text for t in MILES)
+    text = " ".join(t.text for t in MILES_CHAT)
     for limit in (20, 60, 100, 200, 400):
-        line = summarise(MILES, max_chars=limit)
+        line = summarise(MILES_CHAT, max_chars=limit)
         assert len(line) <= limit
         assert "\n" not in line
         assert line.rstrip("…") and line.rstrip("…").split()[0] in text
 
 
 def test_a_sentence_too_long_for_the_line_is_cut_at_a_word_with_an_ellipsis() -> None:
-    assert summarise(MILES, max_chars=40) == "My card was declined at the fuel…"
+    assert summarise(MILES_CHAT, max_chars=40) == "My card was declined at the fuel…"
 
 
 def test_sentences_come_back_in_conversation_order() -> None:
-    picked = summarise_sentences(MILES, 3)
+    picked = summarise_sentences(MILES_CHAT, 3)
     assert picked == [
         "My card was declined at the fuel station, second time this week.",
         "I can see a block from our fraud checks on card ending 4417.",
@@ -107,7 +88,7 @@ def test_html_looking_text_stays_text() -> None:
 
 
 def test_ranking_prefers_topical_sentences_over_chit_chat() -> None:
-    ranked = rank_sentences(MILES)
+    ranked = rank_sentences(MILES_CHAT)
     assert ranked[0].sentence.text.startswith("My card was declined")
     filler = {
         "Sorry about that, Miles.",
@@ -130,4 +111,4 @@ def test_trim() -> None:
     assert trim("short", 10) == "short"
     assert trim("a card declined twice", 12) == "a card…"
     with pytest.raises(ValueError, match="positive"):
-        summarise(MILES, max_chars=0)
+        summarise(MILES_CHAT, max_chars=0)
