@@ -215,20 +215,20 @@ def summaries_section(data_dir: Path, limit: int | None) -> dict[str, Any]:
     for name, system in systems:
         print(f"scoring {name} ...", file=sys.stderr)
         rows.append(score_system(name, system, data, per_dialogue))
-    table = Table(title=f"DialogSum test, {len(data)} dialogues: ROUGE F1 x100, best of 3 refs")
-    for column in ("system", "R-1", "R-2", "R-L", "R-L mean of refs", "dialogues/s", "chars"):
-        table.add_column(column, justify="left" if column == "system" else "right")
-    for row in rows:
-        table.add_row(
-            row["system"],
-            f"{row['rouge1_best']:.2f}",
-            f"{row['rouge2_best']:.2f}",
-            f"{row['rougeL_best']:.2f}",
-            f"{row['rougeL_mean']:.2f}",
-            f"{row['dialogues_per_s']:,.0f}",
-            f"{row['mean_chars']:.0f}",
-        )
-    Console(width=140).print(table)
+    print_table(
+        f"DialogSum test, {len(data)} dialogues: ROUGE F1 x100, best of 3 refs",
+        ("system", "R-1", "R-2", "R-L", "R-L mean of refs", "dialogues/s", "chars"),
+        [
+            (
+                row["system"],
+                *(f"{row[k]:.2f}" for k in ("rouge1_best", "rouge2_best", "rougeL_best")),
+                f"{row['rougeL_mean']:.2f}",
+                f"{row['dialogues_per_s']:,.0f}",
+                f"{row['mean_chars']:.0f}",
+            )
+            for row in rows
+        ],
+    )
     by_name = {row["system"]: row for row in rows}
     ours_row = by_name["ours-2"]
     goal = (
@@ -374,34 +374,35 @@ def restatement_section(data_dir: Path, n: int) -> dict[str, Any]:
         )
         if name.endswith("(ours)"):
             ours_test = scores
-    table = Table(
-        title=f"Restatement: Banking77 test, {n} same-intent + {n} different-intent pairs"
+    print_table(
+        f"Restatement: Banking77 test, {n} same-intent + {n} different-intent pairs",
+        ("method", "threshold (train)", "AUC", "P", "R", "F1", "pairs/s"),
+        [
+            (
+                row["method"],
+                *(f"{row[k]:.3f}" for k in ("threshold_from_train", "auc", "precision")),
+                *(f"{row[k]:.3f}" for k in ("recall", "f1")),
+                f"{row['pairs_per_s']:,}",
+            )
+            for row in rows
+        ],
     )
-    for column in ("method", "threshold (train)", "AUC", "P", "R", "F1", "pairs/s"):
-        table.add_column(column, justify="left" if column == "method" else "right")
-    for row in rows:
-        table.add_row(
-            row["method"],
-            f"{row['threshold_from_train']:.3f}",
-            f"{row['auc']:.3f}",
-            f"{row['precision']:.3f}",
-            f"{row['recall']:.3f}",
-            f"{row['f1']:.3f}",
-            f"{row['pairs_per_s']:,}",
-        )
-    Console(width=140).print(table)
     sweep = []
-    sweep_table = Table(title="Threshold sweep, WordLlama cosine, Banking77 test pairs")
-    for column in ("threshold", "P", "R", "F1"):
-        sweep_table.add_column(column, justify="right")
     for threshold in [t for t in THRESHOLD_GRID if 0.2 <= t <= 0.6]:
         precision, recall, f1 = precision_recall(ours_test, test_labels, threshold)
-        product = " (product)" if abs(threshold - RESTATEMENT_THRESHOLD) < 1e-9 else ""
-        sweep_table.add_row(
-            f"{threshold:.3f}{product}", *(f"{v:.3f}" for v in (precision, recall, f1))
-        )
         sweep.append({"threshold": threshold, "precision": precision, "recall": recall, "f1": f1})
-    Console(width=140).print(sweep_table)
+    print_table(
+        "Threshold sweep, WordLlama cosine, Banking77 test pairs",
+        ("threshold", "P", "R", "F1"),
+        [
+            (
+                f"{row['threshold']:.3f}"
+                + (" (product)" if abs(row["threshold"] - RESTATEMENT_THRESHOLD) < 1e-9 else ""),
+                *(f"{row[k]:.3f}" for k in ("precision", "recall", "f1")),
+            )
+            for row in sweep
+        ],
+    )
     at_product = precision_recall(ours_test, test_labels, RESTATEMENT_THRESHOLD)
     print(
         f"product threshold {RESTATEMENT_THRESHOLD}: precision {at_product[0]:.3f}, "
@@ -428,6 +429,16 @@ def problem_lines_section(data_dir: Path) -> dict[str, Any]:
         f"found (recall {recall:.3f}), {len(queries) / elapsed:,.0f} lines/s"
     )
     return {"queries": len(queries), "recall": recall, "lines_per_s": round(len(queries) / elapsed)}
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A table on stdout, first column left-aligned, figures right-aligned."""
+    table = Table(title=title)
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    Console(width=140).print(table)
 
 
 def main() -> None:
