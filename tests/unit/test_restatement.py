@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+
+from warmline.domain.restatement import (
+    THRESHOLD,
+    Restatement,
+    find_restatement,
+    similarities,
+    similarity,
+)
+
+CHAT_LINE = "My card was declined at the fuel station, second time this week."
+
+
+def test_miles_explaining_the_decline_again_on_the_phone_is_a_restatement() -> None:
+    found = find_restatement(
+        ["I'd like to update my address.", CHAT_LINE],
+        "Hi, my card keeps getting declined when I pay for fuel.",
+    )
+    assert isinstance(found, Restatement)
+    assert found.earlier == CHAT_LINE
+    assert THRESHOLD <= found.score <= 1
+
+
+def test_a_different_problem_is_not_a_restatement() -> None:
+    assert find_restatement([CHAT_LINE], "How do I change the address on my account?") is None
+
+
+def test_the_same_words_score_one_and_the_closest_earlier_line_wins() -> None:
+    assert similarity(CHAT_LINE, CHAT_LINE) == pytest.approx(1.0, abs=1e-4)
+    scores = similarities(CHAT_LINE, ["Where is my new PIN?", CHAT_LINE.upper()])
+    assert scores[1] > scores[0]
+
+
+def test_threshold_is_a_parameter() -> None:
+    line = "My card was refused when paying for petrol."
+    loose = find_restatement([CHAT_LINE], line, threshold=-1.0)
+    assert loose is not None
+    assert find_restatement([CHAT_LINE], line, threshold=loose.score + 0.01) is None
+
+
+def test_empty_inputs_find_nothing_and_never_divide_by_zero() -> None:
+    assert find_restatement([], CHAT_LINE) is None
+    assert find_restatement(["", "   "], CHAT_LINE) is None
+    assert find_restatement([CHAT_LINE], "  ") is None
+    assert similarity("", CHAT_LINE) == 0.0
+    assert similarities(CHAT_LINE, []) == []
+
+
+def test_long_html_and_non_english_lines_are_compared_as_text() -> None:
+    # Only the first MAX_CHARS characters are read: these two differ after that.
+    long_line = CHAT_LINE + " again" * 10_000
+    found = find_restatement([long_line + " twice"], long_line)
+    assert found is not None and found.score == pytest.approx(1.0, abs=1e-4)
+    assert find_restatement(["<b>card declined</b>"], "<b>card declined</b>") is not None
+    french = "Ma carte a été refusée à la station-service."
+    found_fr = find_restatement([french], "Ma carte a été refusée à la station-service !")
+    assert found_fr is not None and found_fr.earlier == french
