@@ -55,10 +55,11 @@ def blocking_keys(record: MatchRecord) -> list[str]:
         keys.append(f"hn:{postcode}|{number}")
     if dob and number:
         keys.append(f"dn:{dob}|{number}")
-    keys.extend(_hashed("id", value) for value in record.national_ids)
-    keys.extend(_hashed("em", value) for value in record.emails)
-    keys.extend(_hashed("ph", value) for value in record.phones)
-    keys.extend(_hashed("ot", f"{kind}|{value}") for kind, value in record.identifiers)
+    if record.national_ids or record.emails or record.phones or record.identifiers:
+        keys += [_hashed("id", value) for value in record.national_ids]
+        keys += [_hashed("em", value) for value in record.emails]
+        keys += [_hashed("ph", value) for value in record.phones]
+        keys += [_hashed("ot", f"{kind}|{value}") for kind, value in record.identifiers]
     return list(dict.fromkeys(keys))[:MAX_KEYS]
 
 

@@ -16,7 +16,7 @@ three rules keep a quiet false merge from happening, whatever the score:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from warmline.domain.matching.model import FIELDS, MatchModel, weight_of
@@ -28,6 +28,8 @@ from warmline.domain.matching.scoring import (
     N_TYPO,
     Comparison,
     compare,
+    comparison_levels,
+    weight_of_levels,
 )
 
 Outcome = Literal["link", "review", "new"]
@@ -49,20 +51,15 @@ class Thresholds:
 
     link: float = 0.999
     review: float = 0.5
+    #: Derived: the thresholds as match weights in bits.
+    link_weight: float = field(init=False, repr=False, compare=False)
+    review_weight: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 0 < self.review <= self.link < 1:
             raise ValueError("thresholds need 0 < review <= link < 1")
-
-    @property
-    def link_weight(self) -> float:
-        """The link threshold as a match weight in bits."""
-        return weight_of(self.link)
-
-    @property
-    def review_weight(self) -> float:
-        """The review threshold as a match weight in bits."""
-        return weight_of(self.review)
+        object.__setattr__(self, "link_weight", weight_of(self.link))
+        object.__setattr__(self, "review_weight", weight_of(self.review))
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -176,10 +173,13 @@ def assess(
     Pairs below the review threshold that share no phone or email are dropped
     before :func:`decide`, which cannot raise them.
     """
-    comparison = compare(new, candidate, model)
-    levels = comparison.levels
-    if comparison.weight < thresholds.review_weight and levels[_PHONE] != EXACT != levels[_EMAIL]:
+    levels = comparison_levels(new, candidate)
+    if (
+        weight_of_levels(levels, model) < thresholds.review_weight
+        and levels[_PHONE] != EXACT != levels[_EMAIL]
+    ):
         return None
+    comparison = compare(new, candidate, model, levels)
     decision = decide(new, candidate, comparison, thresholds)
     return None if decision.outcome == "new" else (comparison, decision)
 

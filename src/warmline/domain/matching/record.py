@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -43,6 +44,9 @@ _NAME_JUNK = re.compile(r"[^\w\s,'-]")
 _ADDRESS_JUNK = re.compile(r"[^\w\s,/-]")
 _HOUSE_NUMBER = re.compile(r"^\d+[a-z]?$")
 _E164 = re.compile(r"^\+\d{6,15}$")
+#: Identifier kinds with a field of their own; the rest go to ``identifiers``.
+_OWN_FIELDS = frozenset({"email", "phone", "national_id"})
+_NOTHING_VERIFIED: frozenset[tuple[str, str]] = frozenset()
 
 #: Street-type words and their abbreviations; the street name ends at the first of them.
 _STREET_TYPES = {
@@ -171,41 +175,40 @@ def record_from(
     preferred = _text(traits.get("preferred_name"))
     preferred_tokens = _name_tokens(preferred) if preferred else []
     number, street, locality = parse_address(_text(traits.get("address")))
-    emails: set[str] = set()
-    phones: set[str] = set()
-    national_ids: set[str] = set()
-    others: set[tuple[str, str]] = set()
+    found: dict[str, set[str]] = {}
     verified: set[tuple[str, str]] = set()
     for kind, raw, is_verified in identifiers:
         value = _normalised(kind, raw)
         if value is None:
             continue
-        if kind == "email":
-            emails.add(value)
-        elif kind == "phone":
-            phones.add(value)
-        elif kind == "national_id":
-            national_ids.add(value)
-        else:
-            others.add((kind, value))
+        found.setdefault(kind, set()).add(value)
         if is_verified:
             verified.add((kind, value))
+    others = sorted((k, v) for k, values in found.items() if k not in _OWN_FIELDS for v in values)
+    dob = parse_date(traits.get("date_of_birth"))
+    postcode = normalise_postcode(_text(traits.get("postcode")))
     return MatchRecord(
-        first_name=first,
-        last_name=last,
+        first_name=_shared(first),
+        last_name=_shared(last),
         lone_name=lone,
         preferred_name=preferred_tokens[0] if preferred_tokens else None,
-        date_of_birth=parse_date(traits.get("date_of_birth")),
-        street_number=number,
-        street=street,
-        locality=locality,
-        postcode=normalise_postcode(_text(traits.get("postcode"))),
-        emails=tuple(sorted(emails)),
-        phones=tuple(sorted(phones)),
-        national_ids=tuple(sorted(national_ids)),
-        identifiers=tuple(sorted(others)),
-        verified=frozenset(verified),
+        date_of_birth=_shared(dob),
+        street_number=_shared(number),
+        street=_shared(street),
+        locality=_shared(locality),
+        postcode=_shared(postcode),
+        emails=tuple(sorted(found.get("email", ()))),
+        phones=tuple(sorted(found.get("phone", ()))),
+        national_ids=tuple(sorted(found.get("national_id", ()))),
+        identifiers=tuple(others),
+        verified=frozenset(verified) if verified else _NOTHING_VERIFIED,
     )
+
+
+def _shared(value: str | None) -> str | None:
+    # Names, dates and postcodes repeat across a memory: one string object for each
+    # value keeps a million records in a fraction of the memory.
+    return None if value is None else sys.intern(value)
 
 
 def parse_name(name: str | None) -> tuple[str | None, str | None, bool]:
@@ -266,25 +269,31 @@ def parse_address(address: str | None) -> tuple[str | None, str | None, str | No
     """
     if not address:
         return None, None, None
-    parts = [p.split() for p in _ADDRESS_JUNK.sub(" ", _fold(address)).split(",")]
-    parts = [[t.strip("/-") for t in p if t.strip("/-")] for p in parts]
-    parts = [p for p in parts if p]
+    text = _ADDRESS_JUNK.sub(" ", _fold(address))
+    if "/" in text or "-" in text:  # "2/98" stays a word; a lone dash does not
+        parts = [[w for w in (t.strip("/-") for t in p.split()) if w] for p in text.split(",")]
+    else:
+        parts = [p.split() for p in text.split(",")]
     number: str | None = None
     street: list[str] = []
     for index, part in enumerate(parts):
-        at = next((i for i, tok in enumerate(part) if _HOUSE_NUMBER.match(tok)), None)
-        if at is None or at + 1 >= len(part):
-            continue
-        number = part[at]
-        rest = part[at + 1 :]
-        end = next((i for i, tok in enumerate(rest) if i > 0 and tok in _STREET_TYPES), None)
-        street = [*rest[: end + 1]] if end is not None else rest
-        parts[index] = part[:at] + (rest[end + 1 :] if end is not None else [])
-        break
+        for at in range(len(part) - 1):  # a number followed by at least one word
+            if part[at][0].isdigit() and _HOUSE_NUMBER.match(part[at]):
+                number, rest = part[at], part[at + 1 :]
+                end = len(rest)
+                for i in range(1, len(rest)):
+                    if rest[i] in _STREET_TYPES:
+                        end = i + 1
+                        break
+                street = rest[:end]
+                parts[index] = part[:at] + rest[end:]
+                break
+        if number is not None:
+            break
     if street:
         street[-1] = _STREET_TYPES.get(street[-1], street[-1])
-    locality = [("saint" if tok == "st" else tok) for part in parts for tok in part]
-    return number, " ".join(street) or None, " ".join(locality) or None
+    locality = " ".join(["saint" if tok == "st" else tok for part in parts for tok in part])
+    return number, " ".join(street) or None, locality or None
 
 
 def normalise_postcode(postcode: str | None) -> str | None:

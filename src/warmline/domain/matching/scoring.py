@@ -172,9 +172,15 @@ def match_weight(a: MatchRecord, b: MatchRecord, model: MatchModel) -> float:
     return weight_of_levels(comparison_levels(a, b), model)
 
 
-def compare(a: MatchRecord, b: MatchRecord, model: MatchModel) -> Comparison:
-    """Compare two records: per-field levels and weights, total match weight, probability."""
-    levels = comparison_levels(a, b)
+def compare(
+    a: MatchRecord, b: MatchRecord, model: MatchModel, levels: tuple[int, ...] | None = None
+) -> Comparison:
+    """Compare two records: per-field levels and weights, total match weight, probability.
+
+    ``levels`` may be passed when :func:`comparison_levels` was already called for the pair.
+    """
+    if levels is None:
+        levels = comparison_levels(a, b)
     weights = tuple(
         table[level] if level >= 0 else 0.0
         for table, level in zip(model.weights, levels, strict=True)

@@ -48,8 +48,8 @@ MIN_MATCHES = 20.0
 #: A session with fewer pairs than this is skipped.
 MIN_SESSION_PAIRS = 30
 #: Random pairs drawn per record to count u on, and the least drawn.
-RANDOM_PAIRS_PER_RECORD = 2
-MIN_RANDOM_PAIRS = 10_000
+RANDOM_PAIRS_PER_RECORD = 1
+MIN_RANDOM_PAIRS = 5_000
 #: Taking the hidden matches out of u never lowers a level's u below this share of it.
 UNMATCHED_FLOOR = 0.01
 #: Pseudo-pairs pulling each estimate towards the starting model.
@@ -196,22 +196,38 @@ def _blocked_pairs(
 ) -> tuple[list[tuple[int, int, frozenset[str]]], int]:
     """Index pairs sharing a blocking key (blocks over the cap skipped) with the kinds of
     key they share, sampled down to ``max_pairs``; and how many there were before."""
-    blocks: dict[str, list[int]] = {}
+    # Plain ints where a container would do (a block of one as its index, a pair as
+    # i * n + j, its kinds as a bit mask): a container per block and pair would make
+    # the garbage collector walk the whole heap several times over.
+    n = len(records)
+    blocks: dict[str, int | list[int]] = {}
     for index, record in enumerate(records):
         for key in blocking_keys(record):
-            blocks.setdefault(key, []).append(index)
-    pairs: dict[tuple[int, int], set[str]] = {}
+            block = blocks.get(key)
+            if block is None:
+                blocks[key] = index
+            elif isinstance(block, int):
+                blocks[key] = [block, index]
+            else:
+                block.append(index)
+    bits = {kind: 1 << bit for bit, kind in enumerate(SESSIONS)}
+    pairs: dict[int, int] = {}
     for key, members in blocks.items():
-        if 1 < len(members) <= BLOCK_CAP:
-            kind = key[:2]
-            for a, i in enumerate(members):
-                for j in members[a + 1 :]:
-                    pairs.setdefault((i, j), set()).add(kind)
-    ordered = sorted(pairs)
-    total = len(ordered)
+        if isinstance(members, int) or len(members) > BLOCK_CAP:
+            continue
+        kind = bits.get(key[:2], 0)
+        for a, i in enumerate(members):
+            for j in members[a + 1 :]:
+                code = i * n + j
+                pairs[code] = pairs.get(code, 0) | kind
+    total = len(pairs)
+    codes = sorted(pairs)
     if total > max_pairs:
-        ordered = sorted(rng.sample(ordered, max_pairs))
-    return [(i, j, frozenset(pairs[i, j])) for i, j in ordered], total
+        codes = sorted(rng.sample(codes, max_pairs))
+    names = {
+        mask: frozenset(k for k, bit in bits.items() if mask & bit) for mask in set(pairs.values())
+    }
+    return [(code // n, code % n, names[pairs[code]]) for code in codes], total
 
 
 def _random_patterns(
