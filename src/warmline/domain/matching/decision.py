@@ -1,0 +1,206 @@
+"""From a score to an outcome: link, review or new, with the reasons and the safety rules.
+
+Thresholds are on the match probability (:class:`Thresholds`). On top of them,
+three rules keep a quiet false merge from happening, whatever the score:
+
+* two records with verified identifiers of the same kind that share no value
+  (two different verified emails) never link: at most review;
+* a shared phone number or email address never links on its own (a household
+  phone, a family email): when nothing else agrees, or the first names differ,
+  the pair is a review with the reason "shares a phone number" /
+  "shares an email address", even if its score is below the review threshold;
+* different first names (not a nickname, not a typo, not swapped) never link:
+  twins and relatives share a surname, an address, even a birthday.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from warmline.domain.matching.model import FIELDS, MatchModel, weight_of
+from warmline.domain.matching.record import MatchRecord
+from warmline.domain.matching.scoring import (
+    EXACT,
+    F_DIFFERENT,
+    N_EXACT,
+    N_TYPO,
+    Comparison,
+    compare,
+    comparison_levels,
+    weight_of_levels,
+)
+
+Outcome = Literal["link", "review", "new"]
+_RANK: dict[str, int] = {"link": 2, "review": 1, "new": 0}
+_FIRST, _EMAIL, _PHONE, _NATIONAL_ID = (
+    FIELDS.index(name) for name in ("first_name", "email", "phone", "national_id")
+)
+_KIND_LABELS = {"email": "email addresses", "phone": "phone numbers", "national_id": "national ids"}
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Match-probability thresholds: at or above ``link`` a pair links, at or above
+    ``review`` it is suggested for review, below it the new record is someone new.
+
+    The defaults were chosen on the FEBRL benchmarks (``benchmarks/identity.py``):
+    0.999 keeps false links below one in a thousand, 0.5 sends the doubtful to a person.
+    """
+
+    link: float = 0.999
+    review: float = 0.5
+    #: Derived: the thresholds as match weights in bits.
+    link_weight: float = field(init=False, repr=False, compare=False)
+    review_weight: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.review <= self.link < 1:
+            raise ValueError("thresholds need 0 < review <= link < 1")
+        object.__setattr__(self, "link_weight", weight_of(self.link))
+        object.__setattr__(self, "review_weight", weight_of(self.review))
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome for a pair and the reasons for it, in words a supervisor reads."""
+
+    outcome: Outcome
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredCandidate:
+    """A candidate, how it compared with the new record, and the decision for the pair."""
+
+    candidate_id: str
+    comparison: Comparison
+    decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """The resolution of one new record against its candidates.
+
+    ``best_id`` is the candidate to link to or review against (None when no
+    candidate reaches review); ``decision`` is the outcome for the new record
+    (``new`` when ``best_id`` is None); ``others`` are the other candidates that
+    reached review or link, best first.
+    """
+
+    best_id: str | None
+    comparison: Comparison | None
+    decision: Decision
+    others: tuple[ScoredCandidate, ...] = ()
+
+
+def decide(
+    new: MatchRecord,
+    candidate: MatchRecord,
+    comparison: Comparison,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> Decision:
+    """The outcome for the pair under ``thresholds`` and the safety rules."""
+    p = comparison.probability
+    if p >= thresholds.link:
+        outcome: Outcome = "link"
+        reasons = [f"match probability {p:.4f} reaches the link threshold {thresholds.link}"]
+    elif p >= thresholds.review:
+        outcome = "review"
+        reasons = [
+            f"match probability {p:.4f} is between the review ({thresholds.review}) "
+            f"and link ({thresholds.link}) thresholds"
+        ]
+    else:
+        outcome = "new"
+        reasons = [f"match probability {p:.4f} is below the review threshold {thresholds.review}"]
+    caps = _conflicting_verified(new, candidate)
+    levels = comparison.levels
+    # A national id equal but for a typo tells a renamed record from a relative.
+    names_differ = levels[_FIRST] == F_DIFFERENT and levels[_NATIONAL_ID] not in (N_EXACT, N_TYPO)
+    if names_differ:
+        first = next(e for e in comparison.evidence if e.field == "first_name")
+        caps.append(f"first names differ ({first.left} / {first.right}): could be a relative")
+    shared = []
+    if levels[_PHONE] == EXACT:
+        shared.append("shares a phone number")
+    if levels[_EMAIL] == EXACT:
+        shared.append("shares an email address")
+    if shared and (names_differ or not _other_support(comparison)):
+        caps[:0] = shared
+        if outcome == "new":
+            outcome = "review"
+    if caps and outcome == "link":
+        outcome = "review"
+    return Decision(outcome, (*caps, *reasons) if caps else tuple(reasons))
+
+
+def resolve_against(
+    new: MatchRecord,
+    candidates: Mapping[str, MatchRecord],
+    model: MatchModel,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> MatchResult:
+    """Score ``new`` against every candidate and decide: the best one, and the others.
+
+    The best candidate is the one with the strongest outcome (link, then review),
+    then the highest match weight.
+    """
+    scored: list[ScoredCandidate] = []
+    for candidate_id, candidate in candidates.items():
+        assessed = assess(new, candidate, model, thresholds)
+        if assessed is not None:
+            scored.append(ScoredCandidate(candidate_id, *assessed))
+    if not scored:
+        return MatchResult(None, None, Decision("new", ("no candidate reaches review",)))
+    scored.sort(key=lambda s: (_RANK[s.decision.outcome], s.comparison.weight), reverse=True)
+    best = scored[0]
+    return MatchResult(best.candidate_id, best.comparison, best.decision, tuple(scored[1:]))
+
+
+def assess(
+    new: MatchRecord,
+    candidate: MatchRecord,
+    model: MatchModel,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> tuple[Comparison, Decision] | None:
+    """Compare and decide one pair; None when it is neither a link nor a review.
+
+    Pairs below the review threshold that share no phone or email are dropped
+    before :func:`decide`, which cannot raise them.
+    """
+    levels = comparison_levels(new, candidate)
+    if (
+        weight_of_levels(levels, model) < thresholds.review_weight
+        and levels[_PHONE] != EXACT != levels[_EMAIL]
+    ):
+        return None
+    comparison = compare(new, candidate, model, levels)
+    decision = decide(new, candidate, comparison, thresholds)
+    return None if decision.outcome == "new" else (comparison, decision)
+
+
+def _conflicting_verified(new: MatchRecord, candidate: MatchRecord) -> list[str]:
+    if not new.verified or not candidate.verified:
+        return []
+    kinds = {kind for kind, _ in new.verified} & {kind for kind, _ in candidate.verified}
+    conflicts = []
+    for kind in sorted(kinds):
+        ours = {value for k, value in new.verified if k == kind}
+        theirs = {value for k, value in candidate.verified if k == kind}
+        if ours.isdisjoint(theirs):
+            conflicts.append(f"conflicting verified {_KIND_LABELS.get(kind, kind)}")
+    return conflicts
+
+
+def _other_support(comparison: Comparison) -> bool:
+    """Whether anything but a phone or an email speaks for the pair."""
+    return any(
+        weight > 0
+        for index, weight in enumerate(comparison.weights)
+        if index not in (_EMAIL, _PHONE)
+    )

@@ -1,0 +1,383 @@
+"""Learning m and u from the organisation's own records, without labels.
+
+* ``u`` (how often a level turns up between different people) comes from
+  random pairs of records; for exact agreement, from value frequencies, which
+  is exact and needs no sampling (a shared birthday is too rare to count well).
+* ``m`` (how often a level turns up for the same person) is estimated by
+  expectation-maximisation over the blocked candidate pairs, in one session per
+  kind of blocking key, the way splink does it: pairs found through "same name
+  sound and birth date" agree on those fields whoever they are, so that
+  session learns m for the other fields only, with u held at its random-pair
+  value. Each field's m pools the sessions that could learn it.
+* The prior is the expected number of duplicate pairs over all pairs, from a
+  last EM pass over all blocked pairs with m and u held; u then loses the few
+  true duplicates hidden among the random pairs, which for a field as rare as a
+  national id are most of what was counted.
+
+Every estimate is smoothed towards the starting model with a few pseudo-pairs,
+so a level seen rarely (names swapped) keeps a sensible weight, and a field
+the data never has (no phones in an import) keeps the starting values.
+Deterministic for a seed: pairs are drawn from ``random.Random(seed)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from warmline.domain.matching.blocking import BLOCK_CAP, blocking_keys
+from warmline.domain.matching.model import (
+    DEFAULT_MODEL,
+    FIELD_LEVELS,
+    FIELDS,
+    MIN_PROBABILITY,
+    MatchModel,
+    build_model,
+)
+from warmline.domain.matching.record import MatchRecord
+from warmline.domain.matching.scoring import comparison_levels
+
+#: Fewer records than this cannot say anything reliable about m and u.
+MIN_RECORDS = 100
+#: Fewer expected duplicate pairs than this and there is nothing to learn m from.
+MIN_MATCHES = 20.0
+#: A session with fewer pairs than this is skipped.
+MIN_SESSION_PAIRS = 30
+#: Random pairs drawn per record to count u on, and the least drawn.
+RANDOM_PAIRS_PER_RECORD = 1
+MIN_RANDOM_PAIRS = 5_000
+#: Taking the hidden matches out of u never lowers a level's u below this share of it.
+UNMATCHED_FLOOR = 0.01
+#: Pseudo-pairs pulling each estimate towards the starting model.
+SMOOTHING = 2.0
+EM_ITERATIONS = 100
+#: EM stops when no estimate moves by more than this in an iteration.
+CONVERGED = 1e-5
+_PROGRESS_EVERY = 10_000
+
+_ADDRESS = frozenset({"street_number", "street", "locality", "postcode"})
+_NAMES = frozenset({"first_name", "last_name"})
+#: The blocking-key kinds EM learns from, and the fields each session leaves out:
+#: those the key makes agree, and those that go with them (a postcode's street and
+#: town). Household keys (same house, same phone) are left out altogether: the
+#: different people they find are relatives, alike in ways random pairs are not.
+SESSIONS: dict[str, frozenset[str]] = {
+    "nn": _NAMES,
+    "nd": _NAMES | {"date_of_birth"},
+    "np": _NAMES | _ADDRESS,
+    "dp": _ADDRESS | {"date_of_birth"},
+    "dn": frozenset({"date_of_birth", "street_number"}),
+    "id": frozenset({"national_id"}),
+    "em": frozenset({"email"}),
+}
+
+Levels = tuple[int, ...]
+Table = list[list[float]]
+Progress = Callable[[int, int], None]
+
+
+class NotEnoughData(ValueError):
+    """Too few records (or likely duplicates among them) to learn from: keep the current model."""
+
+
+def train(
+    records: Sequence[MatchRecord],
+    *,
+    seed: int = 0,
+    max_pairs: int = 1_000_000,
+    progress: Progress | None = None,
+    start: MatchModel = DEFAULT_MODEL,
+    trained_at: dt.datetime | None = None,
+) -> MatchModel:
+    """Estimate a :class:`MatchModel` from ``records`` without labels.
+
+    ``max_pairs`` caps the blocked pairs EM learns m from (sampled when there
+    are more) and the random pairs u is counted on (at most
+    :data:`RANDOM_PAIRS_PER_RECORD` per record, at least :data:`MIN_RANDOM_PAIRS`).
+    ``progress(done, total)`` is called every ten thousand pairs compared.
+    Raises :class:`NotEnoughData` below :data:`MIN_RECORDS` records or when EM
+    finds fewer than :data:`MIN_MATCHES` likely duplicate pairs: the caller
+    keeps its current model.
+    """
+    n = len(records)
+    if n < MIN_RECORDS:
+        raise NotEnoughData(
+            f"training needs at least {MIN_RECORDS} records, got {n}: keep the current model"
+        )
+    rng = random.Random(seed)
+    total_pairs = n * (n - 1) // 2
+    random_count = min(max_pairs, total_pairs, max(MIN_RANDOM_PAIRS, RANDOM_PAIRS_PER_RECORD * n))
+    blocked, blocked_total = _blocked_pairs(records, rng, max_pairs)
+    tick = _Ticker(progress, random_count + len(blocked))
+    random_patterns = _random_patterns(records, random_count, rng, tick)
+    sessions: dict[str, Counter[Levels]] = {kind: Counter() for kind in SESSIONS}
+    everything: Counter[Levels] = Counter()
+    for i, j, kinds in blocked:
+        levels = comparison_levels(records[i], records[j])
+        everything[levels] += 1
+        for kind in kinds:
+            if kind in sessions:
+                sessions[kind][levels] += 1
+        tick()
+    start_m = [[lv.m for lv in f.levels] for f in start.fields]
+    start_u = [[lv.u for lv in f.levels] for f in start.fields]
+    u_observed = _frequencies(random_patterns, start_u, exact_agreement(records))
+    m = _pooled_m(sessions, start_m, u_observed)
+    share = _match_share(everything, m, u_observed)
+    expected_matches = share * blocked_total
+    if expected_matches < MIN_MATCHES:
+        raise NotEnoughData(
+            f"only {expected_matches:.0f} likely duplicate pairs among {n} records: "
+            "too few to learn from, keep the current model"
+        )
+    prior = min(max(expected_matches / total_pairs, MIN_PROBABILITY), 0.5)
+    u = _without_matches(u_observed, m, prior)
+    seen = _known_counts(random_patterns)
+    values = {}
+    for f, name in enumerate(FIELDS):
+        if seen[f] == 0 or len(FIELD_LEVELS[name]) == 1:
+            # Nothing to learn from (the data has no phones), or no "different" to learn
+            # against (a one-level field): the starting model's values stand.
+            values[name] = {lv.name: (lv.m, lv.u) for lv in start.fields[f].levels}
+        else:
+            values[name] = {lv: (m[f][k], u[f][k]) for k, lv in enumerate(FIELD_LEVELS[name])}
+    return build_model(
+        values,
+        prior,
+        trained_at=trained_at or dt.datetime.now(dt.UTC),
+        records=n,
+        pairs=random_count + len(blocked),
+    )
+
+
+def exact_agreement(records: Sequence[MatchRecord]) -> list[float | None]:
+    """Per field, the probability that two random records with the field known agree
+    exactly, from value frequencies (exact, and cheap: no pairs are drawn).
+
+    None for fields whose exact level is not plain equality of one value
+    (identifier sets, where a record may hold several).
+    """
+    columns: list[Callable[[MatchRecord], str | None]] = [
+        lambda r: None if r.lone_name else r.first_name,
+        lambda r: r.last_name,
+        lambda r: r.date_of_birth,
+        lambda r: r.street_number,
+        lambda r: r.street,
+        lambda r: r.locality,
+        lambda r: r.postcode,
+    ]
+    out: list[float | None] = []
+    for column in columns:
+        counts = Counter(v for v in map(column, records) if v)
+        known = sum(counts.values())
+        same = sum(c * (c - 1) for c in counts.values())
+        out.append(same / (known * (known - 1)) if known > 1 else None)
+    return out + [None] * (len(FIELDS) - len(columns))
+
+
+class _Ticker:
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self) -> None:
+        self.done += 1
+        if self.progress is not None and (
+            self.done % _PROGRESS_EVERY == 0 or self.done == self.total
+        ):
+            self.progress(self.done, self.total)
+
+
+def _blocked_pairs(
+    records: Sequence[MatchRecord], rng: random.Random, max_pairs: int
+) -> tuple[list[tuple[int, int, frozenset[str]]], int]:
+    """Index pairs sharing a blocking key (blocks over the cap skipped) with the kinds of
+    key they share, sampled down to ``max_pairs``; and how many there were before."""
+    # Plain ints where a container would do (a block of one as its index, a pair as
+    # i * n + j, its kinds as a bit mask): a container per block and pair would make
+    # the garbage collector walk the whole heap several times over.
+    n = len(records)
+    blocks: dict[str, int | list[int]] = {}
+    for index, record in enumerate(records):
+        for key in blocking_keys(record):
+            block = blocks.get(key)
+            if block is None:
+                blocks[key] = index
+            elif isinstance(block, int):
+                blocks[key] = [block, index]
+            else:
+                block.append(index)
+    bits = {kind: 1 << bit for bit, kind in enumerate(SESSIONS)}
+    pairs: dict[int, int] = {}
+    for key, members in blocks.items():
+        if isinstance(members, int) or len(members) > BLOCK_CAP:
+            continue
+        kind = bits.get(key[:2], 0)
+        for a, i in enumerate(members):
+            for j in members[a + 1 :]:
+                code = i * n + j
+                pairs[code] = pairs.get(code, 0) | kind
+    total = len(pairs)
+    codes = sorted(pairs)
+    if total > max_pairs:
+        codes = sorted(rng.sample(codes, max_pairs))
+    names = {
+        mask: frozenset(k for k, bit in bits.items() if mask & bit) for mask in set(pairs.values())
+    }
+    return [(code // n, code % n, names[pairs[code]]) for code in codes], total
+
+
+def _random_patterns(
+    records: Sequence[MatchRecord], count: int, rng: random.Random, tick: _Ticker
+) -> Counter[Levels]:
+    n = len(records)
+    patterns: Counter[Levels] = Counter()
+    for _ in range(count):
+        i = rng.randrange(n)
+        j = rng.randrange(n - 1)
+        j += j >= i
+        patterns[comparison_levels(records[i], records[j])] += 1
+        tick()
+    return patterns
+
+
+def _frequencies(
+    patterns: Counter[Levels], start: list[list[float]], exact: list[float | None]
+) -> list[list[float]]:
+    """Per field, the share of each level among pairs where the field is known, smoothed.
+
+    Where the exact-agreement rate is known from value frequencies it replaces the
+    sampled one (rare agreements, a shared birthday, are what sampling gets wrong),
+    and the sample only shares out the rest among the other levels.
+    """
+    counts = [[0.0] * len(levels) for levels in start]
+    for pattern, count in patterns.items():
+        for f, level in enumerate(pattern):
+            if level >= 0:
+                counts[f][level] += count
+    shares = [_smoothed(row, prior) for row, prior in zip(counts, start, strict=True)]
+    for f, rate in enumerate(exact):
+        if rate is None or len(shares[f]) < 2:
+            continue
+        rest = sum(shares[f][1:])
+        shares[f] = [max(rate, MIN_PROBABILITY)] + [
+            max((1 - rate) * share / rest, MIN_PROBABILITY) for share in shares[f][1:]
+        ]
+    return shares
+
+
+def _without_matches(u: list[list[float]], m: list[list[float]], prior: float) -> list[list[float]]:
+    """u with the true matches hidden among random pairs taken out.
+
+    A random pair is a match with probability ``prior``; for a level as rare as an
+    equal national id those few matches are most of what was counted.
+    """
+    out = []
+    for u_row, m_row in zip(u, m, strict=True):
+        row = [
+            max((uf - prior * mf) / (1 - prior), uf * UNMATCHED_FLOOR, MIN_PROBABILITY)
+            for uf, mf in zip(u_row, m_row, strict=True)
+        ]
+        total = sum(row)
+        out.append([value / total for value in row])
+    return out
+
+
+def _smoothed(counts: list[float], prior: list[float]) -> list[float]:
+    total = sum(counts) + SMOOTHING
+    return [
+        max((c + SMOOTHING * p) / total, MIN_PROBABILITY)
+        for c, p in zip(counts, prior, strict=True)
+    ]
+
+
+def _known_counts(patterns: Counter[Levels]) -> list[int]:
+    """Per field, how many of the pairs had it known on both sides."""
+    counts = [0] * len(FIELDS)
+    for pattern, count in patterns.items():
+        for f, level in enumerate(pattern):
+            if level >= 0:
+                counts[f] += count
+    return counts
+
+
+def _pooled_m(sessions: Mapping[str, Counter[Levels]], start_m: Table, u: Table) -> Table:
+    """m per field: the expected level counts of the matches of every session that could
+    learn the field, pooled, then smoothed towards the starting model."""
+    pooled = [[0.0] * len(row) for row in start_m]
+    for kind, patterns in sessions.items():
+        if sum(patterns.values()) < MIN_SESSION_PAIRS:
+            continue
+        learn = [name not in SESSIONS[kind] for name in FIELDS]
+        for f, counts in enumerate(_session_counts(patterns, start_m, u, learn)):
+            if learn[f]:
+                pooled[f] = [a + b for a, b in zip(pooled[f], counts, strict=True)]
+    return [_smoothed(row, prior) for row, prior in zip(pooled, start_m, strict=True)]
+
+
+def _session_counts(
+    patterns: Counter[Levels], m: Table, u: Table, learn: list[bool]
+) -> list[list[float]]:
+    """EM over one session's level patterns, u held, m learned for the ``learn`` fields
+    only (the others are left out of the likelihood). Returns each field's expected
+    level counts among the matches.
+
+    Vectorised over distinct patterns (a few thousand, however many pairs): each
+    iteration is a handful of numpy operations per field.
+    """
+    levels = np.array(list(patterns), dtype=np.int64).reshape(-1, len(FIELDS))
+    counts = np.array(list(patterns.values()), dtype=np.float64)
+    total = float(counts.sum())
+    # The appended 0.0 is what index -1 (missing) picks: no evidence either way.
+    log_u = [np.append(-np.log(np.array(row)), 0.0) for row in u]
+    share = 0.5
+    expected = [[0.0] * len(row) for row in m]
+    for _ in range(EM_ITERATIONS):
+        log_odds = np.full(len(counts), np.log(share / (1 - share)))
+        for f, row in enumerate(m):
+            if learn[f]:
+                log_odds += (np.append(np.log(np.array(row)), 0.0) + log_u[f])[levels[:, f]]
+        matched = counts / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
+        new_m = []
+        for f, row in enumerate(m):
+            if learn[f]:
+                mask = levels[:, f] >= 0
+                weights = np.bincount(levels[mask, f], weights=matched[mask], minlength=len(row))
+                expected[f] = weights.tolist()
+                new_m.append(_smoothed(expected[f], row))
+            else:
+                new_m.append(row)
+        new_share = min(max(float(matched.sum()) / total, MIN_PROBABILITY), 1 - MIN_PROBABILITY)
+        moved = max(
+            abs(a - b)
+            for old, new in zip(m, new_m, strict=True)
+            for a, b in zip(old, new, strict=True)
+        )
+        m, share = new_m, new_share
+        if moved < CONVERGED:
+            break
+    return expected
+
+
+def _match_share(patterns: Counter[Levels], m: Table, u: Table) -> float:
+    """The share of duplicates among the blocked pairs, by EM with m and u held."""
+    if not patterns:
+        return 0.0
+    levels = np.array(list(patterns), dtype=np.int64).reshape(-1, len(FIELDS))
+    counts = np.array(list(patterns.values()), dtype=np.float64)
+    log_ratio = np.zeros(len(counts))
+    for f, (m_row, u_row) in enumerate(zip(m, u, strict=True)):
+        table = np.log(np.array(m_row)) - np.log(np.array(u_row))
+        log_ratio += np.append(table, 0.0)[levels[:, f]]
+    share = 0.1
+    for _ in range(EM_ITERATIONS):
+        log_odds = np.clip(log_ratio + np.log(share / (1 - share)), -700, 700)
+        new_share = float((counts / (1.0 + np.exp(-log_odds))).sum() / counts.sum())
+        new_share = min(max(new_share, MIN_PROBABILITY), 1 - MIN_PROBABILITY)
+        if abs(new_share - share) < CONVERGED * share:
+            return new_share
+        share = new_share
+    return share

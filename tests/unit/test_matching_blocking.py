@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from warmline.domain.matching import MemoryIndex, blocking_keys, record_from
+from warmline.domain.matching.blocking import MAX_KEYS
+
+from .matching_people import make_people
+
+MILES = {
+    "name": "Miles Okafor",
+    "date_of_birth": "1980-02-01",
+    "address": "12 Acacia Avenue, Leeds",
+    "postcode": "LS1 4AB",
+}
+
+
+def test_keys_are_few_short_deterministic_and_hide_identifiers() -> None:
+    many = [("email", f"m{i}@example.org", False) for i in range(20)]
+    record = record_from(MILES, [("national_id", "AB123456C", False), *many])
+    keys = blocking_keys(record)
+    assert keys == blocking_keys(record_from(MILES, [("national_id", "AB123456C", False), *many]))
+    assert len(keys) == MAX_KEYS == len(set(keys))
+    assert all(len(key) < 64 for key in keys)
+    assert not any("AB123456C" in key or "example.org" in key for key in keys)
+    assert blocking_keys(record_from({}, [])) == []
+
+
+def test_swapped_names_and_a_move_still_share_a_key() -> None:
+    record = record_from(MILES, [])
+    swapped = record_from({**MILES, "name": "Okafor Miles"}, [])
+    moved = record_from({**MILES, "address": "3 Harbour Road, Bristol", "postcode": "BS1 5TT"}, [])
+    assert set(blocking_keys(record)) & set(blocking_keys(swapped))
+    assert set(blocking_keys(record)) & set(blocking_keys(moved))
+
+
+def test_blocking_finds_the_true_match_under_noise() -> None:
+    people = make_people(2000, duplicate_share=0.3)
+    index = MemoryIndex()
+    for record_id, record in people.records.items():
+        index.add(record_id, record)
+    pairs = people.true_pairs()
+    found = sum(
+        1 for pair in pairs for a, b in [tuple(pair)] if b in index.candidates(people.records[a])
+    )
+    assert found / len(pairs) >= 0.99
+    average = sum(len(index.candidates(r)) for r in people.records.values()) / len(people.records)
+    assert average < 15  # blocks stay small
+
+
+def test_the_index_adds_updates_and_removes() -> None:
+    index = MemoryIndex()
+    miles = record_from(MILES, [])
+    ada = record_from({**MILES, "name": "Ada Okafor"}, [])
+    index.add("miles", miles)
+    index.add("ada", ada)
+    assert set(index.candidates(miles)) == {"miles", "ada"}
+    assert set(index.candidates(miles, exclude="miles")) == {"ada"}
+    moved = record_from({"name": "Ada Okafor", "postcode": "BS1 5TT"}, [])
+    index.update("ada", moved)
+    assert set(index.candidates(miles)) == {"miles"}
+    assert index.get("ada") == moved and len(index) == 2 and "ada" in index
+    index.remove("miles")
+    assert index.candidates(miles) == {} and list(index) == ["ada"]
+    assert all(index.block_size(key) == 0 for key in blocking_keys(miles))
+
+
+def test_blocks_over_the_cap_are_skipped() -> None:
+    index = MemoryIndex(block_cap=3)
+    for n in range(5):  # five people at one address share its household key
+        index.add(f"p{n}", record_from({"address": "1 High St", "postcode": "LS1 4AB"}, []))
+    newcomer = record_from({"address": "1 High St", "postcode": "LS1 4AB"}, [])
+    assert index.candidates(newcomer) == {}
+    index.remove("p0")
+    index.remove("p1")
+    assert len(index.candidates(newcomer)) == 3

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from warmline.domain.matching import (
+    DEFAULT_MODEL,
+    Thresholds,
+    compare,
+    decide,
+    record_from,
+    resolve_against,
+)
+from warmline.domain.matching.record import MatchRecord
+
+HOME = {"address": "12 Acacia Avenue, Leeds", "postcode": "LS1 4AB"}
+PHONE = ("phone", "+441134960000", False)
+
+
+def person(
+    name: str, identifiers: list[tuple[str, str, bool]] | None = None, **traits: Any
+) -> MatchRecord:
+    return record_from({"name": name, **HOME, **traits}, identifiers or [])
+
+
+def outcome(a: MatchRecord, b: MatchRecord, thresholds: Thresholds | None = None) -> Any:
+    return decide(a, b, compare(a, b, DEFAULT_MODEL), thresholds or Thresholds())
+
+
+def test_the_same_person_links() -> None:
+    a = person("Miles Okafor", date_of_birth="1980-02-01")
+    b = person("Miles Okafor", date_of_birth="1980-02-01")
+    decision = outcome(a, b)
+    assert decision.outcome == "link"
+    assert "link threshold" in decision.reasons[0]
+
+
+def test_twins_never_link() -> None:
+    ann = person("Ann Okafor", date_of_birth="1990-05-05")
+    beth = person("Beth Okafor", date_of_birth="1990-05-05")
+    assert compare(ann, beth, DEFAULT_MODEL).probability > 0.999  # the score alone would link
+    decision = outcome(ann, beth)
+    assert decision.outcome == "review"
+    assert decision.reasons[0] == "first names differ (Ann / Beth): could be a relative"
+
+
+def test_a_shared_household_phone_is_a_suggestion_never_a_link() -> None:
+    father = person("Miles Okafor", [PHONE], date_of_birth="1961-03-03")
+    daughter = person("Ada Okafor", [PHONE], date_of_birth="1995-09-09")
+    decision = outcome(father, daughter)
+    assert decision.outcome == "review"
+    assert decision.reasons[0] == "shares a phone number"
+
+
+def test_a_shared_email_alone_raises_a_suggestion_even_below_review() -> None:
+    email = ("email", "family@example.org", False)
+    a = record_from({"name": "Miles Okafor"}, [email])
+    b = record_from({"name": "Zoe Brand", "date_of_birth": "1970-01-01"}, [email])
+    assert compare(a, b, DEFAULT_MODEL).probability < 0.5
+    decision = outcome(a, b)
+    assert decision.outcome == "review"
+    assert decision.reasons[0] == "shares an email address"
+
+
+def test_a_phone_with_nothing_else_in_common_does_not_link() -> None:
+    a = record_from({}, [PHONE])
+    b = record_from({"name": "Zoe Brand"}, [PHONE])
+    assert outcome(a, b).outcome == "review"
+
+
+def test_conflicting_verified_identifiers_never_link() -> None:
+    a = person("Miles Okafor", [("email", "miles@example.org", True)], date_of_birth="1980-02-01")
+    b = person("Miles Okafor", [("email", "okafor@example.com", True)], date_of_birth="1980-02-01")
+    decision = outcome(a, b)
+    assert decision.outcome == "review"
+    assert "conflicting verified email addresses" in decision.reasons
+    # The same pair with one side unverified is not a conflict.
+    c = person("Miles Okafor", [("email", "okafor@example.com", False)], date_of_birth="1980-02-01")
+    assert outcome(a, c).outcome == "link"
+
+
+def test_thresholds_decide_between_link_review_and_new() -> None:
+    a = person("Miles Okafor")
+    b = person("Miles Okafor", postcode="LS2 7QQ", address="3 Harbour Road, Leeds")
+    p = compare(a, b, DEFAULT_MODEL).probability
+    assert outcome(a, b, Thresholds(link=p / 2 + 0.5, review=p / 2)).outcome == "review"
+    assert outcome(a, b, Thresholds(link=p * 0.99, review=p / 2)).outcome == "link"
+    assert outcome(a, b, Thresholds(link=0.9999, review=min(0.999, p * 1.01))).outcome == "new"
+
+
+@pytest.mark.parametrize(("link", "review"), [(0.5, 0.9), (1.0, 0.5), (0.9, 0.0)])
+def test_thresholds_must_be_ordered_probabilities(link: float, review: float) -> None:
+    with pytest.raises(ValueError, match="thresholds"):
+        Thresholds(link=link, review=review)
+
+
+def test_resolve_against_picks_the_best_and_lists_the_others() -> None:
+    new = person("Miles Okafor", date_of_birth="1980-02-01")
+    candidates = {
+        "exact": person("Miles Okafor", date_of_birth="1980-02-01"),
+        "typo": person("Miles Okafro", date_of_birth="1980-02-01"),
+        "twin": person("Ada Okafor", date_of_birth="1980-02-01"),
+        "stranger": record_from({"name": "Zoe Brand", "postcode": "M1 1AE"}, []),
+    }
+    result = resolve_against(new, candidates, DEFAULT_MODEL, Thresholds())
+    assert result.best_id == "exact"
+    assert result.decision.outcome == "link"
+    assert result.comparison is not None and result.comparison.probability > 0.999
+    assert [o.candidate_id for o in result.others] == ["typo", "twin"]
+    assert [o.decision.outcome for o in result.others] == ["link", "review"]
+
+
+def test_resolve_against_nobody_is_new() -> None:
+    new = person("Miles Okafor")
+    result = resolve_against(new, {}, DEFAULT_MODEL, Thresholds())
+    assert (result.best_id, result.comparison, result.decision.outcome) == (None, None, "new")
+    stranger = {"z": record_from({"name": "Zoe Brand", "postcode": "M1 1AE"}, [])}
+    assert resolve_against(new, stranger, DEFAULT_MODEL, Thresholds()).best_id is None

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from warmline.domain.matching import DEFAULT_MODEL, compare, match_weight, record_from
+from warmline.domain.matching.model import FIELDS
+from warmline.domain.matching.record import MatchRecord
+
+MILES = {
+    "name": "Miles Okafor",
+    "date_of_birth": "1980-02-01",
+    "address": "12 Acacia Avenue, Leeds",
+    "postcode": "LS1 4AB",
+}
+
+
+def person(identifiers: list[tuple[str, str, bool]] | None = None, **traits: Any) -> MatchRecord:
+    return record_from({**MILES, **traits}, identifiers or [])
+
+
+def levels(a: MatchRecord, b: MatchRecord) -> dict[str, str | None]:
+    comparison = compare(a, b, DEFAULT_MODEL)
+    return {field: comparison.level(field) for field in FIELDS}
+
+
+def test_the_same_record_agrees_exactly_on_every_known_field() -> None:
+    found = levels(person(), person())
+    assert found["first_name"] == found["last_name"] == found["date_of_birth"] == "exact"
+    assert found["street"] == found["locality"] == found["postcode"] == "exact"
+    assert found["email"] is None and found["national_id"] is None  # unknown: no evidence
+    assert compare(person(), person(), DEFAULT_MODEL).probability > 0.9999
+
+
+def test_typos_are_close_not_different() -> None:
+    found = levels(person(), person(name="Miles Okafro", address="12 Acacia Avneue, Leeds"))
+    assert found["last_name"] == "close"
+    assert found["street"] == "close"
+
+
+def test_a_nickname_is_its_own_level_and_reads_well() -> None:
+    bob = person(name="Bob Smith")
+    robert = person(name="Robert Smith")
+    comparison = compare(bob, robert, DEFAULT_MODEL)
+    assert comparison.level("first_name") == "nickname"
+    first = next(e for e in comparison.evidence if e.field == "first_name")
+    assert first.describe().startswith("first name: Bob ~ Robert (nickname) +")
+    dob = next(e for e in comparison.evidence if e.field == "date_of_birth")
+    assert dob.describe().startswith("date of birth: exact match +")
+    assert dob.sensitive and not first.sensitive
+
+
+def test_a_preferred_name_counts_as_a_nickname() -> None:
+    found = levels(person(name="Margaret Hale", preferred_name="Peggy"), person(name="Peggy Hale"))
+    assert found["first_name"] == "nickname"
+
+
+def test_swapped_first_and_last_names_are_recognised() -> None:
+    found = levels(person(), person(name="Okafor Miles"))
+    assert found["first_name"] == "swapped"
+    assert found["last_name"] is None  # both names' agreement is counted once
+
+
+def test_a_lone_name_is_scored_against_the_name_it_resembles() -> None:
+    assert levels(person(name="Okafor"), person())["last_name"] == "exact"
+    found = levels(person(name="Miles"), person())
+    assert found["first_name"] == "exact" and found["last_name"] is None
+
+
+def test_dates_of_birth_with_day_and_month_swapped_or_a_typo() -> None:
+    assert levels(person(), person(date_of_birth="1980-01-02"))["date_of_birth"] == (
+        "day_month_swapped"
+    )
+    assert levels(person(), person(date_of_birth="1980-02-07"))["date_of_birth"] == "typo"
+    assert levels(person(), person(date_of_birth="1980-07-15"))["date_of_birth"] == "same_year"
+    assert levels(person(), person(date_of_birth="1955-07-15"))["date_of_birth"] == "different"
+
+
+def test_postcodes_agree_exactly_by_typo_or_by_area() -> None:
+    assert levels(person(), person(postcode="ls14ab"))["postcode"] == "exact"
+    assert levels(person(), person(postcode="LS1 4AC"))["postcode"] == "typo"
+    assert levels(person(), person(postcode="LS1 9ZZ"))["postcode"] == "area"
+    assert levels(person(), person(postcode="M1 1AE"))["postcode"] == "different"
+
+
+def test_identifiers_agree_when_any_value_is_shared() -> None:
+    a = person([("email", "miles@example.org", False), ("national_id", "AB123456C", False)])
+    b = person([("email", "m.okafor@example.com", False), ("email", "miles@example.org", False)])
+    assert levels(a, b)["email"] == "exact"
+    c = person([("national_id", "AB123465C", False)])
+    assert levels(a, c)["national_id"] == "typo"
+    d = person([("national_id", "ZZ999999Z", False)])
+    assert levels(a, d)["national_id"] == "different"
+
+
+def test_a_moved_customer_still_matches_on_name_birth_date_and_email() -> None:
+    email = [("email", "miles@example.org", False)]
+    before = person(email)
+    after = person(email, address="3 Harbour Road, Bristol", postcode="BS1 5TT")
+    comparison = compare(before, after, DEFAULT_MODEL)
+    assert comparison.level("street") == "different"
+    assert comparison.probability > 0.999
+
+
+def test_weights_add_up_and_the_fast_path_agrees() -> None:
+    a, b = person(), person(name="Miles Okafro", postcode="LS2 7QQ")
+    comparison = compare(a, b, DEFAULT_MODEL)
+    total = DEFAULT_MODEL.prior_weight + sum(e.weight for e in comparison.evidence)
+    assert comparison.weight == pytest.approx(total, abs=0.05)
+    assert match_weight(a, b, DEFAULT_MODEL) == pytest.approx(comparison.weight)
+    assert compare(b, a, DEFAULT_MODEL).weight == pytest.approx(comparison.weight)
+
+
+def test_strangers_score_far_below_even() -> None:
+    stranger = record_from(
+        {"name": "Ann Lee", "date_of_birth": "1991-11-30", "address": "4 Mill Lane, York"}, []
+    )
+    assert compare(person(), stranger, DEFAULT_MODEL).probability < 0.001

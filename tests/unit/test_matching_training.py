@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from warmline.domain.matching import DEFAULT_MODEL, NotEnoughData, record_from, train
+from warmline.domain.matching.model import FIELDS, MatchModel
+
+from .matching_people import make_people
+
+WHEN = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
+
+
+PEOPLE = make_people(3000, duplicate_share=0.3)
+
+
+@pytest.fixture(scope="module")
+def trained() -> MatchModel:
+    return train(list(PEOPLE.records.values()), seed=7, trained_at=WHEN)
+
+
+def test_em_recovers_sensible_weights(trained: MatchModel) -> None:
+    dob = trained.field_model("date_of_birth")
+    first = trained.field_model("first_name")
+    national_id = trained.field_model("national_id")
+    # Equal values are strong evidence, different values evidence against.
+    for field in ("first_name", "last_name", "date_of_birth", "postcode", "national_id"):
+        model = trained.field_model(field)
+        assert model.level("exact").weight > 3, field
+        assert model.level("different").weight < -1, field
+    # Rarer agreements weigh more: a national id over a birthday over a first name
+    # drawn from 36 common names.
+    assert national_id.level("exact").weight > dob.level("exact").weight
+    assert dob.level("exact").weight > first.level("exact").weight
+    # A typo'd first name is still evidence for: the generator plants typos.
+    assert first.level("close").weight > 0
+    # u of an exact first name is about 1 in 36 (the names are drawn uniformly).
+    assert first.level("exact").u == pytest.approx(1 / 36, rel=0.25)
+    # Movers are duplicates too: a different postcode is weak evidence against, not a veto.
+    assert -4 < trained.field_model("postcode").level("different").weight < -1
+    # The prior puts about as many duplicate pairs among all pairs as were planted.
+    n = len(PEOPLE.records)
+    assert trained.prior * n * (n - 1) / 2 == pytest.approx(len(PEOPLE.true_pairs()), rel=0.25)
+    assert (trained.records, trained.trained_at) == (n, WHEN)
+    assert trained.pairs > 10_000
+
+
+def test_em_keeps_what_the_data_cannot_tell(trained: MatchModel) -> None:
+    # No emails or phones in the data: those fields keep the starting model's values.
+    for field in ("email", "phone", "other_identifier"):
+        assert trained.field_model(field) == DEFAULT_MODEL.field_model(field), field
+
+
+def test_training_is_deterministic_for_a_seed(trained: MatchModel) -> None:
+    records = list(make_people(3000, duplicate_share=0.3).records.values())
+    assert train(records, seed=7, trained_at=WHEN) == trained  # a fresh, equal population
+    other = train(records, seed=8, trained_at=WHEN)
+    assert other != trained
+    assert other.field_model("first_name").level("exact").weight == pytest.approx(
+        trained.field_model("first_name").level("exact").weight, abs=0.3
+    )
+
+
+def test_progress_is_reported_up_to_the_total() -> None:
+    calls: list[tuple[int, int]] = []
+    records = list(make_people(500).records.values())
+    train(records, max_pairs=30_000, progress=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1][0] == calls[-1][1]
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_too_few_records_or_duplicates_raise_not_enough_data() -> None:
+    with pytest.raises(NotEnoughData, match="at least 100 records"):
+        train(list(make_people(50).records.values()))
+    strangers = [
+        record_from({"name": f"Person{n} Surname{n}", "postcode": f"ZZ{n} 1AA"}, [])
+        for n in range(300)
+    ]
+    with pytest.raises(NotEnoughData, match="too few to learn from"):
+        train(strangers)
+
+
+def test_a_trained_model_has_every_field() -> None:
+    people = make_people(400)
+    model = train(list(people.records.values()))
+    assert tuple(f.name for f in model.fields) == FIELDS
+    assert model.trained_at is not None and model.trained_at.tzinfo is dt.UTC
