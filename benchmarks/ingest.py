@@ -869,7 +869,7 @@ def bench_http(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         path, first = workdir / "http.db", 0
         engine = fresh_sqlite(path, args.sqlite_synchronous)
     try:
-        _, key = create_key(engine, role="integrator", name="benchmark")
+        _, key = create_key(engine, role="integrator", name="benchmark", may_verify=True)
     finally:
         engine.dispose()
     port, log = free_port(), workdir / "server.log"

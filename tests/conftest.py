@@ -57,7 +57,7 @@ def postgres_engine() -> Iterator[Engine]:
     engine.dispose()
 
 
-def _truncate_postgres(engine: Engine) -> None:
+def truncate_postgres(engine: Engine) -> None:
     names = ", ".join(table.name for table in schema.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY"))
@@ -76,7 +76,7 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     engine: Engine = request.getfixturevalue("postgres_engine")
-    _truncate_postgres(engine)
+    truncate_postgres(engine)
     return engine.url.render_as_string(hide_password=False)
 
 
@@ -103,6 +103,9 @@ def keys(engine: Engine) -> Keys:
     """One key per role, as ``Authorization`` headers."""
     made = {}
     for role in Role:
-        _, key = create_key(engine, role=role.value, name=f"test-{role.value}")
+        # The integrator stands for a CRM that verified what it sends.
+        _, key = create_key(
+            engine, role=role.value, name=f"test-{role.value}", may_verify=role is Role.INTEGRATOR
+        )
         made[role.value] = {"Authorization": f"Bearer {key}"}
     return Keys(**made)

@@ -120,6 +120,14 @@ def keys_create(
     expires_in_days: Annotated[
         int | None, typer.Option(min=1, help="Let the key expire after this many days.")
     ] = None,
+    may_verify: Annotated[
+        bool | None,
+        typer.Option(
+            "--may-verify/--may-not-verify",
+            help="Whether events sent with the key may claim identifiers were verified "
+            "(default: only admin keys may).",
+        ),
+    ] = None,
 ) -> None:
     """Create an API key and print it once. Agents read customers; integrators post events."""
     settings = Settings()
@@ -128,8 +136,14 @@ def keys_create(
     expires_at = (
         dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_in_days) if expires_in_days else None
     )
-    actor, key = create_key(engine, role=role.value, name=name, expires_at=expires_at)
-    console.print(f"created {actor.role.value} key [bold]{actor.key_id}[/] for {actor.name}")
+    actor, key = create_key(
+        engine, role=role.value, name=name, expires_at=expires_at, may_verify=may_verify
+    )
+    verifies = "may" if actor.may_verify else "may not"
+    console.print(
+        f"created {actor.role.value} key [bold]{actor.key_id}[/] for {actor.name} "
+        f"({verifies} claim verified identifiers)"
+    )
     console.print("the key is shown only now; store it somewhere safe:")
     print(key)
 

@@ -7,6 +7,7 @@
     ├── Unauthenticated     401    no key, unknown key or revoked key
     ├── Forbidden           403    the key's role may not do this
     ├── NotFound            404    no such customer/interaction (or not visible to the key)
+    ├── Conflict            409    the state changed or forbids it (already merged, undone)
     ├── Gone                410    the customer was erased
     ├── PayloadTooLarge     413    body or batch over the configured limit
     ├── Unprocessable       422    well-formed but every item was rejected
@@ -71,6 +72,11 @@ class Forbidden(WarmlineError):
 class NotFound(WarmlineError):
     status = 404
     title = "Not found"
+
+
+class Conflict(WarmlineError):
+    status = 409
+    title = "Conflict"
 
 
 class Gone(WarmlineError):

@@ -64,7 +64,7 @@ def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
     settings = Settings(database_url=url, sqlite_synchronous="OFF")
     engine = make_engine(url, sqlite_synchronous="OFF")
     _, agent_key = create_key(engine, role="agent", name="dave")
-    _, integrator_key = create_key(engine, role="integrator", name="pbx")
+    _, integrator_key = create_key(engine, role="integrator", name="pbx", may_verify=True)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(

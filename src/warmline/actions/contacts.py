@@ -13,17 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from warmline.actions.ingest import ingest_events
 from warmline.domain.identifiers import Identifier
-from warmline.domain.identity import Holder, Resolution, resolve
 from warmline.domain.ids import stable_id
+from warmline.errors import Conflict
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
 
 CONTACT_SOURCE = "warmline.contacts"
+#: Resolutions that put a name to the caller; the others leave a new, unnamed record.
+RECOGNISED = frozenset({"known", "linked"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,22 +41,6 @@ class Contact:
     started_at: dt.datetime
 
 
-def holders_of(
-    conn: Connection, identifiers: Sequence[Identifier]
-) -> dict[tuple[str, str], list[Holder]]:
-    """Who holds each identifier (live customers only)."""
-    found: dict[tuple[str, str], list[Holder]] = {(i.kind, i.value): [] for i in identifiers}
-    i, c = t.identifiers, t.customers
-    for kind, value in found:
-        rows = conn.execute(
-            sa.select(i.c.customer_id, i.c.verified)
-            .join(c, c.c.id == i.c.customer_id)
-            .where(i.c.kind == kind, i.c.value == value, c.c.status == "active")
-        )
-        found[(kind, value)] = [Holder(r.customer_id, r.verified) for r in rows]
-    return found
-
-
 def start_contact(
     engine: Engine,
     *,
@@ -67,11 +52,13 @@ def start_contact(
     region: str = "GB",
     now: dt.datetime | None = None,
 ) -> Contact:
-    """Resolve the caller, record the interaction and queue the card for the agent's desk."""
+    """Resolve the caller, record the interaction and queue the card for the agent's desk.
+
+    The caller is resolved by ingest itself (the contact is an ``interaction.started``
+    event), so a contact and any other event find customers the same way.
+    """
     now = now or dt.datetime.now(dt.UTC)
     contact_id = contact_id or f"wl-contact-{secrets.token_hex(8)}"
-    with engine.connect() as conn:
-        found: Resolution = resolve(identifiers, holders_of(conn, identifiers))
     envelope: dict[str, Any] = {
         "specversion": "1.0",
         "id": contact_id,
@@ -91,21 +78,20 @@ def start_contact(
         },
     }
     result = ingest_events(engine, [envelope], region=region).items[0]
-    customer_id = result.customer_id
-    if customer_id is None:  # a replayed contact id: the interaction already exists
-        with engine.connect() as conn:
-            customer_id = conn.execute(
-                sa.select(t.interactions.c.customer_id).where(
-                    t.interactions.c.external_id == contact_id
-                )
-            ).scalar_one()
+    if result.status == "duplicate" or result.customer_id is None:
+        raise Conflict(
+            "contact_exists",
+            f"a contact with id '{contact_id[:60]}' was started already",
+            hint="give each contact its own contact_id; GET /v1/interactions/{id} shows that one",
+        )
+    recognised = result.resolution in RECOGNISED
     contact = Contact(
         contact_id=contact_id,
         interaction_id=stable_id("int", contact_id),
-        customer_id=customer_id,
+        customer_id=result.customer_id,
         channel=channel,
-        recognised=found.customer_id is not None,
-        candidates=found.candidates if found.customer_id is None else (),
+        recognised=recognised,
+        candidates=() if recognised else result.candidates,
         pushed_to=agent_id or (f"queue:{queue}" if queue else None),
         started_at=now,
     )

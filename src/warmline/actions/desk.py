@@ -53,6 +53,7 @@ def session_actor(engine: Engine, token: str, *, now: dt.datetime | None = None)
                 k.c.id,
                 k.c.name,
                 k.c.role,
+                k.c.may_verify,
                 k.c.revoked_at,
                 k.c.expires_at,
                 s.c.expires_at.label("until"),
@@ -64,7 +65,7 @@ def session_actor(engine: Engine, token: str, *, now: dt.datetime | None = None)
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None
-    return Actor(row.id, row.name, Role(row.role))
+    return Actor(row.id, row.name, Role(row.role), row.may_verify)
 
 
 def sign_out(engine: Engine, token: str) -> None:

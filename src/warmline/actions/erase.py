@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from warmline.actions.audit import append_chained, audit_row
 from warmline.domain.roles import Actor
 from warmline.errors import Gone, NotFound
+from warmline.storage import identity_queries as iq
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
 
@@ -27,6 +28,8 @@ CUSTOMER_TABLES = (
     t.identifiers, t.name_tokens, t.interactions, t.messages, t.cases, t.commitments,
     t.activities, t.facts, t.assurances, t.feedback, t.desk_pushes,
 )  # fmt: skip
+#: Tables keyed by customer record: every record of the customer goes.
+RECORD_TABLES = ((t.match_profiles, "origin_id"), (t.match_keys, "origin_id"))
 
 
 def event_key_hash(source: str, event_id: str) -> str:
@@ -34,22 +37,26 @@ def event_key_hash(source: str, event_id: str) -> str:
 
 
 def erase_customer(engine: Engine, customer_id: str, actor: Actor, reason: str) -> dict[str, int]:
-    """Erase one customer (following merges); return the rows removed per table."""
+    """Erase one customer with every record merged into them (following merges); return the
+    rows removed per table. Merges and suggestions about them lose their evidence."""
     now = dt.datetime.now(dt.UTC)
     removed: dict[str, int] = {}
     with writing(engine) as conn, conn.begin():
         row = conn.execute(
-            sa.select(t.customers.c.status, t.customers.c.erased_at).where(
-                t.customers.c.id == customer_id
-            )
+            sa.select(
+                t.customers.c.status, t.customers.c.erased_at, t.customers.c.merged_into
+            ).where(t.customers.c.id == customer_id)
         ).first()
         if row is None:
             raise NotFound("customer_not_found", f"no customer '{customer_id[:60]}'")
         if row.status == "erased":
             raise Gone("customer_erased", f"this customer was already erased at {row.erased_at}")
+        if row.status == "merged":
+            customer_id = row.merged_into
+        records = sorted(iq.cluster_of(conn, {customer_id}))
         keys = conn.execute(
             sa.select(t.raw_events.c.source, t.raw_events.c.event_id).where(
-                t.raw_events.c.customer_id == customer_id
+                t.raw_events.c.customer_id.in_(records)
             )
         ).all()
         if keys:
@@ -58,18 +65,33 @@ def erase_customer(engine: Engine, customer_id: str, actor: Actor, reason: str) 
                 [{"key_hash": event_key_hash(s, i), "erased_at": now} for s, i in keys],
             )
         removed["raw_events"] = conn.execute(
-            t.raw_events.delete().where(t.raw_events.c.customer_id == customer_id)
+            t.raw_events.delete().where(t.raw_events.c.customer_id.in_(records))
         ).rowcount
         for table in CUSTOMER_TABLES:
             removed[str(table.name)] = conn.execute(
-                table.delete().where(table.c.customer_id == customer_id)
+                table.delete().where(table.c.customer_id.in_(records))
             ).rowcount
+        for table, column in RECORD_TABLES:
+            removed[str(table.name)] = conn.execute(
+                table.delete().where(table.c[column].in_(records))
+            ).rowcount
+        s = t.merge_suggestions
+        removed["merge_suggestions"] = conn.execute(
+            s.delete().where(sa.or_(s.c.customer_id.in_(records), s.c.candidate_id.in_(records)))
+        ).rowcount
+        m = t.merges
+        conn.execute(
+            m.update()
+            .where(sa.or_(m.c.from_id.in_(records), m.c.into_id.in_(records)))
+            .values(status="erased", evidence={}, reason=None, undo_reason=None)
+        )
         conn.execute(
             t.customers.update()
-            .where(t.customers.c.id == customer_id)
+            .where(t.customers.c.id.in_(records))
             .values(
                 status="erased",
                 erased_at=now,
+                merged_into=None,
                 name=None,
                 preferred_name=None,
                 customer_since=None,

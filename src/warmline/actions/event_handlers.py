@@ -1,7 +1,8 @@
 """What each event type changes in the memory, given the customer it landed on.
 
 One small function per type, called by :meth:`Projector.apply` with the batch's
-in-memory state; none of them touches the database directly.
+in-memory state and where the event landed; none of them touches the database
+directly.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from warmline.domain.ids import stable_id
 from warmline.storage import schema as t
 
 if TYPE_CHECKING:
+    from warmline.actions.projection_rows import Landing
     from warmline.actions.projector import Projector
 
 DEFAULT_ASSURANCE_TTL = dt.timedelta(minutes=30)
@@ -22,18 +24,19 @@ DEFAULT_ASSURANCE_TTL = dt.timedelta(minutes=30)
 # -- one handler per event type: what the event changes, given its customer -------------
 
 
-def _identified(p: Projector, event: ev.Event, customer_id: str) -> None:
+def _identified(p: Projector, event: ev.Event, at: Landing) -> None:
     """Identifiers and traits were recorded by ``_learn``; nothing else to do."""
 
 
-def _authenticated(p: Projector, event: ev.Event, customer_id: str) -> None:
+def _authenticated(p: Projector, event: ev.Event, at: Landing) -> None:
     payload = event.payload
     assert isinstance(payload, ev.CustomerAuthenticated)
     interaction = p.anchors["interaction"].get(payload.interaction_id or "")
     p.inserts[t.assurances].append(
         {
             "id": stable_id("asr", event.source, event.id),
-            "customer_id": customer_id,
+            "customer_id": at.customer_id,
+            "origin_id": at.origin_id,
             "channel": payload.channel,
             "method": payload.method,
             "level": payload.level,
@@ -45,10 +48,10 @@ def _authenticated(p: Projector, event: ev.Event, customer_id: str) -> None:
     )
 
 
-def _started(p: Projector, event: ev.Event, customer_id: str) -> None:
+def _started(p: Projector, event: ev.Event, at: Landing) -> None:
     payload = event.payload
     assert isinstance(payload, ev.InteractionStarted)
-    row = p.interaction(payload.interaction_id, customer_id, event)
+    row = p.interaction(payload.interaction_id, at, event)
     row.set(
         channel=payload.channel,
         started_at=min(row.values["started_at"], event.time),
@@ -58,10 +61,10 @@ def _started(p: Projector, event: ev.Event, customer_id: str) -> None:
     )
 
 
-def _message(p: Projector, event: ev.Event, customer_id: str) -> None:
+def _message(p: Projector, event: ev.Event, at: Landing) -> None:
     payload = event.payload
     assert isinstance(payload, ev.MessagePosted)
-    row = p.interaction(payload.interaction_id, customer_id, event)
+    row = p.interaction(payload.interaction_id, at, event)
     last = row.values["last_message_at"]
     row.set(
         message_count=row.values["message_count"] + 1,
@@ -81,10 +84,10 @@ def _message(p: Projector, event: ev.Event, customer_id: str) -> None:
     )
 
 
-def _transferred(p: Projector, event: ev.Event, customer_id: str) -> None:
+def _transferred(p: Projector, event: ev.Event, at: Landing) -> None:
     payload = event.payload
     assert isinstance(payload, ev.InteractionTransferred)
-    row = p.interaction(payload.interaction_id, customer_id, event)
+    row = p.interaction(payload.interaction_id, at, event)
     row.set(
         transfers=row.values["transfers"] + 1,
         agent_id=payload.to_agent or row.values["agent_id"],
@@ -92,10 +95,10 @@ def _transferred(p: Projector, event: ev.Event, customer_id: str) -> None:
     )
 
 
-def _ended(p: Projector, event: ev.Event, customer_id: str) -> None:
+def _ended(p: Projector, event: ev.Event, at: Landing) -> None:
     payload = event.payload
     assert isinstance(payload, ev.InteractionEnded)
-    row = p.interaction(payload.interaction_id, customer_id, event)
+    row = p.interaction(payload.interaction_id, at, event)
     row.set(
         status="ended",
         ended_at=event.time,
@@ -105,10 +108,10 @@ def _ended(p: Projector, event: ev.Event, customer_id: str) -> None:
     )
 
 
-def _case_opened(p: Projector, event: ev.Event, customer_id: str) -> None:
+def _case_opened(p: Projector, event: ev.Event, at: Landing) -> None:
     payload = event.payload
     assert isinstance(payload, ev.CaseOpened)
-    row = p.case(payload.case_id, customer_id, event)
+    row = p.case(payload.case_id, at, event)
     row.set(
         title=payload.title,
         priority=payload.priority,
@@ -117,10 +120,10 @@ def _case_opened(p: Projector, event: ev.Event, customer_id: str) -> None:
     )
 
 
-def _case_updated(p: Projector, event: ev.Event, customer_id: str) -> None:
+def _case_updated(p: Projector, event: ev.Event, at: Landing) -> None:
     payload = event.payload
     assert isinstance(payload, ev.CaseUpdated)
-    row = p.case(payload.case_id, customer_id, event)
+    row = p.case(payload.case_id, at, event)
     p.link_case(payload.interaction_id, row)
     if event.time < row.values["updated_at"]:
         return  # an older update arriving late does not overwrite the latest state
@@ -132,10 +135,10 @@ def _case_updated(p: Projector, event: ev.Event, customer_id: str) -> None:
     row.set(**changes)
 
 
-def _case_resolved(p: Projector, event: ev.Event, customer_id: str) -> None:
+def _case_resolved(p: Projector, event: ev.Event, at: Landing) -> None:
     payload = event.payload
     assert isinstance(payload, ev.CaseResolved)
-    row = p.case(payload.case_id, customer_id, event)
+    row = p.case(payload.case_id, at, event)
     row.set(
         status="resolved",
         resolved_at=event.time,
@@ -144,10 +147,10 @@ def _case_resolved(p: Projector, event: ev.Event, customer_id: str) -> None:
     )
 
 
-def _commitment_made(p: Projector, event: ev.Event, customer_id: str) -> None:
+def _commitment_made(p: Projector, event: ev.Event, at: Landing) -> None:
     payload = event.payload
     assert isinstance(payload, ev.CommitmentMade)
-    row = p.commitment(payload.commitment_id, customer_id, event)
+    row = p.commitment(payload.commitment_id, at, event)
     case = p.anchors["case"].get(payload.case_id or "")
     interaction = p.anchors["interaction"].get(payload.interaction_id or "")
     row.set(
@@ -160,21 +163,22 @@ def _commitment_made(p: Projector, event: ev.Event, customer_id: str) -> None:
     )
 
 
-def _commitment_fulfilled(p: Projector, event: ev.Event, customer_id: str) -> None:
+def _commitment_fulfilled(p: Projector, event: ev.Event, at: Landing) -> None:
     payload = event.payload
     assert isinstance(payload, ev.CommitmentFulfilled)
-    row = p.commitment(payload.commitment_id, customer_id, event)
+    row = p.commitment(payload.commitment_id, at, event)
     row.set(status="fulfilled", fulfilled_at=event.time, note=payload.note)
 
 
-def _feedback(p: Projector, event: ev.Event, customer_id: str) -> None:
+def _feedback(p: Projector, event: ev.Event, at: Landing) -> None:
     payload = event.payload
     assert isinstance(payload, ev.FeedbackSubmitted)
     interaction = p.anchors["interaction"].get(payload.interaction_id or "")
     p.inserts[t.feedback].append(
         {
             "id": stable_id("fbk", event.source, event.id),
-            "customer_id": customer_id,
+            "customer_id": at.customer_id,
+            "origin_id": at.origin_id,
             "interaction_id": interaction.values["id"] if interaction else None,
             "kind": payload.kind,
             "score": payload.score,
@@ -184,13 +188,14 @@ def _feedback(p: Projector, event: ev.Event, customer_id: str) -> None:
     )
 
 
-def _activity(p: Projector, event: ev.Event, customer_id: str) -> None:
+def _activity(p: Projector, event: ev.Event, at: Landing) -> None:
     payload = event.payload
     assert isinstance(payload, ev.Activity)
     p.inserts[t.activities].append(
         {
             "id": stable_id("act", event.source, event.id),
-            "customer_id": customer_id,
+            "customer_id": at.customer_id,
+            "origin_id": at.origin_id,
             "name": payload.name,
             "summary": payload.summary,
             "attributes": payload.attributes,
@@ -200,10 +205,10 @@ def _activity(p: Projector, event: ev.Event, customer_id: str) -> None:
     )
 
 
-def _consent(p: Projector, event: ev.Event, customer_id: str) -> None:
+def _consent(p: Projector, event: ev.Event, at: Landing) -> None:
     payload = event.payload
     assert isinstance(payload, ev.ConsentUpdated)
-    p.record_facts({f"consent.{payload.purpose}": payload.granted}, customer_id, event)
+    p.record_facts({f"consent.{payload.purpose}": payload.granted}, at, event)
 
 
 HANDLERS = {

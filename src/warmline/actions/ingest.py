@@ -20,10 +20,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from warmline.actions.erase import event_key_hash
-from warmline.actions.projector import Outcome, Projector, chunks
+from warmline.actions.projection_rows import Outcome
+from warmline.actions.projector import Projector
 from warmline.errors import PayloadTooLarge
 from warmline.events import Event, EventError, InvalidEvent, parse_event
 from warmline.storage import schema as t
+from warmline.storage.chunking import chunks
 from warmline.storage.engine import writing
 
 Status = Literal["accepted", "pending", "duplicate", "rejected"]
@@ -41,6 +43,10 @@ class ItemResult:
     customer_id: str | None = None
     awaiting: str | None = None
     errors: tuple[EventError, ...] = ()
+    #: How the customer was found: known, linked, review, new or ambiguous.
+    resolution: str | None = None
+    #: Live customers a shared identifier or a review could also mean.
+    candidates: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -51,6 +57,10 @@ class ItemResult:
         }
         if self.customer_id:
             body["customer_id"] = self.customer_id
+        if self.resolution:
+            body["resolution"] = self.resolution
+        if self.candidates:
+            body["candidates"] = list(self.candidates)
         if self.awaiting:
             body["awaiting"] = self.awaiting
         if self.errors:
@@ -90,8 +100,13 @@ def ingest_events(
     region: str = "GB",
     max_batch: int = 10_000,
     now: dt.datetime | None = None,
+    may_verify: bool = True,
 ) -> BatchResult:
-    """Validate, store and project a batch of CloudEvents envelopes. Safe to replay."""
+    """Validate, store and project a batch of CloudEvents envelopes. Safe to replay.
+
+    ``may_verify=False`` (a key without the right to vouch for identifiers) rejects
+    events that claim an identifier was verified.
+    """
     if len(envelopes) > max_batch:
         raise PayloadTooLarge(
             "batch_too_large",
@@ -108,6 +123,9 @@ def ingest_events(
             results[index] = ItemResult(
                 index, exc.source, exc.event_id, "rejected", errors=tuple(exc.errors)
             )
+            continue
+        if not may_verify and (claims := _verification_claims(event)):
+            results[index] = ItemResult(index, event.source, event.id, "rejected", errors=claims)
             continue
         key = (event.source, event.id)
         if key in first_index:
@@ -131,6 +149,22 @@ def ingest_events(
     for index, event in valid:
         results[index] = stored.get(index) or ItemResult(index, event.source, event.id, "duplicate")
     return BatchResult([r for r in results if r is not None])
+
+
+def _verification_claims(event: Event) -> tuple[EventError, ...]:
+    ref = event.payload.customer
+    if ref is None:
+        return ()
+    return tuple(
+        EventError(
+            f"/data/customer/identifiers/{n}/verified",
+            f"this key may not claim that a {ident.kind} was verified; send verified: false, "
+            "or use a key created with --may-verify",
+            "verify_not_allowed",
+        )
+        for n, ident in enumerate(ref.identifiers)
+        if ident.verified
+    )
 
 
 def _retryable(exc: Exception) -> bool:
@@ -158,7 +192,7 @@ def _store_new(
                 "type": e.type,
                 "time": e.time,
                 "received_at": received_at,
-                "customer_id": outcomes[i].customer_id,
+                "customer_id": outcomes[i].origin_id,
                 "awaiting": outcomes[i].awaiting,
                 "envelope": e.raw,
             }
@@ -174,20 +208,22 @@ def _store_new(
             "pending" if outcomes[i].awaiting else "accepted",
             outcomes[i].customer_id,
             outcomes[i].awaiting,
+            resolution=outcomes[i].resolution,
+            candidates=outcomes[i].candidates,
         )
         for i, e in new
     }
 
 
 def project_batch(
-    conn: Connection, batch: list[Event], region: str
+    conn: Connection, batch: list[Event], region: str, *, apply_merges: bool = True
 ) -> tuple[list[Outcome], dict[int, str]]:
     """Project ``batch`` in order, then release events that waited for what it created.
 
-    Returns each event's outcome, and ``{seq: customer_id}`` for events of earlier
+    Returns each event's outcome, and ``{seq: origin_id}`` for events of earlier
     batches that waited in the raw log and are projected now.
     """
-    projector = Projector(conn, region=region)
+    projector = Projector(conn, region=region, apply_merges=apply_merges)
     projector.preload(batch)
     outcomes = [projector.apply(e) for e in batch]
     replayed = _release_waiting(projector, batch, outcomes)
@@ -221,7 +257,7 @@ def _release_waiting(
     """Project events that waited for an interaction, case or commitment created since.
 
     This batch's waiting events are re-applied in place (``outcomes`` is updated); events
-    that waited in the raw log from earlier batches are returned as ``{seq: customer_id}``.
+    that waited in the raw log from earlier batches are returned as ``{seq: origin_id}``.
     """
     waiting = {i: e for i, e in enumerate(batch) if outcomes[i].awaiting}
     replayed: dict[int, str] = {}
@@ -241,8 +277,8 @@ def _release_waiting(
         projector.preload([e for _, e in stored])
         for seq, event in stored:
             outcome = projector.apply(event)
-            if outcome.customer_id:
-                replayed[seq] = outcome.customer_id
+            if outcome.origin_id:
+                replayed[seq] = outcome.origin_id
 
 
 def _stored_waiting(conn: Connection, keys: list[str], region: str) -> list[tuple[int, Event]]:

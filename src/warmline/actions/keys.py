@@ -25,9 +25,19 @@ def hash_key(key: str) -> str:
 
 
 def create_key(
-    engine: Engine, *, role: str, name: str, expires_at: dt.datetime | None = None
+    engine: Engine,
+    *,
+    role: str,
+    name: str,
+    expires_at: dt.datetime | None = None,
+    may_verify: bool | None = None,
 ) -> tuple[Actor, str]:
-    """Create a key; return the actor and the key itself, which is never stored or shown again."""
+    """Create a key; return the actor and the key itself, which is never stored or shown again.
+
+    ``may_verify``: whether events sent with it may claim identifiers were verified (a CRM
+    or an app that checked them may; a web form may not). Admin keys may by default, others
+    only when given the right.
+    """
     try:
         parsed_role = Role(role)
     except ValueError:
@@ -39,10 +49,16 @@ def create_key(
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidRequest("invalid_key_name", "a key needs a name of 1 to 200 characters")
+    verify = parsed_role is Role.ADMIN if may_verify is None else may_verify
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     key_id = "key_" + secrets.token_hex(8)
     with writing(engine) as conn, conn.begin():
-        detail = {"key_id": key_id, "name": name, "role": parsed_role.value}
+        detail = {
+            "key_id": key_id,
+            "name": name,
+            "role": parsed_role.value,
+            "may_verify": verify,
+        }
         append_chained(conn, [audit_row(LOCAL_ADMIN, "key.created", None, detail)])
         conn.execute(
             t.api_keys.insert().values(
@@ -53,9 +69,10 @@ def create_key(
                 prefix=key[:10],
                 created_at=dt.datetime.now(dt.UTC),
                 expires_at=expires_at,
+                may_verify=verify,
             )
         )
-    return Actor(key_id, name, parsed_role), key
+    return Actor(key_id, name, parsed_role, verify), key
 
 
 def authenticate(engine: Engine, key: str) -> Actor | None:
@@ -73,7 +90,7 @@ def authenticate(engine: Engine, key: str) -> Actor | None:
         return None
     if not hmac.compare_digest(row["key_hash"], digest):  # defence in depth; the index matched
         return None
-    return Actor(row["id"], row["name"], Role(row["role"]))
+    return Actor(row["id"], row["name"], Role(row["role"]), row["may_verify"])
 
 
 def revoke_keys_named(engine: Engine, name: str) -> int:

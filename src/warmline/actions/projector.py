@@ -5,6 +5,12 @@ applies the events in memory in order, then writes each table with one
 ``executemany``. That keeps ingest close to the database's raw insert speed
 while every event stays atomic (the caller owns the transaction).
 
+Every row an event creates lands on a live customer (``customer_id``) and
+remembers the customer record it was first recorded on (``origin_id``). Identity
+is resolved between records, never between merged customers, so what an event
+resolves to does not depend on merges, and undoing a merge is relabelling rows
+by their origin (see :mod:`warmline.actions.merges`).
+
 Out-of-order events are handled, not dropped: an event about an interaction,
 case or commitment that is not known yet either creates a placeholder (when it
 names its customer) or waits in the raw log (``awaiting``) until the thing it
@@ -13,7 +19,6 @@ belongs to arrives, and is projected then.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -25,58 +30,50 @@ from sqlalchemy.engine import Connection
 
 from warmline import events as ev
 from warmline.actions.event_handlers import HANDLERS
-from warmline.domain.identity import Holder, resolve
+from warmline.actions.match_index import MatchIndex
+from warmline.actions.projection_rows import Landing, Outcome, Owner, Row
+from warmline.actions.resolution import Resolver
 from warmline.domain.ids import stable_id
 from warmline.domain.names import name_tokens
+from warmline.domain.traits import Fact, fold_fact, trait_columns
 from warmline.storage import schema as t
+from warmline.storage.chunking import chunks
 
-CHUNK = 900  # stays under every SQLite build's bound-parameter limit
-
-
-@dataclass(slots=True)
-class Row:
-    """A row being built or changed in this batch."""
-
-    values: dict[str, Any]
-    new: bool
-    dirty: bool = False
-
-    def set(self, **changes: Any) -> None:
-        self.values.update(changes)
-        self.dirty = True
-
-
-@dataclass(slots=True)
-class Outcome:
-    customer_id: str | None
-    awaiting: str | None = None
-
-
-@dataclass
-class _Owner:
-    customer_id: str
-    verified: bool
-    row: Row
+#: PostgreSQL: ingest batches hold this lock shared, merges exclusively, so a merge never
+#: relabels rows a batch is about to write.
+MERGE_LOCK = 7412
 
 
 @dataclass
 class Projector:
-    """One batch's projection state. Use :meth:`run` with events that are not stored yet."""
+    """One batch's projection state. Use :meth:`preload`, :meth:`apply`, :meth:`flush`.
+
+    ``apply_merges=False`` (rebuild) records merges that ingest makes but leaves every
+    row on its own record; the rebuild applies all merges in force at the end.
+    """
 
     conn: Connection
     region: str = "GB"
+    apply_merges: bool = True
     customers: dict[str, Row] = field(default_factory=dict)
-    owners: dict[tuple[str, str], list[_Owner]] = field(default_factory=dict)
+    owners: dict[tuple[str, str], list[Owner]] = field(default_factory=dict)
     anchors: dict[str, dict[str, Row]] = field(
         default_factory=lambda: {"interaction": {}, "case": {}, "commitment": {}}
     )
     inserts: dict[sa.Table, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     renamed: set[str] = field(default_factory=set)
+    index: MatchIndex = field(init=False)
+    resolver: Resolver = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.index = MatchIndex(self.conn)
+        self.resolver = Resolver(self)
 
     # -- loading -----------------------------------------------------------------
 
     def preload(self, batch: Sequence[ev.Event]) -> None:
-        """Fetch every identifier, interaction, case and commitment the batch mentions."""
+        """Fetch every identifier, interaction, case, commitment and candidate record the
+        batch mentions."""
         idents: set[tuple[str, str]] = set()
         refs: dict[str, set[str]] = {"interaction": set(), "case": set(), "commitment": set()}
         for event in batch:
@@ -93,15 +90,20 @@ class Projector:
         self._lock(idents, refs)
         self._load_identifiers(idents)
         self._load_anchors(refs)
-        customer_ids = {o.customer_id for owners in self.owners.values() for o in owners}
+        origins = {o.origin_id for owners in self.owners.values() for o in owners}
         for rows in self.anchors.values():
-            customer_ids.update(r.values["customer_id"] for r in rows.values())
-        self._load_customers(customer_ids)
+            origins.update(r.values["origin_id"] for r in rows.values())
+        origins.update(
+            self.index.preload([e.payload.customer for e in batch if e.payload.customer])
+        )
+        self.index.load_profiles(origins)
+        self.load_customers(origins)
 
     def _lock(self, idents: set[tuple[str, str]], refs: dict[str, set[str]]) -> None:
         """PostgreSQL: serialise concurrent batches that touch the same identifiers or things."""
         if self.conn.dialect.name != "postgresql":
             return  # SQLite writers already hold the database write lock (BEGIN IMMEDIATE)
+        self.conn.execute(sa.text(f"SELECT pg_advisory_xact_lock_shared({MERGE_LOCK})"))
         keys = [f"{k}:{v}" for k, v in idents] + [f"{k}:{v}" for k, vs in refs.items() for v in vs]
         ints = sorted(
             {
@@ -129,8 +131,7 @@ class Projector:
             for chunk in chunks(values):
                 query = sa.select(i).where(i.c.kind == kind, i.c.value.in_(chunk))
                 for r in self.conn.execute(query).mappings():
-                    row = Row(dict(r), new=False)
-                    owner = _Owner(r["customer_id"], r["verified"], row)
+                    owner = Owner(r["origin_id"], r["verified"], Row(dict(r), new=False))
                     self.owners.setdefault((kind, r["value"]), []).append(owner)
             for value in values:
                 self.owners.setdefault((kind, value), [])
@@ -145,78 +146,97 @@ class Projector:
                     # rows already in memory may carry this batch's changes: keep them
                     self.anchors[kind].setdefault(r["external_id"], Row(dict(r), new=False))
 
-    def _load_customers(self, ids: Iterable[str]) -> None:
+    def load_customers(self, ids: Iterable[str]) -> None:
+        """Load customer rows, and the live customers of merged ones."""
         missing = [i for i in ids if i not in self.customers]
+        roots: set[str] = set()
         for chunk in chunks(missing):
             query = sa.select(t.customers).where(t.customers.c.id.in_(chunk))
             for r in self.conn.execute(query).mappings():
                 self.customers[r["id"]] = Row(dict(r), new=False)
+                if r["status"] == "merged" and r["merged_into"] not in self.customers:
+                    roots.add(r["merged_into"])
+        if roots:
+            self.load_customers(roots)
+
+    def live(self, origin_id: str) -> str:
+        """The live customer a record belongs to now."""
+        row = self.customers[origin_id].values
+        return str(row["merged_into"]) if row["status"] == "merged" else origin_id
 
     # -- applying ------------------------------------------------------------------
 
     def apply(self, event: ev.Event) -> Outcome:
-        """Apply one event to the in-memory state; say which customer it landed on."""
+        """Apply one event to the in-memory state; say where it landed."""
         p = event.payload
         anchor = p.anchor()
         anchored = self.anchors[anchor[0]].get(anchor[1]) if anchor else None
+        share: frozenset[tuple[str, str]] = frozenset()
         if anchored is not None:
-            customer_id: str = anchored.values["customer_id"]
+            landing = Landing(anchored.values["customer_id"], anchored.values["origin_id"])
+            outcome = Outcome(landing.customer_id, None, landing.origin_id, "known")
         elif p.customer is not None:
-            customer_id = self._resolve(p.customer, event)
+            landing, outcome, share = self.resolver.resolve(p.customer, event)
         else:
             assert anchor is not None  # the payload validator guarantees customer or anchor
             return Outcome(None, awaiting=f"{anchor[0]}:{anchor[1]}")
         if p.customer is not None:
-            self._learn(p.customer, customer_id, event)
-        HANDLERS[event.type](self, event, customer_id)
-        return Outcome(customer_id)
+            self.learn(p.customer, landing, event, share)
+        HANDLERS[event.type](self, event, landing)
+        return outcome
 
-    def _resolve(self, ref: ev.CustomerRef, event: ev.Event) -> str:
-        """The customer the event names (:func:`resolve`), or a new customer."""
-        idents = [i.to_identifier() for i in ref.identifiers]
-        holders = {
-            (i.kind, i.value): [
-                Holder(o.customer_id, o.verified) for o in self.owners[(i.kind, i.value)]
-            ]
-            for i in idents
-        }
-        found = resolve(idents, holders)
-        if found.customer_id is not None:
-            return found.customer_id
-        customer_id = stable_id("cus", event.source, event.id)
-        self.customers[customer_id] = Row(
-            {
-                "id": customer_id,
-                "status": "active",
-                "merged_into": None,
-                "name": None,
-                "preferred_name": None,
-                "customer_since": None,
-                "traits": {},
-                "created_at": event.time,
-                "updated_at": event.time,
-            },
-            new=True,
-        )
-        return customer_id
+    def new_record(self, event: ev.Event) -> str:
+        """A new customer record for the person ``event`` names; returns its id."""
+        origin = stable_id("cus", event.source, event.id)
+        if origin not in self.customers:
+            self.customers[origin] = Row(
+                {
+                    "id": origin,
+                    "status": "active",
+                    "merged_into": None,
+                    "erased_at": None,
+                    "name": None,
+                    "preferred_name": None,
+                    "customer_since": None,
+                    "traits": {},
+                    "created_at": event.time,
+                    "updated_at": event.time,
+                },
+                new=True,
+            )
+            self.index.new_profile(origin)
+        return origin
 
-    def _learn(self, ref: ev.CustomerRef, customer_id: str, event: ev.Event) -> None:
-        """Add new identifiers (shared ones only if verified), confirm verification, traits."""
+    def learn(
+        self,
+        ref: ev.CustomerRef,
+        landing: Landing,
+        event: ev.Event,
+        share: frozenset[tuple[str, str]] = frozenset(),
+    ) -> None:
+        """Add new identifiers to the event's record, confirm verification, record traits.
+
+        An identifier another record holds is added only if a source vouches for it
+        (verified) or resolution found it shared (``share``): a household phone.
+        """
+        origin = landing.origin_id
         for ident in ref.identifiers:
             key = (ident.kind, ident.value)
             owners = self.owners[key]
-            mine = next((o for o in owners if o.customer_id == customer_id), None)
+            mine = next((o for o in owners if o.origin_id == origin), None)
             if mine is not None:
                 if ident.verified and not mine.verified:
                     mine.verified = True
                     mine.row.set(verified=True)
+                    self.index.add_identifier(origin, ident.kind, ident.value, True)
                 continue
-            if owners and not ident.verified:
+            if owners and not ident.verified and key not in share:
                 continue  # held by someone else: only a source that vouches for it may share it
             row = Row(
                 {
-                    "id": stable_id("idn", customer_id, *key),
-                    "customer_id": customer_id,
+                    "id": stable_id("idn", origin, *key),
+                    "customer_id": landing.customer_id,
+                    "origin_id": origin,
                     "kind": ident.kind,
                     "value": ident.value,
                     "verified": ident.verified,
@@ -225,11 +245,12 @@ class Projector:
                 },
                 new=True,
             )
-            owners.append(_Owner(customer_id, ident.verified, row))
+            owners.append(Owner(origin, ident.verified, row))
+            self.index.add_identifier(origin, ident.kind, ident.value, ident.verified)
         if ref.traits is not None:
             self.record_facts(
                 ref.traits.model_dump(mode="json", exclude_none=True),
-                customer_id,
+                landing,
                 event,
                 sensitive=frozenset(ref.sensitive),
             )
@@ -237,49 +258,44 @@ class Projector:
     def record_facts(
         self,
         given: dict[str, Any],
-        customer_id: str,
+        landing: Landing,
         event: ev.Event,
         sensitive: frozenset[str] = frozenset(),
     ) -> None:
-        """Keep each value as a fact (source, time); the newest per key becomes the trait.
-
-        A trait the source marked sensitive stays sensitive (masked for agents) from then on.
-        """
+        """Keep each value as a fact (source, time); fold it into the record's own traits
+        and the live customer's (see :mod:`warmline.domain.traits`)."""
         if not given:
             return
-        customer = self.customers[customer_id]
-        known = dict(customer.values["traits"])
-        for key, value in given.items():
+        facts = [Fact(k, v, event.source, event.time, k in sensitive) for k, v in given.items()]
+        for fact in facts:
             self.inserts[t.facts].append(
                 {
-                    "id": stable_id("fct", event.source, event.id, key),
-                    "customer_id": customer_id,
-                    "key": key,
-                    "value": value,
-                    "source": event.source,
-                    "observed_at": event.time,
+                    "id": stable_id("fct", event.source, event.id, fact.key),
+                    "customer_id": landing.customer_id,
+                    "origin_id": landing.origin_id,
+                    "key": fact.key,
+                    "value": fact.value,
+                    "source": fact.source,
+                    "sensitive": fact.sensitive,
+                    "observed_at": fact.at,
                 }
             )
-            current = known.get(key)
-            if current is None or current["at"] <= event.time.isoformat():
-                entry = {"value": value, "source": event.source, "at": event.time.isoformat()}
-                if key in sensitive or (current or {}).get("sensitive"):
-                    entry["sensitive"] = True
-                known[key] = entry
-        columns = {
-            "name": _trait(known, "name"),
-            "preferred_name": _trait(known, "preferred_name"),
-            "customer_since": _date(_trait(known, "customer_since")),
-        }
-        if columns["name"] != customer.values["name"]:
-            self.renamed.add(customer_id)
-        customer.set(
-            traits=known, updated_at=max(customer.values["updated_at"], event.time), **columns
-        )
+        self.index.record_facts(landing.origin_id, facts)
+        for customer_id in dict.fromkeys((landing.customer_id, landing.origin_id)):
+            customer = self.customers[customer_id]
+            traits = dict(customer.values["traits"])
+            for fact in facts:
+                fold_fact(traits, fact)
+            columns = trait_columns(traits)
+            if columns["name"] != customer.values["name"]:
+                self.renamed.add(customer_id)
+            customer.set(
+                traits=traits, updated_at=max(customer.values["updated_at"], event.time), **columns
+            )
 
     # -- anchors ---------------------------------------------------------------------
 
-    def interaction(self, external_id: str, customer_id: str, event: ev.Event) -> Row:
+    def interaction(self, external_id: str, landing: Landing, event: ev.Event) -> Row:
         """The interaction ``external_id``; a placeholder if this is the first news of it."""
         row = self.anchors["interaction"].get(external_id)
         if row is None:
@@ -287,7 +303,8 @@ class Projector:
                 {
                     "id": stable_id("int", external_id),
                     "external_id": external_id,
-                    "customer_id": customer_id,
+                    "customer_id": landing.customer_id,
+                    "origin_id": landing.origin_id,
                     "source": event.source,
                     "channel": None,
                     "status": "open",
@@ -309,14 +326,15 @@ class Projector:
             self.anchors["interaction"][external_id] = row
         return row
 
-    def case(self, external_id: str, customer_id: str, event: ev.Event) -> Row:
+    def case(self, external_id: str, landing: Landing, event: ev.Event) -> Row:
         row = self.anchors["case"].get(external_id)
         if row is None:
             row = Row(
                 {
                     "id": stable_id("case", external_id),
                     "external_id": external_id,
-                    "customer_id": customer_id,
+                    "customer_id": landing.customer_id,
+                    "origin_id": landing.origin_id,
                     "source": event.source,
                     "title": None,
                     "status": "open",
@@ -333,14 +351,15 @@ class Projector:
             self.anchors["case"][external_id] = row
         return row
 
-    def commitment(self, external_id: str, customer_id: str, event: ev.Event) -> Row:
+    def commitment(self, external_id: str, landing: Landing, event: ev.Event) -> Row:
         row = self.anchors["commitment"].get(external_id)
         if row is None:
             row = Row(
                 {
                     "id": stable_id("cmt", external_id),
                     "external_id": external_id,
-                    "customer_id": customer_id,
+                    "customer_id": landing.customer_id,
+                    "origin_id": landing.origin_id,
                     "source": event.source,
                     "text": None,
                     "due_at": None,
@@ -391,6 +410,9 @@ class Projector:
         for table, rows in self.inserts.items():
             if rows:
                 self.conn.execute(table.insert(), rows)
+        self.inserts.clear()
+        self.index.flush()
+        self.resolver.flush()
 
     def _write_rows(self, table: sa.Table, rows: Iterable[Row]) -> None:
         new, changed = [], []
@@ -416,29 +438,26 @@ class Projector:
             return
         # Customers created in this batch have no tokens yet: only renamed ones need a delete.
         existing = [cid for cid in self.renamed if not self.customers[cid].new]
-        for chunk in chunks(existing):
-            self.conn.execute(t.name_tokens.delete().where(t.name_tokens.c.customer_id.in_(chunk)))
-        rows = [
-            {"token": token, "customer_id": cid}
-            for cid in self.renamed
-            for token in name_tokens(self.customers[cid].values["name"])
-        ]
-        if rows:
-            self.conn.execute(t.name_tokens.insert(), rows)
+        write_name_tokens(
+            self.conn,
+            existing,
+            {cid: self.customers[cid].values for cid in self.renamed},
+        )
         self.renamed.clear()
 
 
-def _trait(known: dict[str, Any], key: str) -> Any:
-    entry = known.get(key)
-    return entry["value"] if entry else None
-
-
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
-
-def chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
-    """Split ``values`` into lists short enough for one IN (...) clause."""
-    items = list(values)
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
+def write_name_tokens(
+    conn: Connection, stale: Sequence[str], customers: dict[str, dict[str, Any]]
+) -> None:
+    """Replace the search tokens of ``customers``: live customers are found by name, merged
+    records are not (search finds the customer they are part of)."""
+    for chunk in chunks(stale):
+        conn.execute(t.name_tokens.delete().where(t.name_tokens.c.customer_id.in_(chunk)))
+    rows = [
+        {"token": token, "customer_id": cid}
+        for cid, values in customers.items()
+        if values["status"] == "active"
+        for token in name_tokens(values["name"])
+    ]
+    if rows:
+        conn.execute(t.name_tokens.insert(), rows)

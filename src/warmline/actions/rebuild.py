@@ -1,12 +1,19 @@
-"""Rebuild every projection from the raw event log: same events, same order, same memory."""
+"""Rebuild every projection from the raw event log: same events, same order, same memory.
+
+Events are replayed onto the customer records they resolve to, with no merge applied;
+then every merge in force (kept, like the suggestions, outside the projections) is
+applied at once. Because resolution never depends on merges, that is the same memory.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from warmline.actions.clustering import recluster
 from warmline.actions.ingest import parse_stored, project_batch
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
@@ -40,13 +47,16 @@ def rebuild_projections(
                 .limit(batch_size)
             ).all()
             if not rows:
-                return replayed
+                break
             seqs = [seq for seq, _ in rows]
             outcomes, released = project_batch(
-                conn, [parse_stored(envelope, region) for _, envelope in rows], region
+                conn,
+                [parse_stored(envelope, region) for _, envelope in rows],
+                region,
+                apply_merges=False,
             )
             updates = {
-                seq: {"b_seq": seq, "b_customer_id": o.customer_id, "b_awaiting": o.awaiting}
+                seq: {"b_seq": seq, "b_customer_id": o.origin_id, "b_awaiting": o.awaiting}
                 for seq, o in zip(seqs, outcomes, strict=True)
             }
             for seq, customer_id in released.items():
@@ -64,3 +74,11 @@ def rebuild_projections(
             replayed += len(rows)
             if progress:
                 progress(len(rows))
+        m = t.merges
+        merged = conn.execute(
+            sa.select(m.c.from_id, m.c.into_id).where(m.c.status == "active")
+        ).all()
+        records = {r for pair in merged for r in pair}
+        if records:
+            recluster(conn, records, now=dt.datetime.now(dt.UTC))
+    return replayed

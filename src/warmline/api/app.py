@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warmline import __version__
-from warmline.api import audit, contacts, customers, events, privacy
+from warmline.api import audit, contacts, customers, events, merges, privacy
 from warmline.api.responses import problem_response
 from warmline.api.throttle import FailureThrottle
 from warmline.config import Settings
@@ -51,6 +51,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "The key's role may not do this"),
         (404, "Not found"),
         (405, "Method not allowed"),
+        (409, "The state changed or forbids it (already merged, already undone)"),
         (410, "The customer was erased"),
         (413, "Body or batch too large"),
         (429, "Too many failed key checks from this address"),
@@ -173,7 +174,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             "schema_expected": head,
         }
 
-    for module in (events, customers, contacts, audit, privacy):
+    for module in (events, customers, contacts, merges, audit, privacy):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)
     app.mount("/desk/static", StaticFiles(directory=desk.HERE / "static"), name="desk-static")

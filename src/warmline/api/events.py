@@ -65,10 +65,12 @@ async def post_events(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
-    _actor: Annotated[Actor, Depends(require(Permission.WRITE_EVENTS))],
+    actor: Annotated[Actor, Depends(require(Permission.WRITE_EVENTS))],
 ) -> Response:
     """Store and project a JSON array of CloudEvents envelopes. Replaying a batch is safe:
-    events already stored report ``duplicate``. Each rejected event lists its errors."""
+    events already stored report ``duplicate``. Each rejected event lists its errors; an
+    event claiming a verified identifier is rejected (``verify_not_allowed``) unless the
+    key may verify."""
     body = await read_bounded(request, settings.max_body_bytes)
     try:
         envelopes = orjson.loads(body)
@@ -88,6 +90,7 @@ async def post_events(
         envelopes,
         region=settings.default_region,
         max_batch=settings.max_batch_events,
+        may_verify=actor.may_verify,
     )
     rejected = result.count("rejected")
     status = 200 if rejected == 0 else (422 if rejected == len(result.items) else 207)

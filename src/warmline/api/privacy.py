@@ -12,7 +12,7 @@ from warmline.actions.erase import erase_customer
 from warmline.api.deps import EngineDep, access_customer, require
 from warmline.api.responses import json_response
 from warmline.domain.roles import Actor, Permission
-from warmline.storage import queries
+from warmline.storage import identity_queries, queries
 
 router = APIRouter(tags=["privacy"])
 
@@ -27,7 +27,7 @@ def export(
     verifications, feedback, the raw events, and who looked at the data (the audit log)."""
     with engine.connect() as conn:
         live = access_customer(conn, engine, actor, customer_id, "customer.exported")
-        rows = queries.export_rows(conn, live)
+        rows = queries.export_rows(conn, live, sorted(identity_queries.cluster_of(conn, {live})))
     return json_response({"customer_id": live, **rows})
 
 

@@ -1,15 +1,17 @@
-"""Deterministic identity resolution: which known customer, if any, a set of identifiers names.
+"""Deterministic identity resolution: which customer record, if any, a set of identifiers names.
 
-The rule (probabilistic matching comes later): an identifier held by exactly
-one customer names that customer, a verified match before an unverified one;
-a personal identifier verified on exactly one of several holders names that
-one. A shareable identifier held by several customers (a household phone)
-names nobody on its own: the holders are reported as candidates instead.
+The rule: an identifier held by exactly one record names that record, a verified
+match before an unverified one; a personal identifier verified on exactly one of
+several holders names that one. A shareable identifier held by several records (a
+household phone) names nobody on its own: the holders are reported as candidates
+instead. Whether the match was vouched for (verified on either side) is reported,
+so the caller can check an unvouched match against the traits the event carries
+(:mod:`warmline.domain.matching`) before trusting it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from warmline.domain.identifiers import Identifier
@@ -32,6 +34,8 @@ class Resolution:
 
     customer_id: str | None
     candidates: tuple[str, ...] = field(default=())
+    #: The match came from an identifier verified on the event or on the record.
+    verified: bool = False
 
     @property
     def ambiguous(self) -> bool:
@@ -53,12 +57,12 @@ def resolve(
     candidates: dict[str, None] = {}
     found = _first_match(personal, holders, candidates)
     if found is not None:
-        return Resolution(found)
+        return Resolution(found[0], verified=found[1])
     stranger = any(i.verified and not holders.get((i.kind, i.value)) for i in personal)
     if not stranger:
         found = _first_match(shareable, holders, candidates)
         if found is not None:
-            return Resolution(found)
+            return Resolution(found[0], verified=found[1])
     else:
         for ident in shareable:
             candidates.update(
@@ -71,7 +75,8 @@ def _first_match(
     identifiers: Sequence[Identifier],
     holders: Mapping[tuple[str, str], Sequence[Holder]],
     candidates: dict[str, None],
-) -> str | None:
+) -> tuple[str, bool] | None:
+    """The first record an identifier names, and whether the match was vouched for."""
     weak: str | None = None
     for ident in identifiers:
         owners = holders.get((ident.kind, ident.value), ())
@@ -80,6 +85,26 @@ def _first_match(
         if len(owners) == 1 or (len(verified) == 1 and ident.kind not in SHAREABLE_KINDS):
             chosen = verified[0] if len(owners) > 1 else owners[0]
             if ident.verified or chosen.verified:
-                return chosen.customer_id
+                return chosen.customer_id, True
             weak = weak or chosen.customer_id
-    return weak
+    return (weak, False) if weak else None
+
+
+#: Session handles: a person has many, so differing ones say nothing.
+SESSION_KINDS = frozenset({"chat_session", "device"})
+
+
+def verified_conflicts(a: Iterable[Identifier], b: Iterable[Identifier]) -> list[str]:
+    """Kinds on which both sides have verified identifiers and share none of them.
+
+    Two customers with, say, different verified customer numbers are two people as far
+    as the sources know: they are never merged automatically, and a person merging them
+    is asked to confirm.
+    """
+    mine: dict[str, set[str]] = {}
+    theirs: dict[str, set[str]] = {}
+    for side, out in ((a, mine), (b, theirs)):
+        for ident in side:
+            if ident.verified and ident.kind not in SESSION_KINDS:
+                out.setdefault(ident.kind, set()).add(ident.value)
+    return sorted(k for k in mine.keys() & theirs.keys() if not mine[k] & theirs[k])

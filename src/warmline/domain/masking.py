@@ -56,3 +56,33 @@ def mask_card(card: dict[str, Any]) -> dict[str, Any]:
         return card
     who = card["customer"]
     return {**card, "customer": {**who, "traits": mask_traits(who["traits"])}}
+
+
+def mask_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
+    """Match evidence as an agent or supervisor sees it: how each field compared, without
+    the sensitive values themselves (date of birth, address, contact details, ids)."""
+    fields = []
+    for item in evidence.get("fields", []):
+        if item.get("sensitive"):
+            label = item["field"].replace("_", " ")
+            item = {
+                **item,
+                "left": HIDDEN,
+                "right": HIDDEN,
+                "text": f"{label}: {item['level'].replace('_', ' ')} {item['weight']:+.1f}",
+                "masked": True,
+            }
+        fields.append(item)
+    return {**evidence, "fields": fields}
+
+
+def mask_side(side: dict[str, Any]) -> dict[str, Any]:
+    """One side of a merge preview or suggestion, masked like a profile."""
+    return {
+        **side,
+        "traits": mask_traits(side.get("traits") or {}),
+        "identifiers": [
+            {**i, "value": mask_identifier(i["kind"], i["value"]), "masked": True}
+            for i in side.get("identifiers", [])
+        ],
+    }

@@ -22,12 +22,24 @@ class Permission(StrEnum):
     READ_AUDIT = "audit:read"
     EXPORT_CUSTOMERS = "customers:export"
     ERASE_CUSTOMERS = "customers:erase"
+    MERGE_CUSTOMERS = "customers:merge"
+    ANSWER_SUGGESTIONS = "suggestions:answer"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Agents and supervisors read the memory; they never post raw events.
-    Role.AGENT: frozenset({Permission.READ_CUSTOMERS, Permission.START_CONTACTS}),
-    Role.SUPERVISOR: frozenset({Permission.READ_CUSTOMERS, Permission.START_CONTACTS}),
+    # Agents record the customer's answer to "is this also you?"; supervisors decide merges.
+    Role.AGENT: frozenset(
+        {Permission.READ_CUSTOMERS, Permission.START_CONTACTS, Permission.ANSWER_SUGGESTIONS}
+    ),
+    Role.SUPERVISOR: frozenset(
+        {
+            Permission.READ_CUSTOMERS,
+            Permission.START_CONTACTS,
+            Permission.ANSWER_SUGGESTIONS,
+            Permission.MERGE_CUSTOMERS,
+        }
+    ),
     # Integrators feed the memory (events, contacts from the channels); they cannot read
     # customers back out of it: a contact they start gets no card in the response.
     Role.INTEGRATOR: frozenset({Permission.WRITE_EVENTS, Permission.START_CONTACTS}),
@@ -48,7 +60,9 @@ class Actor:
     key_id: str
     name: str
     role: Role
+    #: Whether events sent with this key may claim an identifier was verified.
+    may_verify: bool = False
 
 
 #: The operator at the command line (key management runs locally, outside any key).
-LOCAL_ADMIN = Actor("cli", "local admin", Role.ADMIN)
+LOCAL_ADMIN = Actor("cli", "local admin", Role.ADMIN, may_verify=True)

@@ -42,13 +42,14 @@ def is_erased(conn: Connection, customer_id: str) -> bool:
     return status == "erased"
 
 
-def export_rows(conn: Connection, customer_id: str) -> dict[str, Any]:
-    """Everything held about a customer, table by table, raw events and audit entries included."""
+def export_rows(conn: Connection, customer_id: str, records: list[str]) -> dict[str, Any]:
+    """Everything held about a customer, table by table, raw events, merges and audit
+    entries included. ``records`` are the customer's records (itself and those merged in)."""
     out: dict[str, Any] = {}
     for table in (t.customers,):
         out[table.name] = [
             dict(r)
-            for r in conn.execute(sa.select(table).where(table.c.id == customer_id)).mappings()
+            for r in conn.execute(sa.select(table).where(table.c.id.in_(records))).mappings()
         ]
     for table in (
         t.identifiers,
@@ -67,7 +68,20 @@ def export_rows(conn: Connection, customer_id: str) -> dict[str, Any]:
     out["raw_events"] = [
         {**dict(r), "envelope": orjson.loads(r["envelope"])}
         for r in conn.execute(
-            sa.select(raw).where(raw.c.customer_id == customer_id).order_by(raw.c.seq)
+            sa.select(raw).where(raw.c.customer_id.in_(records)).order_by(raw.c.seq)
+        ).mappings()
+    ]
+    m, s = t.merges, t.merge_suggestions
+    out["merges"] = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(m).where(sa.or_(m.c.from_id.in_(records), m.c.into_id.in_(records)))
+        ).mappings()
+    ]
+    out["merge_suggestions"] = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(s).where(sa.or_(s.c.customer_id.in_(records), s.c.candidate_id.in_(records)))
         ).mappings()
     ]
     audit = t.audit_log
@@ -75,7 +89,7 @@ def export_rows(conn: Connection, customer_id: str) -> dict[str, Any]:
         dict(r)
         for r in conn.execute(
             sa.select(audit.c.at, audit.c.actor, audit.c.role, audit.c.action, audit.c.detail)
-            .where(audit.c.customer_id == customer_id)
+            .where(audit.c.customer_id.in_(records))
             .order_by(audit.c.id)
         ).mappings()
     ]

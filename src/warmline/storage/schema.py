@@ -69,6 +69,7 @@ customers = sa.Table(
     sa.Column("traits", JSONType, nullable=False),
     _at("created_at"),
     _at("updated_at"),
+    sa.Index(None, "merged_into"),
 )
 
 identifiers = sa.Table(
@@ -76,13 +77,16 @@ identifiers = sa.Table(
     metadata,
     sa.Column("id", Id, primary_key=True),
     sa.Column("customer_id", Id, nullable=False),
+    sa.Column("origin_id", Id, nullable=False),
     sa.Column("kind", sa.String(40), nullable=False),
     sa.Column("value", sa.String(256), nullable=False),
     sa.Column("verified", sa.Boolean, nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
     _at("first_seen_at"),
-    sa.UniqueConstraint("customer_id", "kind", "value"),
+    # Two records of one person may hold the same identifier; each record holds it once.
+    sa.UniqueConstraint("origin_id", "kind", "value"),
     sa.Index(None, "kind", "value"),
+    sa.Index(None, "customer_id"),
 )
 
 name_tokens = sa.Table(
@@ -99,6 +103,7 @@ interactions = sa.Table(
     sa.Column("id", Id, primary_key=True),
     sa.Column("external_id", sa.String(200), nullable=False, unique=True),
     sa.Column("customer_id", Id, nullable=False),
+    sa.Column("origin_id", Id, nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
     sa.Column("channel", sa.String(16)),
     sa.Column("status", sa.String(16), nullable=False),
@@ -137,6 +142,7 @@ cases = sa.Table(
     sa.Column("id", Id, primary_key=True),
     sa.Column("external_id", sa.String(200), nullable=False, unique=True),
     sa.Column("customer_id", Id, nullable=False),
+    sa.Column("origin_id", Id, nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
     sa.Column("title", sa.String(500)),
     sa.Column("status", sa.String(24), nullable=False),
@@ -156,6 +162,7 @@ commitments = sa.Table(
     sa.Column("id", Id, primary_key=True),
     sa.Column("external_id", sa.String(200), nullable=False, unique=True),
     sa.Column("customer_id", Id, nullable=False),
+    sa.Column("origin_id", Id, nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
     sa.Column("text", sa.Text),
     _at("due_at", nullable=True),
@@ -174,6 +181,7 @@ activities = sa.Table(
     metadata,
     sa.Column("id", Id, primary_key=True),
     sa.Column("customer_id", Id, nullable=False),
+    sa.Column("origin_id", Id, nullable=False),
     sa.Column("name", sa.String(80), nullable=False),
     sa.Column("summary", sa.String(500)),
     sa.Column("attributes", JSONType, nullable=False),
@@ -187,9 +195,11 @@ facts = sa.Table(
     metadata,
     sa.Column("id", Id, primary_key=True),
     sa.Column("customer_id", Id, nullable=False),
+    sa.Column("origin_id", Id, nullable=False),
     sa.Column("key", sa.String(64), nullable=False),
     sa.Column("value", JSONType),
     sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("sensitive", sa.Boolean, nullable=False, server_default=sa.false()),
     _at("observed_at"),
     sa.Index(None, "customer_id", "key"),
 )
@@ -199,6 +209,7 @@ assurances = sa.Table(
     metadata,
     sa.Column("id", Id, primary_key=True),
     sa.Column("customer_id", Id, nullable=False),
+    sa.Column("origin_id", Id, nullable=False),
     sa.Column("channel", sa.String(16), nullable=False),
     sa.Column("method", sa.String(500), nullable=False),
     sa.Column("level", sa.String(16), nullable=False),
@@ -214,6 +225,7 @@ feedback = sa.Table(
     metadata,
     sa.Column("id", Id, primary_key=True),
     sa.Column("customer_id", Id, nullable=False),
+    sa.Column("origin_id", Id, nullable=False),
     sa.Column("interaction_id", Id),
     sa.Column("kind", sa.String(8), nullable=False),
     sa.Column("score", sa.Integer, nullable=False),
@@ -231,6 +243,7 @@ raw_events = sa.Table(
     sa.Column("type", sa.String(100), nullable=False),
     _at("time"),
     _at("received_at"),
+    # The customer record the event was recorded on (its origin); merges do not change it.
     sa.Column("customer_id", Id),
     sa.Column("awaiting", sa.String(220)),
     sa.Column("envelope", sa.Text, nullable=False),
@@ -247,6 +260,8 @@ api_keys = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("prefix", sa.String(16), nullable=False),
+    # Whether events sent with this key may claim an identifier was verified.
+    sa.Column("may_verify", sa.Boolean, nullable=False, server_default=sa.false()),
     _at("created_at"),
     _at("expires_at", nullable=True),
     _at("revoked_at", nullable=True),
@@ -303,6 +318,90 @@ erased_events = sa.Table(
     _at("erased_at"),
 )
 
+merges = sa.Table(
+    "merges",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    # "from" was merged into "into"; both were live customers when the merge was made.
+    sa.Column("from_id", Id, nullable=False),
+    sa.Column("into_id", Id, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    # manual, suggestion, auto_link, shared_identifier or dedupe
+    sa.Column("rule", sa.String(32), nullable=False),
+    sa.Column("score", sa.Float),
+    sa.Column("evidence", JSONType, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("suggestion_id", Id),
+    _at("made_at"),
+    _at("undone_at", nullable=True),
+    sa.Column("undone_by", sa.String(200)),
+    sa.Column("undo_reason", sa.Text),
+    sa.Index(None, "from_id"),
+    sa.Index(None, "into_id"),
+    sa.Index(None, "status", "made_at"),
+)
+
+merge_suggestions = sa.Table(
+    "merge_suggestions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    # Both are customer records as first recorded (origins); readers show the live customer.
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("candidate_id", Id, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("score", sa.Float),
+    sa.Column("evidence", JSONType, nullable=False),
+    sa.Column("reasons", JSONType, nullable=False),
+    _at("created_at"),
+    # An agent asked the customer "is this also you?": yes or no, by whom, when.
+    sa.Column("customer_answer", sa.String(8)),
+    sa.Column("answered_by", sa.String(200)),
+    _at("answered_at", nullable=True),
+    _at("decided_at", nullable=True),
+    sa.Column("decided_by", sa.String(200)),
+    sa.Column("decision_note", sa.Text),
+    sa.Column("merge_id", Id),
+    sa.Index(None, "status", "created_at"),
+    sa.Index(None, "customer_id"),
+    sa.Index(None, "candidate_id"),
+)
+
+match_profiles = sa.Table(
+    "match_profiles",
+    metadata,
+    # One per customer record (origin), from its own traits and identifiers only, so that
+    # matching never depends on merges.
+    sa.Column("origin_id", Id, primary_key=True),
+    # What the record is built from: matching traits (newest wins) and identifiers.
+    sa.Column("inputs", JSONType, nullable=False),
+    sa.Column("record", JSONType, nullable=False),
+)
+
+match_keys = sa.Table(
+    "match_keys",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("origin_id", Id, primary_key=True),
+    sa.Index(None, "origin_id"),
+)
+
+match_models = sa.Table(
+    "match_models",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    _at("trained_at"),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("pairs", sa.Integer, nullable=False),
+    sa.Column("model", JSONType, nullable=False),
+    # {"link": p, "review": p}: match probabilities at or above which a pair links or is
+    # suggested for review.
+    sa.Column("thresholds", JSONType, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("trained_by", sa.String(200), nullable=False),
+)
+
 #: Tables rebuilt from the raw event log by ``warmline rebuild``.
 PROJECTIONS = (
     customers,
@@ -316,4 +415,16 @@ PROJECTIONS = (
     facts,
     assurances,
     feedback,
+    match_profiles,
+    match_keys,
 )
+
+#: Rows that remember the record they were first recorded on (``origin_id``): a merge or
+#: an undo moves them to the live customer of that record.
+BY_ORIGIN = (identifiers, interactions, cases, commitments, activities, facts, assurances, feedback)
+#: Rows that follow their interaction's customer rather than carry an origin of their own.
+BY_INTERACTION = (messages,)
+#: Customer-keyed tables that record history as it happened and are never relabelled
+#: (suggestions name customer records; readers show the customer each is part of now).
+AS_RECORDED = (desk_pushes, audit_log, merge_suggestions)
+

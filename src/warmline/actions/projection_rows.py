@@ -1,0 +1,49 @@
+"""The projector's working rows and what it reports per event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(slots=True)
+class Row:
+    """A row being built or changed in this batch."""
+
+    values: dict[str, Any]
+    new: bool
+    dirty: bool = False
+
+    def set(self, **changes: Any) -> None:
+        self.values.update(changes)
+        self.dirty = True
+
+
+@dataclass(frozen=True, slots=True)
+class Landing:
+    """Where an event lands: the live customer, and the record it is recorded on."""
+
+    customer_id: str
+    origin_id: str
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What happened to one event: where it landed (or what it waits for) and how."""
+
+    customer_id: str | None
+    awaiting: str | None = None
+    origin_id: str | None = None
+    #: known (an identifier named the customer), linked (matched on traits), review (a
+    #: new record with a merge suggestion), new, or ambiguous (a shared identifier).
+    resolution: str | None = None
+    candidates: tuple[str, ...] = ()
+
+
+@dataclass
+class Owner:
+    """A customer record holding an identifier (its row in ``identifiers``)."""
+
+    origin_id: str
+    verified: bool
+    row: Row

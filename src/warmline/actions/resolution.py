@@ -1,0 +1,204 @@
+"""Resolving an event's customer reference to a landing: which record, which customer.
+
+In order:
+
+1. An identifier names a record (:func:`warmline.domain.identity.resolve`). If the
+   match is vouched for (verified on either side), or the event carries no traits,
+   that is the record. Otherwise the traits are checked against the record: when they
+   say "somebody else" (a shared household phone or email), the event gets a new
+   record that also holds the shared identifier, and a merge suggestion says why.
+2. A shared identifier held by several records that are all one customer (merged)
+   names that customer, through a new record merged into it (rule
+   ``shared_identifier``), so undoing the merge that joined them sets it free again.
+3. Otherwise the traits are scored against candidate records (Fellegi-Sunter, see
+   :mod:`warmline.domain.matching`): above the link threshold the event gets a new
+   record merged into the best candidate's customer (rule ``auto_link``, undoable),
+   between the thresholds a new record and a suggestion, below them a new customer.
+
+Merges and suggestions made here get ids derived from the event, so a rebuild
+finds them again instead of making new ones.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from warmline import events as ev
+from warmline.actions.match_index import probe_record
+from warmline.actions.projection_rows import Landing, Outcome
+from warmline.domain.identity import Holder, resolve
+from warmline.domain.ids import stable_id
+from warmline.domain.match_evidence import decide_pair, evidence_json
+from warmline.domain.matching import Comparison, Decision, MatchRecord, resolve_against
+from warmline.storage import schema as t
+from warmline.storage.chunking import chunks
+from warmline.storage.identity_config import MatchingConfig, load_matching
+
+if TYPE_CHECKING:
+    from warmline.actions.projector import Projector
+
+INGEST_ACTOR = "warmline.ingest"
+Resolved = tuple[Landing, Outcome, frozenset[tuple[str, str]]]
+
+
+class Resolver:
+    """One batch's resolution state: the matching configuration and what it created."""
+
+    def __init__(self, projector: Projector) -> None:
+        self.p = projector
+        self._config: MatchingConfig | None = None
+        self.merges: dict[str, dict[str, Any]] = {}
+        self.suggestions: dict[str, dict[str, Any]] = {}
+
+    @property
+    def config(self) -> MatchingConfig:
+        if self._config is None:
+            self._config = load_matching(self.p.conn)
+        return self._config
+
+    def resolve(self, ref: ev.CustomerRef, event: ev.Event) -> Resolved:
+        p = self.p
+        idents = [i.to_identifier() for i in ref.identifiers]
+        holders = {
+            (i.kind, i.value): [
+                Holder(o.origin_id, o.verified) for o in p.owners[(i.kind, i.value)]
+            ]
+            for i in idents
+        }
+        found = resolve(idents, holders)
+        probe = probe_record(ref)
+        if found.customer_id is not None:
+            origin = found.customer_id
+            if found.verified or probe is None:
+                return self._known(origin)
+            return self._check_unvouched(event, probe, origin, holders)
+        roots = {p.live(c) for c in found.candidates}
+        if len(roots) == 1 and len(found.candidates) > 1:
+            # Several records hold it, and they are all one customer now.
+            root = roots.pop()
+            evidence = {"holders": list(found.candidates), "reasons": ["shares an identifier"]}
+            return self._linked(event, root, "shared_identifier", None, evidence, "known")
+        if probe is not None:
+            candidates = p.index.candidates(probe, also=found.candidates)
+            result = resolve_against(probe, candidates, self.config.model, self.config.thresholds)
+            best, comparison = result.best_id, result.comparison
+            if best is not None and comparison is not None:
+                if result.decision.outcome == "link":
+                    evidence = evidence_json(comparison, result.decision)
+                    score = comparison.probability
+                    return self._linked(event, p.live(best), "auto_link", score, evidence, "linked")
+                new = p.new_record(event)
+                self._suggest(event, new, best, comparison, result.decision)
+                outcome = Outcome(new, None, new, "review", (p.live(best),))
+                return Landing(new, new), outcome, frozenset()
+        new = p.new_record(event)
+        kind = "ambiguous" if found.candidates else "new"
+        outcome = Outcome(new, None, new, kind, tuple(sorted(roots)))
+        return Landing(new, new), outcome, frozenset()
+
+    def _known(self, origin: str) -> Resolved:
+        live = self.p.live(origin)
+        return Landing(live, origin), Outcome(live, None, origin, "known"), frozenset()
+
+    def _check_unvouched(
+        self,
+        event: ev.Event,
+        probe: MatchRecord,
+        origin: str,
+        holders: dict[tuple[str, str], list[Holder]],
+    ) -> Resolved:
+        """An unverified identifier named ``origin``: do the event's traits agree?"""
+        p = self.p
+        record = p.index.profile(origin).record
+        comparison, decision = decide_pair(probe, record, self.config.model, self.config.thresholds)
+        if decision.outcome == "link":
+            return self._known(origin)
+        # Somebody else with the same phone or email: never joined, only suggested.
+        shared = frozenset(
+            key for key, hs in holders.items() if any(h.customer_id == origin for h in hs)
+        )
+        new = p.new_record(event)
+        self._suggest(event, new, origin, comparison, decision)
+        outcome = Outcome(new, None, new, "review", (p.live(origin),))
+        return Landing(new, new), outcome, shared
+
+    def _linked(
+        self,
+        event: ev.Event,
+        root: str,
+        rule: str,
+        score: float | None,
+        evidence: dict[str, Any],
+        resolution: str,
+    ) -> Resolved:
+        """A new record for the event, merged into ``root`` (unless rebuilding)."""
+        p = self.p
+        new = p.new_record(event)
+        merge_id = stable_id("mrg", event.source, event.id)
+        self.merges[merge_id] = {
+            "id": merge_id,
+            "from_id": new,
+            "into_id": root,
+            "status": "active",
+            "rule": rule,
+            "score": score,
+            "evidence": evidence,
+            "reason": None,
+            "actor": INGEST_ACTOR,
+            "suggestion_id": None,
+            "made_at": event.time,
+            "undone_at": None,
+            "undone_by": None,
+            "undo_reason": None,
+        }
+        if not p.apply_merges:
+            return Landing(new, new), Outcome(new, None, new, resolution), frozenset()
+        p.customers[new].set(status="merged", merged_into=root)
+        return Landing(root, new), Outcome(root, None, new, resolution), frozenset()
+
+    def _suggest(
+        self,
+        event: ev.Event,
+        new: str,
+        candidate: str,
+        comparison: Comparison,
+        decision: Decision,
+    ) -> None:
+        evidence = evidence_json(comparison, decision)
+        suggestion_id = stable_id("sug", event.source, event.id)
+        self.suggestions[suggestion_id] = {
+            "id": suggestion_id,
+            "customer_id": new,
+            "candidate_id": candidate,
+            "source": "ingest",
+            "status": "open",
+            "score": comparison.probability,
+            "evidence": evidence,
+            "reasons": evidence["reasons"],
+            "created_at": event.time,
+            "customer_answer": None,
+            "answered_by": None,
+            "answered_at": None,
+            "decided_at": None,
+            "decided_by": None,
+            "decision_note": None,
+            "merge_id": None,
+        }
+
+    def flush(self) -> None:
+        """Record the batch's merges and suggestions (a rebuild finds them stored)."""
+        conn = self.p.conn
+        for table, rows in ((t.merges, self.merges), (t.merge_suggestions, self.suggestions)):
+            if not rows:
+                continue
+            stored: set[str] = set()
+            for chunk in chunks(rows):
+                stored.update(
+                    conn.execute(sa.select(table.c.id).where(table.c.id.in_(chunk))).scalars()
+                )
+            fresh = [row for key, row in rows.items() if key not in stored]
+            if fresh:
+                conn.execute(table.insert(), fresh)
+            rows.clear()

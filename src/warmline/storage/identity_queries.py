@@ -1,0 +1,201 @@
+"""Read queries for identity: customer records and their state, merges, suggestions, and
+what a merge would do (the preview)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from warmline.domain.identifiers import Identifier
+from warmline.domain.identity import verified_conflicts
+from warmline.domain.match_evidence import evidence_json
+from warmline.domain.matching import compare, record_from
+from warmline.domain.traits import Fact, fold_facts
+from warmline.storage import schema as t
+from warmline.storage.chunking import chunks
+from warmline.storage.identity_config import load_matching
+
+MATCH_TRAITS = ("name", "date_of_birth", "address", "postcode")
+
+
+def customer_state(conn: Connection, customer_id: str) -> dict[str, Any] | None:
+    c = t.customers
+    row = conn.execute(
+        sa.select(c.c.id, c.c.status, c.c.merged_into, c.c.name).where(c.c.id == customer_id)
+    ).mappings()
+    found = row.first()
+    return dict(found) if found else None
+
+
+def cluster_of(conn: Connection, roots: Iterable[str]) -> set[str]:
+    """Every record of the customers ``roots``: the roots and the records merged into them."""
+    c = t.customers
+    found = set(roots)
+    for chunk in chunks(list(found)):
+        found.update(conn.execute(sa.select(c.c.id).where(c.c.merged_into.in_(chunk))).scalars())
+    return found
+
+
+def live_root(conn: Connection, record_id: str) -> str:
+    """The live customer a record belongs to (the record itself unless merged)."""
+    state = customer_state(conn, record_id)
+    if state is not None and state["status"] == "merged":
+        return str(state["merged_into"])
+    return record_id
+
+
+def identifiers_of(conn: Connection, customer_id: str) -> list[Identifier]:
+    i = t.identifiers
+    rows = conn.execute(
+        sa.select(i.c.kind, i.c.value, i.c.verified).where(i.c.customer_id == customer_id)
+    )
+    return [Identifier(r.kind, r.value, r.verified) for r in rows]
+
+
+def _traits(conn: Connection, customer_id: str) -> dict[str, Any]:
+    value = conn.execute(
+        sa.select(t.customers.c.traits).where(t.customers.c.id == customer_id)
+    ).scalar()
+    return dict(value or {})
+
+
+def compare_customers(conn: Connection, a: str, b: str) -> dict[str, Any]:
+    """Score two live customers against each other with the matching model in force."""
+    config = load_matching(conn)
+    records = []
+    for customer_id in (a, b):
+        traits = _traits(conn, customer_id)
+        plain = {k: traits[k]["value"] for k in MATCH_TRAITS if k in traits}
+        idents = [(i.kind, i.value, i.verified) for i in identifiers_of(conn, customer_id)]
+        records.append(record_from(plain, idents))
+    comparison = compare(records[0], records[1], config.model)
+    return {"evidence": evidence_json(comparison, None), "probability": comparison.probability}
+
+
+def merge_row(conn: Connection, merge_id: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(t.merges).where(t.merges.c.id == merge_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def merges_of(conn: Connection, records: Iterable[str]) -> list[dict[str, Any]]:
+    """Every merge (in force or undone) that involved any of ``records``, newest first."""
+    m = t.merges
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in chunks(sorted(set(records))):
+        query = sa.select(m).where(sa.or_(m.c.from_id.in_(chunk), m.c.into_id.in_(chunk)))
+        found.update((r["id"], dict(r)) for r in conn.execute(query).mappings())
+    return sorted(found.values(), key=lambda r: (r["made_at"], r["id"]), reverse=True)
+
+
+def suggestion_row(conn: Connection, suggestion_id: str) -> dict[str, Any] | None:
+    s = t.merge_suggestions
+    row = conn.execute(sa.select(s).where(s.c.id == suggestion_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def suggestions_touching(conn: Connection, records: Iterable[str]) -> list[dict[str, Any]]:
+    s = t.merge_suggestions
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in chunks(sorted(set(records))):
+        query = sa.select(s).where(sa.or_(s.c.customer_id.in_(chunk), s.c.candidate_id.in_(chunk)))
+        found.update((r["id"], dict(r)) for r in conn.execute(query).mappings())
+    return sorted(found.values(), key=lambda r: (r["created_at"], r["id"]), reverse=True)
+
+
+def open_suggestions(
+    conn: Connection, *, limit: int, before: str | None = None
+) -> list[dict[str, Any]]:
+    """Open suggestions, those the customer confirmed first, then the newest; each with
+    both customers as they are now."""
+    s = t.merge_suggestions
+    query = (
+        sa.select(s)
+        .where(s.c.status == "open")
+        .order_by(s.c.customer_answer.is_(None), s.c.created_at.desc(), s.c.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(s.c.id < before)
+    rows = [dict(r) for r in conn.execute(query).mappings()]
+    return [with_sides(conn, row) for row in rows]
+
+
+def with_sides(conn: Connection, suggestion: dict[str, Any]) -> dict[str, Any]:
+    """A suggestion with a summary of each side's live customer."""
+    sides = {}
+    for key in ("customer_id", "candidate_id"):
+        live = live_root(conn, suggestion[key])
+        sides[key.replace("_id", "")] = side_summary(conn, live)
+    return {**suggestion, **sides}
+
+
+def side_summary(conn: Connection, customer_id: str) -> dict[str, Any]:
+    """What a person deciding a merge sees of one side."""
+    c = t.customers
+    row = (
+        conn.execute(
+            sa.select(c.c.id, c.c.name, c.c.customer_since, c.c.created_at, c.c.traits).where(
+                c.c.id == customer_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    assert row is not None
+    counts = {}
+    for table in (t.interactions, t.cases, t.commitments, t.facts):
+        counts[table.name] = conn.execute(
+            sa.select(sa.func.count()).select_from(table).where(table.c.customer_id == customer_id)
+        ).scalar_one()
+    traits = row["traits"] or {}
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "customer_since": row["customer_since"],
+        "first_seen": row["created_at"],
+        "traits": {k: traits[k] for k in MATCH_TRAITS if k in traits},
+        "identifiers": [
+            {"kind": i.kind, "value": i.value, "verified": i.verified}
+            for i in identifiers_of(conn, customer_id)
+        ],
+        "counts": counts,
+    }
+
+
+def preview(conn: Connection, from_id: str, into_id: str) -> dict[str, Any]:
+    """What merging ``from_id`` into ``into_id`` would do, without doing it."""
+    comparison = compare_customers(conn, from_id, into_id)
+    conflicts = verified_conflicts(identifiers_of(conn, from_id), identifiers_of(conn, into_id))
+    facts: list[Fact] = []
+    f = t.facts
+    for customer_id in (from_id, into_id):
+        rows = conn.execute(
+            sa.select(f.c.key, f.c.value, f.c.source, f.c.observed_at, f.c.sensitive).where(
+                f.c.customer_id == customer_id
+            )
+        )
+        facts.extend(Fact(r.key, r.value, r.source, r.observed_at, r.sensitive) for r in rows)
+    before = {cid: _traits(conn, cid) for cid in (from_id, into_id)}
+    merged = fold_facts(facts)
+    result = {
+        key: {
+            **entry,
+            "from": "both"
+            if all(before[c].get(key, {}).get("value") == entry["value"] for c in before)
+            else (
+                "into" if before[into_id].get(key, {}).get("value") == entry["value"] else "from"
+            ),
+        }
+        for key, entry in merged.items()
+    }
+    return {
+        "from": side_summary(conn, from_id),
+        "into": side_summary(conn, into_id),
+        "probability": comparison["probability"],
+        "evidence": comparison["evidence"],
+        "conflicts": conflicts,
+        "traits_after": result,
+    }
