@@ -248,8 +248,9 @@ def test_suggestions_answered_by_the_customer_and_decided_by_a_supervisor(
         keys,
         identified(("phone", "+44 20 7946 0111"), name="Bob Stone"),
         identified(("phone", "+44 20 7946 0111"), name="Carol Stone"),
-        identified(("phone", "+44 20 7946 0222"), name="Dee Hart"),
-        identified(("phone", "+44 20 7946 0222"), name="Dee Harte"),
+        # Same name and phone, another date of birth: perhaps a typo, perhaps a relative.
+        identified(("phone", "+44 20 7946 0222"), name="Dee Hart", date_of_birth="1980-01-01"),
+        identified(("phone", "+44 20 7946 0222"), name="Dee Hart", date_of_birth="1981-05-05"),
     )
     queue = client.get("/v1/merge-suggestions", headers=keys.supervisor).json()["suggestions"]
     assert len(queue) == 2
@@ -335,3 +336,17 @@ def test_concurrent_merges_of_the_same_customer_happen_one_at_a_time(
     assert sorted(statuses) == [201, 409]
     live = client.get(f"/v1/customers/{b}", headers=keys.agent).json()["id"]
     assert live in {a, c}
+
+
+def test_a_phone_verified_for_one_person_does_not_make_another_them(
+    client: TestClient, keys: Keys
+) -> None:
+    miles, grace = seed(
+        client,
+        keys,
+        identified(("phone", "+44 20 7946 0958", True), name="Miles Okafor"),
+        identified(("phone", "+44 20 7946 0958"), name="Grace Okafor"),
+    )
+    assert grace["resolution"] == "review" and grace["customer_id"] != miles["customer_id"]
+    profile = client.get(f"/v1/customers/{miles['customer_id']}", headers=keys.admin).json()
+    assert profile["name"] == "Miles Okafor"

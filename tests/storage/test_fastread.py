@@ -23,9 +23,17 @@ def test_fast_reads_match_core(engine: Engine) -> None:
         level="strong",
         time=now.isoformat(),
     )
-    ingest_events(engine, [*miles_story(now), signed_in])
+    # Someone else at Miles's number: a merge suggestion for the card to ask about.
+    household = make_event(
+        "customer.identified",
+        customer=customer(("phone", "+44 20 7946 0958"), name="Grace Okafor"),
+        time=now.isoformat(),
+    )
+    ingest_events(engine, [*miles_story(now), signed_in, household])
     with engine.connect() as conn:
-        cid = conn.execute(sa.select(t.customers.c.id)).scalar_one()
+        cid = conn.execute(
+            sa.select(t.customers.c.id).where(t.customers.c.name == "Miles Okafor")
+        ).scalar_one()
         iid = conn.execute(sa.select(t.interactions.c.id)).scalar_one()
         for name, fast in CARD.items():
             params = {"iid": iid, "per": 5} if name == "messages" else {"cid": cid}

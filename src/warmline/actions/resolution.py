@@ -3,10 +3,11 @@
 In order:
 
 1. An identifier names a record (:func:`warmline.domain.identity.resolve`). If the
-   match is vouched for (verified on either side), or the event carries no traits,
-   that is the record. Otherwise the traits are checked against the record: when they
-   say "somebody else" (a shared household phone or email), the event gets a new
-   record that also holds the shared identifier, and a merge suggestion says why.
+   match is vouched for (verified on the event), or the event carries no traits, that
+   is the record. Otherwise the traits are checked against the record: when they
+   disagree with it and do not reach the link threshold together (a shared household
+   phone or email), the event gets a new record that also holds the shared
+   identifier, and a merge suggestion says why.
 2. A shared identifier held by several records that are all one customer (merged)
    names that customer, through a new record merged into it (rule
    ``shared_identifier``), so undoing the merge that joined them sets it free again.
@@ -113,8 +114,9 @@ class Resolver:
         p = self.p
         record = p.index.profile(origin).record
         comparison, decision = decide_pair(probe, record, self.config.model, self.config.thresholds)
-        if decision.outcome == "link":
-            return self._known(origin)
+        contradicted = any(e.weight < 0 for e in comparison.evidence)
+        if decision.outcome == "link" or not contradicted:
+            return self._known(origin)  # the identifier says so and nothing says otherwise
         # Somebody else with the same phone or email: never joined, only suggested.
         shared = frozenset(
             key for key, hs in holders.items() if any(h.customer_id == origin for h in hs)

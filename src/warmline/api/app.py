@@ -20,7 +20,7 @@ from warmline.config import Settings
 from warmline.errors import WarmlineError
 from warmline.storage import migrate
 from warmline.storage.engine import make_engine
-from warmline.web import desk
+from warmline.web import desk, desk_identity
 
 log = logging.getLogger("warmline")
 
@@ -177,5 +177,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for module in (events, customers, contacts, merges, audit, privacy):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)
+    app.include_router(desk_identity.router)
     app.mount("/desk/static", StaticFiles(directory=desk.HERE / "static"), name="desk-static")
     return app

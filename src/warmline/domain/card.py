@@ -98,7 +98,31 @@ def build_card(
         ],
         "verifications": [_verification(a, ctx) for a in rows["assurances"]],
         "moments": _moments(customer["traits"] or {}, ctx),
+        "possible_duplicates": _possible_duplicates(rows.get("suggestions", []), customer["id"]),
     }
+
+
+def _possible_duplicates(
+    suggestions: Sequence[Mapping[str, Any]], customer_id: str
+) -> list[dict[str, Any]]:
+    """Other customers who may be this person: for the agent to ask "is this also you?"."""
+    out = []
+    for s in suggestions:
+        live = s["other_live"] if s["other_status"] == "merged" else s["other_id"]
+        if live == customer_id or s["other_status"] == "erased":
+            continue
+        out.append(
+            {
+                "suggestion_id": s["id"],
+                "customer_id": live,
+                "name": s["other_name"],
+                "first_seen": s["other_since"],
+                "score": s["score"],
+                "reasons": list(s["reasons"] or [])[:3],
+                "customer_answer": s["customer_answer"],
+            }
+        )
+    return out
 
 
 def _moments(traits: Mapping[str, Any], ctx: CardContext) -> list[dict[str, Any]]:

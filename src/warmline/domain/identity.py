@@ -4,9 +4,9 @@ The rule: an identifier held by exactly one record names that record, a verified
 match before an unverified one; a personal identifier verified on exactly one of
 several holders names that one. A shareable identifier held by several records (a
 household phone) names nobody on its own: the holders are reported as candidates
-instead. Whether the match was vouched for (verified on either side) is reported,
-so the caller can check an unvouched match against the traits the event carries
-(:mod:`warmline.domain.matching`) before trusting it.
+instead. Whether the event's source vouched for the match (verified on the event) is
+reported, so the caller can check an unvouched match against the traits the event
+carries (:mod:`warmline.domain.matching`) before trusting it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ class Resolution:
 
     customer_id: str | None
     candidates: tuple[str, ...] = field(default=())
-    #: The match came from an identifier verified on the event or on the record.
+    #: The event's own source vouched for the identifier that matched (verified on the
+    #: event). A record's earlier verification is not enough: a household phone verified
+    #: for one person is still picked up by another.
     verified: bool = False
 
     @property
@@ -85,7 +87,7 @@ def _first_match(
         if len(owners) == 1 or (len(verified) == 1 and ident.kind not in SHAREABLE_KINDS):
             chosen = verified[0] if len(owners) > 1 else owners[0]
             if ident.verified or chosen.verified:
-                return chosen.customer_id, True
+                return chosen.customer_id, ident.verified
             weak = weak or chosen.customer_id
     return (weak, False) if weak else None
 

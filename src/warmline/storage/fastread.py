@@ -72,7 +72,7 @@ class _Compiled:
 class FastSelect:
     """A SELECT run on the raw cursor; ``all(conn, **params)`` returns a list of dicts."""
 
-    def __init__(self, statement: sa.Select[Any]) -> None:
+    def __init__(self, statement: sa.Select[Any] | sa.CompoundSelect[Any]) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
 

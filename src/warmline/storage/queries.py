@@ -277,7 +277,7 @@ CARD_INTERACTIONS = 20
 CARD_LIST = 10
 
 
-def _card_statements() -> dict[str, sa.Select[Any]]:
+def _card_statements() -> dict[str, Any]:
     """The card's statements, built once: constructing a SELECT costs more than running it."""
     cid: sa.BindParameter[str] = sa.bindparam("cid")
     i, c, k, a, v, m = (
@@ -327,11 +327,38 @@ def _card_statements() -> dict[str, sa.Select[Any]]:
         .where(v.c.customer_id == cid)
         .order_by(v.c.verified_at.desc())
         .limit(3),
+        "suggestions": _card_suggestions(cid),
         "messages": sa.select(m.c.speaker, m.c.text, m.c.sent_at)
         .where(m.c.interaction_id == sa.bindparam("iid"))
         .order_by(m.c.sent_at.desc(), m.c.id.desc())
         .limit(sa.bindparam("per", type_=sa.Integer)),
     }
+
+
+def _card_suggestions(cid: sa.BindParameter[str]) -> Any:
+    """Open merge suggestions between this customer's records and another customer's: the
+    other side's record, so the agent can ask "is this also you?"."""
+    s, c = t.merge_suggestions, t.customers
+    mine = sa.select(c.c.id).where(sa.or_(c.c.id == cid, c.c.merged_into == cid))
+    sides = []
+    for here, there in ((s.c.customer_id, s.c.candidate_id), (s.c.candidate_id, s.c.customer_id)):
+        other = c.alias()
+        sides.append(
+            sa.select(
+                s.c.id,
+                s.c.score,
+                s.c.reasons,
+                s.c.customer_answer,
+                other.c.id.label("other_id"),
+                other.c.name.label("other_name"),
+                other.c.status.label("other_status"),
+                other.c.merged_into.label("other_live"),
+                other.c.created_at.label("other_since"),
+            )
+            .join(other, other.c.id == there)
+            .where(s.c.status == "open", here.in_(mine.scalar_subquery()))
+        )
+    return sa.union_all(*sides).limit(CARD_LIST)
 
 
 CARD = {name: FastSelect(statement) for name, statement in _card_statements().items()}
@@ -343,7 +370,7 @@ def card_rows(conn: Connection, customer_id: str) -> dict[str, Any] | None:
     if not customer:
         return None
     rows: dict[str, Any] = {"customer": customer[0]}
-    for part in ("interactions", "cases", "commitments", "activities", "assurances"):
+    for part in ("interactions", "cases", "commitments", "activities", "assurances", "suggestions"):
         rows[part] = CARD[part].all(conn, cid=customer_id)
     return rows
 

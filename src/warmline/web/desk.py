@@ -74,7 +74,8 @@ def desk_page(engine: EngineDep, actor: DeskActor) -> HTMLResponse:
         last = queries.latest_push_id(conn, actor.name)
         recent = queries.pushes_after(conn, actor.name, max(last - 30, 0), limit=30)
     items = [_contact_item(engine, p) for p in reversed(recent)]
-    return render("desk.html", actor=actor, items=items, last_push=last)
+    may_merge = allows(actor.role, Permission.MERGE_CUSTOMERS)
+    return render("desk.html", actor=actor, items=items, last_push=last, may_merge=may_merge)
 
 
 @router.get("/ping")

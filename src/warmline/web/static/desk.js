@@ -2,6 +2,52 @@
 // rendered (and escaped) from the server, so this script only places it on the page.
 (function () {
   "use strict";
+
+  // Possible duplicates: the agent records the customer's answer from the card, a
+  // supervisor approves or rejects on the review page. The header marks a desk request.
+  function send(url, fields) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-Desk-Fragment": "1", "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields).toString()
+    }).then(function (r) {
+      if (r.status === 401) { window.location.assign("/desk/sign-in"); throw new Error("signed out"); }
+      if (!r.ok) return r.json().then(function (p) { throw new Error(p.detail || "request failed"); });
+      return r.text();
+    });
+  }
+
+  function failed(where, err) {
+    var p = document.createElement("p");
+    p.className = "error";
+    p.textContent = err.message;  // textContent: never interpreted as HTML
+    where.appendChild(p);
+  }
+
+  document.addEventListener("click", function (ev) {
+    var t = ev.target.closest("button");
+    if (!t) return;
+    var item = t.closest(".suggestion");
+    if (!item) return;
+    var id = encodeURIComponent(item.dataset.suggestionId);
+    if (t.classList.contains("answer-suggestion")) {
+      var ask = t.closest(".ask");
+      ask.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+      send("/desk/suggestions/" + id + "/answer", { answer: t.dataset.answer }).then(function (html) {
+        ask.outerHTML = html;
+      }).catch(function (e) { failed(ask, e); });
+    } else if (t.classList.contains("decide-suggestion")) {
+      item.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+      send("/desk/suggestions/" + id + "/decide", { decision: t.dataset.decision }).then(function (html) {
+        item.outerHTML = html;
+      }).catch(function (e) {
+        failed(item, e);
+        item.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      });
+    }
+  });
+
   var desk = document.getElementById("desk");
   if (!desk) return;
   var list = document.getElementById("contact-list");
