@@ -9,8 +9,13 @@ three rules keep a quiet false merge from happening, whatever the score:
   phone, a family email): when nothing else agrees, or the first names differ,
   the pair is a review with the reason "shares a phone number" /
   "shares an email address", even if its score is below the review threshold;
-* different first names (not a nickname, not a typo, not swapped) never link:
-  twins and relatives share a surname, an address, even a birthday.
+* first names or dates of birth that say "two people" never link, unless a
+  national id (equal, or one typo apart) says otherwise: different first
+  names, loosely similar ones (Christina, Christopher), two real given names a
+  letter apart (Carl, Carol); birth dates in different years. Twins
+  and relatives share a surname, an address, a landline, even a birthday or a
+  first name (John Smith senior and junior), and Fellegi-Sunter, which takes
+  fields as independent, counts all that sharing as evidence of one person.
 """
 
 from __future__ import annotations
@@ -20,10 +25,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from warmline.domain.matching.model import FIELDS, MatchModel, weight_of
-from warmline.domain.matching.record import MatchRecord
+from warmline.domain.matching.record import MatchRecord, is_given_name
 from warmline.domain.matching.scoring import (
+    D_DIFFERENT,
     EXACT,
+    F_CLOSE,
     F_DIFFERENT,
+    F_SIMILAR,
     N_EXACT,
     N_TYPO,
     Comparison,
@@ -34,8 +42,8 @@ from warmline.domain.matching.scoring import (
 
 Outcome = Literal["link", "review", "new"]
 _RANK: dict[str, int] = {"link": 2, "review": 1, "new": 0}
-_FIRST, _EMAIL, _PHONE, _NATIONAL_ID = (
-    FIELDS.index(name) for name in ("first_name", "email", "phone", "national_id")
+_FIRST, _DOB, _EMAIL, _PHONE, _NATIONAL_ID = (
+    FIELDS.index(name) for name in ("first_name", "date_of_birth", "email", "phone", "national_id")
 )
 _KIND_LABELS = {"email": "email addresses", "phone": "phone numbers", "national_id": "national ids"}
 
@@ -120,11 +128,14 @@ def decide(
         reasons = [f"match probability {p:.4f} is below the review threshold {thresholds.review}"]
     caps = _conflicting_verified(new, candidate)
     levels = comparison.levels
-    # A national id equal but for a typo tells a renamed record from a relative.
-    names_differ = levels[_FIRST] == F_DIFFERENT and levels[_NATIONAL_ID] not in (N_EXACT, N_TYPO)
+    confirmed = levels[_NATIONAL_ID] in (N_EXACT, N_TYPO)
+    names_differ = not confirmed and _first_names_differ(new, candidate, levels[_FIRST])
     if names_differ:
         first = next(e for e in comparison.evidence if e.field == "first_name")
         caps.append(f"first names differ ({first.left} / {first.right}): could be a relative")
+    if not confirmed and levels[_DOB] == D_DIFFERENT:
+        dob = next(e for e in comparison.evidence if e.field == "date_of_birth")
+        caps.append(f"dates of birth differ ({dob.left} / {dob.right}): could be a relative")
     shared = []
     if levels[_PHONE] == EXACT:
         shared.append("shares a phone number")
@@ -182,6 +193,17 @@ def assess(
     comparison = compare(new, candidate, model, levels)
     decision = decide(new, candidate, comparison, thresholds)
     return None if decision.outcome == "new" else (comparison, decision)
+
+
+def _first_names_differ(new: MatchRecord, candidate: MatchRecord, level: int) -> bool:
+    """Whether the first names say "two people": different, only loosely similar
+    (Christina, Christopher), or two real given names a letter apart (Carl, Carol)."""
+    if level in (F_DIFFERENT, F_SIMILAR):
+        return True
+    a, b = new.first_name, candidate.first_name
+    if level != F_CLOSE or not a or not b:
+        return False
+    return is_given_name(a) and is_given_name(b)
 
 
 def _conflicting_verified(new: MatchRecord, candidate: MatchRecord) -> list[str]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from nicknames import NickNamer
+from nicknames import NickNamer, name_triplets
 
 from warmline.domain.identifiers import IdentifierError, normalise_identifier
 from warmline.domain.names import fold
@@ -67,6 +67,16 @@ _STREET_TYPES = {
 @lru_cache(maxsize=1)
 def _nicknamer() -> NickNamer:
     return NickNamer()
+
+
+@lru_cache(maxsize=1)
+def _given_names() -> frozenset[str]:
+    return frozenset(name for triplet in name_triplets() for name in (triplet.name1, triplet.name2))
+
+
+def is_given_name(name: str) -> bool:
+    """Whether ``name`` is in the ``nicknames`` list of English given names and nicknames."""
+    return name in _given_names()
 
 
 @lru_cache(maxsize=65536)

@@ -40,6 +40,8 @@ D_EXACT, D_TYPO, D_SWAPPED, D_YEAR, D_DIFFERENT = range(5)
 P_EXACT, P_TYPO, P_AREA, P_DIFFERENT = range(4)
 N_EXACT, N_TYPO, N_DIFFERENT = range(3)
 assert FIELD_LEVELS["street"] == ("exact", "close", "similar", "different")
+assert FIELD_LEVELS["street"] == FIELD_LEVELS["locality"] == FIELD_LEVELS["street_within_postcode"]
+assert FIELD_LEVELS["street"] == FIELD_LEVELS["locality_within_postcode"]
 assert FIELD_LEVELS["date_of_birth"][D_SWAPPED] == "day_month_swapped"
 assert FIELD_LEVELS["postcode"][P_AREA] == "area"
 
@@ -55,10 +57,14 @@ _LABELS = {
     "same_year": "same year",
     "area": "same area",
 }
+_FIELD_LABELS = {
+    "street_within_postcode": "street (same postcode)",
+    "locality_within_postcode": "town (same postcode)",
+}
 #: Fields whose values are masked for agents: the integrator masks them in evidence too.
 SENSITIVE_FIELDS = frozenset(
     {"date_of_birth", "street_number", "street", "locality", "postcode", "email", "phone",
-     "national_id", "other_identifier"}
+     "national_id", "other_identifier", "street_within_postcode", "locality_within_postcode"}
 )  # fmt: skip
 
 
@@ -79,7 +85,7 @@ class Evidence:
 
     def describe(self) -> str:
         """One line for a supervisor: "first name: Bob ~ Robert (nickname) +4.2"."""
-        label = self.field.replace("_", " ")
+        label = _FIELD_LABELS.get(self.field) or self.field.replace("_", " ")
         if self.level == "exact":
             return f"{label}: exact match {self.weight:+.1f}"
         sign = "≠" if self.level == "different" else "~"
@@ -135,12 +141,19 @@ def comparison_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, ...]:
     dob = MISSING if not x or not y else D_EXACT if x == y else _date_level(x, y)
     x, y = a.street_number, b.street_number
     number = MISSING if not x or not y else EXACT if x == y else DIFFERENT
+    x, y = a.postcode, b.postcode
+    postcode = MISSING if not x or not y else P_EXACT if x == y else _postcode_level(x, y)
     x, y = a.street, b.street
     street = MISSING if not x or not y else S_EXACT if x == y else _similarity_level(x, y)
     x, y = a.locality, b.locality
     locality = MISSING if not x or not y else S_EXACT if x == y else _locality_level(x, y)
-    x, y = a.postcode, b.postcode
-    postcode = MISSING if not x or not y else P_EXACT if x == y else _postcode_level(x, y)
+    if postcode == P_EXACT:
+        # Within one postcode the street and town are scored as fields of their own,
+        # against how often neighbours share them: scored as if independent of the
+        # postcode, one agreement would count two or three times over.
+        street_within, locality_within, street, locality = street, locality, MISSING, MISSING
+    else:
+        street_within = locality_within = MISSING
     return (
         first,
         last,
@@ -149,6 +162,8 @@ def comparison_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, ...]:
         street,
         locality,
         postcode,
+        street_within,
+        locality_within,
         _shared_level(a.emails, b.emails) if a.emails and b.emails else MISSING,
         _shared_level(a.phones, b.phones) if a.phones and b.phones else MISSING,
         _national_id_level(a.national_ids, b.national_ids)
@@ -332,7 +347,7 @@ def _shown(field: str, record: MatchRecord, other: MatchRecord) -> str:
     if field == "other_identifier":
         shared = [f"{k}:{v}" for k, v in record.identifiers if (k, v) in other.identifiers]
         return shared[0] if shared else ""
-    value = getattr(record, field)
+    value = getattr(record, field.removesuffix("_within_postcode"))
     return value.upper() if field == "postcode" else str(value)
 
 
