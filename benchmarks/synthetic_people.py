@@ -67,7 +67,8 @@ manor school chapel meadow orchard west north south east bridge green grove hill
 forest lake river spring willow cedar beech birch ash rose ivy heather juniper laurel
 maple poplar rowan holly hawthorn chestnut sycamore windsor york cambridge oxford
 richmond clarence alexandra trafalgar nelson wellington marlborough devonshire"""
-_STREET_TYPES = "road street avenue lane close drive way crescent gardens place court view".split()
+_STREET_TYPES = ("road", "street", "avenue", "lane", "close", "drive", "way", "crescent",
+                 "gardens", "place", "court", "view")  # fmt: skip
 _TOWNS = """leeds york hull bath derby leicester bristol reading oxford norwich exeter
 chester durham lancaster preston bolton wigan stockport salford sheffield doncaster
 wakefield halifax harrogate lincoln nottingham coventry worcester gloucester swindon
