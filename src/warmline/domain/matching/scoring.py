@@ -217,10 +217,13 @@ def _name_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, int]:
         # Swapped names start with each other's letters: a cheap gate before two
         # similarity calls that almost every pair of different people would fail.
         and af[0] == bl[0] and al[0] == bf[0]
-        and JaroWinkler.normalized_similarity(af, bl) >= CLOSE
-        and JaroWinkler.normalized_similarity(al, bf) >= CLOSE
     ):  # fmt: skip
-        return F_SWAPPED, MISSING
+        crosswise = sorted(
+            (JaroWinkler.normalized_similarity(af, bl), JaroWinkler.normalized_similarity(al, bf))
+        )
+        # One name may carry a typo as well: one close, the other at least similar.
+        if crosswise[0] >= SIMILAR and crosswise[1] >= CLOSE:
+            return F_SWAPPED, MISSING
     return first, last
 
 
