@@ -17,6 +17,9 @@ from rapidfuzz.fuzz import token_set_ratio
 from warmline.domain.matching.model import FIELD_LEVELS, FIELDS, MatchModel, probability
 from warmline.domain.matching.record import MatchRecord, name_forms
 
+_jaro_winkler = JaroWinkler.normalized_similarity
+_osa = OSA.distance
+
 #: The level of a field unknown on either side: it adds no evidence either way.
 MISSING = -1
 
@@ -169,7 +172,9 @@ def comparison_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, ...]:
         _national_id_level(a.national_ids, b.national_ids)
         if a.national_ids and b.national_ids
         else MISSING,
-        _other_identifier_level(a.identifiers, b.identifiers),
+        _other_identifier_level(a.identifiers, b.identifiers)
+        if a.identifiers and b.identifiers
+        else MISSING,
     )
 
 
@@ -218,9 +223,7 @@ def _name_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, int]:
         # similarity calls that almost every pair of different people would fail.
         and af[0] == bl[0] and al[0] == bf[0]
     ):  # fmt: skip
-        crosswise = sorted(
-            (JaroWinkler.normalized_similarity(af, bl), JaroWinkler.normalized_similarity(al, bf))
-        )
+        crosswise = sorted((_jaro_winkler(af, bl), _jaro_winkler(al, bf)))
         # One name may carry a typo as well: one close, the other at least similar.
         if crosswise[0] >= SIMILAR and crosswise[1] >= CLOSE:
             return F_SWAPPED, MISSING
@@ -234,7 +237,7 @@ def _lone_name_levels(lone: MatchRecord, other: MatchRecord) -> tuple[int, int]:
         return MISSING, MISSING
     if other.lone_name:
         return MISSING, _last_level(token, other.last_name) if other.last_name else MISSING
-    similarity = JaroWinkler.normalized_similarity
+    similarity = _jaro_winkler
     to_last = similarity(token, other.last_name) if other.last_name else -1.0
     to_first = similarity(token, other.first_name) if other.first_name else -1.0
     if to_last < 0 and to_first < 0:
@@ -252,7 +255,7 @@ def _first_level(a: MatchRecord, b: MatchRecord, a_first: str | None = None) -> 
     forms = a.first_forms if a_first is None else name_forms(x)
     if not forms.isdisjoint(b.first_forms):
         return F_NICKNAME
-    similarity = JaroWinkler.normalized_similarity(x, y)
+    similarity = _jaro_winkler(x, y)
     if similarity >= CLOSE:
         return F_CLOSE
     return F_SIMILAR if similarity >= SIMILAR else F_DIFFERENT
@@ -261,7 +264,7 @@ def _first_level(a: MatchRecord, b: MatchRecord, a_first: str | None = None) -> 
 def _last_level(x: str, y: str) -> int:
     if x == y:
         return L_EXACT
-    similarity = JaroWinkler.normalized_similarity(x, y)
+    similarity = _jaro_winkler(x, y)
     if similarity >= CLOSE:
         return L_CLOSE
     return L_SIMILAR if similarity >= SIMILAR else L_DIFFERENT
@@ -269,7 +272,7 @@ def _last_level(x: str, y: str) -> int:
 
 def _similarity_level(x: str, y: str) -> int:
     """Close, similar or different, for two unequal strings (Jaro-Winkler)."""
-    similarity = JaroWinkler.normalized_similarity(x, y)
+    similarity = _jaro_winkler(x, y)
     if similarity >= CLOSE:
         return S_CLOSE
     return S_SIMILAR if similarity >= SIMILAR else S_DIFFERENT
@@ -286,7 +289,7 @@ def _locality_level(x: str, y: str) -> int:
 
 def _date_level(x: str, y: str) -> int:
     """Typo, day and month swapped, same year or different, for two unequal ISO dates."""
-    if OSA.distance(x, y) <= 1:
+    if _osa(x, y) <= 1:
         return D_TYPO
     same_year = x[:4] == y[:4]
     if same_year and x[5:7] == y[8:10] and x[8:10] == y[5:7]:
@@ -296,7 +299,7 @@ def _date_level(x: str, y: str) -> int:
 
 def _postcode_level(x: str, y: str) -> int:
     """Typo, same area or different, for two unequal postcodes."""
-    if OSA.distance(x, y) <= 1:
+    if _osa(x, y) <= 1:
         return P_TYPO
     # The area: a UK-style outward code (all but the last three characters), or the
     # leading digits of a numeric postcode.
@@ -317,7 +320,7 @@ def _national_id_level(xs: tuple[str, ...], ys: tuple[str, ...]) -> int:
         for y in ys:
             if x == y:
                 return N_EXACT
-            if OSA.distance(x, y) <= 1:
+            if _osa(x, y) <= 1:
                 best = N_TYPO
     return best
 
@@ -325,10 +328,9 @@ def _national_id_level(xs: tuple[str, ...], ys: tuple[str, ...]) -> int:
 def _other_identifier_level(
     xs: tuple[tuple[str, str], ...], ys: tuple[tuple[str, str], ...]
 ) -> int:
-    if xs and ys:
-        for pair in xs:
-            if pair in ys:
-                return EXACT
+    for pair in xs:
+        if pair in ys:
+            return EXACT
     return MISSING
 
 

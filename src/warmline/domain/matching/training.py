@@ -64,7 +64,7 @@ MIN_SESSION_PAIRS = 30
 RANDOM_PAIRS_PER_RECORD = 1
 MIN_RANDOM_PAIRS = 5_000
 #: Pairs sharing a postcode drawn to learn how often neighbours share a street and town.
-POSTCODE_PAIRS = 5_000
+POSTCODE_PAIRS = 2_000
 EM_ITERATIONS = 100
 #: EM stops when no estimate moves by more than this in an iteration.
 CONVERGED = 1e-5
@@ -105,8 +105,12 @@ def train(
     progress: Progress | None = None,
     start: MatchModel = DEFAULT_MODEL,
     trained_at: dt.datetime | None = None,
+    keys: Sequence[list[str]] | None = None,
 ) -> MatchModel:
     """Estimate a :class:`MatchModel` from ``records`` without labels.
+
+    ``keys`` are the records' :func:`blocking_keys`, in the same order, when the
+    caller already has them (from its key table).
 
     ``max_pairs`` caps the blocked pairs EM learns m from (sampled when there
     are more) and the random pairs u is counted on (at most
@@ -124,7 +128,11 @@ def train(
     rng = random.Random(seed)
     total_pairs = n * (n - 1) // 2
     random_count = min(max_pairs, total_pairs, max(MIN_RANDOM_PAIRS, RANDOM_PAIRS_PER_RECORD * n))
-    blocked, blocked_total = _blocked_pairs(records, rng, max_pairs)
+    if keys is None:
+        keys = [blocking_keys(record) for record in records]
+    elif len(keys) != n:
+        raise ValueError("keys must hold one list of blocking keys per record")
+    blocked, blocked_total = _blocked_pairs(keys, rng, max_pairs)
     tick = _Ticker(progress, random_count + len(blocked))
     random_pairs = random_patterns(records, random_count, rng, tick)
     postcode_pairs = postcode_patterns(records, min(random_count, POSTCODE_PAIRS), rng)
@@ -190,17 +198,17 @@ class _Ticker:
 
 
 def _blocked_pairs(
-    records: Sequence[MatchRecord], rng: random.Random, max_pairs: int
+    keys: Sequence[list[str]], rng: random.Random, max_pairs: int
 ) -> tuple[list[tuple[int, int, frozenset[str]]], int]:
     """Index pairs sharing a blocking key (blocks over the cap skipped) with the kinds of
     key they share, sampled down to ``max_pairs``; and how many there were before."""
     # Plain ints where a container would do (a block of one as its index, a pair as
     # i * n + j, its kinds as a bit mask): a container per block and pair would make
     # the garbage collector walk the whole heap several times over.
-    n = len(records)
+    n = len(keys)
     blocks: dict[str, int | list[int]] = {}
-    for index, record in enumerate(records):
-        for key in blocking_keys(record):
+    for index, record_keys in enumerate(keys):
+        for key in record_keys:
             block = blocks.get(key)
             if block is None:
                 blocks[key] = index
