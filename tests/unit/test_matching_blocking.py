@@ -63,6 +63,15 @@ def test_the_index_adds_updates_and_removes() -> None:
     assert all(index.block_size(key) == 0 for key in blocking_keys(miles))
 
 
+def test_known_keys_index_and_find_like_computed_ones() -> None:
+    miles = record_from(MILES, [])
+    index = MemoryIndex()
+    index.add("miles", miles, blocking_keys(miles))
+    assert index.candidates(miles) == index.candidates(miles, keys=blocking_keys(miles))
+    assert set(index.candidates(miles)) == {"miles"}
+    assert index.candidates(miles, keys=["nd:NOPE|19000101"]) == {}
+
+
 def test_blocks_over_the_cap_are_skipped() -> None:
     index = MemoryIndex(block_cap=3)
     for n in range(5):  # five people at one address share its household key

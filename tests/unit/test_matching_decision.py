@@ -45,6 +45,36 @@ def test_twins_never_link() -> None:
     assert decision.reasons[0] == "first names differ (Ann / Beth): could be a relative"
 
 
+@pytest.mark.parametrize(("first", "other"), [("Carl", "Carol"), ("Christina", "Christopher")])
+def test_real_first_names_that_merely_look_alike_never_link(first: str, other: str) -> None:
+    a = person(f"{first} Okafor", [PHONE], date_of_birth="1990-05-05")
+    b = person(f"{other} Okafor", [PHONE], date_of_birth="1990-05-05")
+    decision = outcome(a, b)
+    assert decision.outcome == "review"
+    assert f"first names differ ({first} / {other}): could be a relative" in decision.reasons
+
+
+def test_a_typo_in_a_first_name_still_links() -> None:
+    a = person("Christopher Okafor", date_of_birth="1990-05-05")
+    b = person("Christophr Okafor", date_of_birth="1990-05-05")
+    assert outcome(a, b).outcome == "link"
+
+
+def test_senior_and_junior_at_one_address_never_link() -> None:
+    senior = person("John Okafor", date_of_birth="1955-03-01")
+    junior = person("John Okafor", date_of_birth="1984-07-21")
+    decision = outcome(senior, junior)
+    assert decision.outcome == "review"
+    assert decision.reasons[0] == (
+        "dates of birth differ (1955-03-01 / 1984-07-21): could be a relative"
+    )
+    # An equal national id tells a mistyped birth date from a relative.
+    with_id = [("national_id", "AB123456C", False)]
+    a = person("John Okafor", with_id, date_of_birth="1955-03-01")
+    b = person("John Okafor", with_id, date_of_birth="1984-07-21")
+    assert outcome(a, b).outcome == "link"
+
+
 def test_a_shared_household_phone_is_a_suggestion_never_a_link() -> None:
     father = person("Miles Okafor", [PHONE], date_of_birth="1961-03-03")
     daughter = person("Ada Okafor", [PHONE], date_of_birth="1995-09-09")
@@ -117,3 +147,34 @@ def test_resolve_against_nobody_is_new() -> None:
     assert (result.best_id, result.comparison, result.decision.outcome) == (None, None, "new")
     stranger = {"z": record_from({"name": "Zoe Brand", "postcode": "M1 1AE"}, [])}
     assert resolve_against(new, stranger, DEFAULT_MODEL, Thresholds()).best_id is None
+
+
+def test_a_question_that_fits_senior_and_junior_alike_is_a_review() -> None:
+    candidates = {
+        "senior": person("John Okafor", [PHONE], date_of_birth="1955-03-01"),
+        "junior": person("John Okafor", [PHONE], date_of_birth="1984-07-21"),
+    }
+    caller = person("John Okafor", [PHONE])  # no birth date to tell them apart
+    result = resolve_against(caller, candidates, DEFAULT_MODEL, Thresholds())
+    assert result.decision.outcome == "review"
+    assert result.decision.reasons[0].endswith("about as well, and they are two people")
+    # With the birth date, the caller is one of them.
+    caller = person("John Okafor", [PHONE], date_of_birth="1984-07-21")
+    result = resolve_against(caller, candidates, DEFAULT_MODEL, Thresholds())
+    assert (result.best_id, result.decision.outcome) == ("junior", "link")
+
+
+def test_a_record_that_bridges_two_records_of_one_person_links_to_both() -> None:
+    candidates = {
+        "a": person("Miles Okafor", date_of_birth="1980-02-01"),
+        "b": person("Miles Okafro", [("email", "miles@example.org", False)]),
+    }
+    new = person(
+        "Miles Okafor", [("email", "miles@example.org", False)], date_of_birth="1980-02-01"
+    )
+    result = resolve_against(new, candidates, DEFAULT_MODEL, Thresholds())
+    assert (result.best_id, result.decision.outcome) == ("a", "link")
+    assert [(o.candidate_id, o.decision.outcome) for o in result.others] == [("b", "link")]
+    # Records of one customer are one answer, however alike.
+    same = resolve_against(new, candidates, DEFAULT_MODEL, Thresholds(), {"a": "c1", "b": "c1"})
+    assert same.decision.outcome == "link"

@@ -28,7 +28,8 @@ def levels(a: MatchRecord, b: MatchRecord) -> dict[str, str | None]:
 def test_the_same_record_agrees_exactly_on_every_known_field() -> None:
     found = levels(person(), person())
     assert found["first_name"] == found["last_name"] == found["date_of_birth"] == "exact"
-    assert found["street"] == found["locality"] == found["postcode"] == "exact"
+    assert found["postcode"] == found["street_within_postcode"] == "exact"
+    assert found["locality_within_postcode"] == "exact"
     assert found["email"] is None and found["national_id"] is None  # unknown: no evidence
     assert compare(person(), person(), DEFAULT_MODEL).probability > 0.9999
 
@@ -36,7 +37,20 @@ def test_the_same_record_agrees_exactly_on_every_known_field() -> None:
 def test_typos_are_close_not_different() -> None:
     found = levels(person(), person(name="Miles Okafro", address="12 Acacia Avneue, Leeds"))
     assert found["last_name"] == "close"
-    assert found["street"] == "close"
+    assert found["street_within_postcode"] == "close"
+
+
+def test_street_and_town_are_scored_apart_from_an_equal_postcode() -> None:
+    # Equal postcodes: the street and town count as "within the postcode", not twice over.
+    same = levels(person(), person())
+    assert same["street"] is None and same["locality"] is None
+    # Another postcode (or none): the street and town count in their own right.
+    found = levels(person(), person(postcode="LS2 7QQ"))
+    assert found["street"] == found["locality"] == "exact"
+    assert found["street_within_postcode"] is None
+    comparison = compare(person(), person(), DEFAULT_MODEL)
+    texts = [e.describe() for e in comparison.evidence]
+    assert any(t.startswith("street (same postcode): exact match") for t in texts)
 
 
 def test_a_nickname_is_its_own_level_and_reads_well() -> None:

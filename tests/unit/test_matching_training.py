@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from warmline.domain.matching import DEFAULT_MODEL, NotEnoughData, record_from, train
+from warmline.domain.matching import DEFAULT_MODEL, NotEnoughData, blocking_keys, record_from, train
 from warmline.domain.matching.model import FIELDS, MatchModel
 
 from .matching_people import make_people
@@ -86,3 +86,11 @@ def test_a_trained_model_has_every_field() -> None:
     model = train(list(people.records.values()))
     assert tuple(f.name for f in model.fields) == FIELDS
     assert model.trained_at is not None and model.trained_at.tzinfo is dt.UTC
+
+
+def test_known_blocking_keys_give_the_same_model() -> None:
+    records = list(make_people(600).records.values())
+    keys = [blocking_keys(record) for record in records]
+    assert train(records, keys=keys, trained_at=WHEN) == train(records, trained_at=WHEN)
+    with pytest.raises(ValueError, match="one list of blocking keys per record"):
+        train(records, keys=keys[:-1])

@@ -15,6 +15,7 @@ from warmline.domain.matching.decision import (
     assess,
     decide,
     resolve_against,
+    two_people,
 )
 from warmline.domain.matching.dedupe import PairFinding, find_duplicates
 from warmline.domain.matching.index import MemoryIndex
@@ -48,4 +49,5 @@ __all__ = [
     "record_from",
     "resolve_against",
     "train",
+    "two_people",
 ]

@@ -31,7 +31,7 @@ MAX_KEYS = 12
 #: Longest postcode and street number put in a key (keeps every key under 40 characters).
 MAX_POSTCODE, MAX_NUMBER = 10, 8
 #: Blocks larger than this are ignored when looking up candidates (see the module docstring).
-BLOCK_CAP = 100
+BLOCK_CAP = 50
 
 
 def blocking_keys(record: MatchRecord) -> list[str]:

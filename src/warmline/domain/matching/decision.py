@@ -9,8 +9,13 @@ three rules keep a quiet false merge from happening, whatever the score:
   phone, a family email): when nothing else agrees, or the first names differ,
   the pair is a review with the reason "shares a phone number" /
   "shares an email address", even if its score is below the review threshold;
-* different first names (not a nickname, not a typo, not swapped) never link:
-  twins and relatives share a surname, an address, even a birthday.
+* first names or dates of birth that say "two people" never link, unless a
+  national id (equal, or one typo apart) says otherwise: different first
+  names, or alike but both real given names (Carl, Carol; Christina,
+  Christopher); birth dates in different years. Twins
+  and relatives share a surname, an address, a landline, even a birthday or a
+  first name (John Smith senior and junior), and Fellegi-Sunter, which takes
+  fields as independent, counts all that sharing as evidence of one person.
 """
 
 from __future__ import annotations
@@ -20,10 +25,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from warmline.domain.matching.model import FIELDS, MatchModel, weight_of
-from warmline.domain.matching.record import MatchRecord
+from warmline.domain.matching.record import MatchRecord, is_given_name
 from warmline.domain.matching.scoring import (
+    D_DIFFERENT,
     EXACT,
+    F_CLOSE,
     F_DIFFERENT,
+    F_SIMILAR,
     N_EXACT,
     N_TYPO,
     Comparison,
@@ -34,8 +42,11 @@ from warmline.domain.matching.scoring import (
 
 Outcome = Literal["link", "review", "new"]
 _RANK: dict[str, int] = {"link": 2, "review": 1, "new": 0}
-_FIRST, _EMAIL, _PHONE, _NATIONAL_ID = (
-    FIELDS.index(name) for name in ("first_name", "email", "phone", "national_id")
+#: A link is ambiguous when another customer's match weight is within this many bits
+#: (2**10: the best must be a thousand times likelier than the next).
+AMBIGUITY_BITS = 10.0
+_FIRST, _DOB, _EMAIL, _PHONE, _NATIONAL_ID = (
+    FIELDS.index(name) for name in ("first_name", "date_of_birth", "email", "phone", "national_id")
 )
 _KIND_LABELS = {"email": "email addresses", "phone": "phone numbers", "national_id": "national ids"}
 
@@ -118,13 +129,9 @@ def decide(
     else:
         outcome = "new"
         reasons = [f"match probability {p:.4f} is below the review threshold {thresholds.review}"]
-    caps = _conflicting_verified(new, candidate)
+    caps = two_people(new, candidate, comparison)
     levels = comparison.levels
-    # A national id equal but for a typo tells a renamed record from a relative.
-    names_differ = levels[_FIRST] == F_DIFFERENT and levels[_NATIONAL_ID] not in (N_EXACT, N_TYPO)
-    if names_differ:
-        first = next(e for e in comparison.evidence if e.field == "first_name")
-        caps.append(f"first names differ ({first.left} / {first.right}): could be a relative")
+    names_differ = any(cap.startswith("first names differ") for cap in caps)
     shared = []
     if levels[_PHONE] == EXACT:
         shared.append("shares a phone number")
@@ -139,16 +146,52 @@ def decide(
     return Decision(outcome, (*caps, *reasons) if caps else tuple(reasons))
 
 
+def two_people(new: MatchRecord, candidate: MatchRecord, comparison: Comparison) -> list[str]:
+    """Why the pair must be two people whatever its score (empty if nothing says so):
+    conflicting verified identifiers, first names or birth years that differ."""
+    return [reason for _, reason in _separating(new, candidate, comparison)]
+
+
+def _separating(
+    new: MatchRecord, candidate: MatchRecord, comparison: Comparison
+) -> list[tuple[str, str]]:
+    """(field, reason) for each thing that says the pair is two people."""
+    found = [("verified", reason) for reason in _conflicting_verified(new, candidate)]
+    levels = comparison.levels
+    if levels[_NATIONAL_ID] in (N_EXACT, N_TYPO):
+        return found  # an id equal but for a typo tells a mistyped record from a relative
+    if _first_names_differ(new, candidate, levels[_FIRST]):
+        first = next(e for e in comparison.evidence if e.field == "first_name")
+        reason = f"first names differ ({first.left} / {first.right}): could be a relative"
+        found.append(("first_name", reason))
+    if levels[_DOB] == D_DIFFERENT:
+        dob = next(e for e in comparison.evidence if e.field == "date_of_birth")
+        reason = f"dates of birth differ ({dob.left} / {dob.right}): could be a relative"
+        found.append(("date_of_birth", reason))
+    return found
+
+
 def resolve_against(
     new: MatchRecord,
     candidates: Mapping[str, MatchRecord],
     model: MatchModel,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    customer_of: Mapping[str, str] | None = None,
 ) -> MatchResult:
     """Score ``new`` against every candidate and decide: the best one, and the others.
 
     The best candidate is the one with the strongest outcome (link, then review),
-    then the highest match weight.
+    then the highest match weight. Candidates are taken to be different customers;
+    an index holding several records per customer passes ``customer_of`` (candidate
+    id to customer id) so that its records count as one.
+
+    When another customer links almost as well (within :data:`AMBIGUITY_BITS`),
+    the two are compared with each other. If they must be two people and the new
+    record cannot tell which it is (John Smith senior and junior at one address,
+    asked about without a birth date), the link is downgraded to a review.
+    Otherwise the new record bridges two records of one person, and the other
+    stays in ``others`` with its "link" decision, for the integrator to merge or
+    suggest merging.
     """
     scored: list[ScoredCandidate] = []
     for candidate_id, candidate in candidates.items():
@@ -158,8 +201,22 @@ def resolve_against(
     if not scored:
         return MatchResult(None, None, Decision("new", ("no candidate reaches review",)))
     scored.sort(key=lambda s: (_RANK[s.decision.outcome], s.comparison.weight), reverse=True)
-    best = scored[0]
-    return MatchResult(best.candidate_id, best.comparison, best.decision, tuple(scored[1:]))
+    best, others = scored[0], tuple(scored[1:])
+    decision = best.decision
+    if decision.outcome == "link":
+        customer = customer_of.get if customer_of is not None else None
+        for rival in others:
+            if rival.decision.outcome != "link":
+                break  # sorted: no more links
+            if best.comparison.weight - rival.comparison.weight >= AMBIGUITY_BITS:
+                break
+            if customer is not None and customer(rival.candidate_id) == customer(best.candidate_id):
+                continue
+            if _cannot_tell(new, best.comparison.right, rival.comparison.right, model):
+                reason = f"matches {rival.candidate_id} about as well, and they are two people"
+                decision = Decision("review", (reason, *decision.reasons))
+                break
+    return MatchResult(best.candidate_id, best.comparison, decision, others)
 
 
 def assess(
@@ -182,6 +239,26 @@ def assess(
     comparison = compare(new, candidate, model, levels)
     decision = decide(new, candidate, comparison, thresholds)
     return None if decision.outcome == "new" else (comparison, decision)
+
+
+def _cannot_tell(new: MatchRecord, a: MatchRecord, b: MatchRecord, model: MatchModel) -> bool:
+    """Whether ``a`` and ``b`` are two people and ``new`` lacks what tells them apart."""
+    separating = {field for field, _ in _separating(a, b, compare(a, b, model))}
+    if "verified" in separating:
+        return True
+    return any(getattr(new, field) is None for field in separating)
+
+
+def _first_names_differ(new: MatchRecord, candidate: MatchRecord, level: int) -> bool:
+    """Whether the first names say "two people": different, or spelt alike but both
+    real given names (Carl and Carol, Christina and Christopher). A typo seldom makes
+    another real name ("Jonathan" as "Jonithan"), a relative's name always is one."""
+    if level == F_DIFFERENT:
+        return True
+    a, b = new.first_name, candidate.first_name
+    if level not in (F_CLOSE, F_SIMILAR) or not a or not b:
+        return False
+    return is_given_name(a) and is_given_name(b)
 
 
 def _conflicting_verified(new: MatchRecord, candidate: MatchRecord) -> list[str]:

@@ -38,11 +38,15 @@ class MemoryIndex:
         """The record stored under ``record_id``, if any."""
         return self._records.get(record_id)
 
-    def add(self, record_id: str, record: MatchRecord) -> None:
-        """Store ``record`` under ``record_id``, replacing (and unindexing) any previous one."""
+    def add(self, record_id: str, record: MatchRecord, keys: list[str] | None = None) -> None:
+        """Store ``record`` under ``record_id``, replacing (and unindexing) any previous one.
+
+        ``keys`` are its :func:`blocking_keys` when the caller already has them.
+        """
         if record_id in self._records:
             self.remove(record_id)
-        keys = self._keys_of(record)
+        if keys is None:
+            keys = self._keys_of(record)
         self._records[record_id] = record
         blocks = self._blocks
         for key in keys:
@@ -86,13 +90,16 @@ class MemoryIndex:
         return 1 if isinstance(block, str) else len(block)
 
     def candidates(
-        self, record: MatchRecord, *, exclude: str | None = None
+        self, record: MatchRecord, *, exclude: str | None = None, keys: list[str] | None = None
     ) -> dict[str, MatchRecord]:
         """The stored records sharing a blocking key with ``record`` (blocks over the cap
-        are skipped), without ``exclude`` (the record's own id, when it is stored)."""
+        are skipped), without ``exclude`` (the record's own id, when it is stored).
+
+        ``keys`` are its :func:`blocking_keys` when the caller already has them.
+        """
         found: dict[str, MatchRecord] = {}
         records, blocks, cap = self._records, self._blocks, self.block_cap
-        for key in self._keys_of(record):
+        for key in self._keys_of(record) if keys is None else keys:
             block = blocks.get(key)
             if block is None:
                 continue

@@ -32,6 +32,11 @@ FIELD_LEVELS: dict[str, tuple[str, ...]] = {
     "street": ("exact", "close", "similar", "different"),
     "locality": ("exact", "close", "similar", "different"),
     "postcode": ("exact", "typo", "area", "different"),
+    # The street and town again, scored instead of the two above when the postcodes
+    # agree: against how often different people with one postcode share them (nearly
+    # always where a postcode is a street, seldom where it is a whole suburb).
+    "street_within_postcode": ("exact", "close", "similar", "different"),
+    "locality_within_postcode": ("exact", "close", "similar", "different"),
     "email": ("exact", "different"),
     "phone": ("exact", "different"),
     "national_id": ("exact", "typo", "different"),
@@ -225,6 +230,14 @@ DEFAULT_MODEL = build_model(
         "postcode": {
             "exact": (0.85, 0.002), "typo": (0.06, 0.01), "area": (0.03, 0.05),
             "different": (0.06, 0.938),
+        },
+        "street_within_postcode": {
+            "exact": (0.85, 0.5), "close": (0.08, 0.1), "similar": (0.03, 0.1),
+            "different": (0.04, 0.3),
+        },
+        "locality_within_postcode": {
+            "exact": (0.75, 0.5), "close": (0.15, 0.2), "similar": (0.05, 0.1),
+            "different": (0.05, 0.2),
         },
         "email": {"exact": (0.6, 1e-5), "different": (0.4, 0.99999)},
         "phone": {"exact": (0.6, 1e-4), "different": (0.4, 0.9999)},

@@ -18,9 +18,9 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
-from nicknames import NickNamer
+from nicknames import NickNamer, name_triplets
 
 from warmline.domain.identifiers import IdentifierError, normalise_identifier
 from warmline.domain.names import fold
@@ -44,8 +44,7 @@ _NAME_JUNK = re.compile(r"[^\w\s,'-]")
 _ADDRESS_JUNK = re.compile(r"[^\w\s,/-]")
 _HOUSE_NUMBER = re.compile(r"^\d+[a-z]?$")
 _E164 = re.compile(r"^\+\d{6,15}$")
-#: Identifier kinds with a field of their own; the rest go to ``identifiers``.
-_OWN_FIELDS = frozenset({"email", "phone", "national_id"})
+_T = TypeVar("_T", str, tuple[str, str])
 _NOTHING_VERIFIED: frozenset[tuple[str, str]] = frozenset()
 
 #: Street-type words and their abbreviations; the street name ends at the first of them.
@@ -67,6 +66,16 @@ _STREET_TYPES = {
 @lru_cache(maxsize=1)
 def _nicknamer() -> NickNamer:
     return NickNamer()
+
+
+@lru_cache(maxsize=1)
+def _given_names() -> frozenset[str]:
+    return frozenset(name for triplet in name_triplets() for name in (triplet.name1, triplet.name2))
+
+
+def is_given_name(name: str) -> bool:
+    """Whether ``name`` is in the ``nicknames`` list of English given names and nicknames."""
+    return name in _given_names()
 
 
 @lru_cache(maxsize=65536)
@@ -175,16 +184,25 @@ def record_from(
     preferred = _text(traits.get("preferred_name"))
     preferred_tokens = _name_tokens(preferred) if preferred else []
     number, street, locality = parse_address(_text(traits.get("address")))
-    found: dict[str, set[str]] = {}
-    verified: set[tuple[str, str]] = set()
+    emails: list[str] = []
+    phones: list[str] = []
+    national_ids: list[str] = []
+    others: list[tuple[str, str]] = []
+    verified: list[tuple[str, str]] = []
     for kind, raw, is_verified in identifiers:
         value = _normalised(kind, raw)
         if value is None:
             continue
-        found.setdefault(kind, set()).add(value)
+        if kind == "email":
+            emails.append(value)
+        elif kind == "phone":
+            phones.append(value)
+        elif kind == "national_id":
+            national_ids.append(value)
+        else:
+            others.append((kind, value))
         if is_verified:
-            verified.add((kind, value))
-    others = sorted((k, v) for k, values in found.items() if k not in _OWN_FIELDS for v in values)
+            verified.append((kind, value))
     dob = parse_date(traits.get("date_of_birth"))
     postcode = normalise_postcode(_text(traits.get("postcode")))
     return MatchRecord(
@@ -197,12 +215,16 @@ def record_from(
         street=_shared(street),
         locality=_shared(locality),
         postcode=_shared(postcode),
-        emails=tuple(sorted(found.get("email", ()))),
-        phones=tuple(sorted(found.get("phone", ()))),
-        national_ids=tuple(sorted(found.get("national_id", ()))),
-        identifiers=tuple(others),
+        emails=_distinct(emails),
+        phones=_distinct(phones),
+        national_ids=_distinct(national_ids),
+        identifiers=_distinct(others),
         verified=frozenset(verified) if verified else _NOTHING_VERIFIED,
     )
+
+
+def _distinct(values: list[_T]) -> tuple[_T, ...]:
+    return tuple(sorted(set(values))) if len(values) > 1 else tuple(values)
 
 
 def _shared(value: str | None) -> str | None:

@@ -17,6 +17,9 @@ from rapidfuzz.fuzz import token_set_ratio
 from warmline.domain.matching.model import FIELD_LEVELS, FIELDS, MatchModel, probability
 from warmline.domain.matching.record import MatchRecord, name_forms
 
+_jaro_winkler = JaroWinkler.normalized_similarity
+_osa = OSA.distance
+
 #: The level of a field unknown on either side: it adds no evidence either way.
 MISSING = -1
 
@@ -40,6 +43,8 @@ D_EXACT, D_TYPO, D_SWAPPED, D_YEAR, D_DIFFERENT = range(5)
 P_EXACT, P_TYPO, P_AREA, P_DIFFERENT = range(4)
 N_EXACT, N_TYPO, N_DIFFERENT = range(3)
 assert FIELD_LEVELS["street"] == ("exact", "close", "similar", "different")
+assert FIELD_LEVELS["street"] == FIELD_LEVELS["locality"] == FIELD_LEVELS["street_within_postcode"]
+assert FIELD_LEVELS["street"] == FIELD_LEVELS["locality_within_postcode"]
 assert FIELD_LEVELS["date_of_birth"][D_SWAPPED] == "day_month_swapped"
 assert FIELD_LEVELS["postcode"][P_AREA] == "area"
 
@@ -55,10 +60,14 @@ _LABELS = {
     "same_year": "same year",
     "area": "same area",
 }
+_FIELD_LABELS = {
+    "street_within_postcode": "street (same postcode)",
+    "locality_within_postcode": "town (same postcode)",
+}
 #: Fields whose values are masked for agents: the integrator masks them in evidence too.
 SENSITIVE_FIELDS = frozenset(
     {"date_of_birth", "street_number", "street", "locality", "postcode", "email", "phone",
-     "national_id", "other_identifier"}
+     "national_id", "other_identifier", "street_within_postcode", "locality_within_postcode"}
 )  # fmt: skip
 
 
@@ -79,7 +88,7 @@ class Evidence:
 
     def describe(self) -> str:
         """One line for a supervisor: "first name: Bob ~ Robert (nickname) +4.2"."""
-        label = self.field.replace("_", " ")
+        label = _FIELD_LABELS.get(self.field) or self.field.replace("_", " ")
         if self.level == "exact":
             return f"{label}: exact match {self.weight:+.1f}"
         sign = "≠" if self.level == "different" else "~"
@@ -135,12 +144,19 @@ def comparison_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, ...]:
     dob = MISSING if not x or not y else D_EXACT if x == y else _date_level(x, y)
     x, y = a.street_number, b.street_number
     number = MISSING if not x or not y else EXACT if x == y else DIFFERENT
+    x, y = a.postcode, b.postcode
+    postcode = MISSING if not x or not y else P_EXACT if x == y else _postcode_level(x, y)
     x, y = a.street, b.street
     street = MISSING if not x or not y else S_EXACT if x == y else _similarity_level(x, y)
     x, y = a.locality, b.locality
     locality = MISSING if not x or not y else S_EXACT if x == y else _locality_level(x, y)
-    x, y = a.postcode, b.postcode
-    postcode = MISSING if not x or not y else P_EXACT if x == y else _postcode_level(x, y)
+    if postcode == P_EXACT:
+        # Within one postcode the street and town are scored as fields of their own,
+        # against how often neighbours share them: scored as if independent of the
+        # postcode, one agreement would count two or three times over.
+        street_within, locality_within, street, locality = street, locality, MISSING, MISSING
+    else:
+        street_within = locality_within = MISSING
     return (
         first,
         last,
@@ -149,12 +165,16 @@ def comparison_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, ...]:
         street,
         locality,
         postcode,
+        street_within,
+        locality_within,
         _shared_level(a.emails, b.emails) if a.emails and b.emails else MISSING,
         _shared_level(a.phones, b.phones) if a.phones and b.phones else MISSING,
         _national_id_level(a.national_ids, b.national_ids)
         if a.national_ids and b.national_ids
         else MISSING,
-        _other_identifier_level(a.identifiers, b.identifiers),
+        _other_identifier_level(a.identifiers, b.identifiers)
+        if a.identifiers and b.identifiers
+        else MISSING,
     )
 
 
@@ -202,10 +222,11 @@ def _name_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, int]:
         # Swapped names start with each other's letters: a cheap gate before two
         # similarity calls that almost every pair of different people would fail.
         and af[0] == bl[0] and al[0] == bf[0]
-        and JaroWinkler.normalized_similarity(af, bl) >= CLOSE
-        and JaroWinkler.normalized_similarity(al, bf) >= CLOSE
     ):  # fmt: skip
-        return F_SWAPPED, MISSING
+        crosswise = sorted((_jaro_winkler(af, bl), _jaro_winkler(al, bf)))
+        # One name may carry a typo as well: one close, the other at least similar.
+        if crosswise[0] >= SIMILAR and crosswise[1] >= CLOSE:
+            return F_SWAPPED, MISSING
     return first, last
 
 
@@ -216,7 +237,7 @@ def _lone_name_levels(lone: MatchRecord, other: MatchRecord) -> tuple[int, int]:
         return MISSING, MISSING
     if other.lone_name:
         return MISSING, _last_level(token, other.last_name) if other.last_name else MISSING
-    similarity = JaroWinkler.normalized_similarity
+    similarity = _jaro_winkler
     to_last = similarity(token, other.last_name) if other.last_name else -1.0
     to_first = similarity(token, other.first_name) if other.first_name else -1.0
     if to_last < 0 and to_first < 0:
@@ -234,7 +255,7 @@ def _first_level(a: MatchRecord, b: MatchRecord, a_first: str | None = None) -> 
     forms = a.first_forms if a_first is None else name_forms(x)
     if not forms.isdisjoint(b.first_forms):
         return F_NICKNAME
-    similarity = JaroWinkler.normalized_similarity(x, y)
+    similarity = _jaro_winkler(x, y)
     if similarity >= CLOSE:
         return F_CLOSE
     return F_SIMILAR if similarity >= SIMILAR else F_DIFFERENT
@@ -243,7 +264,7 @@ def _first_level(a: MatchRecord, b: MatchRecord, a_first: str | None = None) -> 
 def _last_level(x: str, y: str) -> int:
     if x == y:
         return L_EXACT
-    similarity = JaroWinkler.normalized_similarity(x, y)
+    similarity = _jaro_winkler(x, y)
     if similarity >= CLOSE:
         return L_CLOSE
     return L_SIMILAR if similarity >= SIMILAR else L_DIFFERENT
@@ -251,7 +272,7 @@ def _last_level(x: str, y: str) -> int:
 
 def _similarity_level(x: str, y: str) -> int:
     """Close, similar or different, for two unequal strings (Jaro-Winkler)."""
-    similarity = JaroWinkler.normalized_similarity(x, y)
+    similarity = _jaro_winkler(x, y)
     if similarity >= CLOSE:
         return S_CLOSE
     return S_SIMILAR if similarity >= SIMILAR else S_DIFFERENT
@@ -268,7 +289,7 @@ def _locality_level(x: str, y: str) -> int:
 
 def _date_level(x: str, y: str) -> int:
     """Typo, day and month swapped, same year or different, for two unequal ISO dates."""
-    if OSA.distance(x, y) <= 1:
+    if _osa(x, y) <= 1:
         return D_TYPO
     same_year = x[:4] == y[:4]
     if same_year and x[5:7] == y[8:10] and x[8:10] == y[5:7]:
@@ -278,7 +299,7 @@ def _date_level(x: str, y: str) -> int:
 
 def _postcode_level(x: str, y: str) -> int:
     """Typo, same area or different, for two unequal postcodes."""
-    if OSA.distance(x, y) <= 1:
+    if _osa(x, y) <= 1:
         return P_TYPO
     # The area: a UK-style outward code (all but the last three characters), or the
     # leading digits of a numeric postcode.
@@ -299,7 +320,7 @@ def _national_id_level(xs: tuple[str, ...], ys: tuple[str, ...]) -> int:
         for y in ys:
             if x == y:
                 return N_EXACT
-            if OSA.distance(x, y) <= 1:
+            if _osa(x, y) <= 1:
                 best = N_TYPO
     return best
 
@@ -307,10 +328,9 @@ def _national_id_level(xs: tuple[str, ...], ys: tuple[str, ...]) -> int:
 def _other_identifier_level(
     xs: tuple[tuple[str, str], ...], ys: tuple[tuple[str, str], ...]
 ) -> int:
-    if xs and ys:
-        for pair in xs:
-            if pair in ys:
-                return EXACT
+    for pair in xs:
+        if pair in ys:
+            return EXACT
     return MISSING
 
 
@@ -332,7 +352,7 @@ def _shown(field: str, record: MatchRecord, other: MatchRecord) -> str:
     if field == "other_identifier":
         shared = [f"{k}:{v}" for k, v in record.identifiers if (k, v) in other.identifiers]
         return shared[0] if shared else ""
-    value = getattr(record, field)
+    value = getattr(record, field.removesuffix("_within_postcode"))
     return value.upper() if field == "postcode" else str(value)
 
 

@@ -30,6 +30,19 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from warmline.domain.matching.blocking import BLOCK_CAP, blocking_keys
+from warmline.domain.matching.chance import (
+    WITHIN_POSTCODE,
+    Levels,
+    Table,
+    chance_u,
+    exact_agreement,
+    known_counts,
+    postcode_pairs_count,
+    postcode_patterns,
+    random_patterns,
+    smoothed,
+    without_matches,
+)
 from warmline.domain.matching.model import (
     DEFAULT_MODEL,
     FIELD_LEVELS,
@@ -50,33 +63,33 @@ MIN_SESSION_PAIRS = 30
 #: Random pairs drawn per record to count u on, and the least drawn.
 RANDOM_PAIRS_PER_RECORD = 1
 MIN_RANDOM_PAIRS = 5_000
-#: Taking the hidden matches out of u never lowers a level's u below this share of it.
-UNMATCHED_FLOOR = 0.01
-#: Pseudo-pairs pulling each estimate towards the starting model.
-SMOOTHING = 2.0
+#: Pairs sharing a postcode drawn to learn how often neighbours share a street and town.
+POSTCODE_PAIRS = 2_000
 EM_ITERATIONS = 100
 #: EM stops when no estimate moves by more than this in an iteration.
 CONVERGED = 1e-5
 _PROGRESS_EVERY = 10_000
 
-_ADDRESS = frozenset({"street_number", "street", "locality", "postcode"})
+_ADDRESS = frozenset({"street_number", "street", "locality", "postcode", *WITHIN_POSTCODE})
 _NAMES = frozenset({"first_name", "last_name"})
 #: The blocking-key kinds EM learns from, and the fields each session leaves out:
 #: those the key makes agree, and those that go with them (a postcode's street and
-#: town). Household keys (same house, same phone) are left out altogether: the
-#: different people they find are relatives, alike in ways random pairs are not.
+#: town). Household keys (a surname or a house at a postcode, a phone) are left out
+#: altogether: the different people they find are relatives, who share a landline,
+#: an email, a surname, in ways random pairs do not, and EM would take them for one
+#: person whose birth date keeps changing.
 SESSIONS: dict[str, frozenset[str]] = {
-    "nn": _NAMES,
+    # Namesakes sharing an address are mostly parent and child (John Smith senior and
+    # junior): the names session leaves the address out so as not to learn from them
+    # that a person's birth date changes.
+    "nn": _NAMES | _ADDRESS,
     "nd": _NAMES | {"date_of_birth"},
-    "np": _NAMES | _ADDRESS,
     "dp": _ADDRESS | {"date_of_birth"},
     "dn": frozenset({"date_of_birth", "street_number"}),
     "id": frozenset({"national_id"}),
     "em": frozenset({"email"}),
 }
 
-Levels = tuple[int, ...]
-Table = list[list[float]]
 Progress = Callable[[int, int], None]
 
 
@@ -92,8 +105,12 @@ def train(
     progress: Progress | None = None,
     start: MatchModel = DEFAULT_MODEL,
     trained_at: dt.datetime | None = None,
+    keys: Sequence[list[str]] | None = None,
 ) -> MatchModel:
     """Estimate a :class:`MatchModel` from ``records`` without labels.
+
+    ``keys`` are the records' :func:`blocking_keys`, in the same order, when the
+    caller already has them (from its key table).
 
     ``max_pairs`` caps the blocked pairs EM learns m from (sampled when there
     are more) and the random pairs u is counted on (at most
@@ -111,9 +128,14 @@ def train(
     rng = random.Random(seed)
     total_pairs = n * (n - 1) // 2
     random_count = min(max_pairs, total_pairs, max(MIN_RANDOM_PAIRS, RANDOM_PAIRS_PER_RECORD * n))
-    blocked, blocked_total = _blocked_pairs(records, rng, max_pairs)
+    if keys is None:
+        keys = [blocking_keys(record) for record in records]
+    elif len(keys) != n:
+        raise ValueError("keys must hold one list of blocking keys per record")
+    blocked, blocked_total = _blocked_pairs(keys, rng, max_pairs)
     tick = _Ticker(progress, random_count + len(blocked))
-    random_patterns = _random_patterns(records, random_count, rng, tick)
+    random_pairs = random_patterns(records, random_count, rng, tick)
+    postcode_pairs = postcode_patterns(records, min(random_count, POSTCODE_PAIRS), rng)
     sessions: dict[str, Counter[Levels]] = {kind: Counter() for kind in SESSIONS}
     everything: Counter[Levels] = Counter()
     for i, j, kinds in blocked:
@@ -125,7 +147,7 @@ def train(
         tick()
     start_m = [[lv.m for lv in f.levels] for f in start.fields]
     start_u = [[lv.u for lv in f.levels] for f in start.fields]
-    u_observed = _frequencies(random_patterns, start_u, exact_agreement(records))
+    u_observed = chance_u(random_pairs, postcode_pairs, exact_agreement(records), start_u)
     m = _pooled_m(sessions, start_m, u_observed)
     share = _match_share(everything, m, u_observed)
     expected_matches = share * blocked_total
@@ -135,8 +157,17 @@ def train(
             "too few to learn from, keep the current model"
         )
     prior = min(max(expected_matches / total_pairs, MIN_PROBABILITY), 0.5)
-    u = _without_matches(u_observed, m, prior)
-    seen = _known_counts(random_patterns)
+    u = without_matches(u_observed, m, prior)
+    # Among pairs sharing a postcode, duplicates are far more common than among
+    # random pairs (a person keeps their postcode): their own share comes out instead.
+    sharing, with_postcode = postcode_pairs_count(records)
+    if sharing:
+        exact = m[FIELDS.index("postcode")][0]
+        share_within = min(expected_matches * exact * with_postcode**2 / sharing, 0.9)
+        neighbours = without_matches(u_observed, m, share_within)
+        for name in WITHIN_POSTCODE:
+            u[FIELDS.index(name)] = neighbours[FIELDS.index(name)]
+    seen = known_counts(random_pairs, postcode_pairs)
     values = {}
     for f, name in enumerate(FIELDS):
         if seen[f] == 0 or len(FIELD_LEVELS[name]) == 1:
@@ -154,31 +185,6 @@ def train(
     )
 
 
-def exact_agreement(records: Sequence[MatchRecord]) -> list[float | None]:
-    """Per field, the probability that two random records with the field known agree
-    exactly, from value frequencies (exact, and cheap: no pairs are drawn).
-
-    None for fields whose exact level is not plain equality of one value
-    (identifier sets, where a record may hold several).
-    """
-    columns: list[Callable[[MatchRecord], str | None]] = [
-        lambda r: None if r.lone_name else r.first_name,
-        lambda r: r.last_name,
-        lambda r: r.date_of_birth,
-        lambda r: r.street_number,
-        lambda r: r.street,
-        lambda r: r.locality,
-        lambda r: r.postcode,
-    ]
-    out: list[float | None] = []
-    for column in columns:
-        counts = Counter(v for v in map(column, records) if v)
-        known = sum(counts.values())
-        same = sum(c * (c - 1) for c in counts.values())
-        out.append(same / (known * (known - 1)) if known > 1 else None)
-    return out + [None] * (len(FIELDS) - len(columns))
-
-
 class _Ticker:
     def __init__(self, progress: Progress | None, total: int) -> None:
         self.progress, self.total, self.done = progress, total, 0
@@ -192,17 +198,17 @@ class _Ticker:
 
 
 def _blocked_pairs(
-    records: Sequence[MatchRecord], rng: random.Random, max_pairs: int
+    keys: Sequence[list[str]], rng: random.Random, max_pairs: int
 ) -> tuple[list[tuple[int, int, frozenset[str]]], int]:
     """Index pairs sharing a blocking key (blocks over the cap skipped) with the kinds of
     key they share, sampled down to ``max_pairs``; and how many there were before."""
     # Plain ints where a container would do (a block of one as its index, a pair as
     # i * n + j, its kinds as a bit mask): a container per block and pair would make
     # the garbage collector walk the whole heap several times over.
-    n = len(records)
+    n = len(keys)
     blocks: dict[str, int | list[int]] = {}
-    for index, record in enumerate(records):
-        for key in blocking_keys(record):
+    for index, record_keys in enumerate(keys):
+        for key in record_keys:
             block = blocks.get(key)
             if block is None:
                 blocks[key] = index
@@ -230,80 +236,6 @@ def _blocked_pairs(
     return [(code // n, code % n, names[pairs[code]]) for code in codes], total
 
 
-def _random_patterns(
-    records: Sequence[MatchRecord], count: int, rng: random.Random, tick: _Ticker
-) -> Counter[Levels]:
-    n = len(records)
-    patterns: Counter[Levels] = Counter()
-    for _ in range(count):
-        i = rng.randrange(n)
-        j = rng.randrange(n - 1)
-        j += j >= i
-        patterns[comparison_levels(records[i], records[j])] += 1
-        tick()
-    return patterns
-
-
-def _frequencies(
-    patterns: Counter[Levels], start: list[list[float]], exact: list[float | None]
-) -> list[list[float]]:
-    """Per field, the share of each level among pairs where the field is known, smoothed.
-
-    Where the exact-agreement rate is known from value frequencies it replaces the
-    sampled one (rare agreements, a shared birthday, are what sampling gets wrong),
-    and the sample only shares out the rest among the other levels.
-    """
-    counts = [[0.0] * len(levels) for levels in start]
-    for pattern, count in patterns.items():
-        for f, level in enumerate(pattern):
-            if level >= 0:
-                counts[f][level] += count
-    shares = [_smoothed(row, prior) for row, prior in zip(counts, start, strict=True)]
-    for f, rate in enumerate(exact):
-        if rate is None or len(shares[f]) < 2:
-            continue
-        rest = sum(shares[f][1:])
-        shares[f] = [max(rate, MIN_PROBABILITY)] + [
-            max((1 - rate) * share / rest, MIN_PROBABILITY) for share in shares[f][1:]
-        ]
-    return shares
-
-
-def _without_matches(u: list[list[float]], m: list[list[float]], prior: float) -> list[list[float]]:
-    """u with the true matches hidden among random pairs taken out.
-
-    A random pair is a match with probability ``prior``; for a level as rare as an
-    equal national id those few matches are most of what was counted.
-    """
-    out = []
-    for u_row, m_row in zip(u, m, strict=True):
-        row = [
-            max((uf - prior * mf) / (1 - prior), uf * UNMATCHED_FLOOR, MIN_PROBABILITY)
-            for uf, mf in zip(u_row, m_row, strict=True)
-        ]
-        total = sum(row)
-        out.append([value / total for value in row])
-    return out
-
-
-def _smoothed(counts: list[float], prior: list[float]) -> list[float]:
-    total = sum(counts) + SMOOTHING
-    return [
-        max((c + SMOOTHING * p) / total, MIN_PROBABILITY)
-        for c, p in zip(counts, prior, strict=True)
-    ]
-
-
-def _known_counts(patterns: Counter[Levels]) -> list[int]:
-    """Per field, how many of the pairs had it known on both sides."""
-    counts = [0] * len(FIELDS)
-    for pattern, count in patterns.items():
-        for f, level in enumerate(pattern):
-            if level >= 0:
-                counts[f] += count
-    return counts
-
-
 def _pooled_m(sessions: Mapping[str, Counter[Levels]], start_m: Table, u: Table) -> Table:
     """m per field: the expected level counts of the matches of every session that could
     learn the field, pooled, then smoothed towards the starting model."""
@@ -315,7 +247,7 @@ def _pooled_m(sessions: Mapping[str, Counter[Levels]], start_m: Table, u: Table)
         for f, counts in enumerate(_session_counts(patterns, start_m, u, learn)):
             if learn[f]:
                 pooled[f] = [a + b for a, b in zip(pooled[f], counts, strict=True)]
-    return [_smoothed(row, prior) for row, prior in zip(pooled, start_m, strict=True)]
+    return [smoothed(row, prior) for row, prior in zip(pooled, start_m, strict=True)]
 
 
 def _session_counts(
@@ -347,7 +279,7 @@ def _session_counts(
                 mask = levels[:, f] >= 0
                 weights = np.bincount(levels[mask, f], weights=matched[mask], minlength=len(row))
                 expected[f] = weights.tolist()
-                new_m.append(_smoothed(expected[f], row))
+                new_m.append(smoothed(expected[f], row))
             else:
                 new_m.append(row)
         new_share = min(max(float(matched.sum()) / total, MIN_PROBABILITY), 1 - MIN_PROBABILITY)

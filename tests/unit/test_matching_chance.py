@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+
+from warmline.domain.matching import record_from
+from warmline.domain.matching.chance import exact_agreement, postcode_patterns, without_matches
+from warmline.domain.matching.model import FIELDS
+
+
+def test_exact_agreement_is_the_share_of_pairs_sharing_a_value() -> None:
+    records = [
+        record_from({"name": name, "postcode": postcode, "address": address}, [])
+        for name, postcode, address in [
+            ("Ann Lee", "LS1 1AA", "1 High St, Leeds"),
+            ("Ann Kay", "LS1 1AA", "2 High St, Leeds"),
+            ("Bob Lee", "LS1 1AA", "3 Low Rd, Leeds"),
+            ("Cat Roe", "M1 1AE", "4 Mill Ln, Leeds"),
+        ]
+    ]
+    rates = dict(zip(FIELDS, exact_agreement(records), strict=True))
+    # 4 records: 12 ordered pairs of different records; "ann" is shared by 2 of them.
+    assert rates["first_name"] == pytest.approx(2 / 12)
+    assert rates["last_name"] == pytest.approx(2 / 12)
+    assert rates["postcode"] == pytest.approx(6 / 12)
+    assert rates["locality"] == pytest.approx(1.0)
+    # Among the 6 ordered pairs sharing LS1 1AA, 2 share the street too.
+    assert rates["street_within_postcode"] == pytest.approx(2 / 6)
+    assert rates["date_of_birth"] is None and rates["email"] is None
+
+
+def test_postcode_pairs_are_drawn_only_among_records_sharing_one() -> None:
+    records = [
+        record_from({"address": f"{n} High St, Leeds", "postcode": "LS1 1AA"}, []) for n in range(3)
+    ]
+    records.append(record_from({"postcode": "M1 1AE"}, []))
+    patterns = postcode_patterns(records, 50, random.Random(1))
+    assert sum(patterns.values()) == 50
+    postcode = FIELDS.index("postcode")
+    assert {pattern[postcode] for pattern in patterns} == {0}  # always the same postcode
+    assert postcode_patterns(records[3:], 50, random.Random(1)) == Counter()
+
+
+def test_hidden_duplicates_are_taken_out_of_u() -> None:
+    u = [[0.002, 0.998]]
+    m = [[0.9, 0.1]]
+    cleaned = without_matches(u, m, prior=0.002)
+    # Nine in ten of the agreements counted were the duplicates: a tenth is left.
+    assert cleaned[0][0] == pytest.approx((0.002 - 0.002 * 0.9) / 0.998, rel=0.01)
+    assert sum(cleaned[0]) == pytest.approx(1.0)
