@@ -10,21 +10,19 @@ from typing import Annotated, Any
 import orjson
 import sqlalchemy as sa
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
 from warmline.actions.ingest import ItemResult, ingest_events
 from warmline.actions.keys import create_key, revoke_key, revoke_keys_named
 from warmline.actions.rebuild import rebuild_projections
+from warmline.cli_support import check_schema, console, engine_for, err, fail, report
 from warmline.config import Settings
 from warmline.domain.roles import Role
 from warmline.errors import WarmlineError
 from warmline.events import EventError
 from warmline.storage import migrate
 from warmline.storage import schema as t
-from warmline.storage.engine import make_engine
 
 app = typer.Typer(
     help="Warmline: the customer memory for contact centres.",
@@ -39,39 +37,11 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
-console = Console()
-err = Console(stderr=True)
-
-
-def _engine(settings: Settings) -> Any:
-    return make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-
-
-def _report(message: str, hint: str = "") -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    if hint:
-        err.print(f"[dim]hint:[/] {escape(hint)}")
-
-
-def _fail(message: str, hint: str = "", code: int = 2) -> None:
-    _report(message, hint)
-    raise typer.Exit(code)
-
-
-def _check_schema(engine: Any) -> None:
-    current, head = migrate.current_revision(engine), migrate.head_revision()
-    if current != head:
-        _fail(
-            f"the database schema is at {current or 'nothing'}, Warmline needs {head}",
-            "run `warmline db upgrade` first",
-        )
-
-
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema in WARMLINE_DATABASE_URL (default ./warmline.db)."""
     settings = Settings()
-    engine = _engine(settings)
+    engine = engine_for(settings)
     migrate.upgrade(engine)
     console.print(f"schema at [bold]{migrate.current_revision(engine)}[/] in {engine.url!r}")
 
@@ -84,8 +54,8 @@ def retention_run(
     from warmline.actions.retention import run_retention
 
     settings = Settings()
-    engine = _engine(settings)
-    _check_schema(engine)
+    engine = engine_for(settings)
+    check_schema(engine)
     removed = run_retention(engine, settings.retention_days, dry_run=dry_run)
     table = Table("kind", "days", "would remove" if dry_run else "removed")
     for name, count in removed.items():
@@ -98,11 +68,11 @@ def audit_verify() -> None:
     """Check the audit log's hash chain end to end; exit 1 at the first broken entry."""
     from warmline.actions.audit import verify_chain
 
-    engine = _engine(Settings())
-    _check_schema(engine)
+    engine = engine_for(Settings())
+    check_schema(engine)
     checked, broken = verify_chain(engine)
     if broken is not None:
-        _fail(
+        fail(
             f"the audit log's chain breaks at entry {broken} (after {checked} good entries): "
             "it was changed, or an entry was inserted or deleted",
             "restore the log from a backup and investigate who had write access",
@@ -131,8 +101,8 @@ def keys_create(
 ) -> None:
     """Create an API key and print it once. Agents read customers; integrators post events."""
     settings = Settings()
-    engine = _engine(settings)
-    _check_schema(engine)
+    engine = engine_for(settings)
+    check_schema(engine)
     expires_at = (
         dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_in_days) if expires_in_days else None
     )
@@ -153,11 +123,11 @@ def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="The key id, e.g. key_1a2b3c4d5e6f7a8b.")],
 ) -> None:
     """Revoke a key: requests with it fail from now on."""
-    engine = _engine(Settings())
+    engine = engine_for(Settings())
     try:
         revoke_key(engine, key_id)
     except WarmlineError as exc:
-        _fail(exc.message, exc.hint)
+        fail(exc.message, exc.hint)
     console.print(f"revoked {key_id}")
 
 
@@ -168,8 +138,8 @@ def serve(
 ) -> None:
     """Serve the HTTP API (docs at /docs) on the configured database."""
     settings = Settings()
-    engine = _engine(settings)
-    _check_schema(engine)
+    engine = engine_for(settings)
+    check_schema(engine)
     _run_server(settings, engine, host or settings.host, port or settings.port)
 
 
@@ -208,7 +178,7 @@ def demo(
     from warmline.demo_world import seed_world
 
     settings = Settings()
-    engine = _engine(settings)
+    engine = engine_for(settings)
     migrate.upgrade(engine)
     with engine.connect() as conn:
         empty = conn.execute(sa.select(t.customers.c.id).limit(1)).first() is None
@@ -265,11 +235,11 @@ def simulate_command(
     from warmline.simulator import Api, pick_callers, simulate
 
     settings = Settings()
-    engine = _engine(settings)
+    engine = engine_for(settings)
     local = migrate.current_revision(engine) == migrate.head_revision()
     if key is None:
         if not local:
-            _fail("no key to talk to the server with", "pass --key or set WARMLINE_KEY")
+            fail("no key to talk to the server with", "pass --key or set WARMLINE_KEY")
         _, key = create_key(engine, role="integrator", name="simulator")
         console.print("created an integrator key named 'simulator' for this run")
     callers = pick_callers(engine if local else None, contacts, random.Random(seed))
@@ -284,7 +254,7 @@ def simulate_command(
             say=lambda line: console.print(line, markup=False),
         )
     except (OSError, RuntimeError) as exc:
-        _fail(
+        fail(
             f"the server at {url} did not take the contact: {exc}", "is `warmline serve` running?"
         )
     console.print(f"played {done} contacts")
@@ -309,8 +279,8 @@ def import_events(
     line was rejected.
     """
     settings = Settings()
-    engine = _engine(settings)
-    _check_schema(engine)
+    engine = engine_for(settings)
+    check_schema(engine)
     totals = {"accepted": 0, "pending": 0, "duplicate": 0, "rejected": 0}
     rejected: list[tuple[int, ItemResult]] = []
     batch: list[Any] = []
@@ -370,8 +340,8 @@ def import_events(
 def rebuild() -> None:
     """Rebuild every projection from the raw event log (same events, same memory)."""
     settings = Settings()
-    engine = _engine(settings)
-    _check_schema(engine)
+    engine = engine_for(settings)
+    check_schema(engine)
     with Progress(
         TextColumn("replaying"), BarColumn(), TextColumn("{task.completed} events"), console=err
     ) as progress:
@@ -387,5 +357,5 @@ def main() -> None:
     try:
         app()
     except WarmlineError as exc:
-        _report(exc.message, exc.hint)
+        report(exc.message, exc.hint)
         sys.exit(2)
