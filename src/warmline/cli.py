@@ -16,7 +16,16 @@ from rich.table import Table
 from warmline.actions.ingest import ItemResult, ingest_events
 from warmline.actions.keys import create_key, revoke_key, revoke_keys_named
 from warmline.actions.rebuild import rebuild_projections
-from warmline.cli_support import check_schema, console, engine_for, err, fail, report
+from warmline.cli_identity import identity_app
+from warmline.cli_support import (
+    check_schema,
+    console,
+    engine_for,
+    err,
+    fail,
+    report,
+    reported_errors,
+)
 from warmline.config import Settings
 from warmline.domain.roles import Role
 from warmline.errors import WarmlineError
@@ -37,6 +46,9 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(identity_app, name="identity")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema in WARMLINE_DATABASE_URL (default ./warmline.db)."""
@@ -124,10 +136,8 @@ def keys_revoke(
 ) -> None:
     """Revoke a key: requests with it fail from now on."""
     engine = engine_for(Settings())
-    try:
+    with reported_errors():
         revoke_key(engine, key_id)
-    except WarmlineError as exc:
-        fail(exc.message, exc.hint)
     console.print(f"revoked {key_id}")
 
 
@@ -254,9 +264,7 @@ def simulate_command(
             say=lambda line: console.print(line, markup=False),
         )
     except (OSError, RuntimeError) as exc:
-        fail(
-            f"the server at {url} did not take the contact: {exc}", "is `warmline serve` running?"
-        )
+        fail(f"the server at {url} did not take the contact: {exc}", "is `warmline serve` running?")
     console.print(f"played {done} contacts")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -9,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from warmline.config import Settings
+from warmline.errors import WarmlineError
 from warmline.storage import migrate
 from warmline.storage.engine import make_engine
 
@@ -38,3 +41,12 @@ def check_schema(engine: Any) -> None:
             f"the database schema is at {current or 'nothing'}, Warmline needs {head}",
             "run `warmline db upgrade` first",
         )
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn a deliberate error into its message and hint on stderr, and exit code 2."""
+    try:
+        yield
+    except WarmlineError as exc:
+        fail(exc.message, exc.hint)

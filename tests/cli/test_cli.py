@@ -34,6 +34,10 @@ def test_every_command_has_help() -> None:
         ["rebuild", "--help"],
         ["serve", "--help"],
         ["demo", "--help"],
+        ["identity", "train", "--help"],
+        ["identity", "dedupe", "--help"],
+        ["identity", "thresholds", "--help"],
+        ["identity", "show", "--help"],
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)
