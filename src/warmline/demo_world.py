@@ -175,6 +175,7 @@ class World:
         if first in NICKNAMES and rng.random() < 0.6:
             traits["preferred_name"] = NICKNAMES[first]
         self.emit("customer.identified", since, "crm", customer={**ref, "traits": traits})
+        self.identity_noise(n, traits, ref)
         history = min(40, 3 + int((self.now - since).days / 365.25 * rng.uniform(0.5, 1.6)))
         times = sorted(
             since + (self.now - dt.timedelta(days=1) - since) * rng.random() for _ in range(history)
@@ -183,6 +184,33 @@ class World:
         name = traits.get("preferred_name", first)
         for at in times:
             self.interaction(short, name, style, at, reason=_weighted_reason(rng))
+
+    def identity_noise(self, n: int, traits: dict[str, Any], ref: dict[str, Any]) -> None:
+        """What real memories hold: the same person met again without their email (a branch
+        visit: linked on name, birth date and postcode), and a relative using their phone
+        (never linked: a suggestion for a supervisor). A separate random stream, so the
+        rest of the world is the same with or without it."""
+        rng = random.Random(self.seed * 7919 + n)
+        roll = rng.random()
+        at = self.now - dt.timedelta(days=rng.uniform(30, 400))
+        first, last = traits["name"].split(" ", 1)
+        if roll < 0.04:
+            visit = {
+                "identifiers": [{"kind": "phone", "value": f"+44 20 7946 {rng.randint(1000, 9999)}"}],
+                "traits": {
+                    "name": f"{first} {last}",
+                    "date_of_birth": traits["date_of_birth"],
+                    "postcode": traits["postcode"],
+                },
+            }
+            self.emit("customer.identified", at, "branch-system", customer=visit)
+        elif roll < 0.055:
+            relative = rng.choice([f for f in FIRST_NAMES if f[0] != first[0]])
+            household = {
+                "identifiers": [{**ref["identifiers"][1], "verified": False}],
+                "traits": {"name": f"{relative} {last}", "postcode": traits["postcode"]},
+            }
+            self.emit("customer.identified", at, "branch-system", customer=household)
 
     def interaction(
         self,
