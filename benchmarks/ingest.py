@@ -65,6 +65,7 @@ from serving import free_port, httpx, percentile, start_server, stop_server, wai
 from warmline.actions.ingest import BatchResult, ingest_events
 from warmline.actions.keys import create_key
 from warmline.domain.ids import stable_id
+from warmline.domain.matching import blocking_keys, record_from
 from warmline.domain.names import name_tokens
 from warmline.storage import schema as t
 from warmline.storage.engine import make_engine, normalise_url
@@ -239,6 +240,7 @@ def customer_events(seed: int, n: int, interactions: int, with_rows: bool) -> li
                 {
                     "id": stable_id("act", source, event_id),
                     "customer_id": customer_id,
+                    "origin_id": customer_id,
                     "name": name_,
                     "summary": summary,
                     "attributes": activity["data"]["attributes"],
@@ -259,8 +261,11 @@ def _customer_rows(
     phone: str,
     traits: dict[str, str],
 ) -> dict[str, list[dict[str, Any]]]:
-    """What the projection writes for a first ``customer.identified``: customer, ids, facts."""
+    """What the projection writes for a first ``customer.identified``: customer, ids, facts,
+    and the record's match profile and blocking keys."""
     at = seen.isoformat()
+    idents = (("email", email), ("phone", phone))
+    record = record_from({"name": traits["name"]}, [(k, v, True) for k, v in idents])
     return {
         "customers": [
             {
@@ -279,24 +284,41 @@ def _customer_rows(
             {
                 "id": stable_id("idn", customer_id, kind, value),
                 "customer_id": customer_id,
+                "origin_id": customer_id,
                 "kind": kind,
                 "value": value,
                 "verified": True,
                 "source": source,
                 "first_seen_at": seen,
             }
-            for kind, value in (("email", email), ("phone", phone))
+            for kind, value in idents
         ],
         "name_tokens": [
             {"token": token, "customer_id": customer_id} for token in name_tokens(traits["name"])
+        ],
+        "match_profiles": [
+            {
+                "origin_id": customer_id,
+                "inputs": {
+                    "traits": {"name": {"value": traits["name"], "source": source, "at": at}},
+                    "identifiers": [[kind, value, True] for kind, value in idents],
+                },
+                "record": record.to_json(),
+            }
+        ],
+        "match_keys": [
+            {"key": key, "origin_id": customer_id}
+            for key in dict.fromkeys(blocking_keys(record))
         ],
         "facts": [
             {
                 "id": stable_id("fct", source, event_id, key),
                 "customer_id": customer_id,
+                "origin_id": customer_id,
                 "key": key,
                 "value": value,
                 "source": source,
+                "sensitive": False,
                 "observed_at": seen,
             }
             for key, value in traits.items()
@@ -390,6 +412,7 @@ def _interaction(
                 "id": interaction_id,
                 "external_id": external_id,
                 "customer_id": customer_id,
+                "origin_id": customer_id,
                 "source": source,
                 "channel": channel,
                 "status": "ended",
@@ -528,6 +551,8 @@ FLOOR_TABLES = (
     t.messages,
     t.activities,
     t.facts,
+    t.match_profiles,
+    t.match_keys,
 )
 
 Converter = Callable[[Any], Any]

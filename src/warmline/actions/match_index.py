@@ -73,13 +73,22 @@ class MatchIndex:
     profiles: dict[str, Profile] = field(default_factory=dict)
     stored: dict[str, set[str]] = field(default_factory=dict)  # key -> records, from the DB
     batch: dict[str, set[str]] = field(default_factory=dict)  # key -> records, this batch
+    stale: set[str] = field(default_factory=set)  # changed since their keys were indexed
+    probes: dict[int, MatchRecord | None] = field(default_factory=dict)  # by id of the ref
+
+    def probe(self, ref: ev.CustomerRef) -> MatchRecord | None:
+        """The record an event describes (built once per event)."""
+        key = id(ref)
+        if key not in self.probes:
+            self.probes[key] = probe_record(ref)
+        return self.probes[key]
 
     def preload(self, refs: Iterable[ev.CustomerRef]) -> set[str]:
         """Look up the stored blocking keys of every record the batch describes; return
         the candidate records found."""
         wanted: set[str] = set()
         for ref in refs:
-            probe = probe_record(ref)
+            probe = self.probe(ref)
             if probe is not None:
                 wanted.update(k for k in blocking_keys(probe) if k not in self.stored)
         found: set[str] = set()
@@ -140,13 +149,21 @@ class MatchIndex:
         self._reindex(origin, profile)
 
     def _reindex(self, origin: str, profile: Profile) -> None:
+        # Keys are recomputed when a candidate search or the flush needs them, so a record
+        # changed several times by one event (identifiers, then traits) is built once.
         profile.changed()
-        for key in blocking_keys(profile.record):
-            self.batch.setdefault(key, set()).add(origin)
+        self.stale.add(origin)
+
+    def _refresh(self) -> None:
+        for origin in self.stale:
+            for key in blocking_keys(self.profiles[origin].record):
+                self.batch.setdefault(key, set()).add(origin)
+        self.stale.clear()
 
     def candidates(self, probe: MatchRecord, also: Iterable[str] = ()) -> dict[str, MatchRecord]:
         """Records sharing a blocking key with ``probe`` (stored or from this batch), plus
         ``also``, with their current records."""
+        self._refresh()
         found: set[str] = set(also)
         for key in blocking_keys(probe):
             stored = self.stored.get(key, set())
@@ -177,6 +194,7 @@ class MatchIndex:
             self.conn.execute(k.insert(), keys)
         for profile in dirty.values():
             profile.new = profile.dirty = False
+        self.stale.clear()
 
 
 def _keys(profile: Profile) -> list[str]:

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from warmline import events as ev
-from warmline.actions.match_index import probe_record
 from warmline.actions.projection_rows import Landing, Outcome
 from warmline.domain.identity import Holder, resolve
 from warmline.domain.ids import stable_id
@@ -69,7 +68,7 @@ class Resolver:
             for i in idents
         }
         found = resolve(idents, holders)
-        probe = probe_record(ref)
+        probe = p.index.probe(ref)
         if found.customer_id is not None:
             origin = found.customer_id
             if found.verified or probe is None:

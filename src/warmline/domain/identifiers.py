@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -43,6 +44,13 @@ class Identifier:
 
 def normalise_identifier(kind: str, value: str, *, default_region: str = "GB") -> str:
     """Return the canonical form of ``value`` for ``kind``, or raise :class:`IdentifierError`."""
+    return _normalised(kind, value, default_region)
+
+
+# A customer's email and phone come back on most of their events; validating them costs
+# tens of microseconds each, so the answers are kept (invalid values raise every time).
+@lru_cache(maxsize=1 << 16)
+def _normalised(kind: str, value: str, default_region: str) -> str:
     if not KIND_PATTERN.match(kind):
         raise IdentifierError(
             kind, "kind must be lower-case letters, digits, '_', '.', '-' (e.g. 'email', 'phone')"
