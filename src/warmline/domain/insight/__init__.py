@@ -1,0 +1,12 @@
+"""Conversation insight: feelings, style and reasons, from plain data, on a CPU, offline.
+
+Pure domain logic: no database, no network. Models are small numpy archives shipped
+in ``models/`` (see its ``ATTRIBUTION.md``) or trained in-process from an
+organisation's own labelled interactions.
+"""
+
+from __future__ import annotations
+
+from warmline.domain.insight.emotions import MessageInsight, analyse_messages
+
+__all__ = ["MessageInsight", "analyse_messages"]
