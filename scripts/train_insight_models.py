@@ -20,8 +20,9 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from insight_data import goemotions, goemotions_labels
+from insight_data import banking77, goemotions, goemotions_labels
 from warmline.domain.insight.emotion_training import train_emotion_model
+from warmline.domain.insight.reasons import REASON_FILE, ReasonModel
 
 MODELS = ROOT / "src" / "warmline" / "domain" / "insight" / "models"
 
@@ -41,7 +42,21 @@ def emotions() -> None:
     )
 
 
+def reasons() -> None:
+    """Banking77 train split only; GoEmotions dev comments stand in for off-topic messages."""
+    started = time.perf_counter()
+    texts, labels = banking77("train")
+    model, report = ReasonModel.train(texts, labels, seed=0, outside_texts=goemotions("dev")[0])
+    data = model.to_bytes()
+    (MODELS / REASON_FILE).write_bytes(data)
+    for line in report.lines():
+        print(f"reasons: {line}")
+    print(f"reasons: {len(data) / 1e6:.2f} MB in {time.perf_counter() - started:.0f} s")
+
+
 if __name__ == "__main__":
     wanted = set(sys.argv[1:]) or {"emotions", "reasons"}
     if "emotions" in wanted:
         emotions()
+    if "reasons" in wanted:
+        reasons()

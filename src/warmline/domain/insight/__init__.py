@@ -8,5 +8,18 @@ organisation's own labelled interactions.
 from __future__ import annotations
 
 from warmline.domain.insight.emotions import MessageInsight, analyse_messages
+from warmline.domain.insight.reasons import (
+    ReasonModel,
+    ReasonPrediction,
+    TrainReport,
+    default_reason_model,
+)
 
-__all__ = ["MessageInsight", "analyse_messages"]
+__all__ = [
+    "MessageInsight",
+    "ReasonModel",
+    "ReasonPrediction",
+    "TrainReport",
+    "analyse_messages",
+    "default_reason_model",
+]

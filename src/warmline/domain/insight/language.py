@@ -23,6 +23,7 @@ MIN_CONFIDENCE = 0.6
 LIKELY_ENGLISH_SHARE = 0.4
 # ISO 639 codes for "no linguistic content" and "undetermined".
 _NOT_A_LANGUAGE = frozenset({"zxx", "und"})
+_RARE = frozenset({"la", "eo", "vo", "sa"})
 
 
 class _Identifier(Protocol):
@@ -39,9 +40,13 @@ def _langid() -> _Identifier:
         if _identifier is None:
             from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-            _identifier = cast(
-                _Identifier, LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            # ISO 639-1 only: the three-letter varieties (Nigerian Pidgin, Scots...) and
+            # classical or constructed languages mostly catch English with typos.
+            identifier.set_languages(
+                [code for code in identifier.labels if len(code) == 2 and code not in _RARE]
             )
+            _identifier = cast(_Identifier, identifier)
         return _identifier
 
 

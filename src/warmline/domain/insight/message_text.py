@@ -28,6 +28,8 @@ class MessageText:
 
     text: str
     """Lower-cased, at most :data:`MAX_CHARS` of the original, emoji replaced by their names."""
+    cased: str
+    """The same with its original case (for the sentence embedding, which is case-aware)."""
     empty: bool
     """Nothing but whitespace (or nothing at all)."""
     emoji_only: bool
@@ -48,10 +50,13 @@ def prepare(text: str) -> MessageText:
     truncated = len(text) > MAX_CHARS
     head = text[:MAX_CHARS]
     if not head.strip():
-        return MessageText("", empty=True, emoji_only=False, truncated=truncated, has_letters=False)
+        return MessageText(
+            "", "", empty=True, emoji_only=False, truncated=truncated, has_letters=False
+        )
     if head.isascii():  # the common case, and no emoji can hide in it
         return MessageText(
             head.lower(),
+            head,
             empty=False,
             emoji_only=False,
             truncated=truncated,
@@ -68,8 +73,10 @@ def prepare(text: str) -> MessageText:
         else:
             other = other or char.isalnum()
             parts.append(char)
+    cased = "".join(parts) if emoji else head
     return MessageText(
-        "".join(parts).lower() if emoji else head.lower(),
+        cased.lower(),
+        cased,
         empty=False,
         emoji_only=emoji and not other,
         truncated=truncated,
