@@ -8,6 +8,12 @@ organisation's own labelled interactions.
 from __future__ import annotations
 
 from warmline.domain.insight.emotions import MessageInsight, analyse_messages
+from warmline.domain.insight.mood import (
+    CustomerMood,
+    InteractionMood,
+    customer_mood,
+    interaction_mood,
+)
 from warmline.domain.insight.reasons import (
     ReasonModel,
     ReasonPrediction,
@@ -16,10 +22,14 @@ from warmline.domain.insight.reasons import (
 )
 
 __all__ = [
+    "CustomerMood",
+    "InteractionMood",
     "MessageInsight",
     "ReasonModel",
     "ReasonPrediction",
     "TrainReport",
     "analyse_messages",
+    "customer_mood",
     "default_reason_model",
+    "interaction_mood",
 ]
