@@ -20,16 +20,29 @@ from warmline.domain.insight.reasons import (
     TrainReport,
     default_reason_model,
 )
+from warmline.domain.insight.style import StyleCue, style_profile
+from warmline.domain.insight.style_measures import (
+    PopulationStats,
+    StyleContact,
+    StyleMessage,
+    population_stats,
+)
 
 __all__ = [
     "CustomerMood",
     "InteractionMood",
     "MessageInsight",
+    "PopulationStats",
     "ReasonModel",
     "ReasonPrediction",
+    "StyleContact",
+    "StyleCue",
+    "StyleMessage",
     "TrainReport",
     "analyse_messages",
     "customer_mood",
     "default_reason_model",
     "interaction_mood",
+    "population_stats",
+    "style_profile",
 ]
