@@ -17,8 +17,13 @@ each baseline is trained and measured in the same run, on ``../shared/data``:
   kept (and their accuracy) against the share of GoEmotions test comments (off-topic
   for a bank) called unknown; the shipped threshold was chosen on Banking77 train
   and GoEmotions dev, never on these;
+* **reason before speaking**: the demo world's history replayed; associations learned
+  on everything before a cut-off two years before "now", then each later contact's
+  reason predicted from its context at contact start (open cases, promises, recent
+  activities and contacts), top-1 and top-3, against the most frequent reasons of the
+  learning period.
 
-    .venv/bin/python benchmarks/insight.py [--quick]
+    .venv/bin/python benchmarks/insight.py [--quick] [--customers 1000]
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse
+import datetime as dt
 import json
 import statistics
 import time
@@ -45,8 +51,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 from insight_data import banking77, goemotions, goemotions_labels
+from insight_replay import before, histories
+from warmline.demo_world import generate_world
+from warmline.domain.insight.associations import learn_associations
+from warmline.domain.insight.contact_context import context_at
 from warmline.domain.insight.emotion_training import best_f1_threshold, polarity_targets
 from warmline.domain.insight.emotions import analyse_messages, default_emotion_model
+from warmline.domain.insight.likely_reasons import rank_likely_reasons
 from warmline.domain.insight.reasons import ReasonModel, default_reason_model
 
 err = Console(stderr=True)
@@ -230,6 +241,41 @@ def reasons_section(quick: bool) -> dict[str, Any]:
     }
 
 
+def before_speaking_section(customers: int) -> dict[str, Any]:
+    err.print(f"reason before speaking: replaying the demo world ({customers} customers)")
+    now = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
+    cutoff = now - dt.timedelta(days=2 * 365)
+    world = histories(generate_world(customers=customers, seed=7, now=now))
+    started = time.perf_counter()
+    learned = learn_associations(before(h, cutoff) for h in world.values())
+    learn_s = time.perf_counter() - started
+    common = [r for r, _ in sorted(learned.reasons.items(), key=lambda kv: -kv[1])[:3]]
+    n = top1 = top3 = base1 = base3 = 0
+    started = time.perf_counter()
+    for history in world.values():
+        for contact in history.interactions:
+            if contact.began < cutoff or not contact.reason:
+                continue
+            ranked = rank_likely_reasons(context_at(history, contact.began), learned, contact.began)
+            names = [r.reason for r in ranked[:3]]
+            n += 1
+            top1 += names[:1] == [contact.reason]
+            top3 += contact.reason in names
+            base1 += common[0] == contact.reason
+            base3 += contact.reason in common
+    per_contact = (time.perf_counter() - started) / max(n, 1)
+    return {
+        "before_speaking_contacts": n,
+        "before_speaking_learned_from": learned.contacts,
+        "before_speaking_top1": round(top1 / n, 4),
+        "before_speaking_top3": round(top3 / n, 4),
+        "before_speaking_top1_baseline": round(base1 / n, 4),
+        "before_speaking_top3_baseline": round(base3 / n, 4),
+        "before_speaking_learn_s": round(learn_s, 2),
+        "before_speaking_us_per_contact": round(per_contact * 1e6, 1),
+    }
+
+
 def table(figures: dict[str, Any]) -> Table:
     out = Table(title="Insight: Warmline against baselines (one core, same run)")
     for column in ("measure", "Warmline", "baseline", "goal"):
@@ -273,6 +319,24 @@ def table(figures: dict[str, Any]) -> Table:
         f"{f['reason_messages_per_s_baseline']:,}",
         ">= 2,000",
     )
+    out.add_row(
+        f"reason before speaking, top-1 ({f['before_speaking_contacts']:,} replayed contacts)",
+        f"{f['before_speaking_top1']:.3f}",
+        f"{f['before_speaking_top1_baseline']:.3f} (most frequent reason)",
+        "",
+    )
+    out.add_row(
+        "reason before speaking, top-3",
+        f"{f['before_speaking_top3']:.3f}",
+        f"{f['before_speaking_top3_baseline']:.3f} (three most frequent)",
+        "",
+    )
+    out.add_row(
+        "reason before speaking, µs per contact (context to ranking)",
+        f"{f['before_speaking_us_per_contact']}",
+        "",
+        "",
+    )
     for row in f["reason_unknown_trade_off"]:
         out.add_row(
             f"unknown below {row['threshold']}" + (" (shipped)" if row["shipped"] else ""),
@@ -286,10 +350,12 @@ def table(figures: dict[str, Any]) -> Table:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller baselines, for a smoke run")
+    parser.add_argument("--customers", type=int, default=1000, help="demo customers to replay")
     args = parser.parse_args()
     figures: dict[str, Any] = {}
     figures.update(emotions_section(args.quick))
     figures.update(reasons_section(args.quick))
+    figures.update(before_speaking_section(args.customers))
     Console(width=120).print(table(figures))
     print(json.dumps({"benchmark": "insight", **figures}))
 

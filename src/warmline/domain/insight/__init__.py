@@ -7,7 +7,18 @@ organisation's own labelled interactions.
 
 from __future__ import annotations
 
+from warmline.domain.insight.associations import Associations, learn_associations
+from warmline.domain.insight.contact_context import (
+    ContactContext,
+    CustomerHistory,
+    OpenCase,
+    OpenCommitment,
+    RecentActivity,
+    RecentInteraction,
+    context_at,
+)
 from warmline.domain.insight.emotions import MessageInsight, analyse_messages
+from warmline.domain.insight.likely_reasons import Evidence, LikelyReason, rank_likely_reasons
 from warmline.domain.insight.mood import (
     CustomerMood,
     InteractionMood,
@@ -29,20 +40,32 @@ from warmline.domain.insight.style_measures import (
 )
 
 __all__ = [
+    "Associations",
+    "ContactContext",
+    "CustomerHistory",
     "CustomerMood",
+    "Evidence",
     "InteractionMood",
+    "LikelyReason",
     "MessageInsight",
+    "OpenCase",
+    "OpenCommitment",
     "PopulationStats",
     "ReasonModel",
     "ReasonPrediction",
+    "RecentActivity",
+    "RecentInteraction",
     "StyleContact",
     "StyleCue",
     "StyleMessage",
     "TrainReport",
     "analyse_messages",
+    "context_at",
     "customer_mood",
     "default_reason_model",
     "interaction_mood",
+    "learn_associations",
     "population_stats",
+    "rank_likely_reasons",
     "style_profile",
 ]
