@@ -19,15 +19,19 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from warmline.domain.insight.language import detect_language
-from warmline.domain.insight.linear_scores import dequantise, quantise, sigmoid, softmax
+from warmline.domain.insight.linear_scores import (
+    linear_arrays,
+    linear_parts,
+    sigmoid,
+    softmax,
+)
 from warmline.domain.insight.message_text import MessageText, prepare, words
-from warmline.domain.insight.model_file import array_text, pack, text_array, unpack
+from warmline.domain.insight.model_file import pack, unpack
 from warmline.domain.insight.ngrams import NgramFeatures
 
 KIND = "warmline.emotions"
@@ -139,29 +143,22 @@ class EmotionModel:
 
     def to_bytes(self) -> bytes:
         """The model as a compressed npz (int8 weights with a scale per column)."""
-        q, scale = quantise(self.weights)
-        arrays: dict[str, Any] = {
-            **self.features.to_arrays("features_"),
-            "labels": text_array(self.labels),
-            "languages": text_array(sorted(self.languages)),
-            "weights": q,
-            "scale": scale,
-            "bias": self.bias,
-            "thresholds": self.thresholds,
-        }
+        arrays = linear_arrays(self.features, self.labels, self.languages, self.weights, self.bias)
+        arrays["thresholds"] = self.thresholds
         return pack(KIND, {"version": 1}, arrays)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> EmotionModel:
         """Load a model written by :meth:`to_bytes`."""
         _, arrays = unpack(KIND, data)
+        parts = linear_parts(arrays)
         return cls(
-            NgramFeatures.from_arrays(arrays, "features_"),
-            array_text(arrays["labels"]),
-            dequantise(arrays["weights"].astype(np.int8), arrays["scale"].astype(np.float32)),
-            arrays["bias"].astype(np.float32),
+            parts.features,
+            parts.labels,
+            parts.weights,
+            parts.bias,
             arrays["thresholds"].astype(np.float32),
-            languages=array_text(arrays["languages"]),
+            languages=parts.languages,
         )
 
 

@@ -24,9 +24,9 @@ from numpy.typing import NDArray
 
 from warmline.domain.insight.emotions import default_emotion_model
 from warmline.domain.insight.language import detect_language
-from warmline.domain.insight.linear_scores import dequantise, quantise, softmax
+from warmline.domain.insight.linear_scores import linear_arrays, linear_parts, softmax
 from warmline.domain.insight.message_text import MessageText, prepare, words
-from warmline.domain.insight.model_file import ModelFileError, array_text, pack, text_array, unpack
+from warmline.domain.insight.model_file import ModelFileError, pack, unpack
 from warmline.domain.insight.ngrams import NgramFeatures
 from warmline.domain.insight.sentence_vectors import EMBEDDING, sentence_vectors
 
@@ -175,15 +175,7 @@ class ReasonModel:
 
     def to_bytes(self) -> bytes:
         """The model as compressed npz bytes (int8 n-gram weights), for the database."""
-        q, scale = quantise(self.weights)
-        arrays: dict[str, Any] = {
-            **self.features.to_arrays("features_"),
-            "labels": text_array(self.labels),
-            "languages": text_array(sorted(self.languages)),
-            "weights": q,
-            "scale": scale,
-            "bias": self.bias,
-        }
+        arrays = linear_arrays(self.features, self.labels, self.languages, self.weights, self.bias)
         if self.embedding_weights is not None:
             arrays["embedding_weights"] = self.embedding_weights.astype(np.float16)
         header = {
@@ -202,15 +194,16 @@ class ReasonModel:
         if embedding not in (None, EMBEDDING):
             raise ModelFileError(f"model needs embedding {embedding!r}, this build has {EMBEDDING}")
         embedding_weights = arrays.get("embedding_weights")
+        parts = linear_parts(arrays)
         return cls(
-            NgramFeatures.from_arrays(arrays, "features_"),
-            array_text(arrays["labels"]),
-            dequantise(arrays["weights"].astype(np.int8), arrays["scale"].astype(np.float32)),
+            parts.features,
+            parts.labels,
+            parts.weights,
             None if embedding_weights is None else embedding_weights.astype(np.float32),
-            arrays["bias"].astype(np.float32),
+            parts.bias,
             temperature=float(header["temperature"]),
             threshold=float(header["threshold"]),
-            languages=array_text(arrays["languages"]),
+            languages=parts.languages,
         )
 
 
