@@ -60,7 +60,10 @@ def test_default_model_knows_banking_reasons() -> None:
 
 def test_off_topic_messages_are_unknown() -> None:
     off_topic = [
-        "what lovely weather today",
+        "what lovely weather we are having today",
+        "is it going to rain tomorrow",
+        "hello",
+        "thanks",
         "asdf",
         "I love pizza",
         "can you tell me the football score",
@@ -114,12 +117,24 @@ def test_trained_model_predicts_and_round_trips(trained: tuple[ReasonModel, Trai
     assert again.threshold == model.threshold and again.temperature == model.temperature
 
 
-def test_outside_texts_set_the_threshold() -> None:
+def test_outside_texts_train_a_topic_gate() -> None:
     texts, labels = demo_examples(per_reason=12)
-    outside = ["what a lovely day", "the match was great", "I made soup", "my cat is asleep"] * 3
-    _, report = ReasonModel.train(texts, labels, seed=3, outside_texts=outside, embeddings=False)
-    assert report.outside_unknown_share is not None and report.outside_unknown_share > 0.5
+    outside = [
+        f"{a} {b}"
+        for a in ("what a lovely day", "the match was great", "I made soup", "my cat is asleep")
+        for b in ("today", "honestly", "again", "lol", "at last")
+    ]
+    model, report = ReasonModel.train(texts, labels, seed=3, outside_texts=outside)
+    assert model.gate is not None
+    assert report.outside_held_out == 4
+    assert report.outside_unknown_share == 1.0
     assert report.held_out_unknown_share <= 0.1
+    off_topic, on_topic = model.predict(["my cat made soup today", "my card was declined"])
+    assert off_topic.label is None and on_topic.label == "card_declined"
+    again = ReasonModel.from_bytes(model.to_bytes())
+    assert again.gate is not None and again.predict(["my cat made soup today"]) == [off_topic]
+    no_gate, _ = ReasonModel.train(texts, labels, seed=3, outside_texts=outside[:5])
+    assert no_gate.gate is None
 
 
 def test_two_reasons_are_enough() -> None:

@@ -1,13 +1,14 @@
 """Training a reason model from labelled texts, with an honest held-out report.
 
 1. Reasons with fewer than :data:`MIN_EXAMPLES` examples are left out and reported.
-2. A stratified split holds out :data:`HELD_OUT` of the rest. A model fitted on the
-   remainder gives the held-out accuracy, the temperature that calibrates its
-   probabilities, and the unknown threshold: if texts that are *not* about any
-   reason are given (``outside_texts``), the threshold that best separates them from
-   held-out messages while keeping at least :data:`MIN_KEPT` of the latter; if not,
-   the one that keeps :data:`KEEP_WITHOUT_OUTSIDE` of held-out messages.
-3. The final model is refitted on every kept example with the same settings.
+2. A stratified split holds out :data:`HELD_OUT` of the rest (and of the off-topic
+   ``outside_texts``, if given). A model fitted on the remainder gives the held-out
+   accuracy, the temperature that calibrates its probabilities, and the unknown
+   threshold. With off-topic texts, a topic gate (on-topic against off-topic) is
+   trained too, and the threshold is the one that best separates held-out off-topic
+   texts from held-out messages while keeping at least :data:`MIN_KEPT` of the
+   latter; without, the one that keeps :data:`KEEP_WITHOUT_OUTSIDE` of them.
+3. The final model (and gate) is refitted on everything with the same settings.
 """
 
 from __future__ import annotations
@@ -27,12 +28,15 @@ from warmline.domain.insight.language import detect_language
 from warmline.domain.insight.linear_scores import softmax
 from warmline.domain.insight.message_text import MessageText, prepare, words
 from warmline.domain.insight.ngrams import NgramFeatures
-from warmline.domain.insight.reasons import ReasonModel, TrainReport
+from warmline.domain.insight.reasons import GATE, ReasonModel, TopicGate, TrainReport
 from warmline.domain.insight.sentence_vectors import sentence_vectors
 
 MIN_EXAMPLES = 5
 HELD_OUT = 0.2
 MIN_KEPT = 0.9
+#: Fewer off-topic texts than this are not enough to train a topic gate on.
+MIN_OUTSIDE = 10
+GATE_REGULARISATION = 1.0
 KEEP_WITHOUT_OUTSIDE = 0.95
 #: A language must be at least this share of the training texts to be supported.
 LANGUAGE_SHARE = 0.1
@@ -88,6 +92,43 @@ def _fit(
     features = NgramFeatures.fit([m.text for m in messages], min_df=min_df)
     x = _matrix(features, messages, embeddings)
     return _Fitted(features, LogisticRegression(C=c, max_iter=3000).fit(x, labels), embeddings)
+
+
+def _fit_gate(
+    features: NgramFeatures,
+    inside: Sequence[MessageText],
+    outside: Sequence[MessageText],
+    embeddings: bool,
+) -> LogisticRegression:
+    """On-topic (1) against off-topic (0), each side weighted equally whatever its size."""
+    x = _matrix(features, [*inside, *outside], embeddings)
+    y = np.r_[np.ones(len(inside)), np.zeros(len(outside))]
+    return LogisticRegression(C=GATE_REGULARISATION, max_iter=3000, class_weight="balanced").fit(
+        x, y
+    )
+
+
+def _gated(
+    confidence: NDArray[np.floating],
+    gate: LogisticRegression | None,
+    fitted: _Fitted,
+    messages: Sequence[MessageText],
+) -> NDArray[np.floating]:
+    """Confidences, with 0 for messages the gate calls off-topic."""
+    if gate is None or not len(messages):
+        return confidence
+    on_topic = gate.predict_proba(_matrix(fitted.features, messages, fitted.embeddings))[:, 1]
+    return np.where(on_topic >= GATE, confidence, 0.0)
+
+
+def _topic_gate(gate: LogisticRegression, features: NgramFeatures, embeddings: bool) -> TopicGate:
+    coef = gate.coef_.ravel()
+    n = features.size
+    return TopicGate(
+        coef[:n].astype(np.float32),
+        (coef[n:] * EMBEDDING_SCALE).astype(np.float32) if embeddings else None,
+        float(gate.intercept_[0]),
+    )
 
 
 def calibrate_temperature(logits: NDArray[np.floating], truth: NDArray[np.int64]) -> float:
@@ -150,17 +191,22 @@ def train_reason_model(
     train_x, test_x, train_y, test_y = train_test_split(
         prepared, targets, test_size=HELD_OUT, stratify=targets, random_state=seed
     )
+    outside_all = [m for m in map(prepare, outside_texts) if not m.empty]
+    out_train: Sequence[MessageText] = []
+    out_test: Sequence[MessageText] = []
+    if len(outside_all) >= MIN_OUTSIDE:
+        out_train, out_test = train_test_split(outside_all, test_size=HELD_OUT, random_state=seed)
     fitted = _fit(train_x, train_y, regularisation, embeddings, min_df)
+    gate = _fit_gate(fitted.features, train_x, out_train, embeddings) if out_train else None
     classes = list(fitted.fit.classes_)
     truth = np.array([classes.index(y) for y in test_y], dtype=np.int64)
     held_logits = fitted.logits(test_x)
     temperature = calibrate_temperature(held_logits, truth)
     held = softmax(held_logits / temperature)
-    inside = held.max(axis=1)
-    outside_messages = [m for m in map(prepare, outside_texts) if not m.empty]
+    inside = _gated(held.max(axis=1), gate, fitted, test_x)
     outside = (
-        softmax(fitted.logits(outside_messages) / temperature).max(axis=1)
-        if outside_messages
+        _gated(softmax(fitted.logits(out_test) / temperature).max(axis=1), gate, fitted, out_test)
+        if out_test
         else np.zeros(0)
     )
     threshold = choose_threshold(inside, outside)
@@ -168,6 +214,13 @@ def train_reason_model(
     known = inside >= threshold
 
     final = _fit(prepared, targets, regularisation, embeddings, min_df)
+    final_gate = (
+        _topic_gate(
+            _fit_gate(final.features, prepared, outside_all, embeddings), final.features, embeddings
+        )
+        if out_train
+        else None
+    )
     coef, intercept = final.weights()
     n = final.features.size
     model = ReasonModel(
@@ -179,6 +232,7 @@ def train_reason_model(
         temperature=temperature,
         threshold=threshold,
         languages=supported_languages(prepared),
+        gate=final_gate,
     )
     # What the caller holds behaves exactly like what they will store (int8 weights).
     model = ReasonModel.from_bytes(model.to_bytes())
@@ -189,6 +243,7 @@ def train_reason_model(
         held_out_unknown_share=float(1 - known.mean()),
         accuracy_when_known=float(right[known].mean()) if known.any() else 0.0,
         outside_unknown_share=float((outside < threshold).mean()) if len(outside) else None,
+        outside_held_out=len(outside),
         threshold=threshold,
         temperature=temperature,
         counts=dict(sorted(counts.items())),

@@ -24,7 +24,14 @@ from numpy.typing import NDArray
 
 from warmline.domain.insight.emotions import default_emotion_model
 from warmline.domain.insight.language import detect_language
-from warmline.domain.insight.linear_scores import linear_arrays, linear_parts, softmax
+from warmline.domain.insight.linear_scores import (
+    dequantise,
+    linear_arrays,
+    linear_parts,
+    quantise,
+    sigmoid,
+    softmax,
+)
 from warmline.domain.insight.message_text import MessageText, prepare, words
 from warmline.domain.insight.model_file import ModelFileError, pack, unpack
 from warmline.domain.insight.ngrams import NgramFeatures
@@ -33,6 +40,8 @@ from warmline.domain.insight.sentence_vectors import EMBEDDING, sentence_vectors
 KIND = "warmline.reasons"
 REASON_FILE = "banking77_reasons.npz"
 TOP = 3
+#: Below this on-topic probability (from the topic gate), a message is about no reason.
+GATE = 0.5
 NO_MATCH = "no known reason matches"
 EMPTY = "empty"
 
@@ -64,9 +73,11 @@ class TrainReport:
     accuracy_when_known: float
     """Accuracy on the held-out messages that were not called unknown."""
     outside_unknown_share: float | None
-    """Share of the given outside texts called unknown (None if none were given)."""
+    """Share of held-out off-topic texts called unknown (None if none were given)."""
     threshold: float
     temperature: float
+    outside_held_out: int = 0
+    """Off-topic texts held out to measure that share."""
     counts: dict[str, int] = field(default_factory=dict)
     """Examples per reason, every reason given."""
     too_few: tuple[str, ...] = ()
@@ -79,17 +90,35 @@ class TrainReport:
         out = [
             f"{self.examples} examples of {len(self.counts) - len(self.too_few)} reasons; "
             f"held-out accuracy {self.held_out_accuracy:.1%} on {self.held_out} messages",
-            f"unknown below {self.threshold:.2f} confidence: {self.held_out_unknown_share:.1%} "
+            f"unknown below {self.threshold:.2f} confidence"
+            + (" or off-topic" if self.outside_held_out else "")
+            + f": {self.held_out_unknown_share:.1%} "
             f"of held-out messages, which are then right {self.accuracy_when_known:.1%}"
             " of the time",
         ]
         if self.outside_unknown_share is not None:
-            out.append(f"{self.outside_unknown_share:.1%} of off-topic texts come out unknown")
+            out.append(
+                f"{self.outside_unknown_share:.1%} of {self.outside_held_out} held-out off-topic"
+                " texts come out unknown"
+            )
         if self.too_few:
             out.append(
                 f"left out (fewer than {self.min_examples} examples): " + ", ".join(self.too_few)
             )
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class TopicGate:
+    """Tells messages about the organisation's business from anything else (chit-chat).
+
+    A logistic regression on the same features, trained when off-topic examples were
+    given (``outside_texts``); a message it scores below one half is unknown.
+    """
+
+    weights: NDArray[np.float32]
+    embedding_weights: NDArray[np.float32] | None
+    bias: float
 
 
 class ReasonModel:
@@ -106,9 +135,12 @@ class ReasonModel:
         temperature: float = 1.0,
         threshold: float = 0.0,
         languages: Sequence[str] = ("en",),
+        gate: TopicGate | None = None,
     ):
         if weights.shape != (features.size, len(labels)):
             raise ValueError("weights must be features x labels")
+        if gate is not None and gate.weights.shape != (features.size,):
+            raise ValueError("the topic gate needs one weight per feature")
         self.features = features
         self.labels = tuple(labels)
         self.weights = np.asarray(weights, dtype=np.float32)
@@ -119,6 +151,12 @@ class ReasonModel:
         self.temperature = float(temperature)
         self.threshold = float(threshold)
         self.languages = frozenset(languages)
+        self.gate = gate
+        # One matrix product scores the reasons and the gate together.
+        gate_column = np.zeros(features.size, np.float32) if gate is None else gate.weights
+        self._weights = np.column_stack([self.weights, gate_column]).astype(np.float32)
+        self._bias = np.append(self.bias, 0.0 if gate is None else gate.bias).astype(np.float32)
+        self._embedding = self._embedding_columns()
         own = {gram for gram in features.word_vocab if " " not in gram}
         # The model's own words count as English only if it reads English (banking
         # jargon like "gbp" is not in the general lexicon).
@@ -134,28 +172,38 @@ class ReasonModel:
 
         return train_reason_model(texts, labels, seed=seed, **options)
 
-    def probabilities(self, messages: Sequence[MessageText]) -> NDArray[np.float32]:
-        """Calibrated probabilities (rows x labels) of prepared messages."""
+    def _embedding_columns(self) -> NDArray[np.float32] | None:
+        if self.embedding_weights is None:
+            return None
+        gate = self.gate.embedding_weights if self.gate else None
+        column = np.zeros(len(self.embedding_weights), np.float32) if gate is None else gate
+        return np.column_stack([self.embedding_weights, column]).astype(np.float32)
+
+    def scores(
+        self, messages: Sequence[MessageText]
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """Calibrated reason probabilities (rows x labels) and the gate's on-topic probability."""
         if not messages:
-            return np.zeros((0, len(self.labels)), np.float32)
-        logits = self.features.transform([m.text for m in messages]) @ self.weights + self.bias
-        if self.embedding_weights is not None:
-            logits += sentence_vectors([m.cased for m in messages]) @ self.embedding_weights
-        return softmax(logits / self.temperature)
+            return np.zeros((0, len(self.labels)), np.float32), np.zeros(0, np.float32)
+        raw = self.features.transform([m.text for m in messages]) @ self._weights + self._bias
+        if self._embedding is not None:
+            raw += sentence_vectors([m.cased for m in messages]) @ self._embedding
+        on_topic = sigmoid(raw[:, -1]) if self.gate else np.ones(len(messages), np.float32)
+        return softmax(raw[:, :-1] / self.temperature), on_topic
 
     def predict(self, texts: Sequence[str]) -> list[ReasonPrediction]:
         """The likely reason of each text (e.g. the first customer messages of a contact)."""
         prepared = [prepare(text) for text in texts]
         why = [self._refusal(m) for m in prepared]
         scored = [i for i, reason in enumerate(why) if reason is None]
-        probabilities = self.probabilities([prepared[i] for i in scored])
+        probabilities, on_topic = self.scores([prepared[i] for i in scored])
         found: dict[int, ReasonPrediction] = {}
-        for i, row in zip(scored, probabilities, strict=True):
+        for i, row, topical in zip(scored, probabilities, on_topic, strict=True):
             order = np.argsort(-row)[:TOP]
             top = tuple((self.labels[k], round(float(row[k]), 4)) for k in order)
             confidence = top[0][1]
             known = self.features.known_words(words(prepared[i].text)) > 0
-            if known and confidence >= self.threshold:
+            if known and topical >= GATE and confidence >= self.threshold:
                 found[i] = ReasonPrediction(top[0][0], confidence, top)
             else:
                 found[i] = ReasonPrediction(None, confidence, top, NO_MATCH)
@@ -178,11 +226,17 @@ class ReasonModel:
         arrays = linear_arrays(self.features, self.labels, self.languages, self.weights, self.bias)
         if self.embedding_weights is not None:
             arrays["embedding_weights"] = self.embedding_weights.astype(np.float16)
+        if self.gate is not None:
+            q, scale = quantise(self.gate.weights[:, None])
+            arrays["gate_weights"], arrays["gate_scale"] = q.ravel(), scale
+            if self.gate.embedding_weights is not None:
+                arrays["gate_embedding_weights"] = self.gate.embedding_weights.astype(np.float16)
         header = {
             "version": 1,
             "temperature": self.temperature,
             "threshold": self.threshold,
             "embedding": EMBEDDING if self.embedding_weights is not None else None,
+            "gate_bias": None if self.gate is None else self.gate.bias,
         }
         return pack(KIND, header, arrays)
 
@@ -195,6 +249,17 @@ class ReasonModel:
             raise ModelFileError(f"model needs embedding {embedding!r}, this build has {EMBEDDING}")
         embedding_weights = arrays.get("embedding_weights")
         parts = linear_parts(arrays)
+        gate = None
+        if header.get("gate_bias") is not None:
+            gate_embedding = arrays.get("gate_embedding_weights")
+            gate = TopicGate(
+                dequantise(
+                    arrays["gate_weights"].astype(np.int8)[:, None],
+                    arrays["gate_scale"].astype(np.float32),
+                ).ravel(),
+                None if gate_embedding is None else gate_embedding.astype(np.float32),
+                float(header["gate_bias"]),
+            )
         return cls(
             parts.features,
             parts.labels,
@@ -204,6 +269,7 @@ class ReasonModel:
             temperature=float(header["temperature"]),
             threshold=float(header["threshold"]),
             languages=parts.languages,
+            gate=gate,
         )
 
 
