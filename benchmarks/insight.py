@@ -1,0 +1,380 @@
+"""Insight benchmark: Warmline's emotion, sentiment and reason models against baselines.
+
+Everything runs on one core (thread counts are pinned before numpy is imported) and
+each baseline is trained and measured in the same run, on ``../shared/data``:
+
+* **emotions**: GoEmotions Ekman test macro-F1 of the shipped model against a
+  one-vs-rest TF-IDF logistic regression (word 1-2-grams + char_wb 2-5-grams, its
+  thresholds tuned on dev like ours), and batch throughput of ``analyse_messages``
+  (language detection and input flags included) on GoEmotions and on Banking77's
+  short, contact-centre-like messages;
+* **sentiment**: sign accuracy on GoEmotions test messages that are clearly positive
+  (joy only) or negative (anger, disgust, fear, sadness only), against VADER;
+* **reasons**: Banking77 test accuracy (best reason, and top 3) of the shipped model
+  (trained on the train split only) against word + char TF-IDF logistic regression,
+  and batch throughput of ``ReasonModel.predict``;
+* **unknown reasons**: with and without the topic gate, for several confidence
+  thresholds, the share of Banking77 test messages kept (and their accuracy) against
+  the share of GoEmotions test comments (off-topic for a bank) called unknown; the
+  gate and the shipped threshold were trained and chosen on Banking77 train and
+  GoEmotions train, never on these;
+* **reason before speaking**: the demo world's history replayed; associations learned
+  on everything before a cut-off two years before "now", then each later contact's
+  reason predicted from its context at contact start (open cases, promises, recent
+  activities and contacts), top-1 and top-3, against the most frequent reasons of the
+  learning period.
+
+    .venv/bin/python benchmarks/insight.py [--quick] [--customers 1000]
+"""
+
+from __future__ import annotations
+
+import os
+
+# One core, as the issue's goals are stated: pin thread pools before numpy loads.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from scipy.sparse import hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+
+from insight_data import banking77, goemotions, goemotions_labels
+from insight_replay import before, histories
+from warmline.demo_world import generate_world
+from warmline.domain.insight.associations import learn_associations
+from warmline.domain.insight.contact_context import context_at
+from warmline.domain.insight.emotion_training import best_f1_threshold, polarity_targets
+from warmline.domain.insight.emotions import analyse_messages, default_emotion_model
+from warmline.domain.insight.likely_reasons import rank_likely_reasons
+from warmline.domain.insight.reasons import ReasonModel, default_reason_model
+
+err = Console(stderr=True)
+BATCH = 1000
+
+
+def per_second(
+    run: Callable[[Sequence[str]], object], texts: Sequence[str], repeats: int = 3
+) -> float:
+    """Messages per second through ``run`` in batches of :data:`BATCH` (median of repeats)."""
+    run(texts[:BATCH])  # warm up: lazy loading and caches are not what we measure
+    rates = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for i in range(0, len(texts), BATCH):
+            run(texts[i : i + BATCH])
+        rates.append(len(texts) / (time.perf_counter() - started))
+    return statistics.median(rates)
+
+
+def tfidf_views() -> tuple[TfidfVectorizer, TfidfVectorizer]:
+    """The baseline's two TF-IDF views (the reference recipe in FIELD-NOTES)."""
+    return (
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+    )
+
+
+class TfidfBaseline:
+    """Word + char TF-IDF with logistic regression, fitted in this run."""
+
+    def __init__(self, texts: Sequence[str]):
+        self.word, self.char = tfidf_views()
+        self.x = hstack([self.word.fit_transform(texts), self.char.fit_transform(texts)]).tocsr()
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        return hstack([self.word.transform(texts), self.char.transform(texts)]).tocsr()
+
+
+def indicator(sets: Sequence[frozenset[str]], labels: Sequence[str]) -> np.ndarray:
+    return np.array([[label in s for label in labels] for s in sets], dtype=np.int64)
+
+
+def emotions_section(quick: bool) -> dict[str, Any]:
+    labels = goemotions_labels()
+    train, train_sets = goemotions("train")
+    dev, dev_sets = goemotions("dev")
+    test, test_sets = goemotions("test")
+    if quick:
+        train, train_sets = train[:8000], train_sets[:8000]
+    y_test = indicator(test_sets, labels)
+
+    err.print("emotions: shipped model")
+    model = default_emotion_model()
+    ours = analyse_messages(test)
+    predicted = np.array(
+        [[any(e == label for e, _ in i.emotions) for label in labels] for i in ours], dtype=np.int64
+    )
+    ours_f1 = float(f1_score(y_test, predicted, average="macro", zero_division=0))
+    ours_rate = per_second(analyse_messages, test)
+    banking_texts = banking77("test")[0]
+    short_rate = per_second(analyse_messages, banking_texts)
+    unsupported = sum(not i.supported for i in ours) / len(ours)
+
+    err.print("emotions: baseline (one-vs-rest TF-IDF logistic regression)")
+    started = time.perf_counter()
+    base = TfidfBaseline(train)
+    y_train, y_dev = indicator(train_sets, labels), indicator(dev_sets, labels)
+    fits, thresholds = [], []
+    x_dev = base.transform(dev)
+    for k in range(len(labels)):
+        fit = LogisticRegression(C=1.0, max_iter=2000).fit(base.x, y_train[:, k])
+        fits.append(fit)
+        thresholds.append(best_f1_threshold(y_dev[:, k], fit.predict_proba(x_dev)[:, 1])[0])
+    base_train_s = time.perf_counter() - started
+
+    def base_predict(texts: Sequence[str]) -> np.ndarray:
+        x = base.transform(texts)
+        return np.array([f.predict_proba(x)[:, 1] for f in fits]).T
+
+    p_test = base_predict(test)
+    base_pred = (p_test >= np.array(thresholds)).astype(np.int64)
+    base_f1 = float(f1_score(y_test, base_pred, average="macro", zero_division=0))
+    base_rate = per_second(base_predict, test)
+
+    err.print("sentiment: ours against VADER")
+    polarity = polarity_targets(test_sets)
+    clear = [i for i, p in enumerate(polarity) if p != 1 and p >= 0]
+    truth = np.array([polarity[i] == 2 for i in clear])
+    ours_sign = np.array([ours[i].sentiment > 0 for i in clear])
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    vader = SentimentIntensityAnalyzer()
+    vader_scores = [vader.polarity_scores(test[i])["compound"] for i in clear]
+    vader_sign = np.array([s > 0 for s in vader_scores])
+
+    def vader_run(texts: Sequence[str]) -> list[float]:
+        return [vader.polarity_scores(t)["compound"] for t in texts]
+
+    vader_rate = per_second(vader_run, test, repeats=1)
+    per_class = f1_score(y_test, predicted, average=None, zero_division=0)
+    return {
+        "emotion_macro_f1": round(ours_f1, 4),
+        "emotion_macro_f1_baseline": round(base_f1, 4),
+        "emotion_f1_by_label": {
+            k: round(float(v), 3) for k, v in zip(labels, per_class, strict=True)
+        },
+        "emotion_messages_per_s": round(ours_rate),
+        "emotion_messages_per_s_baseline": round(base_rate),
+        "insight_us_per_short_message": round(1e6 / short_rate, 1),
+        "emotion_unsupported_share": round(unsupported, 4),
+        "emotion_baseline_train_s": round(base_train_s, 1),
+        "emotion_model_bytes": len(model.to_bytes()),
+        "sentiment_sign_accuracy": round(float((ours_sign == truth).mean()), 4),
+        "sentiment_sign_accuracy_vader": round(float((vader_sign == truth).mean()), 4),
+        "sentiment_clear_messages": len(clear),
+        "sentiment_messages_per_s_vader": round(vader_rate),
+    }
+
+
+def reasons_section(quick: bool) -> dict[str, Any]:
+    train, train_labels = banking77("train")
+    test, test_labels = banking77("test")
+    truth = np.array(test_labels)
+
+    err.print("reasons: shipped model")
+    model = default_reason_model()
+    found = model.predict(test)
+    best = np.array([p.top[0][0] if p.top else "" for p in found])
+    top3 = np.mean(
+        [t in {label for label, _ in p.top} for p, t in zip(found, test_labels, strict=True)]
+    )
+    known = np.array([p.label is not None for p in found])
+    rate = per_second(model.predict, test)
+
+    err.print("reasons: baseline (word + char TF-IDF logistic regression)")
+    started = time.perf_counter()
+    base = TfidfBaseline(train[:3000] if quick else train)
+    fit = LogisticRegression(C=10.0, max_iter=3000).fit(
+        base.x, train_labels[:3000] if quick else train_labels
+    )
+    base_train_s = time.perf_counter() - started
+
+    def base_predict(texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(fit.predict(base.transform(texts)))
+
+    base_accuracy = float((base_predict(test) == truth).mean())
+    base_rate = per_second(base_predict, test)
+
+    err.print("reasons: unknown-detection trade-off")
+    off_topic = goemotions("test")[0]
+    gated = ReasonModel.from_bytes(model.to_bytes())  # copies: the default stays untouched
+    ungated = ReasonModel(
+        gated.features,
+        gated.labels,
+        gated.weights,
+        gated.embedding_weights,
+        gated.bias,
+        temperature=gated.temperature,
+        languages=sorted(gated.languages),
+    )
+    shipped = round(model.threshold, 3)
+    trade_off = []
+    settings = [(gated, t) for t in sorted({0.1, shipped, 0.4, 0.6})]
+    settings += [(ungated, t) for t in (0.4, 0.6, 0.8)]
+    for probe, threshold in settings:
+        probe.threshold = threshold
+        inside = probe.predict(test)
+        kept = np.array([p.label is not None for p in inside])
+        right = np.array([p.label == t for p, t in zip(inside, test_labels, strict=True)])
+        outside = probe.predict(off_topic)
+        trade_off.append(
+            {
+                "threshold": threshold,
+                "topic_gate": probe.gate is not None,
+                "shipped": probe.gate is not None and threshold == shipped,
+                "test_kept": round(float(kept.mean()), 4),
+                "accuracy_when_kept": round(float(right[kept].mean()), 4),
+                "off_topic_unknown": round(float(np.mean([p.label is None for p in outside])), 4),
+            }
+        )
+    return {
+        "reason_accuracy": round(float((best == truth).mean()), 4),
+        "reason_top3_accuracy": round(float(top3), 4),
+        "reason_accuracy_baseline": round(base_accuracy, 4),
+        "reason_messages_per_s": round(rate),
+        "reason_messages_per_s_baseline": round(base_rate),
+        "reason_baseline_train_s": round(base_train_s, 1),
+        "reason_threshold": round(model.threshold, 3),
+        "reason_test_unknown_share": round(float(1 - known.mean()), 4),
+        "reason_accuracy_when_known": round(float((best == truth)[known].mean()), 4),
+        "reason_model_bytes": len(model.to_bytes()),
+        "reason_unknown_trade_off": trade_off,
+    }
+
+
+def before_speaking_section(customers: int) -> dict[str, Any]:
+    err.print(f"reason before speaking: replaying the demo world ({customers} customers)")
+    now = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
+    cutoff = now - dt.timedelta(days=2 * 365)
+    world = histories(generate_world(customers=customers, seed=7, now=now))
+    started = time.perf_counter()
+    learned = learn_associations(before(h, cutoff) for h in world.values())
+    learn_s = time.perf_counter() - started
+    common = [r for r, _ in sorted(learned.reasons.items(), key=lambda kv: -kv[1])[:3]]
+    n = top1 = top3 = base1 = base3 = 0
+    started = time.perf_counter()
+    for history in world.values():
+        for contact in history.interactions:
+            if contact.began < cutoff or not contact.reason:
+                continue
+            ranked = rank_likely_reasons(context_at(history, contact.began), learned, contact.began)
+            names = [r.reason for r in ranked[:3]]
+            n += 1
+            top1 += names[:1] == [contact.reason]
+            top3 += contact.reason in names
+            base1 += common[0] == contact.reason
+            base3 += contact.reason in common
+    per_contact = (time.perf_counter() - started) / max(n, 1)
+    return {
+        "before_speaking_contacts": n,
+        "before_speaking_learned_from": learned.contacts,
+        "before_speaking_top1": round(top1 / n, 4),
+        "before_speaking_top3": round(top3 / n, 4),
+        "before_speaking_top1_baseline": round(base1 / n, 4),
+        "before_speaking_top3_baseline": round(base3 / n, 4),
+        "before_speaking_learn_s": round(learn_s, 2),
+        "before_speaking_us_per_contact": round(per_contact * 1e6, 1),
+    }
+
+
+def table(figures: dict[str, Any]) -> Table:
+    out = Table(title="Insight: Warmline against baselines (one core, same run)")
+    for column in ("measure", "Warmline", "baseline", "goal"):
+        out.add_column(column)
+    f = figures
+    out.add_row(
+        "GoEmotions Ekman test macro-F1",
+        f"{f['emotion_macro_f1']:.3f}",
+        f"{f['emotion_macro_f1_baseline']:.3f} (TF-IDF OvR LR)",
+        ">= 0.64",
+    )
+    out.add_row(
+        "emotion messages/s (GoEmotions, batches of 1000)",
+        f"{f['emotion_messages_per_s']:,}",
+        f"{f['emotion_messages_per_s_baseline']:,}",
+        ">= 2,000",
+    )
+    out.add_row(
+        "insight µs per short message (Banking77 texts)",
+        f"{f['insight_us_per_short_message']}",
+        "",
+        "well under 100",
+    )
+    out.add_row(
+        "sentiment sign accuracy (clear GoEmotions messages)",
+        f"{f['sentiment_sign_accuracy']:.3f}",
+        f"{f['sentiment_sign_accuracy_vader']:.3f} (VADER, "
+        f"{f['sentiment_messages_per_s_vader']:,}/s)",
+        "",
+    )
+    out.add_row(
+        "Banking77 test accuracy (best reason)",
+        f"{f['reason_accuracy']:.3f}",
+        f"{f['reason_accuracy_baseline']:.3f} (TF-IDF LR)",
+        ">= 0.94",
+    )
+    out.add_row("Banking77 test top-3 accuracy", f"{f['reason_top3_accuracy']:.3f}", "", "")
+    out.add_row(
+        "reason messages/s (batches of 1000)",
+        f"{f['reason_messages_per_s']:,}",
+        f"{f['reason_messages_per_s_baseline']:,}",
+        ">= 2,000",
+    )
+    out.add_row(
+        f"reason before speaking, top-1 ({f['before_speaking_contacts']:,} replayed contacts)",
+        f"{f['before_speaking_top1']:.3f}",
+        f"{f['before_speaking_top1_baseline']:.3f} (most frequent reason)",
+        "",
+    )
+    out.add_row(
+        "reason before speaking, top-3",
+        f"{f['before_speaking_top3']:.3f}",
+        f"{f['before_speaking_top3_baseline']:.3f} (three most frequent)",
+        "",
+    )
+    out.add_row(
+        "reason before speaking, µs per contact (context to ranking)",
+        f"{f['before_speaking_us_per_contact']}",
+        "",
+        "",
+    )
+    for row in f["reason_unknown_trade_off"]:
+        gate = "topic gate + " if row["topic_gate"] else "no gate, "
+        out.add_row(
+            f"unknown: {gate}confidence < {row['threshold']}"
+            + (" (shipped)" if row["shipped"] else ""),
+            f"keeps {row['test_kept']:.1%} of test, {row['accuracy_when_kept']:.1%} right",
+            f"{row['off_topic_unknown']:.1%} of off-topic unknown",
+            "",
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller baselines, for a smoke run")
+    parser.add_argument("--customers", type=int, default=1000, help="demo customers to replay")
+    args = parser.parse_args()
+    figures: dict[str, Any] = {}
+    figures.update(emotions_section(args.quick))
+    figures.update(reasons_section(args.quick))
+    figures.update(before_speaking_section(args.customers))
+    Console(width=120).print(table(figures))
+    print(json.dumps({"benchmark": "insight", **figures}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""A customer message made ready for the insight models: bounded, lower-cased, emoji named.
+
+Every model in this package reads text through :func:`prepare`, so training and
+prediction see the same thing. Emoji become their Unicode names ("😡" -> "pouting
+face"): the standard library knows every emoji, the models learn the words, and an
+emoji-only message still says something.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+#: Analysis reads at most this many characters of a message (the start, where the
+#: point usually is); the cost of a message is bounded whatever its length.
+MAX_CHARS = 1000
+
+WORD_PATTERN = re.compile(r"(?u)\b\w\w+\b")
+_LETTERS = re.compile(r"[^\W\d_]")
+# Joiners, variation selectors and skin-tone modifiers glue emoji together; they say nothing.
+_EMOJI_GLUE = frozenset("\u200d\ufe0e\ufe0f") | {chr(c) for c in range(0x1F3FB, 0x1F400)}
+
+
+@dataclass(frozen=True, slots=True)
+class MessageText:
+    """What the models read of one message, and what is odd about it."""
+
+    text: str
+    """Lower-cased, at most :data:`MAX_CHARS` of the original, emoji replaced by their names."""
+    cased: str
+    """The same with its original case (for the sentence embedding, which is case-aware)."""
+    empty: bool
+    """Nothing but whitespace (or nothing at all)."""
+    emoji_only: bool
+    """Only emoji (and punctuation or spaces): no words to read."""
+    truncated: bool
+    """The original was longer than :data:`MAX_CHARS`."""
+    has_letters: bool
+    """At least one letter in the original: there is language to detect."""
+
+
+def is_emoji(char: str) -> bool:
+    """True for pictographs and symbols people use as emoji (Unicode category 'So')."""
+    return unicodedata.category(char) == "So"
+
+
+def prepare(text: str) -> MessageText:
+    """Bound, lower-case and name the emoji of one message."""
+    truncated = len(text) > MAX_CHARS
+    head = text[:MAX_CHARS]
+    if not head.strip():
+        return MessageText(
+            "", "", empty=True, emoji_only=False, truncated=truncated, has_letters=False
+        )
+    if head.isascii():  # the common case, and no emoji can hide in it
+        return MessageText(
+            head.lower(),
+            head,
+            empty=False,
+            emoji_only=False,
+            truncated=truncated,
+            has_letters=_LETTERS.search(head) is not None,
+        )
+    parts: list[str] = []
+    emoji = other = False
+    for char in head:
+        if char in _EMOJI_GLUE:
+            continue
+        if is_emoji(char):
+            emoji = True
+            parts.append(f" {unicodedata.name(char, 'symbol').lower()} ")
+        else:
+            other = other or char.isalnum()
+            parts.append(char)
+    cased = "".join(parts) if emoji else head
+    return MessageText(
+        cased.lower(),
+        cased,
+        empty=False,
+        emoji_only=emoji and not other,
+        truncated=truncated,
+        has_letters=_LETTERS.search(head) is not None,
+    )
+
+
+def words(text: str) -> list[str]:
+    """The word tokens of prepared text: runs of two or more word characters."""
+    return WORD_PATTERN.findall(text)

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from warmline.domain.insight.emotions import MessageInsight, analyse_messages
+from warmline.domain.insight.mood import (
+    InteractionMood,
+    customer_mood,
+    interaction_mood,
+    quote,
+)
+
+T0 = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
+
+
+def said(sentiment: float, *emotions: tuple[str, float]) -> MessageInsight:
+    return MessageInsight(sentiment, emotions or (("neutral", 0.6),), "en", True)
+
+
+def conversation(*lines: tuple[str, MessageInsight]) -> InteractionMood:
+    return interaction_mood(
+        [(T0 + dt.timedelta(minutes=i), text, insight) for i, (text, insight) in enumerate(lines)]
+    )
+
+
+def mood_at(level: float, dominant: str = "anger", line: str | None = "“x”") -> InteractionMood:
+    feeling = {"anger": "frustrated", "neutral": "calm", "joy": "pleased", "fear": "worried"}
+    return InteractionMood(
+        level, level, level, "steady", dominant, feeling[dominant], line, T0, 1, feeling[dominant]
+    )
+
+
+def test_a_complaint_that_ends_politely_is_still_a_complaint() -> None:
+    mood = conversation(
+        ("My card was declined again", said(0.1)),
+        ("This is ridiculous, I'm furious", said(-0.6, ("anger", 0.8))),
+        ("ok thanks", said(0.7, ("joy", 0.9))),
+    )
+    assert mood.dominant == "anger" and mood.feeling == "frustrated"
+    assert mood.trend == "improving" and mood.words == "frustrated, calmer by the end"
+    assert mood.line == "“This is ridiculous, I'm furious”"
+    assert (mood.start, mood.end, mood.messages) == (0.1, 0.7, 3)
+    assert mood.at == T0 + dt.timedelta(minutes=2)
+
+
+def test_worsening_and_steady_interactions() -> None:
+    worse = conversation(
+        ("hello", said(0.3)), ("why is nobody helping", said(-0.5, ("anger", 0.5)))
+    )
+    assert worse.trend == "worsening"
+    assert worse.words == "frustrated, getting worse as the conversation went on"
+    calm = conversation(("Could I get my statements please", said(0.1)), ("ok", said(0.2)))
+    assert (calm.trend, calm.dominant, calm.words, calm.line) == ("steady", "neutral", "calm", None)
+
+
+def test_clearly_negative_words_count_even_without_a_named_emotion() -> None:
+    mood = conversation(("Honestly I'm fed up", said(-0.6)), ("cheers", said(0.8, ("joy", 0.9))))
+    assert mood.dominant == "negative" and mood.feeling == "unhappy"
+    assert mood.line == "“Honestly I'm fed up”"
+
+
+def test_unreadable_interactions_have_an_unknown_mood() -> None:
+    unreadable = MessageInsight(0.0, (), "fr", False)
+    mood = conversation(("Bonjour", unreadable))
+    assert (mood.dominant, mood.trend, mood.words, mood.messages) == (
+        "unknown",
+        "unknown",
+        "mood unknown",
+        0,
+    )
+    assert interaction_mood([]).at is None
+    assert customer_mood([mood]).words == "mood unknown"
+    assert customer_mood([]).contacts == 0
+
+
+def test_customer_getting_worse_over_three_contacts() -> None:
+    mood = customer_mood([mood_at(0.4, "neutral", None), mood_at(0.1), mood_at(-0.3)])
+    assert mood.trend == "worsening"
+    assert mood.words == "frustrated, getting worse over the last three contacts"
+    assert mood.line == "“x”" and mood.line_at == T0 and mood.contacts == 3
+
+
+def test_customer_trend_words() -> None:
+    assert customer_mood([mood_at(0.2), mood_at(-0.3)]).words == "frustrated, worse than last time"
+    better = customer_mood([mood_at(-0.5, "fear"), mood_at(0.0, "fear")])
+    assert (better.trend, better.words) == ("improving", "worried, better than last time")
+    steady = customer_mood([mood_at(-0.2), mood_at(-0.25), mood_at(-0.2)])
+    assert steady.words == "frustrated in each of the last three contacts"
+    assert customer_mood([mood_at(0.5, "joy")]).words == "pleased"
+    assert customer_mood([mood_at(0.6, "joy"), mood_at(0.3, "joy")]).words == (
+        "pleased, less so than last time"
+    )
+
+
+def test_negative_feelings_lead_and_the_latest_breaks_ties() -> None:
+    mood = customer_mood([mood_at(0.1, "fear"), mood_at(0.1, "joy"), mood_at(0.1, "joy")])
+    assert mood.dominant == "fear"
+    tie = customer_mood([mood_at(-0.1, "fear"), mood_at(-0.1, "anger")])
+    assert tie.dominant == "anger"
+
+
+def test_quotes_are_bounded_at_a_word() -> None:
+    assert quote("  card   declined ") == "“card declined”"
+    long = quote("word " * 100, limit=30)
+    assert long.startswith("“word word") and long.endswith("…”") and len(long) <= 32
+
+
+def test_end_to_end_with_the_shipped_model() -> None:
+    lines = [
+        "hey I'd like to dispute a payment, the goods never arrived.",
+        "This is the third time I've had to explain this.",
+        "This is ridiculous, I am furious",
+    ]
+    points = [
+        (T0 + dt.timedelta(minutes=i), text, insight)
+        for i, (text, insight) in enumerate(zip(lines, analyse_messages(lines), strict=True))
+    ]
+    mood = interaction_mood(points)
+    assert mood.feeling == "frustrated" and mood.trend == "worsening"
+    assert mood.line == "“This is ridiculous, I am furious”"

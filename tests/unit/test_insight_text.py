@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from warmline.domain.insight.language import detect_language
+from warmline.domain.insight.message_text import prepare, words
+from warmline.domain.insight.model_file import array_text, pack, text_array, unpack
+from warmline.domain.insight.ngrams import NgramFeatures
+
+CORPUS = [
+    "my card was declined at the shop",
+    "card declined again, second time this week",
+    "where is my new card?",
+    "i want to cancel a transfer",
+    "the transfer to my sister has not arrived",
+    "cancel my card please",
+]
+
+
+def test_prepare_names_emoji_and_keeps_plain_text() -> None:
+    prepared = prepare("Thanks 😊")
+    assert prepared.text == "thanks  smiling face with smiling eyes "
+    assert not prepared.emoji_only and prepared.has_letters
+    assert prepare("👍🏽").emoji_only  # a skin-tone modifier is part of the emoji
+    assert prepare("Hello").text == "hello"
+    assert words("can't stop, won't stop 42") == ["can", "stop", "won", "stop", "42"]
+
+
+def test_features_match_scikit_learn_tfidf() -> None:
+    ours = NgramFeatures.fit(CORPUS, min_df=1)
+    word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(CORPUS)
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True).fit(CORPUS)
+    assert ours.word_vocab == sorted(word.vocabulary_)
+    assert ours.char_vocab == sorted(char.vocabulary_)
+    texts = [*CORPUS, "declined declined card", "nothing known here zzz"]
+    got = ours.transform(texts).toarray()
+    w = word.transform(texts).toarray()[:, np.argsort(word.get_feature_names_out())]
+    c = char.transform(texts).toarray()[:, np.argsort(char.get_feature_names_out())]
+    np.testing.assert_allclose(got, np.hstack([w, c]), atol=1e-6)
+
+
+def test_min_df_prunes_rare_ngrams_and_unknown_text_gives_an_empty_row() -> None:
+    features = NgramFeatures.fit(CORPUS, min_df=2)
+    assert "card" in features.word_vocab and "sister" not in features.word_vocab
+    assert features.transform(["qqqq"]).nnz == 0
+    assert features.transform([]).shape == (0, features.size)
+    again = NgramFeatures.from_arrays(features.to_arrays("x_"), "x_")
+    assert (again.transform(CORPUS) != features.transform(CORPUS)).nnz == 0
+
+
+def test_model_files_hold_text_and_numbers() -> None:
+    data = pack("demo", {"version": 3}, {"names": text_array(["à", "b c"]), "w": np.ones(2)})
+    header, arrays = unpack("demo", data)
+    assert header == {"kind": "demo", "version": 3}
+    assert array_text(arrays["names"]) == ["à", "b c"]
+
+
+def test_language_detection() -> None:
+    english = {"my", "card", "was", "declined", "ok", "thanks"}
+    assert detect_language("ok", ["ok"], english) == "en"
+    assert detect_language("4417", ["4417"], english) is None
+    text = "Meine Karte wurde gestern im Geschäft abgelehnt, was soll ich tun?"
+    assert detect_language(text.lower(), words(text.lower()), english) == "de"
