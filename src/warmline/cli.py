@@ -296,7 +296,11 @@ def import_events(
 
     def flush() -> None:
         result = ingest_events(
-            engine, batch, region=settings.default_region, max_batch=settings.max_batch_events
+            engine,
+            batch,
+            region=settings.default_region,
+            max_batch=settings.max_batch_events,
+            insight=settings.insight,
         )
         for item in result.items:
             totals[item.status] += 1
@@ -355,7 +359,10 @@ def rebuild() -> None:
     ) as progress:
         task = progress.add_task("rebuild", total=None)
         count = rebuild_projections(
-            engine, region=settings.default_region, progress=lambda n: progress.advance(task, n)
+            engine,
+            region=settings.default_region,
+            insight=settings.insight,
+            progress=lambda n: progress.advance(task, n),
         )
     console.print(f"rebuilt the memory from {count} events")
 

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
         le=24 * 60,
         description="How recent a contact on another channel shows as continuity.",
     )
+    insight: bool = Field(
+        True,
+        description="Compute sentiment, emotions, mood and likely reasons at ingest (off: skip).",
+    )
     auth_failure_limit: int = Field(
         20, ge=1, description="Failed key checks per address per minute before refusing (429)."
     )

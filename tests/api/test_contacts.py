@@ -209,9 +209,9 @@ def test_a_card_takes_a_fixed_number_of_queries(
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
     assert card is not None and len(card["continuity"]) == 1
-    # customer, interactions, cases, commitments, activities, assurances, merge suggestions
-    # + one per continuity item
-    assert len(statements) == 8, statements
+    # customer, interactions, cases, commitments, activities, assurances, merge suggestions,
+    # recent messages (style) + one per continuity item
+    assert len(statements) == 9, statements
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(t.desk_pushes)).scalar_one() == 0
 

@@ -80,6 +80,7 @@ def _message(p: Projector, event: ev.Event, at: Landing) -> None:
             "text": payload.text,
             "agent_id": payload.agent_id,
             "sent_at": event.time,
+            "insight": None,  # filled for customer messages when the batch is written
         }
     )
 

@@ -101,11 +101,12 @@ def ingest_events(
     max_batch: int = 10_000,
     now: dt.datetime | None = None,
     may_verify: bool = True,
+    insight: bool = True,
 ) -> BatchResult:
     """Validate, store and project a batch of CloudEvents envelopes. Safe to replay.
 
     ``may_verify=False`` (a key without the right to vouch for identifiers) rejects
-    events that claim an identifier was verified.
+    events that claim an identifier was verified. ``insight=False`` skips the models.
     """
     if len(envelopes) > max_batch:
         raise PayloadTooLarge(
@@ -138,7 +139,7 @@ def ingest_events(
     for attempt in range(RETRIES):
         try:
             with writing(engine) as conn, conn.begin():
-                stored = _store_new(conn, valid, received_at, region)
+                stored = _store_new(conn, valid, received_at, region, insight)
             break
         except (IntegrityError, OperationalError) as exc:
             # A concurrent batch stored the same event or thing first (PostgreSQL), or a
@@ -175,13 +176,17 @@ def _retryable(exc: Exception) -> bool:
 
 
 def _store_new(
-    conn: Connection, valid: list[tuple[int, Event]], received_at: dt.datetime, region: str
+    conn: Connection,
+    valid: list[tuple[int, Event]],
+    received_at: dt.datetime,
+    region: str,
+    insight: bool,
 ) -> dict[int, ItemResult]:
     existing = _existing_keys(conn, [e for _, e in valid])
     new = [(i, e) for i, e in valid if (e.source, e.id) not in existing]
     if not new:
         return {}
-    outcomes_list, replayed = project_batch(conn, [e for _, e in new], region)
+    outcomes_list, replayed = project_batch(conn, [e for _, e in new], region, insight=insight)
     outcomes = {i: o for (i, _), o in zip(new, outcomes_list, strict=True)}
     conn.execute(
         t.raw_events.insert(),
@@ -216,14 +221,19 @@ def _store_new(
 
 
 def project_batch(
-    conn: Connection, batch: list[Event], region: str, *, apply_merges: bool = True
+    conn: Connection,
+    batch: list[Event],
+    region: str,
+    *,
+    apply_merges: bool = True,
+    insight: bool = True,
 ) -> tuple[list[Outcome], dict[int, str]]:
     """Project ``batch`` in order, then release events that waited for what it created.
 
     Returns each event's outcome, and ``{seq: origin_id}`` for events of earlier
     batches that waited in the raw log and are projected now.
     """
-    projector = Projector(conn, region=region, apply_merges=apply_merges)
+    projector = Projector(conn, region=region, apply_merges=apply_merges, insight=insight)
     projector.preload(batch)
     outcomes = [projector.apply(e) for e in batch]
     replayed = _release_waiting(projector, batch, outcomes)

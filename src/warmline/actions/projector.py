@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 
 from warmline import events as ev
 from warmline.actions.event_handlers import HANDLERS
+from warmline.actions.insight_step import annotate_batch
 from warmline.actions.match_index import MatchIndex
 from warmline.actions.projection_rows import Landing, Outcome, Owner, Row
 from warmline.actions.resolution import Resolver
@@ -50,11 +51,13 @@ class Projector:
 
     ``apply_merges=False`` (rebuild) records merges that ingest makes but leaves every
     row on its own record; the rebuild applies all merges in force at the end.
+    ``insight=False`` stores messages without sentiment, emotions or likely reasons.
     """
 
     conn: Connection
     region: str = "GB"
     apply_merges: bool = True
+    insight: bool = True
     customers: dict[str, Row] = field(default_factory=dict)
     owners: dict[tuple[str, str], list[Owner]] = field(default_factory=dict)
     anchors: dict[str, dict[str, Row]] = field(
@@ -320,6 +323,8 @@ class Projector:
                     "transfers": 0,
                     "message_count": 0,
                     "last_message_at": None,
+                    "mood": None,
+                    "predicted_reason": None,
                 },
                 new=True,
             )
@@ -398,6 +403,8 @@ class Projector:
 
     def flush(self) -> None:
         """Write everything this batch changed: inserts first, then updates, table by table."""
+        if self.insight:
+            annotate_batch(self)
         self._write_rows(t.customers, self.customers.values())
         for kind, table in (
             ("interaction", t.interactions),

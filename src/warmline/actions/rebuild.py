@@ -25,6 +25,7 @@ def rebuild_projections(
     region: str = "GB",
     batch_size: int = 1000,
     progress: Callable[[int], None] | None = None,
+    insight: bool = True,
 ) -> int:
     """Drop and replay all projections in one transaction; return the number of events replayed.
 
@@ -54,6 +55,7 @@ def rebuild_projections(
                 [parse_stored(envelope, region) for _, envelope in rows],
                 region,
                 apply_merges=False,
+                insight=insight,
             )
             updates = {
                 seq: {"b_seq": seq, "b_customer_id": o.origin_id, "b_awaiting": o.awaiting}

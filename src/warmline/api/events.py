@@ -91,6 +91,7 @@ async def post_events(
         region=settings.default_region,
         max_batch=settings.max_batch_events,
         may_verify=actor.may_verify,
+        insight=settings.insight,
     )
     rejected = result.count("rejected")
     status = 200 if rejected == 0 else (422 if rejected == len(result.items) else 207)

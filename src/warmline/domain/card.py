@@ -14,7 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from warmline.domain import card_insight
+from warmline.domain.card_insight import Learned
 from warmline.domain.consent import PERSONALISATION, has_consent
+from warmline.domain.labels import humanise
 from warmline.domain.timewords import ago, until, years_between
 
 RECENT_INTERACTIONS = 10
@@ -39,13 +42,6 @@ class CardContext:
     channel: str | None = None
     interaction_id: str | None = None
     continuity_window: dt.timedelta = dt.timedelta(minutes=30)
-
-
-def humanise(label: str | None) -> str | None:
-    """'card_declined' -> 'card declined'; 'payment.failed' -> 'payment failed'."""
-    if not label:
-        return None
-    return label.replace("_", " ").replace(".", " ").strip()
 
 
 def last_seen(interaction: Mapping[str, Any]) -> dt.datetime:
@@ -73,8 +69,11 @@ def build_card(
     rows: Mapping[str, Any],
     messages: Mapping[str, Sequence[Mapping[str, Any]]],
     ctx: CardContext,
+    learned: Learned | None = None,
 ) -> dict[str, Any]:
-    """Assemble the card. ``messages`` holds the last messages of the continuity interactions."""
+    """Assemble the card. ``messages`` holds the last messages of the continuity interactions;
+    ``learned`` what the organisation's history taught (reason associations, usual style)."""
+    learned = learned or Learned()
     customer = rows["customer"]
     interactions = [i for i in rows["interactions"] if i["id"] != ctx.interaction_id]
     recent = set(continuity_ids(interactions, ctx))
@@ -99,6 +98,9 @@ def build_card(
         "verifications": [_verification(a, ctx) for a in rows["assurances"]],
         "moments": _moments(customer["traits"] or {}, ctx),
         "possible_duplicates": _possible_duplicates(rows.get("suggestions", []), customer["id"]),
+        "mood": card_insight.mood(interactions),
+        "likely_reasons": card_insight.likely_reasons(rows, learned, ctx.now),
+        "style": card_insight.style(rows, rows.get("recent_messages", []), learned),
     }
 
 
@@ -165,10 +167,12 @@ def _who(customer: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:
 
 
 def _about(interaction: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]) -> str:
+    predicted = (interaction.get("predicted_reason") or {}).get("label")
     label = (
         humanise(interaction.get("reason"))
         or interaction.get("subject")
         or interaction.get("summary")
+        or (f"{humanise(predicted)} (from their words)" if predicted else None)
     )
     if label:
         return str(label)
@@ -195,9 +199,18 @@ def _continuity(
         "state": state,
         "at": last_seen(interaction),
         "agent_id": interaction["agent_id"],
+        "mood": (interaction.get("mood") or {}).get("words"),
         "messages": [dict(m) for m in messages],
         "source": interaction["source"],
     }
+
+
+def _predicted(interaction: Mapping[str, Any]) -> str | None:
+    """What the customer's first words pointed to, when no one recorded a reason."""
+    predicted = interaction.get("predicted_reason") or {}
+    if interaction.get("reason") or not predicted.get("label"):
+        return None
+    return f"{humanise(predicted['label'])} ({round(predicted['confidence'] * 100)}% sure)"
 
 
 def _interaction(interaction: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:
@@ -208,6 +221,8 @@ def _interaction(interaction: Mapping[str, Any], ctx: CardContext) -> dict[str, 
         "at": interaction["started_at"],
         "when": ago(interaction["started_at"], ctx.now),
         "reason": humanise(interaction["reason"]),
+        "likely_reason": _predicted(interaction),
+        "mood": (interaction.get("mood") or {}).get("words"),
         "outcome": interaction["outcome"],
         "status": interaction["status"],
         "summary": interaction["summary"] or interaction["subject"],

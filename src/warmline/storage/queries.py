@@ -275,6 +275,7 @@ def timeline_page(
 
 CARD_INTERACTIONS = 20
 CARD_LIST = 10
+CARD_MESSAGES = 60
 
 
 def _card_statements() -> dict[str, Any]:
@@ -307,6 +308,8 @@ def _card_statements() -> dict[str, Any]:
             i.c.summary,
             i.c.case_id,
             i.c.transfers,
+            i.c.mood,
+            i.c.predicted_reason,
         )
         .where(i.c.customer_id == cid)
         .order_by(i.c.started_at.desc(), i.c.id.desc())
@@ -328,6 +331,13 @@ def _card_statements() -> dict[str, Any]:
         .order_by(v.c.verified_at.desc())
         .limit(3),
         "suggestions": _card_suggestions(cid),
+        # The customer's latest messages (and the replies between them): how they write.
+        "recent_messages": sa.select(
+            m.c.speaker, m.c.text, m.c.sent_at, m.c.interaction_id, m.c.insight
+        )
+        .where(m.c.customer_id == cid)
+        .order_by(m.c.sent_at.desc())
+        .limit(CARD_MESSAGES),
         "messages": sa.select(m.c.speaker, m.c.text, m.c.sent_at)
         .where(m.c.interaction_id == sa.bindparam("iid"))
         .order_by(m.c.sent_at.desc(), m.c.id.desc())
@@ -370,7 +380,15 @@ def card_rows(conn: Connection, customer_id: str) -> dict[str, Any] | None:
     if not customer:
         return None
     rows: dict[str, Any] = {"customer": customer[0]}
-    for part in ("interactions", "cases", "commitments", "activities", "assurances", "suggestions"):
+    for part in (
+        "interactions",
+        "cases",
+        "commitments",
+        "activities",
+        "assurances",
+        "suggestions",
+        "recent_messages",
+    ):
         rows[part] = CARD[part].all(conn, cid=customer_id)
     return rows
 

@@ -119,6 +119,10 @@ interactions = sa.Table(
     sa.Column("transfers", sa.Integer, nullable=False),
     sa.Column("message_count", sa.Integer, nullable=False),
     _at("last_message_at", nullable=True),
+    # How the customer felt (start, end, trend, the line that shows it), and the reason
+    # their first messages point to: both computed at ingest.
+    sa.Column("mood", JSONType),
+    sa.Column("predicted_reason", JSONType),
     sa.Index(None, "customer_id", "started_at", "id"),
 )
 
@@ -132,8 +136,11 @@ messages = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("agent_id", sa.String(500)),
     _at("sent_at"),
+    # Customer messages: sentiment, emotions and language, computed at ingest.
+    sa.Column("insight", JSONType),
     sa.Index(None, "interaction_id", "sent_at"),
-    sa.Index(None, "customer_id"),
+    # The customer's latest messages, newest first, without a sort (the card's style cues).
+    sa.Index(None, "customer_id", "sent_at"),
 )
 
 cases = sa.Table(
@@ -398,6 +405,22 @@ match_models = sa.Table(
     # {"link": p, "review": p}: match probabilities at or above which a pair links or is
     # suggested for review.
     sa.Column("thresholds", JSONType, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("trained_by", sa.String(200), nullable=False),
+)
+
+insight_models = sa.Table(
+    "insight_models",
+    metadata,
+    # An organisation's own contact-reason model (``warmline reasons train``), the
+    # activity -> reason associations learned with it, and what is usual in writing style.
+    sa.Column("id", Id, primary_key=True),
+    _at("trained_at"),
+    sa.Column("examples", sa.Integer, nullable=False),
+    sa.Column("report", JSONType, nullable=False),
+    sa.Column("model", sa.LargeBinary, nullable=False),
+    sa.Column("associations", sa.Text, nullable=False),
+    sa.Column("population", JSONType),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("trained_by", sa.String(200), nullable=False),
 )

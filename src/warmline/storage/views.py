@@ -7,14 +7,17 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from warmline.domain.card import CardContext, build_card, continuity_ids
+from warmline.domain.card_insight import Learned
 from warmline.storage import queries
+from warmline.storage.insight_config import current_insight
 
 
 def load_card(conn: Connection, customer_id: str, ctx: CardContext) -> dict[str, Any] | None:
-    """The card for ``customer_id`` at ``ctx``: six queries, plus one per continuity item."""
+    """The card for ``customer_id`` at ``ctx``: eight queries, plus one per continuity item."""
     rows = queries.card_rows(conn, customer_id)
     if rows is None:
         return None
     recent = continuity_ids(rows["interactions"], ctx)
     messages = queries.last_messages(conn, recent)
-    return build_card(rows, messages, ctx)
+    config = current_insight(conn)
+    return build_card(rows, messages, ctx, Learned(config.associations, config.population))

@@ -16,7 +16,6 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from warmline.domain.card import humanise
 from warmline.domain.insight.associations import (
     OPEN_OUTCOMES,
     Associations,
@@ -26,6 +25,7 @@ from warmline.domain.insight.associations import (
     signals,
 )
 from warmline.domain.insight.contact_context import ContactContext
+from warmline.domain.labels import humanise
 from warmline.domain.timewords import ago, until
 
 #: How fast each kind of signal fades: activities and contacts from when they happened,

@@ -1,0 +1,88 @@
+"""Insight at ingest, once per batch: every customer message gets its sentiment, emotions
+and language; every interaction with new customer messages gets its mood again; an
+interaction's first customer messages give its likely reason.
+
+The models run on the whole batch at once (they are vectorised), so a bulk import pays a
+few tens of microseconds per customer message (``benchmarks/insight.py`` measures
+ingest with insight on against off).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from warmline.domain.insight import MessageInsight, analyse_messages, interaction_mood
+from warmline.domain.insight_records import (
+    insight_from_json,
+    insight_json,
+    mood_json,
+    prediction_json,
+)
+from warmline.storage import schema as t
+from warmline.storage.chunking import chunks
+from warmline.storage.insight_config import load_insight
+
+if TYPE_CHECKING:
+    from warmline.actions.projection_rows import Row
+    from warmline.actions.projector import Projector
+
+#: The first customer messages of an interaction that say why they got in touch.
+REASON_MESSAGES = 2
+
+Point = tuple[dt.datetime, str, MessageInsight]
+
+
+def annotate_batch(p: Projector) -> None:
+    """Add insight to this batch's customer messages and their interactions (in place,
+    before the projector writes them)."""
+    fresh = [m for m in p.inserts.get(t.messages, []) if m["speaker"] == "customer"]
+    if not fresh:
+        return
+    for message, insight in zip(fresh, analyse_messages([m["text"] for m in fresh]), strict=True):
+        message["insight"] = insight_json(insight)
+    interactions = {r.values["id"]: r for r in p.anchors["interaction"].values()}
+    touched = {m["interaction_id"] for m in fresh}
+    points = _earlier_points(p, [i for i in touched if not interactions[i].new])
+    for m in fresh:
+        points[m["interaction_id"]].append(
+            (m["sent_at"], m["text"], insight_from_json(m["insight"]))
+        )
+    needs_reason: dict[str, str] = {}
+    for interaction_id in touched:
+        ordered = sorted(points[interaction_id], key=lambda point: point[0])
+        interaction = interactions[interaction_id]
+        interaction.set(mood=mood_json(interaction_mood(ordered)))
+        if interaction.values.get("predicted_reason") is None:
+            first = ordered[:REASON_MESSAGES]
+            needs_reason[interaction_id] = " ".join(text for _, text, _ in first)
+    _predict_reasons(p, interactions, needs_reason)
+
+
+def _earlier_points(p: Projector, interaction_ids: list[str]) -> defaultdict[str, list[Point]]:
+    """Customer messages stored by earlier batches, by interaction."""
+    found: defaultdict[str, list[Point]] = defaultdict(list)
+    m = t.messages
+    for chunk in chunks(interaction_ids):
+        rows = p.conn.execute(
+            sa.select(m.c.interaction_id, m.c.sent_at, m.c.text, m.c.insight).where(
+                m.c.interaction_id.in_(chunk), m.c.speaker == "customer"
+            )
+        )
+        for interaction_id, sent_at, text, insight in rows:
+            if insight is not None:
+                found[interaction_id].append((sent_at, text, insight_from_json(insight)))
+    return found
+
+
+def _predict_reasons(p: Projector, interactions: dict[str, Row], texts: dict[str, str]) -> None:
+    if not texts:
+        return
+    model = load_insight(p.conn).reasons
+    ids = list(texts)
+    for interaction_id, prediction in zip(ids, model.predict([texts[i] for i in ids]), strict=True):
+        interactions[interaction_id].set(predicted_reason=prediction_json(prediction))
+

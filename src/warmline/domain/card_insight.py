@@ -1,0 +1,135 @@
+"""The card's insight: how the customer feels, how they like to be dealt with, and why they
+are probably getting in touch, each with its evidence. Pure assembly from the card's
+rows and the insight stored at ingest; information for the agent, never a script."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from warmline.domain.insight import (
+    Associations,
+    ContactContext,
+    OpenCase,
+    OpenCommitment,
+    PopulationStats,
+    RecentActivity,
+    RecentInteraction,
+    StyleContact,
+    StyleMessage,
+    customer_mood,
+    rank_likely_reasons,
+    style_profile,
+)
+from warmline.domain.insight_records import mood_from_json
+from warmline.domain.labels import humanise
+
+LIKELY_REASONS = 3
+#: Facts that are preferences or needs the customer told us (they override inference).
+PREFERENCE_PREFIXES = ("preferred_", "prefers_", "needs", "large_print", "hard_of_hearing")
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """What the organisation's history taught: reason associations and usual style."""
+
+    associations: Associations = field(default_factory=Associations)
+    population: PopulationStats | None = None
+
+
+def reason_of(interaction: Mapping[str, Any]) -> str | None:
+    """The organisation's reason label for a contact, else the one its words point to."""
+    if interaction.get("reason"):
+        return str(interaction["reason"])
+    predicted = interaction.get("predicted_reason") or {}
+    return predicted.get("label")
+
+
+def mood(interactions: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The customer's mood over their recent contacts (``interactions`` newest first)."""
+    moods = [mood_from_json(i["mood"]) for i in reversed(interactions) if i.get("mood")]
+    found = customer_mood(moods)
+    if found.contacts == 0:
+        return None
+    return {
+        "words": found.words,
+        "feeling": found.feeling,
+        "trend": found.trend,
+        "line": found.line,
+        "line_at": found.line_at,
+        "contacts": found.contacts,
+    }
+
+
+def likely_reasons(
+    rows: Mapping[str, Any], learned: Learned, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """Why they are probably getting in touch, best first, each with the facts behind it."""
+    interactions = rows["interactions"]
+    reasons = {i["id"]: reason_of(i) for i in interactions}
+    context = ContactContext(
+        cases=[
+            OpenCase(
+                c["title"] or "",
+                c["status"],
+                c["opened_at"],
+                None,
+                reasons.get(c["interaction_id"]),
+            )
+            for c in rows["cases"]
+        ],
+        commitments=[
+            OpenCommitment(k["text"] or "", k["due_at"], k["made_at"]) for k in rows["commitments"]
+        ],
+        activities=[
+            RecentActivity(a["name"], a["occurred_at"], a["attributes"] or {})
+            for a in rows["activities"]
+        ],
+        interactions=[
+            RecentInteraction(
+                reasons[i["id"]], i["outcome"], i["ended_at"], i["channel"] or "", i["started_at"]
+            )
+            for i in reversed(interactions)
+            if i["ended_at"] is not None and i["ended_at"] < now
+        ],
+    )
+    ranked = rank_likely_reasons(context, learned.associations, now, limit=LIKELY_REASONS)
+    return [
+        {
+            "reason": humanise(r.reason) or r.reason,
+            "label": r.reason,
+            "score": r.score,
+            "evidence": [e.fact for e in r.evidence],
+        }
+        for r in ranked
+    ]
+
+
+def style(
+    rows: Mapping[str, Any], messages: Sequence[Mapping[str, Any]], learned: Learned
+) -> list[dict[str, Any]]:
+    """Cues to the customer's preferred style, recorded preferences first."""
+    channels = {i["id"]: i["channel"] for i in rows["interactions"]}
+    written = [
+        StyleMessage(
+            m["text"],
+            m["sent_at"],
+            channels[m["interaction_id"]] or "",
+            m["interaction_id"],
+            m["speaker"],
+            (m.get("insight") or {}).get("language"),
+        )
+        for m in reversed(messages)
+        if m["interaction_id"] in channels
+    ]
+    contacts = [
+        StyleContact(i["channel"], i["started_at"]) for i in rows["interactions"] if i["channel"]
+    ]
+    traits = rows["customer"]["traits"] or {}
+    facts = {k: v for k, v in traits.items() if k.startswith(PREFERENCE_PREFIXES)}
+    return [
+        {"kind": c.kind, "value": c.value, "evidence": c.evidence, "recorded": c.recorded}
+        for c in style_profile(written, contacts, learned.population, facts)
+    ]
