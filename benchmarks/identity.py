@@ -349,6 +349,9 @@ def run_ecm(data: DataSet) -> tuple[set[Pair], dict[str, Any]]:
 # --- report ---------------------------------------------------------------------------
 
 
+NOTES = {"train_seconds": "train s", "missed_as_relatives": "FN by relatives rules"}
+
+
 def render(results: list[dict[str, Any]]) -> Table:
     table = Table(title="identity resolution on FEBRL: precision, recall, F1, best wall time")
     for column in ("data", "tool", "precision", "recall", "F1", "seconds", "FP", "FN", "notes"):
@@ -356,7 +359,9 @@ def render(results: list[dict[str, Any]]) -> Table:
     shown = {"data", "tool", "precision", "recall", "f1", "seconds"}
     shown |= {"false_positives", "false_negatives"}
     for r in results:
-        notes = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in r.items() if k not in shown)
+        notes = ", ".join(
+            f"{NOTES.get(k, k.replace('_', ' '))} {v}" for k, v in r.items() if k not in shown
+        )
         table.add_row(
             r["data"], r["tool"], f"{r['precision']:.4f}", f"{r['recall']:.4f}", f"{r['f1']:.4f}",
             f"{r['seconds']:.2f}", str(r["false_positives"]), str(r["false_negatives"]), notes,
@@ -444,7 +449,7 @@ def main() -> None:
         for number in args.sets.split(",")
         for tool in tools
     ]
-    Console().print(render(results))
+    Console(width=150).print(render(results))
     print(json.dumps({"results": results, "goals": goals(results)}), flush=True)
 
 
