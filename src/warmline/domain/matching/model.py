@@ -94,6 +94,9 @@ class MatchModel:
     weights: tuple[tuple[float, ...], ...] = field(init=False, repr=False, compare=False)
     #: Derived: the prior as a match weight in bits, ``log2(prior / (1 - prior))``.
     prior_weight: float = field(init=False, repr=False, compare=False)
+    #: Derived: ``weights`` with a 0.0 appended to each field's row, so that level -1
+    #: (unknown on a side) looks up "no evidence" without a test.
+    lookup: tuple[tuple[float, ...], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names = tuple(f.name for f in self.fields)
@@ -115,6 +118,7 @@ class MatchModel:
             self, "weights", tuple(tuple(lv.weight for lv in f.levels) for f in self.fields)
         )
         object.__setattr__(self, "prior_weight", weight_of(self.prior))
+        object.__setattr__(self, "lookup", tuple((*row, 0.0) for row in self.weights))
 
     def field_model(self, name: str) -> FieldModel:
         """The model of field ``name``."""

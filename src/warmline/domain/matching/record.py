@@ -272,8 +272,12 @@ def parse_date(value: object) -> str | None:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = _text(value)
-    if not text:
-        return None
+    return _iso_date(text) if text else None
+
+
+@lru_cache(maxsize=65536)
+def _iso_date(text: str) -> str | None:
+    # Cached: birth dates repeat (a few tens of thousands of days cover everyone).
     if len(text) == 8 and text.isdigit():
         text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
     try:

@@ -180,11 +180,9 @@ def comparison_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, ...]:
 
 def weight_of_levels(levels: tuple[int, ...], model: MatchModel) -> float:
     """Total match weight in bits (prior included) of a pair's levels."""
-    total = model.prior_weight
-    for table, level in zip(model.weights, levels, strict=True):
-        if level >= 0:
-            total += table[level]
-    return total
+    return model.prior_weight + sum(
+        [row[level] for row, level in zip(model.lookup, levels, strict=True)]
+    )
 
 
 def match_weight(a: MatchRecord, b: MatchRecord, model: MatchModel) -> float:
@@ -201,10 +199,7 @@ def compare(
     """
     if levels is None:
         levels = comparison_levels(a, b)
-    weights = tuple(
-        table[level] if level >= 0 else 0.0
-        for table, level in zip(model.weights, levels, strict=True)
-    )
+    weights = tuple([row[level] for row, level in zip(model.lookup, levels, strict=True)])
     weight = model.prior_weight + sum(weights)
     return Comparison(a, b, levels, weights, weight, probability(weight))
 
