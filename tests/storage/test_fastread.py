@@ -40,3 +40,28 @@ def test_fast_reads_match_core(engine: Engine) -> None:
             core = [dict(r) for r in conn.execute(fast.statement, params).mappings()]
             assert fast.all(conn, **params) == core, name
             assert core, f"{name}: the story should give every card query a row"
+
+
+def test_ingest_lookups_match_core_for_lists_of_every_length(engine: Engine) -> None:
+    from warmline.storage import lookups
+
+    now = dt.datetime.now(dt.UTC)
+    ingest_events(engine, miles_story(now))
+    with engine.connect() as conn:
+        ids = list(conn.execute(sa.select(t.customers.c.id)).scalars())
+        keys = list(conn.execute(sa.select(t.match_keys.c.key)).scalars())
+        externals = list(conn.execute(sa.select(t.interactions.c.external_id)).scalars())
+        cases = [
+            (lookups.CUSTOMERS, {"ids": ids}),
+            (lookups.CUSTOMERS, {"ids": [*ids, "cus_nobody"]}),
+            (lookups.MATCH_PROFILES, {"ids": ids}),
+            (lookups.MATCH_KEYS, {"keys": keys[:1]}),
+            (lookups.MATCH_KEYS, {"keys": keys}),
+            (lookups.ANCHORS["interaction"], {"ids": externals}),
+            (lookups.IDENTIFIERS, {"kind": "email", "values": ["miles@example.org", "x@y.z"]}),
+        ]
+        for fast, params in cases:
+            core = [dict(r) for r in conn.execute(fast.statement, params).mappings()]
+            assert core, params
+            assert sorted(map(repr, fast.all(conn, **params))) == sorted(map(repr, core)), params
+        assert lookups.CUSTOMERS.all(conn, ids=[]) == []

@@ -30,7 +30,7 @@ from warmline.errors import Conflict, InvalidRequest
 from warmline.storage import identity_queries as iq
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
-from warmline.storage.identity_config import load_matching
+from warmline.storage.identity_config import forget_current, load_matching
 
 DEDUPE = "warmline.dedupe"
 
@@ -84,6 +84,7 @@ def train_model(
         )
         detail = {"model_id": model_id, "records": model.records, "pairs": model.pairs}
         append_chained(conn, [audit_row(actor, "identity.trained", None, detail)])
+    forget_current()
     return {"id": model_id, "model": model, "thresholds": thresholds}
 
 
@@ -115,6 +116,7 @@ def set_thresholds(
                 )
             )
         append_chained(conn, [audit_row(actor, "identity.thresholds", None, values)])
+    forget_current()
     return thresholds
 
 

@@ -14,12 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from warmline import events as ev
 from warmline.domain.matching import BLOCK_CAP, MatchRecord, blocking_keys, record_from
 from warmline.domain.traits import Fact, fold_fact
+from warmline.storage import lookups
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 
@@ -92,12 +92,9 @@ class MatchIndex:
             if probe is not None:
                 wanted.update(k for k in blocking_keys(probe) if k not in self.stored)
         found: set[str] = set()
-        k = t.match_keys
         for chunk in chunks(wanted):
-            for key, origin in self.conn.execute(
-                sa.select(k.c.key, k.c.origin_id).where(k.c.key.in_(chunk))
-            ):
-                self.stored.setdefault(key, set()).add(origin)
+            for row in lookups.MATCH_KEYS.all(self.conn, keys=chunk):
+                self.stored.setdefault(row["key"], set()).add(row["origin_id"])
         for key in wanted:
             origins = self.stored.setdefault(key, set())
             if len(origins) <= BLOCK_CAP:
@@ -106,12 +103,9 @@ class MatchIndex:
 
     def load_profiles(self, origins: Iterable[str]) -> None:
         missing = [o for o in origins if o not in self.profiles]
-        m = t.match_profiles
         for chunk in chunks(missing):
-            for origin, inputs in self.conn.execute(
-                sa.select(m.c.origin_id, m.c.inputs).where(m.c.origin_id.in_(chunk))
-            ):
-                self.profiles[origin] = Profile(inputs, new=False)
+            for row in lookups.MATCH_PROFILES.all(self.conn, ids=chunk):
+                self.profiles[row["origin_id"]] = Profile(row["inputs"], new=False)
         for origin in missing:  # records from before the index existed start empty
             self.profiles.setdefault(origin, Profile(_empty(), new=True))
 

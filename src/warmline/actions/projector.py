@@ -37,6 +37,7 @@ from warmline.actions.resolution import Resolver
 from warmline.domain.ids import stable_id
 from warmline.domain.names import name_tokens
 from warmline.domain.traits import Fact, fold_fact, trait_columns
+from warmline.storage import lookups
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 
@@ -129,34 +130,28 @@ class Projector:
         for kind, value in idents:
             if (kind, value) not in self.owners:
                 by_kind.setdefault(kind, set()).add(value)
-        i = t.identifiers
         for kind, values in by_kind.items():
             for chunk in chunks(values):
-                query = sa.select(i).where(i.c.kind == kind, i.c.value.in_(chunk))
-                for r in self.conn.execute(query).mappings():
-                    owner = Owner(r["origin_id"], r["verified"], Row(dict(r), new=False))
+                for r in lookups.IDENTIFIERS.all(self.conn, kind=kind, values=chunk):
+                    owner = Owner(r["origin_id"], r["verified"], Row(r, new=False))
                     self.owners.setdefault((kind, r["value"]), []).append(owner)
             for value in values:
                 self.owners.setdefault((kind, value), [])
 
     def _load_anchors(self, refs: dict[str, set[str]]) -> None:
-        tables = {"interaction": t.interactions, "case": t.cases, "commitment": t.commitments}
         for kind, ids in refs.items():
-            table = tables[kind]
             for chunk in chunks(ids):
-                query = sa.select(table).where(table.c.external_id.in_(chunk))
-                for r in self.conn.execute(query).mappings():
+                for r in lookups.ANCHORS[kind].all(self.conn, ids=chunk):
                     # rows already in memory may carry this batch's changes: keep them
-                    self.anchors[kind].setdefault(r["external_id"], Row(dict(r), new=False))
+                    self.anchors[kind].setdefault(r["external_id"], Row(r, new=False))
 
     def load_customers(self, ids: Iterable[str]) -> None:
         """Load customer rows, and the live customers of merged ones."""
         missing = [i for i in ids if i not in self.customers]
         roots: set[str] = set()
         for chunk in chunks(missing):
-            query = sa.select(t.customers).where(t.customers.c.id.in_(chunk))
-            for r in self.conn.execute(query).mappings():
-                self.customers[r["id"]] = Row(dict(r), new=False)
+            for r in lookups.CUSTOMERS.all(self.conn, ids=chunk):
+                self.customers[r["id"]] = Row(r, new=False)
                 if r["status"] == "merged" and r["merged_into"] not in self.customers:
                     roots.add(r["merged_into"])
         if roots:

@@ -31,10 +31,16 @@ from warmline.actions.projection_rows import Landing, Outcome
 from warmline.domain.identity import Holder, resolve
 from warmline.domain.ids import stable_id
 from warmline.domain.match_evidence import decide_pair, evidence_json
-from warmline.domain.matching import Comparison, Decision, MatchRecord, resolve_against
+from warmline.domain.matching import (
+    Comparison,
+    Decision,
+    MatchRecord,
+    resolve_against,
+    two_people,
+)
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
-from warmline.storage.identity_config import MatchingConfig, load_matching
+from warmline.storage.identity_config import MatchingConfig, current_matching
 
 if TYPE_CHECKING:
     from warmline.actions.projector import Projector
@@ -55,7 +61,7 @@ class Resolver:
     @property
     def config(self) -> MatchingConfig:
         if self._config is None:
-            self._config = load_matching(self.p.conn)
+            self._config = current_matching(self.p.conn)
         return self._config
 
     def resolve(self, ref: ev.CustomerRef, event: ev.Event) -> Resolved:
@@ -113,7 +119,9 @@ class Resolver:
         p = self.p
         record = p.index.profile(origin).record
         comparison, decision = decide_pair(probe, record, self.config.model, self.config.thresholds)
-        contradicted = any(e.weight < 0 for e in comparison.evidence)
+        contradicted = any(e.weight < 0 for e in comparison.evidence) or two_people(
+            probe, record, comparison
+        )
         if decision.outcome == "link" or not contradicted:
             return self._known(origin)  # the identifier says so and nothing says otherwise
         # Somebody else with the same phone or email: never joined, only suggested.

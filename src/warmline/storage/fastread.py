@@ -67,6 +67,8 @@ class _Compiled:
     defaults: Mapping[str, Any]
     names: tuple[str, ...]
     converters: tuple[tuple[int, Convert], ...]
+    expanding: frozenset[str] = frozenset()
+    mark: str = "?"
 
 
 class FastSelect:
@@ -75,6 +77,7 @@ class FastSelect:
     def __init__(self, statement: sa.Select[Any] | sa.CompoundSelect[Any]) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
+        self._by_length: dict[tuple[str, str, tuple[tuple[str, int], ...]], str] = {}
 
     def _compile(self, conn: Connection) -> _Compiled:
         dialect = conn.dialect
@@ -91,14 +94,53 @@ class FastSelect:
         defaults = {
             key: bind.effective_value for key, bind in compiled.binds.items() if not bind.required
         }
-        return _Compiled(str(compiled), positional, defaults, names, converters)
+        expanding = frozenset(key for key, bind in compiled.binds.items() if bind.expanding)
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        return _Compiled(str(compiled), positional, defaults, names, converters, expanding, mark)
+
+    def _expanded(self, plan: _Compiled, values: dict[str, Any]) -> tuple[str, Any]:
+        """The SQL and parameters with each ``IN`` list spelt out for its length (the SQL
+        for each length is kept: a batch asks for a few lengths over and over)."""
+        lengths = tuple((name, len(values[name])) for name in sorted(plan.expanding))
+        key = (plan.mark, plan.sql, lengths)
+        sql = self._by_length.get(key)
+        if sql is None:
+            sql = plan.sql
+            for name, n in lengths:
+                if plan.positional:
+                    marks = ", ".join([plan.mark] * n)
+                else:
+                    marks = ", ".join(f"%({name}_{i})s" for i in range(n))
+                sql = sql.replace(f"__[POSTCOMPILE_{name}]", marks)
+            self._by_length[key] = sql
+        if plan.positional:
+            flat: list[Any] = []
+            for name in plan.positional:
+                if name in plan.expanding:
+                    flat.extend(values[name])
+                else:
+                    flat.append(values[name])
+            return sql, tuple(flat)
+        named = {k: v for k, v in values.items() if k not in plan.expanding}
+        for name in plan.expanding:
+            named.update((f"{name}_{i}", v) for i, v in enumerate(values[name]))
+        return sql, named
 
     def all(self, conn: Connection, **params: Any) -> list[dict[str, Any]]:
+        """Rows as dicts. A list bound to an ``IN (expanding)`` parameter must not be empty
+        (an empty list matches nothing: the result is empty without asking)."""
         plan = self._compiled.get(conn.dialect.name)
         if plan is None:
             plan = self._compiled[conn.dialect.name] = self._compile(conn)
         values = {**plan.defaults, **params}
-        bound: Any = tuple(values[name] for name in plan.positional) if plan.positional else values
+        sql = plan.sql
+        bound: Any
+        if plan.expanding:
+            if any(not values[name] for name in plan.expanding):
+                return []
+            sql, bound = self._expanded(plan, values)
+        else:
+            bound = tuple(values[name] for name in plan.positional) if plan.positional else values
         # Run inside the connection's transaction (begun here if none is), on its own cursor.
         if not conn.in_transaction():
             conn.begin()
@@ -106,8 +148,8 @@ class FastSelect:
         try:
             if listeners := conn.dispatch.before_cursor_execute:
                 # Keep SQL tracing and statement counting working on this path too.
-                listeners(conn, cursor, plan.sql, bound, None, False)
-            cursor.execute(plan.sql, bound)
+                listeners(conn, cursor, sql, bound, None, False)
+            cursor.execute(sql, bound)
             rows = cursor.fetchall()
         finally:
             cursor.close()

@@ -1,0 +1,235 @@
+"""Identity at scale through the product's own path: SQLite, the match index tables, ingest.
+
+``identity_scale.py`` measures the matching itself in memory. This one builds the same
+kind of synthetic memory (``synthetic_people.py``) by ingesting one
+``customer.identified`` event per customer through :func:`ingest_events` into SQLite,
+then resolves new records one at a time the way ingest does: inside a transaction, the
+projector's preload (identifier holders, blocking-key lookups capped per key, candidate
+profiles) and the resolver (deterministic rule, then scoring), rolled back afterwards so
+the memory stays the same for every query. The floor, in the same run and on the same
+connection, is the raw SQL those lookups cannot do without: the identifier lookups and
+one indexed ``IN`` over the record's blocking keys. Accuracy is against the generator's
+truth (a review is not a link).
+
+    .venv/bin/python benchmarks/identity_db.py --customers 1000000   # builds for a while
+    .venv/bin/python benchmarks/identity_db.py --customers 100000 --queries 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import Connection
+
+from identity_scale import QUERY_MIX, percentile
+from synthetic_people import Population, Query
+from warmline.actions.ingest import ingest_events
+from warmline.actions.projector import Projector
+from warmline.domain.identifiers import IdentifierError, normalise_identifier
+from warmline.domain.matching import blocking_keys, record_from
+from warmline.events import parse_event
+from warmline.storage.engine import make_engine
+from warmline.storage.migrate import upgrade
+
+err = Console(stderr=True)
+GOAL_P99_MS = 2.0
+
+
+def valid(idents: list[tuple[str, str, bool]]) -> list[tuple[str, str, bool]]:
+    """The generator's identifiers that ingest accepts (a few made-up numbers are not)."""
+    out = []
+    for kind, value, verified in idents:
+        try:
+            normalise_identifier(kind, value)
+        except IdentifierError:
+            continue
+        out.append((kind, value, verified))
+    return out
+
+
+def envelope(
+    event_id: str, traits: dict[str, Any], idents: list[tuple[str, str, bool]]
+) -> dict[str, Any]:
+    """The event naming a record; one without a usable identifier gets the source's own id
+    for it (every event names its customer by at least one)."""
+    idents = valid(idents) or [("source_record", event_id, False)]
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "bench",
+        "type": "customer.identified",
+        "time": "2026-11-01T10:00:00Z",
+        "data": {
+            "customer": {
+                "identifiers": [{"kind": k, "value": v, "verified": f} for k, v, f in idents],
+                "traits": {k: v for k, v in traits.items() if v},
+            }
+        },
+    }
+
+
+def build(engine: Any, population: Population, customers: int, batch: int) -> dict[str, str]:
+    """Ingest every customer; return person id -> the customer it landed on."""
+    owner: dict[str, str] = {}
+    pending: list[tuple[str, dict[str, Any]]] = []
+
+    def flush() -> None:
+        result = ingest_events(engine, [e for _, e in pending], insight=False)
+        for (person_id, _), item in zip(pending, result.items, strict=True):
+            assert item.customer_id, item
+            owner[person_id] = item.customer_id
+        pending.clear()
+
+    started = time.perf_counter()
+    for n, person in enumerate(population.generate(customers), start=1):
+        pending.append(
+            (person.person_id, envelope(person.person_id, person.traits(), person.identifiers()))
+        )
+        if len(pending) == batch:
+            flush()
+        if n % 100_000 == 0:
+            err.print(f"[dim]ingested {n:,} customers in {time.perf_counter() - started:.0f} s[/]")
+    if pending:
+        flush()
+    return owner
+
+
+def resolve_once(conn: Connection, query: Query, n: int) -> tuple[float, str | None, str]:
+    """Time the resolution of one new record; nothing is kept."""
+    event = parse_event(envelope(f"q-{n}", query.traits, query.identifiers))
+    assert event.payload.customer is not None
+    transaction = conn.begin()
+    try:
+        start = time.perf_counter()
+        projector = Projector(conn, insight=False)
+        projector.preload([event])
+        landing, outcome, _ = projector.resolver.resolve(event.payload.customer, event)
+        elapsed = time.perf_counter() - start
+    finally:
+        transaction.rollback()
+    linked = landing.customer_id if outcome.resolution in ("known", "linked") else None
+    return elapsed, linked, outcome.resolution or "new"
+
+
+def floor_once(conn: Connection, query: Query) -> float:
+    """The raw lookups resolution cannot avoid: identifier holders and blocking keys."""
+    keys = blocking_keys(record_from(query.traits, query.identifiers))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    start = time.perf_counter()
+    for kind, value, _ in query.identifiers:
+        cursor.execute(
+            "SELECT origin_id FROM identifiers WHERE kind = ? AND value = ?", (kind, value)
+        )
+        cursor.fetchall()
+    marks = ", ".join("?" for _ in keys)
+    cursor.execute(f"SELECT key, origin_id FROM match_keys WHERE key IN ({marks})", keys)
+    cursor.fetchall()
+    elapsed = time.perf_counter() - start
+    cursor.close()
+    return elapsed
+
+
+def queries(population: Population, count: int, seed: int) -> list[Query]:
+    rng = random.Random(seed + 2)
+    kinds = rng.choices([k for k, _ in QUERY_MIX], [w for _, w in QUERY_MIX], k=count)
+    out = []
+    for kind in kinds:
+        person = rng.choice(population.people)
+        if kind == "returning":
+            out.append(population.returning(person))
+        elif kind == "relative":
+            out.append(population.relative(person))
+        else:
+            out.append(population.stranger())
+    return out
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="warmline-idb-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "identity.db"
+    population = Population(args.seed)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{path}", sqlite_synchronous="OFF")
+    upgrade(engine)
+    started = time.perf_counter()
+    owner = build(engine, population, args.customers, args.batch)
+    build_seconds = time.perf_counter() - started
+    asked = queries(population, args.queries, args.seed)
+    ours, floor = [], []
+    outcomes: Counter[str] = Counter()
+    true_links = found_links = right_links = 0
+    with engine.connect() as conn:
+        for n, query in enumerate(asked):
+            floor.append(floor_once(conn, query))
+            elapsed, linked, resolution = resolve_once(conn, query, n)
+            ours.append(elapsed)
+            outcomes[f"{query.kind} {resolution}"] += 1
+            truth = owner.get(query.truth) if query.truth else None
+            true_links += truth is not None
+            if linked is not None:
+                found_links += 1
+                right_links += linked == truth
+    engine.dispose()
+    ms = 1000.0
+    figures = {
+        "customers": args.customers,
+        "queries": len(asked),
+        "build_seconds": round(build_seconds, 1),
+        "ours_p50_ms": round(percentile(ours, 0.5) * ms, 3),
+        "ours_p99_ms": round(percentile(ours, 0.99) * ms, 3),
+        "floor_p50_ms": round(percentile(floor, 0.5) * ms, 3),
+        "floor_p99_ms": round(percentile(floor, 0.99) * ms, 3),
+        "precision": round(right_links / found_links, 4) if found_links else None,
+        "recall": round(right_links / true_links, 4) if true_links else None,
+        "outcomes": dict(sorted(outcomes.items())),
+    }
+    figures["goal_p99_met"] = figures["ours_p99_ms"] <= GOAL_P99_MS
+    if not args.keep:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=3_000)
+    parser.add_argument("--batch", type=int, default=1_000)
+    parser.add_argument("--seed", type=int, default=20261124)
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--keep", action="store_true", help="keep the database file")
+    args = parser.parse_args()
+    figures = run(args)
+    table = Table(
+        title=f"identity through SQLite: one new record against {args.customers:,} customers"
+    )
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("memory built through ingest", f"{figures['build_seconds']} s")
+    table.add_row(
+        "ours: preload + resolve, p50 / p99",
+        f"{figures['ours_p50_ms']} / {figures['ours_p99_ms']} ms",
+    )
+    table.add_row(
+        "floor: raw identifier + key lookups, p50 / p99",
+        f"{figures['floor_p50_ms']} / {figures['floor_p99_ms']} ms",
+    )
+    table.add_row("precision / recall of links", f"{figures['precision']} / {figures['recall']}")
+    table.add_row(f"goal p99 <= {GOAL_P99_MS} ms", "met" if figures["goal_p99_met"] else "NOT met")
+    Console().print(table)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
