@@ -22,7 +22,7 @@ from warmline.actions.keys import create_key
 from warmline.api.app import create_app
 from warmline.config import Settings
 from warmline.domain.roles import Role
-from warmline.storage import schema
+from warmline.storage import identity_config, insight_config, schema
 from warmline.storage.engine import make_engine
 from warmline.storage.migrate import upgrade
 
@@ -82,6 +82,10 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
+    # The configurations in force are cached per database URL for a few seconds; a test's
+    # fresh database must not see the one before it.
+    identity_config.forget_current()
+    insight_config.forget_current()
     engine = make_engine(db_url, sqlite_synchronous="OFF")
     yield engine
     engine.dispose()

@@ -17,6 +17,7 @@ from warmline.actions.ingest import ItemResult, ingest_events
 from warmline.actions.keys import create_key, revoke_key, revoke_keys_named
 from warmline.actions.rebuild import rebuild_projections
 from warmline.cli_identity import identity_app
+from warmline.cli_insight import reasons_app
 from warmline.cli_support import (
     check_schema,
     console,
@@ -47,6 +48,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(identity_app, name="identity")
+app.add_typer(reasons_app, name="reasons")
 
 
 @db_app.command("upgrade")

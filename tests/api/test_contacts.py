@@ -202,6 +202,8 @@ def test_a_card_takes_a_fixed_number_of_queries(
     from warmline.domain.card import CardContext
     from warmline.storage.views import load_card
 
+    with engine.connect() as conn:  # warm the per-process caches (models in force)
+        load_card(conn, cid, CardContext(now=NOW, channel="voice"))
     sa.event.listen(engine, "before_cursor_execute", count)
     try:
         with engine.connect() as conn:

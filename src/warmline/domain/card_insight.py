@@ -23,6 +23,7 @@ from warmline.domain.insight import (
     rank_likely_reasons,
     style_profile,
 )
+from warmline.domain.insight.mood import FEELINGS, NEGATIVE_SENTIMENT
 from warmline.domain.insight_records import mood_from_json
 from warmline.domain.labels import humanise
 
@@ -133,3 +134,14 @@ def style(
         {"kind": c.kind, "value": c.value, "evidence": c.evidence, "recorded": c.recorded}
         for c in style_profile(written, contacts, learned.population, facts)
     ]
+
+
+def message_feeling(insight: Mapping[str, Any] | None) -> str | None:
+    """The word for what one customer message shows ('frustrated', 'pleased'), if anything
+    but calm; None for agents' messages, calm ones and ones the models could not read."""
+    if not insight or not insight.get("supported"):
+        return None
+    labels = [label for label, _ in insight.get("emotions", []) if label != "neutral"]
+    if labels:
+        return FEELINGS.get(str(labels[0]), str(labels[0]))
+    return FEELINGS["negative"] if insight.get("sentiment", 0) <= NEGATIVE_SENTIMENT else None

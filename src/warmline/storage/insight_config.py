@@ -34,7 +34,7 @@ _parsed: dict[str, InsightConfig] = {}
 _lock = threading.Lock()
 #: Cards check which model is in force at most this often (training takes effect after).
 RECHECK_SECONDS = 5.0
-_current: tuple[float, InsightConfig] | None = None
+_current: tuple[float, str, InsightConfig] | None = None
 
 
 def load_insight(conn: Connection) -> InsightConfig:
@@ -68,11 +68,11 @@ def current_insight(conn: Connection) -> InsightConfig:
     """:func:`load_insight`, looked up again at most every few seconds (the card's hot
     path reads it on every contact)."""
     global _current
-    now = time.monotonic()
+    now, where = time.monotonic(), str(conn.engine.url)
     cached = _current
-    if cached is None or now - cached[0] > RECHECK_SECONDS:
-        cached = _current = (now, load_insight(conn))
-    return cached[1]
+    if cached is None or cached[1] != where or now - cached[0] > RECHECK_SECONDS:
+        cached = _current = (now, where, load_insight(conn))
+    return cached[2]
 
 
 def forget_current() -> None:

@@ -418,19 +418,29 @@ def interaction_with_messages(
     )
     if row is None:
         return None
-    messages = conn.execute(
-        sa.select(
-            t.messages.c.id,
-            t.messages.c.speaker,
-            t.messages.c.text,
-            t.messages.c.agent_id,
-            t.messages.c.sent_at,
-        )
-        .where(t.messages.c.interaction_id == row["id"])
-        .order_by(t.messages.c.sent_at, t.messages.c.id)
+    return {**dict(row), "messages": messages_after(conn, row["id"], None, limit=limit)}
+
+
+def messages_after(
+    conn: Connection,
+    interaction_id: str,
+    after: tuple[dt.datetime, str] | None,
+    *,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """An interaction's messages, oldest first, after ``(sent_at, id)`` when given."""
+    m = t.messages
+    query = (
+        sa.select(m.c.id, m.c.speaker, m.c.text, m.c.agent_id, m.c.sent_at, m.c.insight)
+        .where(m.c.interaction_id == interaction_id)
+        .order_by(m.c.sent_at, m.c.id)
         .limit(limit)
-    ).mappings()
-    return {**dict(row), "messages": [dict(m) for m in messages]}
+    )
+    if after is not None:
+        query = query.where(
+            sa.or_(m.c.sent_at > after[0], sa.and_(m.c.sent_at == after[0], m.c.id > after[1]))
+        )
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 # -- the agent desk ---------------------------------------------------------------------

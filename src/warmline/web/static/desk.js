@@ -107,11 +107,43 @@
     }).catch(function (e) { showError(timelinePanel, e); timelinePanel.hidden = false; });
   }
 
+  // An open interaction's conversation follows new messages as they arrive.
+  var watching = null;
+  function stopWatching() { if (watching) { watching.close(); watching = null; } }
+
+  function watch(list) {
+    stopWatching();
+    if (list.dataset.live !== "yes") return;
+    var url = "/desk/conversation/" + encodeURIComponent(list.dataset.interactionId) +
+      "/stream?after=" + encodeURIComponent(list.dataset.after || "");
+    var source = watching = new EventSource(url);
+    source.addEventListener("message", function (ev) {
+      var data = JSON.parse(ev.data);
+      list.dataset.after = data.after;
+      if (list.querySelector('[data-message-id="' + data.id + '"]')) return;
+      var empty = conversationPanel.querySelector(".no-messages");
+      if (empty) empty.remove();
+      list.insertAdjacentHTML("beforeend", data.html);
+      list.lastElementChild.classList.add("new");
+    });
+    source.addEventListener("mood", function (ev) {
+      var mood = document.getElementById("conversation-mood");
+      if (mood) mood.innerHTML = JSON.parse(ev.data).html;  // rendered and escaped by the server
+    });
+    source.addEventListener("ended", function () { list.dataset.live = "no"; stopWatching(); });
+    source.addEventListener("signed_out", function () { stopWatching(); signIn(); });
+    source.onerror = function () {
+      // Reconnect from the last message we have, so nothing is shown twice or missed.
+      if (source.readyState === EventSource.CLOSED && watching === source) setTimeout(function () { watch(list); }, 1000);
+    };
+  }
+
   function openConversation(id) {
     load("/desk/conversation/" + encodeURIComponent(id)).then(function (html) {
       conversationPanel.innerHTML = html;
       conversationPanel.hidden = false;
       desk.classList.add("has-conversation");
+      watch(conversationPanel.querySelector("ol.messages"));
     }).catch(function (e) { showError(conversationPanel, e); });
   }
 
@@ -123,7 +155,7 @@
     else if (t.classList.contains("open-timeline")) openTimeline(t.dataset.customerId);
     else if (t.classList.contains("load-more")) { t.disabled = true; openTimeline(t.dataset.customerId, t.dataset.cursor); }
     else if (t.classList.contains("open-conversation")) openConversation(t.dataset.interactionId);
-    else if (t.classList.contains("close-conversation")) { conversationPanel.hidden = true; desk.classList.remove("has-conversation"); }
+    else if (t.classList.contains("close-conversation")) { stopWatching(); conversationPanel.hidden = true; desk.classList.remove("has-conversation"); }
   });
 
   document.getElementById("search-form").addEventListener("submit", function (ev) {

@@ -1,0 +1,108 @@
+"""The live conversation on the desk: new messages of an open interaction, with what each
+shows of the customer's feelings and the interaction's mood, as Server-Sent Events."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from warmline.actions.desk import session_actor
+from warmline.api.deps import EngineDep, access_customer
+from warmline.errors import InvalidRequest, NotFound
+from warmline.storage import queries
+from warmline.web.desk import COOKIE, KEEPALIVE_SECONDS, RECHECK_SECONDS, DeskActor, templates
+
+router = APIRouter(prefix="/desk", include_in_schema=False)
+POLL_SECONDS = 0.5
+
+
+def parse_after(after: str) -> tuple[dt.datetime, str] | None:
+    """The ``sent_at|id`` cursor of the last message the desk has."""
+    if not after:
+        return None
+    at, sep, message_id = after.partition("|")
+    try:
+        when = dt.datetime.fromisoformat(at)
+    except ValueError:
+        when = None
+    if not sep or when is None or when.tzinfo is None:
+        raise InvalidRequest("invalid_cursor", "after must be the sent_at|id of a message")
+    return when, message_id
+
+
+def _news(engine: Any, interaction_id: str, after: tuple[dt.datetime, str] | None) -> Any:
+    with engine.connect() as conn:
+        # Messages first: the mood read after them already counts them.
+        fresh = queries.messages_after(conn, interaction_id, after, limit=100)
+        found = queries.interaction_with_messages(conn, interaction_id, limit=0)
+    return found, fresh
+
+
+@router.get("/conversation/{interaction_id}/stream")
+async def conversation_stream(
+    interaction_id: str,
+    request: Request,
+    engine: EngineDep,
+    actor: DeskActor,
+    after: Annotated[str, Query(max_length=120)] = "",
+) -> StreamingResponse:
+    """New messages as they arrive (event ``message``), the interaction's mood after them
+    (``mood``), and ``ended`` when the interaction ends. Watching is audited once."""
+    # A reconnecting browser says where it got to (the last event's id).
+    cursor = parse_after(request.headers.get("last-event-id") or after)
+
+    def open_it() -> str:
+        with engine.connect() as conn:
+            found = queries.interaction_with_messages(conn, interaction_id, limit=0)
+            if found is None:
+                raise NotFound("interaction_not_found", "no such interaction")
+            access_customer(conn, engine, actor, found["customer_id"], "conversation.watched")
+            return str(found["id"])
+
+    internal = await run_in_threadpool(open_it)
+    token = request.cookies.get(COOKIE, "")
+
+    async def events() -> AsyncIterator[str]:
+        nonlocal cursor
+        yield "retry: 1000\n\n"
+        checked = sent = time.monotonic()
+        while not await request.is_disconnected():
+            found, fresh = await run_in_threadpool(_news, engine, internal, cursor)
+            now = dt.datetime.now(dt.UTC)
+            for m in fresh:
+                html = templates.get_template("message_item.html").render(m=m, now=now)
+                cursor = (m["sent_at"], m["id"])
+                position = f"{m['sent_at'].isoformat()}|{m['id']}"
+                data = {"html": html, "after": position, "id": m["id"]}
+                yield f"id: {position}\nevent: message\ndata: {orjson.dumps(data).decode()}\n\n"
+                sent = time.monotonic()
+            if fresh:
+                mood = templates.get_template("conversation_mood.html").render(mood=found["mood"])
+                yield f"event: mood\ndata: {orjson.dumps({'html': mood}).decode()}\n\n"
+            if found is None or found["status"] != "open":
+                yield "event: ended\ndata: {}\n\n"
+                return
+            clock = time.monotonic()
+            if clock - checked > RECHECK_SECONDS:
+                checked = clock
+                if await run_in_threadpool(session_actor, engine, token) is None:
+                    yield "event: signed_out\ndata: {}\n\n"
+                    return
+            if clock - sent > KEEPALIVE_SECONDS:
+                sent = clock
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(POLL_SECONDS)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
