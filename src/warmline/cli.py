@@ -212,6 +212,12 @@ def demo(
         f"demo bank: {totals['accepted']} new events"
         + ("" if empty else " (today's stories; the history was seeded before)")
     )
+    if empty and count:
+        from warmline.actions.insight_admin import train_reasons
+
+        with console.status("learning the bank's contact reasons from its history"):
+            trained = train_reasons(engine)
+        console.print(f"contact reasons: {trained.report.lines()[0]}")
     revoke_keys_named(engine, "demo")
     _, key = create_key(engine, role="admin", name="demo")
     host, port = host or settings.host, port or settings.port

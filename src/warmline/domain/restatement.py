@@ -15,13 +15,13 @@ but a weaker one.
 
 from __future__ import annotations
 
-import functools
-import pathlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from warmline.domain.insight.sentence_vectors import sentence_vectors
 
 # The lowest threshold at which same-intent pairs from Banking77's TRAIN split are found
 # with precision >= 0.90 (a wrong "second time explaining it" costs more than a missed
@@ -72,16 +72,4 @@ def embed(texts: Sequence[str]) -> Any:
 
     A text with no words embeds as zeros, so it is similar to nothing.
     """
-    vectors = _model().embed([t[:MAX_CHARS] for t in texts], norm=False)
-    lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return np.divide(vectors, lengths, out=np.zeros_like(vectors), where=lengths > 0)
-
-
-@functools.cache
-def _model() -> Any:
-    # Imported here so modules that never compare lines do not pay for loading (~0.3 s).
-    import wordllama
-
-    # wordllama 0.4 looks for its tokenizer outside the package unless told where it is.
-    folder = pathlib.Path(wordllama.__file__).parent
-    return wordllama.WordLlama.load(cache_dir=folder, disable_download=True)
+    return sentence_vectors([t[:MAX_CHARS] for t in texts])

@@ -8,6 +8,7 @@ process, from the package's own folder, with downloads disabled.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,12 +27,21 @@ _model: Any = None
 _lock = threading.Lock()
 
 
-def _wordllama() -> Any:
+def wordllama_model() -> Any:
+    """The wordllama model, loaded once per process (restatements use it too)."""
     global _model  # one model per process, loaded on first use
     with _lock:
         if _model is None:
+            root = logging.getLogger()
+            handlers, level = list(root.handlers), root.level
             import wordllama
 
+            # wordllama configures the root logger when imported (basicConfig at INFO);
+            # logging is the host application's to set up, so that is undone.
+            for handler in root.handlers[:]:
+                if handler not in handlers:
+                    root.removeHandler(handler)
+            root.setLevel(level)
             # wordllama 0.4 looks for its tokenizer in the wrong folder unless told where.
             _model = wordllama.WordLlama.load(
                 dim=DIMENSIONS,
@@ -46,7 +56,7 @@ def sentence_vectors(texts: Sequence[str]) -> NDArray[np.float32]:
     out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     filled = [i for i, text in enumerate(texts) if text.strip()]
     if filled:
-        vectors = _wordllama().embed([texts[i] for i in filled], batch_size=_BATCH)
+        vectors = wordllama_model().embed([texts[i] for i in filled], batch_size=_BATCH)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         out[filled] = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
     return out
