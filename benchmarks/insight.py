@@ -18,6 +18,10 @@ each baseline is trained and measured in the same run, on ``../shared/data``:
   the share of GoEmotions test comments (off-topic for a bank) called unknown; the
   gate and the shipped threshold were trained and chosen on Banking77 train and
   GoEmotions train, never on these;
+* **ingest with insight on against off**: the demo world's events (about a fifth of them
+  customer messages) ingested through ``ingest_events`` into fresh SQLite files, twice
+  each way, alternating, with ``synchronous=OFF`` so the disk does not hide the CPU cost;
+  the best run of each way counts;
 * **reason before speaking**: the demo world's history replayed; associations learned
   on everything before a cut-off two years before "now", then each later contact's
   reason predicted from its context at contact start (open cases, promises, recent
@@ -39,6 +43,7 @@ import argparse
 import datetime as dt
 import json
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -53,13 +58,17 @@ from sklearn.metrics import f1_score
 
 from insight_data import banking77, goemotions, goemotions_labels
 from insight_replay import before, histories
+from warmline.actions.ingest import ingest_events
 from warmline.demo_world import generate_world
+from warmline.domain.insight import warm_up
 from warmline.domain.insight.associations import learn_associations
 from warmline.domain.insight.contact_context import context_at
 from warmline.domain.insight.emotion_training import best_f1_threshold, polarity_targets
 from warmline.domain.insight.emotions import analyse_messages, default_emotion_model
 from warmline.domain.insight.likely_reasons import rank_likely_reasons
 from warmline.domain.insight.reasons import ReasonModel, default_reason_model
+from warmline.storage.engine import make_engine
+from warmline.storage.migrate import upgrade
 
 err = Console(stderr=True)
 BATCH = 1000
@@ -290,6 +299,39 @@ def before_speaking_section(customers: int) -> dict[str, Any]:
     }
 
 
+def ingest_section(customers: int) -> dict[str, Any]:
+    """Ingest throughput with insight on and off, same events, same process."""
+    err.print(f"ingest with insight on and off ({customers} demo customers)")
+    now = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
+    batches = list(generate_world(customers=customers, seed=11, now=now))
+    events = sum(map(len, batches))
+    messages = sum(
+        1
+        for batch in batches
+        for e in batch
+        if e["type"] == "message.posted" and e["data"]["speaker"] == "customer"
+    )
+    best: dict[bool, float] = {}
+    warm_up()  # models load once per process (a server does it at start-up)
+    with tempfile.TemporaryDirectory() as folder:
+        for run, insight in enumerate((False, True, False, True)):
+            engine = make_engine(f"sqlite:///{folder}/ingest{run}.db", sqlite_synchronous="OFF")
+            upgrade(engine)
+            started = time.perf_counter()
+            for batch in batches:
+                ingest_events(engine, batch, insight=insight)
+            seconds = time.perf_counter() - started
+            engine.dispose()
+            best[insight] = min(best.get(insight, seconds), seconds)
+    return {
+        "ingest_events": events,
+        "ingest_customer_messages": messages,
+        "ingest_eps_insight_off": round(events / best[False]),
+        "ingest_eps_insight_on": round(events / best[True]),
+        "ingest_insight_ratio": round(best[False] / best[True], 3),
+    }
+
+
 def table(figures: dict[str, Any]) -> Table:
     out = Table(title="Insight: Warmline against baselines (one core, same run)")
     for column in ("measure", "Warmline", "baseline", "goal"):
@@ -334,6 +376,13 @@ def table(figures: dict[str, Any]) -> Table:
         ">= 2,000",
     )
     out.add_row(
+        f"ingest events/s, insight on ({f['ingest_events']:,} demo events, "
+        f"{f['ingest_customer_messages']:,} customer messages)",
+        f"{f['ingest_eps_insight_on']:,} ({f['ingest_insight_ratio']:.0%} of off)",
+        f"{f['ingest_eps_insight_off']:,} (insight off)",
+        ">= 70 % of off",
+    )
+    out.add_row(
         f"reason before speaking, top-1 ({f['before_speaking_contacts']:,} replayed contacts)",
         f"{f['before_speaking_top1']:.3f}",
         f"{f['before_speaking_top1_baseline']:.3f} (most frequent reason)",
@@ -367,11 +416,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller baselines, for a smoke run")
     parser.add_argument("--customers", type=int, default=1000, help="demo customers to replay")
+    parser.add_argument(
+        "--ingest-customers", type=int, default=400, help="demo customers to ingest, on and off"
+    )
     args = parser.parse_args()
     figures: dict[str, Any] = {}
     figures.update(emotions_section(args.quick))
     figures.update(reasons_section(args.quick))
     figures.update(before_speaking_section(args.customers))
+    figures.update(ingest_section(args.ingest_customers))
     Console(width=120).print(table(figures))
     print(json.dumps({"benchmark": "insight", **figures}))
 

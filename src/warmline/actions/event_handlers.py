@@ -107,6 +107,8 @@ def _ended(p: Projector, event: ev.Event, at: Landing) -> None:
         reason=payload.reason or row.values["reason"],
         summary=payload.summary or row.values["summary"],
     )
+    if row.values["reason"]:
+        row.set(predicted_reason=None)  # the recorded reason replaces the guess
 
 
 def _case_opened(p: Projector, event: ev.Event, at: Landing) -> None:

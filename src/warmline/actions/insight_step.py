@@ -1,6 +1,7 @@
 """Insight at ingest, once per batch: every customer message gets its sentiment, emotions
 and language; every interaction with new customer messages gets its mood again; an
-interaction's first customer messages give its likely reason.
+interaction's first customer messages give its likely reason (unless the source already
+recorded the reason).
 
 The models run on the whole batch at once (they are vectorised), so a bulk import pays a
 few tens of microseconds per customer message (``benchmarks/insight.py`` measures
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
 #: The first customer messages of an interaction that say why they got in touch.
 REASON_MESSAGES = 2
 
-Point = tuple[dt.datetime, str, MessageInsight]
+#: (sent_at, message id, text, insight): ordered by time, then id, the same in every batch.
+Point = tuple[dt.datetime, str, str, MessageInsight]
 
 
 def annotate_batch(p: Projector) -> None:
@@ -49,16 +51,21 @@ def annotate_batch(p: Projector) -> None:
     points = _earlier_points(p, [i for i in touched if not interactions[i].new])
     for m in fresh:
         points[m["interaction_id"]].append(
-            (m["sent_at"], m["text"], insight_from_json(m["insight"]))
+            (m["sent_at"], m["id"], m["text"], insight_from_json(m["insight"]))
         )
+    new_ids = {m["id"] for m in fresh}
     needs_reason: dict[str, str] = {}
     for interaction_id in touched:
-        ordered = sorted(points[interaction_id], key=lambda point: point[0])
+        ordered = sorted(points[interaction_id])
         interaction = interactions[interaction_id]
-        interaction.set(mood=mood_json(interaction_mood(ordered)))
-        if interaction.values.get("predicted_reason") is None:
-            first = ordered[:REASON_MESSAGES]
-            needs_reason[interaction_id] = " ".join(text for _, text, _ in first)
+        interaction.set(
+            mood=mood_json(interaction_mood([(at, text, i) for at, _, text, i in ordered]))
+        )
+        first = ordered[:REASON_MESSAGES]
+        # The guess depends on the first messages only, whatever the batches were; a reason
+        # the source recorded needs no guess (``interaction.ended`` clears it).
+        if not interaction.values["reason"] and any(m_id in new_ids for _, m_id, _, _ in first):
+            needs_reason[interaction_id] = " ".join(text for _, _, text, _ in first)
     _predict_reasons(p, interactions, needs_reason)
 
 
@@ -68,13 +75,15 @@ def _earlier_points(p: Projector, interaction_ids: list[str]) -> defaultdict[str
     m = t.messages
     for chunk in chunks(interaction_ids):
         rows = p.conn.execute(
-            sa.select(m.c.interaction_id, m.c.sent_at, m.c.text, m.c.insight).where(
+            sa.select(m.c.interaction_id, m.c.sent_at, m.c.id, m.c.text, m.c.insight).where(
                 m.c.interaction_id.in_(chunk), m.c.speaker == "customer"
             )
         )
-        for interaction_id, sent_at, text, insight in rows:
+        for interaction_id, sent_at, message_id, text, insight in rows:
             if insight is not None:
-                found[interaction_id].append((sent_at, text, insight_from_json(insight)))
+                found[interaction_id].append(
+                    (sent_at, message_id, text, insight_from_json(insight))
+                )
     return found
 
 
@@ -85,4 +94,3 @@ def _predict_reasons(p: Projector, interactions: dict[str, Row], texts: dict[str
     ids = list(texts)
     for interaction_id, prediction in zip(ids, model.predict([texts[i] for i in ids]), strict=True):
         interactions[interaction_id].set(predicted_reason=prediction_json(prediction))
-

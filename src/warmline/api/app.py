@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +20,7 @@ from warmline.api import audit, contacts, customers, events, merges, privacy
 from warmline.api.responses import problem_response
 from warmline.api.throttle import FailureThrottle
 from warmline.config import Settings
+from warmline.domain.insight import warm_up
 from warmline.errors import WarmlineError
 from warmline.storage import migrate
 from warmline.storage.engine import make_engine
@@ -63,7 +67,16 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the app for ``settings`` (default: from the environment)."""
     settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.insight:
+            # Models load in the background, so the first contact does not wait for them.
+            threading.Thread(target=warm_up, name="warmline-warm-up", daemon=True).start()
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Warmline",
         version=__version__,
         summary="Customer memory for contact centres: every channel, every agent.",

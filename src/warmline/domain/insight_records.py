@@ -45,7 +45,8 @@ def insight_from_json(data: Mapping[str, Any]) -> MessageInsight:
 
 def mood_json(mood: InteractionMood) -> dict[str, Any]:
     """An interaction's mood as stored with the interaction."""
-    data = dataclasses.asdict(mood)
+    # Field by field: dataclasses.asdict deep-copies, several times slower on the hot path.
+    data = {f.name: getattr(mood, f.name) for f in dataclasses.fields(mood)}
     data["at"] = mood.at.isoformat() if mood.at else None
     return data
 

@@ -39,6 +39,13 @@ from warmline.domain.insight.style_measures import (
     population_stats,
 )
 
+
+def warm_up() -> None:
+    """Load every model now (about a second), so the first message or contact does not wait."""
+    analyse_messages(["hello", "bonjour tout le monde"])
+    default_reason_model().predict(["my card was declined"])
+
+
 __all__ = [
     "Associations",
     "ContactContext",
@@ -68,4 +75,5 @@ __all__ = [
     "population_stats",
     "rank_likely_reasons",
     "style_profile",
+    "warm_up",
 ]
