@@ -62,3 +62,9 @@ def test_the_live_conversation_updates_with_feelings(page: Page, live_server: Li
     expect(newest.locator(".text")).to_have_text(
         "This is ridiculous, I am so angry, nobody ever calls me back!"
     )
+    # The card now says how he feels, with his words.
+    page.locator(".contact-item .contact-open").first.click()
+    feeling = page.locator("#card-panel .mood")
+    expect(feeling).to_contain_text("How they feel", timeout=5000)
+    expect(feeling).to_contain_text("frustrated")
+    expect(feeling.locator(".quote")).to_contain_text("nobody ever calls me back")
