@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import tempfile
 import time
 from collections import Counter
@@ -30,7 +29,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Connection
 
-from identity_scale import QUERY_MIX, percentile
+from identity_scale import percentile, queries
 from synthetic_people import Population, Query
 from warmline.actions.ingest import ingest_events
 from warmline.actions.projector import Projector
@@ -136,21 +135,6 @@ def floor_once(conn: Connection, query: Query) -> float:
     elapsed = time.perf_counter() - start
     cursor.close()
     return elapsed
-
-
-def queries(population: Population, count: int, seed: int) -> list[Query]:
-    rng = random.Random(seed + 2)
-    kinds = rng.choices([k for k, _ in QUERY_MIX], [w for _, w in QUERY_MIX], k=count)
-    out = []
-    for kind in kinds:
-        person = rng.choice(population.people)
-        if kind == "returning":
-            out.append(population.returning(person))
-        elif kind == "relative":
-            out.append(population.relative(person))
-        else:
-            out.append(population.stranger())
-    return out
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

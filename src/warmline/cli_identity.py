@@ -7,10 +7,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from sqlalchemy.engine import Engine
 
-from warmline.cli_support import check_schema, console, engine_for, reported_errors
-from warmline.config import Settings
+from warmline.cli_support import checked_engine, console, reported_errors
 from warmline.domain.matching import MatchModel, Thresholds
 from warmline.storage.identity_config import MatchingConfig, load_matching
 
@@ -28,11 +26,6 @@ def _progress() -> Progress:
         console=console,
     )
 
-
-def _engine() -> Engine:
-    engine: Engine = engine_for(Settings())
-    check_schema(engine)
-    return engine
 
 
 def show_model(config: MatchingConfig) -> None:
@@ -65,7 +58,7 @@ def show_model(config: MatchingConfig) -> None:
 @identity_app.command("show")
 def show() -> None:
     """Show the match model in force, its thresholds and its m/u weights."""
-    engine = _engine()
+    engine = checked_engine()
     with engine.connect() as conn:
         show_model(load_matching(conn))
 
@@ -83,7 +76,7 @@ def train_command(
     maximisation; u from random pairs), store it with its date and data size, and show it."""
     from warmline.actions.identity_admin import train_model
 
-    engine = _engine()
+    engine = checked_engine()
     with reported_errors(), _progress() as progress:
         task = progress.add_task("comparing pairs", total=None)
         trained = train_model(
@@ -111,7 +104,7 @@ def thresholds_command(
     split into link / review / new under the thresholds in force and the new ones."""
     from warmline.actions.identity_admin import set_thresholds, threshold_effect
 
-    engine = _engine()
+    engine = checked_engine()
     try:
         proposed = Thresholds(link=link, review=review)
     except ValueError as exc:
@@ -143,7 +136,7 @@ def dedupe_command(
     ingest: merge pairs above the link threshold (undoable), suggest those between."""
     from warmline.actions.identity_admin import dedupe
 
-    engine = _engine()
+    engine = checked_engine()
     with reported_errors(), _progress() as progress:
         task = progress.add_task("records", total=None)
         report = dedupe(

@@ -6,10 +6,8 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.engine import Engine
 
-from warmline.cli_support import check_schema, console, engine_for, reported_errors
-from warmline.config import Settings
+from warmline.cli_support import checked_engine, console, reported_errors
 from warmline.storage.insight_config import DEFAULT_ID, InsightConfig, load_insight
 
 reasons_app = typer.Typer(
@@ -17,11 +15,6 @@ reasons_app = typer.Typer(
     no_args_is_help=True,
 )
 
-
-def _engine() -> Engine:
-    engine: Engine = engine_for(Settings())
-    check_schema(engine)
-    return engine
 
 
 def show_config(config: InsightConfig) -> None:
@@ -58,7 +51,7 @@ def train_command(
     accuracy, the activity -> reason associations, and the usual writing style."""
     from warmline.actions.insight_admin import train_reasons
 
-    engine = _engine()
+    engine = checked_engine()
     with reported_errors(), console.status("training (about a minute for 10,000 contacts)"):
         trained = train_reasons(engine, seed=seed)
     for line in trained.report.lines():
@@ -71,6 +64,6 @@ def train_command(
 @reasons_app.command("show")
 def show_command() -> None:
     """Show the reason model in force and the strongest learned associations."""
-    engine = _engine()
+    engine = checked_engine()
     with engine.connect() as conn:
         show_config(load_insight(conn))

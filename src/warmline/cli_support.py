@@ -50,3 +50,10 @@ def reported_errors() -> Iterator[None]:
         yield
     except WarmlineError as exc:
         fail(exc.message, exc.hint)
+
+
+def checked_engine() -> Any:
+    """The configured database, refusing to go on if its schema is behind."""
+    engine = engine_for(Settings())
+    check_schema(engine)
+    return engine

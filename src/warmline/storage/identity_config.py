@@ -5,7 +5,6 @@ and the link and review thresholds, stored in the database so that every process
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from warmline.domain.matching import DEFAULT_MODEL, DEFAULT_THRESHOLDS, MatchModel, Thresholds
 from warmline.storage import schema as t
+from warmline.storage.recheck import Rechecked
 
 DEFAULT_ID = "default"
 
@@ -30,10 +30,6 @@ class MatchingConfig:
 
 _parsed: dict[str, MatchModel] = {}
 _lock = threading.Lock()
-#: Ingest looks up which configuration is in force at most this often; changing it
-#: (``warmline identity train`` / ``thresholds``) takes effect within that time.
-RECHECK_SECONDS = 5.0
-_current: tuple[float, str, MatchingConfig] | None = None
 
 
 def load_matching(conn: Connection) -> MatchingConfig:
@@ -56,17 +52,8 @@ def load_matching(conn: Connection) -> MatchingConfig:
     return MatchingConfig(row.id, model, thresholds, row.trained_at, row.records, row.pairs)
 
 
-def current_matching(conn: Connection) -> MatchingConfig:
-    """:func:`load_matching`, looked up again at most every few seconds per database."""
-    global _current
-    now, where = time.monotonic(), str(conn.engine.url)
-    cached = _current
-    if cached is None or cached[1] != where or now - cached[0] > RECHECK_SECONDS:
-        cached = _current = (now, where, load_matching(conn))
-    return cached[2]
-
-
-def forget_current() -> None:
-    """The configuration changed in this process: the next batch reads it again."""
-    global _current
-    _current = None
+#: :func:`load_matching`, looked up again at most every few seconds per database (ingest
+#: batches and cards read it all the time).
+_rechecked = Rechecked(load_matching)
+current_matching = _rechecked.get
+forget_current = _rechecked.forget

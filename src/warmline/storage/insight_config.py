@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy.engine import Connection
 from warmline.domain.insight import Associations, PopulationStats, ReasonModel
 from warmline.domain.insight import default_reason_model as shipped_reason_model
 from warmline.storage import schema as t
+from warmline.storage.recheck import Rechecked
 
 DEFAULT_ID = "banking77"
 
@@ -32,9 +32,6 @@ class InsightConfig:
 
 _parsed: dict[str, InsightConfig] = {}
 _lock = threading.Lock()
-#: Cards check which model is in force at most this often (training takes effect after).
-RECHECK_SECONDS = 5.0
-_current: tuple[float, str, InsightConfig] | None = None
 
 
 def load_insight(conn: Connection) -> InsightConfig:
@@ -64,18 +61,8 @@ def load_insight(conn: Connection) -> InsightConfig:
     return config
 
 
-def current_insight(conn: Connection) -> InsightConfig:
-    """:func:`load_insight`, looked up again at most every few seconds (the card's hot
-    path reads it on every contact)."""
-    global _current
-    now, where = time.monotonic(), str(conn.engine.url)
-    cached = _current
-    if cached is None or cached[1] != where or now - cached[0] > RECHECK_SECONDS:
-        cached = _current = (now, where, load_insight(conn))
-    return cached[2]
-
-
-def forget_current() -> None:
-    """A new model was put in force in this process: the next card reads it."""
-    global _current
-    _current = None
+#: :func:`load_insight`, looked up again at most every few seconds per database (ingest
+#: batches and cards read it all the time).
+_rechecked = Rechecked(load_insight)
+current_insight = _rechecked.get
+forget_current = _rechecked.forget

@@ -3,27 +3,41 @@
 (function () {
   "use strict";
 
-  // Possible duplicates: the agent records the customer's answer from the card, a
-  // supervisor approves or rejects on the review page. The header marks a desk request.
-  function send(url, fields) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-Desk-Fragment": "1", "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams(fields).toString()
-    }).then(function (r) {
-      if (r.status === 401) { window.location.assign("/desk/sign-in"); throw new Error("signed out"); }
+  function signIn() { window.location.assign("/desk/sign-in"); }
+
+  // Every desk request carries the header that marks it as one (the server refuses desk
+  // changes without it) and comes back as text; a problem's detail becomes the error.
+  function request(url, init) {
+    init.credentials = "same-origin";
+    init.headers = Object.assign({ "X-Desk-Fragment": "1" }, init.headers || {});
+    return fetch(url, init).then(function (r) {
+      if (r.status === 401) { signIn(); throw new Error("signed out"); }
       if (!r.ok) return r.json().then(function (p) { throw new Error(p.detail || "request failed"); });
       return r.text();
     });
   }
 
-  function failed(where, err) {
+  function load(url) { return request(url, {}); }
+
+  // Possible duplicates: the agent records the customer's answer from the card, a
+  // supervisor approves or rejects on the review page.
+  function send(url, fields) {
+    return request(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields).toString()
+    });
+  }
+
+  // An error as a line of text (never interpreted as HTML), added to or replacing a panel.
+  function errorLine(err) {
     var p = document.createElement("p");
     p.className = "error";
-    p.textContent = err.message;  // textContent: never interpreted as HTML
-    where.appendChild(p);
+    p.textContent = err.message;
+    return p;
   }
+  function failed(where, err) { where.appendChild(errorLine(err)); }
+  function showError(panel, err) { panel.replaceChildren(errorLine(err)); }
 
   document.addEventListener("click", function (ev) {
     var t = ev.target.closest("button");
@@ -56,25 +70,6 @@
   var conversationPanel = document.getElementById("conversation-panel");
   var searchPanel = document.getElementById("search-results");
   var live = document.getElementById("live");
-
-  function signIn() { window.location.assign("/desk/sign-in"); }
-
-  function load(url) {
-    return fetch(url, { headers: { "X-Desk-Fragment": "1" }, credentials: "same-origin" }).then(function (r) {
-      if (r.status === 401) { signIn(); throw new Error("signed out"); }
-      if (!r.ok) {
-        return r.json().then(function (p) { throw new Error(p.detail || "request failed"); });
-      }
-      return r.text();
-    });
-  }
-
-  function showError(panel, err) {
-    var p = document.createElement("p");
-    p.className = "error";
-    p.textContent = err.message;  // textContent: never interpreted as HTML
-    panel.replaceChildren(p);
-  }
 
   function openContact(item) {
     Array.prototype.forEach.call(list.children, function (li) { li.classList.remove("active"); });
