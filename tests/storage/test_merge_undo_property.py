@@ -31,8 +31,9 @@ PEOPLE = [
     ("Ann Lee", "1980-02-01", "SW1A 1AA"),  # the same person, seen again elsewhere
     ("Bob Stone", "1975-06-30", "M1 1AE"),
     ("Carol Stone", "1977-01-12", "M1 1AE"),  # Bob's household: same phone
+    ("Ann Lee", "1980-02-01", "SW1A 1AA"),  # and again: links or bridges the first two
 ]
-PHONES = ["+442079460111", "+442079460222", "+442079460333", "+442079460333"]
+PHONES = ["+442079460111", "+442079460222", "+442079460333", "+442079460333", "+442079460444"]
 
 person = st.integers(min_value=0, max_value=len(PEOPLE) - 1)
 event_kind = st.sampled_from(["identified", "traits", "interaction", "case", "activity", "phone"])

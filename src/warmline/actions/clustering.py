@@ -25,8 +25,6 @@ from warmline.domain.traits import Fact, fold_facts, trait_columns
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 
-SHARED_IDENTIFIER = "shared_identifier"
-
 
 @dataclass
 class Reclustered:
@@ -46,13 +44,13 @@ def recluster(conn: Connection, records: set[str], *, now: dt.datetime) -> Reclu
         parted = [
             e["id"]
             for e in edges
-            if e["rule"] == SHARED_IDENTIFIER
-            and len({roots.get(h, h) for h in e["evidence"].get("holders", [])}) > 1
+            if len({roots.get(r, r) for r in _held_together(e)}) > 1
         ]
         if not parted:
             break
-        # The records holding the shared identifier are no longer one customer: the link
-        # that relied on it goes too, as if it had never been made.
+        # The records a link relied on being one customer (the holders of a shared
+        # identifier, or records that would otherwise have made a match ambiguous) are
+        # no longer one: the link goes too, as if it had never been made.
         conn.execute(
             t.merges.update()
             .where(t.merges.c.id.in_(parted))
@@ -67,6 +65,11 @@ def recluster(conn: Connection, records: set[str], *, now: dt.datetime) -> Reclu
     _set_status(conn, {o: roots[o] for o in records})
     _recompute_customers(conn, roots)
     return result
+
+
+def _held_together(merge: dict[str, Any]) -> list[str]:
+    evidence = merge["evidence"] or {}
+    return list(evidence.get("holders", [])) + list(evidence.get("grouped", []))
 
 
 def _active_merges(conn: Connection, records: set[str]) -> list[dict[str, Any]]:

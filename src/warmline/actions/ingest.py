@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from warmline.actions.clustering import recluster
 from warmline.actions.erase import event_key_hash
 from warmline.actions.projection_rows import Outcome
 from warmline.actions.projector import Projector
@@ -27,6 +28,7 @@ from warmline.events import Event, EventError, InvalidEvent, parse_event
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 from warmline.storage.engine import writing
+from warmline.storage.identity_queries import cluster_of
 
 Status = Literal["accepted", "pending", "duplicate", "rejected"]
 RETRIES = 5
@@ -238,6 +240,11 @@ def project_batch(
     outcomes = [projector.apply(e) for e in batch]
     replayed = _release_waiting(projector, batch, outcomes)
     projector.flush()
+    if projector.resolver.bridged and apply_merges:
+        # Records of this batch linked two customers: now that every row is written,
+        # put them on one (the merges are recorded; undo splits them again).
+        bridged = {projector.live(o) for o in projector.resolver.bridged}
+        recluster(conn, cluster_of(conn, bridged), now=batch[-1].time)
     return outcomes, replayed
 
 

@@ -12,9 +12,12 @@ In order:
    names that customer, through a new record merged into it (rule
    ``shared_identifier``), so undoing the merge that joined them sets it free again.
 3. Otherwise the traits are scored against candidate records (Fellegi-Sunter, see
-   :mod:`warmline.domain.matching`): above the link threshold the event gets a new
-   record merged into the best candidate's customer (rule ``auto_link``, undoable),
-   between the thresholds a new record and a suggestion, below them a new customer.
+   :mod:`warmline.domain.matching`; records of one customer count as one): above the
+   link threshold the event gets a new record merged into the best candidate's
+   customer (rule ``auto_link``, undoable; a link that relied on records being one
+   customer falls away if they are parted), and any other record it links too (and is
+   not two people with the first) is joined the same way; between the thresholds a new
+   record and a suggestion; below them a new customer.
 
 Merges and suggestions made here get ids derived from the event, so a rebuild
 finds them again instead of making new ones.
@@ -35,6 +38,7 @@ from warmline.domain.matching import (
     Comparison,
     Decision,
     MatchRecord,
+    MatchResult,
     resolve_against,
     two_people,
 )
@@ -57,6 +61,9 @@ class Resolver:
         self._config: MatchingConfig | None = None
         self.merges: dict[str, dict[str, Any]] = {}
         self.suggestions: dict[str, dict[str, Any]] = {}
+        #: Customers a record showed to be the customer it linked to: the batch joins them
+        #: once its rows are written (:func:`warmline.actions.ingest.project_batch`).
+        self.bridged: set[str] = set()
 
     @property
     def config(self) -> MatchingConfig:
@@ -88,13 +95,21 @@ class Resolver:
             return self._linked(event, root, "shared_identifier", None, evidence, "known")
         if probe is not None:
             candidates = p.index.candidates(probe, also=found.candidates)
-            result = resolve_against(probe, candidates, self.config.model, self.config.thresholds)
+            customer_of = {c: p.live(c) for c in candidates}
+            model, thresholds = self.config.model, self.config.thresholds
+            result = resolve_against(probe, candidates, model, thresholds, customer_of)
             best, comparison = result.best_id, result.comparison
             if best is not None and comparison is not None:
                 if result.decision.outcome == "link":
                     evidence = evidence_json(comparison, result.decision)
+                    if grouped := self._grouped(probe, candidates, result, customer_of):
+                        evidence["grouped"] = grouped
                     score = comparison.probability
-                    return self._linked(event, p.live(best), "auto_link", score, evidence, "linked")
+                    resolved = self._linked(
+                        event, customer_of[best], "auto_link", score, evidence, "linked"
+                    )
+                    self._bridges(event, resolved[0].origin_id, result, customer_of, grouped)
+                    return resolved
                 new = p.new_record(event)
                 self._suggest(event, new, best, comparison, result.decision)
                 outcome = Outcome(new, None, new, "review", (p.live(best),))
@@ -103,6 +118,56 @@ class Resolver:
         kind = "ambiguous" if found.candidates else "new"
         outcome = Outcome(new, None, new, kind, tuple(sorted(roots)))
         return Landing(new, new), outcome, frozenset()
+
+    def _grouped(
+        self,
+        probe: MatchRecord,
+        candidates: dict[str, MatchRecord],
+        result: MatchResult,
+        customer_of: dict[str, str],
+    ) -> list[str]:
+        """Records that had to be one customer for this link: without that, the record
+        would match "two people" about as well and be a review. Undoing the merge that
+        joined them undoes this link too (see :mod:`warmline.actions.clustering`)."""
+        assert result.best_id is not None
+        home = customer_of[result.best_id]
+        same = [
+            o.candidate_id
+            for o in result.others
+            if o.decision.outcome == "link" and customer_of[o.candidate_id] == home
+        ]
+        if not same:
+            return []
+        alone = resolve_against(probe, candidates, self.config.model, self.config.thresholds)
+        return [] if alone.decision.outcome == "link" else sorted([result.best_id, *same])
+
+    def _bridges(
+        self,
+        event: ev.Event,
+        new: str,
+        result: MatchResult,
+        customer_of: dict[str, str],
+        grouped: list[str],
+    ) -> None:
+        """The record also links other records that are not two people with the best: it
+        shows they are one person. Each such record is joined to it (rule ``auto_link``,
+        recorded and undoable like any merge); joining records of one customer already
+        changes nothing, so this does not depend on earlier merges either."""
+        assert result.best_id is not None
+        for other in result.others:
+            if other.decision.outcome != "link":
+                continue
+            reason = "this record matches both: they are one person"
+            decision = Decision("link", (reason, *other.decision.reasons))
+            evidence = evidence_json(other.comparison, decision)
+            if grouped:  # stands or falls with the link it came with
+                evidence["grouped"] = grouped
+            merge_id = stable_id("mrg", event.source, event.id, other.candidate_id)
+            self.merges[merge_id] = self._merge_row(
+                merge_id, other.candidate_id, new, other.comparison.probability, evidence, event
+            )
+            if customer_of[other.candidate_id] != customer_of[result.best_id]:
+                self.bridged.update((customer_of[other.candidate_id], customer_of[result.best_id]))
 
     def _known(self, origin: str) -> Resolved:
         live = self.p.live(origin)
@@ -146,10 +211,26 @@ class Resolver:
         p = self.p
         new = p.new_record(event)
         merge_id = stable_id("mrg", event.source, event.id)
-        self.merges[merge_id] = {
+        self.merges[merge_id] = self._merge_row(merge_id, new, root, score, evidence, event, rule)
+        if not p.apply_merges:
+            return Landing(new, new), Outcome(new, None, new, resolution), frozenset()
+        p.customers[new].set(status="merged", merged_into=root)
+        return Landing(root, new), Outcome(root, None, new, resolution), frozenset()
+
+    @staticmethod
+    def _merge_row(
+        merge_id: str,
+        from_id: str,
+        into_id: str,
+        score: float | None,
+        evidence: dict[str, Any],
+        event: ev.Event,
+        rule: str = "auto_link",
+    ) -> dict[str, Any]:
+        return {
             "id": merge_id,
-            "from_id": new,
-            "into_id": root,
+            "from_id": from_id,
+            "into_id": into_id,
             "status": "active",
             "rule": rule,
             "score": score,
@@ -162,10 +243,6 @@ class Resolver:
             "undone_by": None,
             "undo_reason": None,
         }
-        if not p.apply_merges:
-            return Landing(new, new), Outcome(new, None, new, resolution), frozenset()
-        p.customers[new].set(status="merged", merged_into=root)
-        return Landing(root, new), Outcome(root, None, new, resolution), frozenset()
 
     def _suggest(
         self,
@@ -174,9 +251,10 @@ class Resolver:
         candidate: str,
         comparison: Comparison,
         decision: Decision,
+        *key: str,
     ) -> None:
         evidence = evidence_json(comparison, decision)
-        suggestion_id = stable_id("sug", event.source, event.id)
+        suggestion_id = stable_id("sug", event.source, event.id, *key)
         self.suggestions[suggestion_id] = {
             "id": suggestion_id,
             "customer_id": new,
