@@ -27,7 +27,7 @@ def get_audit(
     since: Annotated[dt.datetime | None, Query(description="inclusive, with a time zone")] = None,
     until: Annotated[dt.datetime | None, Query(description="exclusive, with a time zone")] = None,
     before: Annotated[
-        int | None, Query(ge=1, description="next_before of the previous page")
+        int | None, Query(ge=1, le=2**63 - 1, description="next_before of the previous page")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response:
