@@ -13,7 +13,16 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warmline import __version__
-from warmline.api import audit, contacts, customers, events, merges, privacy
+from warmline.api import (
+    audit,
+    contacts,
+    continuations,
+    customers,
+    events,
+    handovers,
+    merges,
+    privacy,
+)
 from warmline.api.responses import problem_response
 from warmline.api.throttle import FailureThrottle
 from warmline.config import Settings
@@ -174,7 +183,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             "schema_expected": head,
         }
 
-    for module in (events, customers, contacts, merges, audit, privacy):
+    for module in (events, customers, contacts, merges, audit, privacy, handovers, continuations):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)
     app.include_router(desk_identity.router)
