@@ -61,6 +61,9 @@ def export_rows(conn: Connection, customer_id: str, records: list[str]) -> dict[
         t.activities,
         t.assurances,
         t.feedback,
+        t.handovers,
+        t.continuations,
+        t.continuation_attempts,
     ):
         query = sa.select(table).where(table.c.customer_id == customer_id)
         out[table.name] = [dict(r) for r in conn.execute(query).mappings()]
@@ -195,6 +198,7 @@ _TIMELINE: dict[str, tuple[sa.Table, str, tuple[str, ...]]] = {
             "case_id",
             "transfers",
             "message_count",
+            "summary_by",
         ),
     ),
     "activity": (t.activities, "occurred_at", ("name", "summary", "attributes", "source")),
@@ -210,6 +214,7 @@ _TIMELINE: dict[str, tuple[sa.Table, str, tuple[str, ...]]] = {
             "resolved_at",
             "latest_note",
             "resolution",
+            "effort",
         ),
     ),
     "commitment": (
@@ -307,6 +312,7 @@ def _card_statements() -> dict[str, Any]:
             i.c.summary,
             i.c.case_id,
             i.c.transfers,
+            i.c.summary_by,
         )
         .where(i.c.customer_id == cid)
         .order_by(i.c.started_at.desc(), i.c.id.desc())
