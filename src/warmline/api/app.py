@@ -29,7 +29,7 @@ from warmline.config import Settings
 from warmline.errors import WarmlineError
 from warmline.storage import migrate
 from warmline.storage.engine import make_engine
-from warmline.web import desk, desk_identity
+from warmline.web import desk, desk_handover, desk_identity
 
 log = logging.getLogger("warmline")
 
@@ -187,5 +187,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)
     app.include_router(desk_identity.router)
+    app.include_router(desk_handover.router)
     app.mount("/desk/static", StaticFiles(directory=desk.HERE / "static"), name="desk-static")
     return app
