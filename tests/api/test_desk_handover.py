@@ -65,7 +65,9 @@ def test_desk_continuation_codes_are_checked_like_the_api(client: TestClient, ke
     assert (ended.status_code, ended.json()["code"]) == (409, "interaction_ended")
 
 
-def test_an_admin_desk_hands_over_and_an_auditor_has_no_desk(client: TestClient, keys: Keys) -> None:
+def test_an_admin_desk_hands_over_and_an_auditor_has_no_desk(
+    client: TestClient, keys: Keys
+) -> None:
     seed_miles(client, keys, NOW)
     call = start_call(client, keys.agent)
     sign_in(client, keys.admin)  # admins may; an auditor's key cannot open the desk at all
