@@ -83,9 +83,10 @@ def _unreachable(reason: object, endpoint: LlmEndpoint) -> str:
 
 def endpoint_from(url: str, model: str, timeout: float, api_key: str | None) -> LlmEndpoint | None:
     """The configured endpoint, or None when no URL is set (extractive notes only)."""
-    if not url.strip():
+    url = url.strip()
+    if not url:
         return None
     if not url.startswith(("http://", "https://")):
         log.warning("WARMLINE_LLM_URL must start with http:// or https://; rewriting is off")
         return None
-    return LlmEndpoint(url.strip(), model.strip() or "default", timeout, api_key)
+    return LlmEndpoint(url, model.strip() or "default", timeout, api_key)
