@@ -208,3 +208,16 @@ def test_no_switch_on_the_same_channel_or_outside_the_window(
     assert same_channel["joined_case"] is None
     too_late = contact_from(client, keys, "voice", people[1])
     assert too_late["joined_case"] is None and too_late["card"]["open_cases"] == []
+
+
+def test_an_open_case_nearby_wins_over_a_later_contact_without_one(
+    client: TestClient, keys: Keys
+) -> None:
+    seed_miles(client, keys, NOW)
+    post(
+        client,
+        keys.integrator,
+        [started("app-9", "app", time=(NOW - dt.timedelta(minutes=1)).isoformat())],
+    )
+    call = start_call(client, keys.agent)
+    assert call["joined_case"] == "case-9"

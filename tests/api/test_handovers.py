@@ -129,7 +129,12 @@ def test_bad_handovers_are_refused_with_their_own_codes(
     first = hand_over(client, keys.agent, contact, to_agent="test-supervisor")
     twice = hand_over(client, keys.agent, contact, 409, to_queue="cards")
     assert (twice["code"], twice["handover_id"]) == ("handover_pending", first["id"])
-    not_yours = client.post(f"/v1/handovers/{first['id']}/accept", headers=keys.agent)
+    own = client.post(f"/v1/handovers/{first['id']}/accept", headers=keys.agent)
+    assert (own.status_code, own.json()["code"]) == (403, "own_handover")
+    _, other = create_key(engine, role="agent", name="another-agent")
+    not_yours = client.post(
+        f"/v1/handovers/{first['id']}/accept", headers={"Authorization": f"Bearer {other}"}
+    )
     assert (not_yours.status_code, not_yours.json()["code"]) == (403, "not_your_handover")
     missing = client.post("/v1/handovers/nope/accept", headers=keys.agent)
     assert (missing.status_code, missing.json()["code"]) == (404, "handover_not_found")

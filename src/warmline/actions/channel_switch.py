@@ -7,8 +7,10 @@ what Miles said in the chat. If the chat had no case, one is opened for both, ti
 from the chat's reason, subject or the customer's first line.
 
 The decision is recorded as events (``case.opened`` and ``case.updated`` from
-``warmline.contacts``) through ingest, so ``warmline rebuild`` keeps it. A resolved case
-is not reopened: a contact after it is a new matter until someone links it.
+``warmline.contacts``) through ingest, so ``warmline rebuild`` keeps it. An open case
+nearby wins over a later contact without one (the app session Miles verified in a
+minute ago should not pull the call away from the chat's case). A resolved case is not
+reopened: a contact after it is a new matter until someone links it.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ def join_recent_case(
     region: str = "GB",
 ) -> str | None:
     """Put the new contact in the case of the customer's latest interaction on another
-    channel within ``window``, opening one if it had none; return the case's id (the
-    external id events use), or None when there was no such interaction."""
+    channel within ``window`` that is in an open case, or else open a case for the latest
+    one without a case; return the case's id (the external id events use), or None when
+    there was no such interaction."""
     ctx = CardContext(
         now=now, channel=channel, interaction_id=interaction_id, continuity_window=window
     )
@@ -49,11 +52,13 @@ def join_recent_case(
         recent = hq.recent_interactions(conn, customer_id)
         nearby = set(continuity_ids(recent, ctx))
         candidates = [r for r in recent if r["id"] in nearby]
-        if not candidates:
+        # An open case nearby is what the customer is most likely still about; otherwise
+        # the latest contact without a case starts one.
+        in_open_case = [r for r in candidates if r["case_id"] and r["case_status"] != "resolved"]
+        without_case = [r for r in candidates if not r["case_id"]]
+        if not in_open_case and not without_case:
             return None
-        earlier = max(candidates, key=last_seen)
-        if earlier["case_status"] == "resolved":
-            return None
+        earlier = max(in_open_case or without_case, key=last_seen)
         first_line = None if earlier["case_id"] else hq.first_customer_line(conn, earlier["id"])
     events = []
     case_ref = earlier["case_external_id"]

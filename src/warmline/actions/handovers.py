@@ -261,7 +261,8 @@ def accept_handover(
     engine: Engine, actor: Actor, handover_id: str, *, now: dt.datetime | None = None
 ) -> dict[str, Any]:
     """Accept a pending handover: the receiving agent (a supervisor or admin may cover for
-    them; anyone who takes handovers may take a queue's). The sender's desk is told."""
+    them; anyone who takes handovers may take a queue's), never its sender. The sender's
+    desk is told."""
     now = now or dt.datetime.now(dt.UTC)
     h = t.handovers
     with writing(engine) as conn, conn.begin():
@@ -271,6 +272,12 @@ def accept_handover(
             raise NotFound("handover_not_found", f"no handover '{handover_id[:60]}'")
         handover = dict(row)
         addressed = handover["to_agent"]
+        if handover["from_agent"] == actor.name:
+            raise Forbidden(
+                "own_handover",
+                "you handed this over yourself; the receiver accepts it",
+                hint=f"{addressed or 'someone in the queue'} accepts it from their desk",
+            )
         if addressed and addressed != actor.name and actor.role not in COVERING_ROLES:
             raise Forbidden(
                 "not_your_handover",

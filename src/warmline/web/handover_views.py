@@ -25,6 +25,7 @@ def handover_view(conn: Connection, handover_id: str, actor: Actor) -> dict[str,
     addressed = handover["to_agent"]
     may_accept = (
         handover["status"] != ACCEPTED
+        and handover["from_agent"] != actor.name
         and allows(actor.role, Permission.HAND_OVER)
         and (addressed is None or addressed == actor.name or actor.role in COVERING_ROLES)
     )

@@ -67,16 +67,6 @@
     }).catch(function (e) { failed(form, e); button.disabled = false; });
   });
 
-  document.addEventListener("click", function (ev) {
-    var t = ev.target.closest("button.accept-handover");
-    if (!t) return;
-    var note = t.closest(".handover-note");
-    t.disabled = true;
-    send("/desk/handovers/" + encodeURIComponent(note.dataset.handoverId) + "/accept", {}).then(function (html) {
-      note.outerHTML = html;
-    }).catch(function (e) { failed(note, e); t.disabled = false; });
-  });
-
   var desk = document.getElementById("desk");
   if (!desk) return;
   var list = document.getElementById("contact-list");
@@ -113,6 +103,20 @@
       cardPanel.innerHTML = html;
     }).catch(function (e) { showError(cardPanel, e); });
   }
+
+  // Accepting a handover: the note says so at once, then the card reloads so its actions
+  // (hand it on, a continuation code) fit the contact as it is now.
+  document.addEventListener("click", function (ev) {
+    var t = ev.target.closest("button.accept-handover");
+    if (!t) return;
+    var note = t.closest(".handover-note");
+    t.disabled = true;
+    send("/desk/handovers/" + encodeURIComponent(note.dataset.handoverId) + "/accept", {}).then(function (html) {
+      note.outerHTML = html;
+      var active = list.querySelector(".contact-item.active");
+      if (active) openContact(active);
+    }).catch(function (e) { failed(note, e); t.disabled = false; });
+  });
 
   function openCustomer(id) {
     searchPanel.hidden = true;
