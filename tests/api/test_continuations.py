@@ -52,6 +52,13 @@ def verify_in_app(
     )
 
 
+def someone(client: TestClient, keys: Keys, email: str, phone: str, name: str) -> str:
+    """Another customer, with a verified email and phone; returns their id."""
+    ref = customer(("email", email, True), ("phone", phone, True), name=name)
+    body = post(client, keys.integrator, [make_event("customer.identified", customer=ref)])
+    return str(body["results"][0]["customer_id"])
+
+
 def issue(client: TestClient, keys: Keys, cid: str, status: int = 201, **body: Any) -> Any:
     response = client.post(
         f"/v1/customers/{cid}/continuations",
@@ -147,20 +154,7 @@ def test_expired_foreign_malformed_and_unknown_codes_are_refused(
     assert (malformed.status_code, malformed.json()["code"]) == (400, "continuation_code_malformed")
 
     # Ann calls with Miles's code (read over his shoulder): refused, and the code is burnt.
-    post(
-        client,
-        keys.integrator,
-        [
-            make_event(
-                "customer.identified",
-                customer=customer(
-                    ("email", "ann@example.org", True),
-                    ("phone", "+44 20 7946 0111", True),
-                    name="Ann Lee",
-                ),
-            )
-        ],
-    )
+    someone(client, keys, "ann@example.org", "+44 20 7946 0111", "Ann Lee")
     fresh = issue(client, keys, cid)["code"]
     ann = client.post(
         "/v1/contacts",
@@ -196,16 +190,7 @@ def test_issuing_needs_a_live_verification_of_that_customer(client: TestClient, 
     verify_in_app(client, keys, minutes=45)  # expired 15 minutes ago (30-minute default)
     assert issue(client, keys, cid, 409)["code"] == "assurance_expired"
     verify_in_app(client, keys, session="app-2")
-    ann = post(
-        client,
-        keys.integrator,
-        [
-            make_event(
-                "customer.identified",
-                customer=customer(("email", "ann@example.org", True), name="Ann Lee"),
-            )
-        ],
-    )["results"][0]["customer_id"]
+    ann = someone(client, keys, "ann@example.org", "+44 20 7946 0111", "Ann Lee")
     assert (
         issue(client, keys, ann, 409, interaction_id="app-2")["code"]
         == "assurance_of_another_customer"
@@ -256,18 +241,7 @@ def test_a_guessing_loop_is_stopped_long_before_it_can_succeed(
     refused = []
     for n in range(rules.SOURCE_FAILURES + 2):
         phone = f"+44 20 7946 {n:04d}"
-        post(
-            client,
-            keys.integrator,
-            [
-                make_event(
-                    "customer.identified",
-                    customer=customer(
-                        ("email", f"p{n}@example.org", True), ("phone", phone, True), name=f"P {n}"
-                    ),
-                )
-            ],
-        )
+        someone(client, keys, f"p{n}@example.org", phone, f"P {n}")
         other = client.post(
             "/v1/contacts",
             json={

@@ -120,8 +120,6 @@ def _assurance(
     else:
         assert interaction_id is not None
         interaction = hq.interaction(conn, interaction_id)
-        if interaction is None:
-            raise NotFound("interaction_not_found", f"no interaction '{interaction_id[:60]}'")
         found = hq.latest_assurance_of(conn, interaction["customer_id"], interaction["id"])
     if found is None:
         raise NotFound(
@@ -213,35 +211,41 @@ def _check_limits(
     conn: Connection, source: Source, customer_id: str | None, now: dt.datetime
 ) -> None:
     a = t.continuation_attempts
-    since = now - rules.FAILURE_WINDOW
-    by_source = conn.execute(
-        sa.select(sa.func.count(), sa.func.min(a.c.at)).where(
-            a.c.key_id == source.key_id, a.c.address == source.address, a.c.at > since
-        )
-    ).one()
-    if by_source[0] >= rules.SOURCE_FAILURES:
+    count, oldest = _failures(
+        conn, (a.c.key_id == source.key_id) & (a.c.address == source.address), now
+    )
+    if count >= rules.SOURCE_FAILURES:
         raise RateLimited(
             "too_many_code_attempts",
             f"{rules.SOURCE_FAILURES} wrong continuation codes came from here in "
             f"{_minutes(rules.FAILURE_WINDOW)} minutes; codes are refused from here for now",
             hint="verify the customer the usual way",
-            extra={"retry_after": _retry_after(by_source[1], now)},
+            extra={"retry_after": _retry_after(oldest, now)},
         )
     if customer_id is None:
         return
-    by_customer = conn.execute(
-        sa.select(sa.func.count(), sa.func.min(a.c.at)).where(
-            a.c.customer_id == customer_id, a.c.at > since
-        )
-    ).one()
-    if by_customer[0] >= rules.CUSTOMER_FAILURES:
+    count, oldest = _failures(conn, a.c.customer_id == customer_id, now)
+    if count >= rules.CUSTOMER_FAILURES:
         raise RateLimited(
             "continuation_locked",
             f"{rules.CUSTOMER_FAILURES} wrong continuation codes were tried for this customer "
             f"in {_minutes(rules.FAILURE_WINDOW)} minutes; their codes are burnt for now",
             hint="verify the customer the usual way; this may be an attack on their account",
-            extra={"retry_after": _retry_after(by_customer[1], now)},
+            extra={"retry_after": _retry_after(oldest, now)},
         )
+
+
+def _failures(
+    conn: Connection, which: sa.ColumnElement[bool], now: dt.datetime
+) -> tuple[int, dt.datetime | None]:
+    """Failed presentations matching ``which`` within the window, and the oldest one's time."""
+    a = t.continuation_attempts
+    count, oldest = conn.execute(
+        sa.select(sa.func.count(), sa.func.min(a.c.at)).where(
+            which, a.c.at > now - rules.FAILURE_WINDOW
+        )
+    ).one()
+    return int(count), oldest
 
 
 def _minutes(window: dt.timedelta) -> int:
@@ -325,12 +329,7 @@ def _record_failure(
     )
     if customer_id is None:
         return
-    failures = conn.execute(
-        sa.select(sa.func.count()).where(
-            a.c.customer_id == customer_id, a.c.at > now - rules.FAILURE_WINDOW
-        )
-    ).scalar_one()
-    if failures >= rules.CUSTOMER_FAILURES:
+    if _failures(conn, a.c.customer_id == customer_id, now)[0] >= rules.CUSTOMER_FAILURES:
         _burn(conn, t.continuations.c.customer_id == customer_id, BURNT_FOR_GUESSES, now)
 
 

@@ -119,8 +119,6 @@ def hand_over(
 
 def _open_interaction(conn: Connection, interaction_id: str) -> dict[str, Any]:
     interaction = hq.interaction(conn, interaction_id)
-    if interaction is None:
-        raise NotFound("interaction_not_found", f"no interaction '{interaction_id[:60]}'")
     if interaction["status"] == "ended":
         raise Conflict(
             "interaction_ended",
@@ -296,7 +294,6 @@ def accept_handover(
             .values(status=ACCEPTED, accepted_at=now, accepted_by=actor.name)
         )
         interaction = hq.interaction(conn, handover["interaction_id"])
-        assert interaction is not None  # handovers go with their interaction on erasure
         _push(conn, handover, interaction, "handover_accepted", now, agent=handover["from_agent"])
         detail = {"handover_id": handover_id}
         append_chained(

@@ -17,7 +17,7 @@ from warmline.api.responses import json_response
 from warmline.domain.card import CHANNEL_WORDS
 from warmline.domain.roles import Actor, Permission
 from warmline.domain.timewords import ago
-from warmline.errors import Conflict, NotFound, WarmlineError
+from warmline.errors import Conflict, WarmlineError
 from warmline.storage import handover_queries as hq
 from warmline.storage import queries
 
@@ -99,8 +99,6 @@ def post_present(
     ``too_many_code_attempts`` / ``continuation_locked`` when a guessing loop is stopped."""
     with engine.connect() as conn:
         interaction = hq.interaction(conn, interaction_id)
-        if interaction is None:
-            raise NotFound("interaction_not_found", f"no interaction '{interaction_id[:60]}'")
         customer_id = queries.live_customer_id(conn, interaction["customer_id"])
     if interaction["status"] == "ended":
         raise Conflict(
@@ -165,7 +163,6 @@ async def present_on_contact(
     def redeem() -> dict[str, Any]:
         with engine.connect() as conn:
             interaction = hq.interaction(conn, interaction_id)
-        assert interaction is not None  # the contact was just recorded
         return present_code(engine, actor, request, code, customer_id, interaction, region)
 
     try:

@@ -70,8 +70,6 @@ async def post_handover(
     def send() -> dict[str, Any]:
         with engine.connect() as conn:
             found = hq.interaction(conn, interaction_id)
-            if found is None:
-                raise NotFound("interaction_not_found", f"no interaction '{interaction_id[:60]}'")
             access_customer(
                 conn,
                 engine,

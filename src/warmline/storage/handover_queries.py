@@ -8,7 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from warmline.errors import NotFound
 from warmline.storage import schema as t
+from warmline.storage.queries import interaction_row
 
 #: Recent interactions looked at for a channel switch (the newest ones).
 RECENT = 20
@@ -17,17 +19,12 @@ NOTE_EARLIER = 3
 NOTE_MESSAGES = 400
 
 
-def interaction(conn: Connection, interaction_id: str) -> dict[str, Any] | None:
-    """An interaction by Warmline's id or the source's own id."""
-    i = t.interactions
-    row = (
-        conn.execute(
-            sa.select(i).where(sa.or_(i.c.id == interaction_id, i.c.external_id == interaction_id))
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
+def interaction(conn: Connection, interaction_id: str) -> dict[str, Any]:
+    """An interaction by Warmline's id or the source's own id; 404 if there is none."""
+    found = interaction_row(conn, interaction_id)
+    if found is None:
+        raise NotFound("interaction_not_found", f"no interaction '{interaction_id[:60]}'")
+    return found
 
 
 def recent_interactions(conn: Connection, customer_id: str) -> list[dict[str, Any]]:

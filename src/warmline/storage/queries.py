@@ -392,10 +392,8 @@ def last_messages(
     return out
 
 
-def interaction_with_messages(
-    conn: Connection, interaction_id: str, *, limit: int = 500
-) -> dict[str, Any] | None:
-    """An interaction (by internal or external id) and its messages, oldest first."""
+def interaction_row(conn: Connection, interaction_id: str) -> dict[str, Any] | None:
+    """An interaction by Warmline's id or the source's own id."""
     i = t.interactions
     row = (
         conn.execute(
@@ -404,6 +402,14 @@ def interaction_with_messages(
         .mappings()
         .first()
     )
+    return dict(row) if row else None
+
+
+def interaction_with_messages(
+    conn: Connection, interaction_id: str, *, limit: int = 500
+) -> dict[str, Any] | None:
+    """An interaction (by internal or external id) and its messages, oldest first."""
+    row = interaction_row(conn, interaction_id)
     if row is None:
         return None
     messages = conn.execute(
@@ -418,7 +424,7 @@ def interaction_with_messages(
         .order_by(t.messages.c.sent_at, t.messages.c.id)
         .limit(limit)
     ).mappings()
-    return {**dict(row), "messages": [dict(m) for m in messages]}
+    return {**row, "messages": [dict(m) for m in messages]}
 
 
 # -- the agent desk ---------------------------------------------------------------------

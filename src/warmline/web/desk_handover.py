@@ -16,7 +16,7 @@ from warmline.api.deps import EngineDep, SettingsDep, access_customer
 from warmline.api.handovers import llm_endpoint
 from warmline.domain.handover import MAX_REMARK_CHARS
 from warmline.domain.roles import Permission
-from warmline.errors import Conflict, InvalidRequest, NotFound
+from warmline.errors import Conflict, InvalidRequest
 from warmline.storage import handover_queries as hq
 from warmline.storage import queries
 from warmline.web.desk import DeskActor, render
@@ -51,8 +51,6 @@ async def send_handover(
     def send() -> dict[str, Any] | None:
         with engine.connect() as conn:
             found = hq.interaction(conn, interaction_id)
-            if found is None:
-                raise NotFound("interaction_not_found", "no such interaction")
             access_customer(conn, engine, actor, found["customer_id"], "handover.sent")
         sent = hand_over(
             engine,
@@ -102,8 +100,6 @@ async def continuation(
     def redeem() -> dict[str, Any]:
         with engine.connect() as conn:
             found = hq.interaction(conn, interaction_id)
-            if found is None:
-                raise NotFound("interaction_not_found", "no such interaction")
             customer_id = queries.live_customer_id(conn, found["customer_id"])
         if found["status"] == "ended":
             raise Conflict("interaction_ended", "this contact has ended")

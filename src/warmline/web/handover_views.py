@@ -54,7 +54,7 @@ def live_contact(conn: Connection, interaction_id: str | None) -> dict[str, Any]
     continuation-code forms (and whether a handover of it waits to be accepted)."""
     if interaction_id is None:
         return None
-    interaction = hq.interaction(conn, interaction_id)
+    interaction = queries.interaction_row(conn, interaction_id)
     if interaction is None or interaction["status"] == "ended":
         return None
     return {
