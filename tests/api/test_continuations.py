@@ -26,7 +26,8 @@ def verify_in_app(
     client: TestClient, keys: Keys, *, session: str = "app-1", minutes: float = 2
 ) -> None:
     """Miles logs in to the app with his fingerprint ``minutes`` ago."""
-    at = (NOW - dt.timedelta(minutes=minutes)).isoformat()
+    # From the clock now, not the module's NOW: the card words times against the clock.
+    at = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)).isoformat()
     post(
         client,
         keys.integrator,
@@ -102,7 +103,7 @@ def test_a_code_keyed_into_the_ivr_carries_the_app_verification_into_the_call(
     ]
     assert here["applies_to_this_contact"] is True
     assert here["text"].startswith("verified in the app 2 minutes ago (strong, app_biometric")
-    assert here["clock"] == (NOW - dt.timedelta(minutes=2)).strftime("%H:%M")
+    assert here["clock"] == dt.datetime.fromisoformat(here["at"]).strftime("%H:%M")
     # Carried, not asked again: the case counts no re-verification.
     case = client.get(f"/v1/customers/{cid}/card", headers=keys.agent).json()["open_cases"][0]
     assert case["effort"]["reverifications"] == 0
