@@ -64,9 +64,11 @@ from sqlalchemy.engine import Engine
 from serving import free_port, httpx, percentile, start_server, stop_server, wait_ready
 from warmline.actions.ingest import BatchResult, ingest_events
 from warmline.actions.keys import create_key
+from warmline.domain.conversation import Turn
 from warmline.domain.ids import stable_id
 from warmline.domain.matching import blocking_keys, record_from
 from warmline.domain.names import name_tokens
+from warmline.domain.summary import summarise
 from warmline.storage import schema as t
 from warmline.storage.engine import make_engine, normalise_url
 from warmline.storage.migrate import upgrade
@@ -407,6 +409,13 @@ def _interaction(
         )
     )
     if with_rows:
+        # Ingest summarises an ended interaction the source sent no summary for; the floor
+        # writes the same line, worked out here before the clock starts.
+        by = "source" if summary else None
+        if summary is None:
+            turns = [Turn(m["speaker"], m["text"], m["sent_at"], m["agent_id"]) for m in messages]
+            summary = summarise(turns) or None
+            by = "warmline" if summary else None
         events[0].rows["interactions"] = [
             {
                 "id": interaction_id,
@@ -428,6 +437,9 @@ def _interaction(
                 "transfers": 0,
                 "message_count": len(messages),
                 "last_message_at": last_message,
+                "summary_by": by,
+                "restatements": None,
+                "verified_by": None,
             }
         ]
         for event, message in zip(events[1 : 1 + len(messages)], messages, strict=True):

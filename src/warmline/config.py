@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -56,6 +56,26 @@ class Settings(BaseSettings):
     retention_days: dict[str, int] = Field(
         default_factory=lambda: {"desk_pushes": 30},
         description='Days to keep each kind of data, as JSON, e.g. {"messages": 730}.',
+    )
+    continuation_minutes: int = Field(
+        10,
+        ge=1,
+        le=60,
+        description="How long a continuation code works after it is issued (at most as long "
+        "as the verification it carries).",
+    )
+    llm_url: str = Field(
+        "",
+        max_length=2000,
+        description="An OpenAI-compatible chat-completions URL to rewrite handover notes "
+        "(e.g. http://127.0.0.1:8080/v1/chat/completions); empty: extractive notes only.",
+    )
+    llm_model: str = Field("", max_length=200, description="The model name sent to llm_url.")
+    llm_timeout_seconds: float = Field(
+        5.0, gt=0, le=120, description="How long to wait for the LLM before keeping the note."
+    )
+    llm_api_key: SecretStr | None = Field(
+        None, description="Bearer key for llm_url, if it needs one (never logged)."
     )
     sqlite_synchronous: str = Field(
         "FULL",

@@ -423,16 +423,6 @@ class World:
             attributes={"amount": 61.5, "merchant": "Fuel & Go"},
         )
         self.emit(
-            "customer.authenticated",
-            now - dt.timedelta(minutes=12),
-            "mobile-app",
-            customer=miles,
-            channel="app",
-            method="app_biometric",
-            level="strong",
-            interaction_id=f"app-chat-miles-today-{stamp}",
-        )
-        self.emit(
             "interaction.started",
             now - dt.timedelta(minutes=12),
             "chat-platform",
@@ -441,6 +431,17 @@ class World:
             channel="chat",
             agent_id="agent-lena",
             queue="cards",
+        )
+        # After the chat is known, so the verification belongs to it (and can travel on).
+        self.emit(
+            "customer.authenticated",
+            now - dt.timedelta(minutes=12),
+            "mobile-app",
+            customer=miles,
+            channel="app",
+            method="app_biometric",
+            level="strong",
+            interaction_id=f"app-chat-miles-today-{stamp}",
         )
         for minutes, speaker, text in (
             (

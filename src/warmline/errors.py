@@ -12,6 +12,7 @@
     ├── PayloadTooLarge     413    body or batch over the configured limit
     ├── Unprocessable       422    well-formed but every item was rejected
     ├── TooManyFailures     429    too many failed key checks from one address
+    ├── RateLimited         429    over a limit on how often something may be done
     └── DatabaseNotReady    503    the schema is missing or behind: run `warmline db upgrade`
 
 One handler in :mod:`warmline.api.app` renders them as RFC 9457 problem details
@@ -97,6 +98,11 @@ class Unprocessable(WarmlineError):
 class TooManyFailures(WarmlineError):
     status = 429
     title = "Too many failed attempts"
+
+
+class RateLimited(WarmlineError):
+    status = 429
+    title = "Too many requests"
 
 
 class DatabaseNotReady(WarmlineError):

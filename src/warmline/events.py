@@ -138,12 +138,19 @@ class CustomerIdentified(_Payload):
 
 
 class CustomerAuthenticated(_Payload):
-    customer: CustomerRef
+    """A verification. With an ``interaction_id`` the customer may be left out: it follows
+    that interaction (how Warmline records a verification carried by a continuation code)."""
+
     channel: Channel
     method: Short
     level: Literal["weak", "medium", "strong"]
     interaction_id: ExternalId | None = None
     expires_at: AwareDatetime | None = None
+
+    def anchor(self) -> tuple[str, str] | None:
+        if self.customer is None and self.interaction_id:
+            return ("interaction", self.interaction_id)
+        return None
 
 
 class InteractionStarted(_Payload):
@@ -182,11 +189,18 @@ class InteractionEnded(_InInteraction):
 
 
 class CaseOpened(_Payload):
-    customer: CustomerRef
+    """A case. With an ``interaction_id`` the customer may be left out: it follows that
+    interaction (how Warmline opens a case for a channel switch)."""
+
     case_id: ExternalId
     title: Short
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
     interaction_id: ExternalId | None = None
+
+    def anchor(self) -> tuple[str, str] | None:
+        if self.customer is None and self.interaction_id:
+            return ("interaction", self.interaction_id)
+        return None
 
 
 class _InCase(_Payload):

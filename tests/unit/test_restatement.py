@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import pytest
 
+from warmline.domain.conversation import Turn
 from warmline.domain.restatement import (
     THRESHOLD,
     Restatement,
+    count_restatements,
     find_restatement,
+    legs,
     similarities,
     similarity,
 )
@@ -57,3 +60,35 @@ def test_long_html_and_non_english_lines_are_compared_as_text() -> None:
     french = "Ma carte a été refusée à la station-service."
     found_fr = find_restatement([french], "Ma carte a été refusée à la station-service !")
     assert found_fr is not None and found_fr.earlier == french
+
+
+def test_legs_split_where_another_agent_answers() -> None:
+    turns = [
+        Turn("customer", "My card was declined at the fuel station."),
+        Turn("agent", "Let me look.", agent_id="amy"),
+        Turn("agent", "I'll pass you to the card team.", agent_id="amy"),
+        Turn("customer", "Thanks."),
+        Turn("agent", "Card team here, how can I help?", agent_id="dave"),
+        Turn("customer", "My card keeps getting declined when I pay for fuel."),
+    ]
+    assert [len(leg) for leg in legs(turns)] == [4, 2]
+    assert legs([]) == []
+    assert len(legs([Turn("customer", "hi"), Turn("bot", "hello")])) == 1
+
+
+def test_explaining_again_after_a_transfer_or_a_switch_counts() -> None:
+    chat = [Turn("customer", CHAT_LINE), Turn("agent", "I can't lift this block from chat.")]
+    call = [Turn("customer", "Hi, my card keeps getting declined when I pay for fuel.")]
+    assert count_restatements([chat], call) == 1
+    assert count_restatements([], call) == 0
+    # Within one call: told amy, then told dave again after the transfer.
+    transferred = [
+        Turn("customer", CHAT_LINE),
+        Turn("agent", "Passing you over.", agent_id="amy"),
+        Turn("agent", "Card team, what seems to be the problem?", agent_id="dave"),
+        Turn("customer", "My card keeps getting declined when I pay for fuel."),
+    ]
+    assert count_restatements([], transferred) == 1
+    # A new problem is not explaining it again.
+    address = [Turn("customer", "How do I change the address on my account?")]
+    assert count_restatements([chat], address) == 0

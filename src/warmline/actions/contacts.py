@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from warmline.actions.channel_switch import join_recent_case
 from warmline.actions.ingest import ingest_events
 from warmline.domain.identifiers import Identifier
 from warmline.domain.ids import stable_id
@@ -39,6 +40,8 @@ class Contact:
     candidates: tuple[str, ...]
     pushed_to: str | None
     started_at: dt.datetime
+    #: The case a channel switch put this contact in (its external id), if any.
+    joined_case: str | None = None
 
 
 def start_contact(
@@ -51,11 +54,14 @@ def start_contact(
     contact_id: str | None = None,
     region: str = "GB",
     now: dt.datetime | None = None,
+    continuity: dt.timedelta | None = None,
 ) -> Contact:
     """Resolve the caller, record the interaction and queue the card for the agent's desk.
 
     The caller is resolved by ingest itself (the contact is an ``interaction.started``
-    event), so a contact and any other event find customers the same way.
+    event), so a contact and any other event find customers the same way. With
+    ``continuity``, a recognised caller who was in touch on another channel within it
+    joins that contact's case (see :mod:`warmline.actions.channel_switch`).
     """
     now = now or dt.datetime.now(dt.UTC)
     contact_id = contact_id or f"wl-contact-{secrets.token_hex(8)}"
@@ -85,6 +91,18 @@ def start_contact(
             hint="give each contact its own contact_id; GET /v1/interactions/{id} shows that one",
         )
     recognised = result.resolution in RECOGNISED
+    joined = None
+    if recognised and continuity is not None:
+        joined = join_recent_case(
+            engine,
+            customer_id=result.customer_id,
+            contact_id=contact_id,
+            interaction_id=stable_id("int", contact_id),
+            channel=channel,
+            now=now,
+            window=continuity,
+            region=region,
+        )
     contact = Contact(
         contact_id=contact_id,
         interaction_id=stable_id("int", contact_id),
@@ -94,6 +112,7 @@ def start_contact(
         candidates=() if recognised else result.candidates,
         pushed_to=agent_id or (f"queue:{queue}" if queue else None),
         started_at=now,
+        joined_case=joined,
     )
     if contact.pushed_to:
         push_to_desk(engine, contact)

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from warmline import events as ev
+from warmline.domain.continuation import CONTINUATION_SOURCE
 from warmline.domain.ids import stable_id
 from warmline.storage import schema as t
 
@@ -32,6 +33,11 @@ def _authenticated(p: Projector, event: ev.Event, at: Landing) -> None:
     payload = event.payload
     assert isinstance(payload, ev.CustomerAuthenticated)
     interaction = p.anchors["interaction"].get(payload.interaction_id or "")
+    if interaction is not None:
+        # A verification the customer went through here outranks one carried in by a code.
+        carried = event.source == CONTINUATION_SOURCE
+        if not carried or interaction.values["verified_by"] is None:
+            interaction.set(verified_by="continuation" if carried else "customer")
     p.inserts[t.assurances].append(
         {
             "id": stable_id("asr", event.source, event.id),
@@ -106,6 +112,7 @@ def _ended(p: Projector, event: ev.Event, at: Landing) -> None:
         outcome=payload.outcome,
         reason=payload.reason or row.values["reason"],
         summary=payload.summary or row.values["summary"],
+        summary_by="source" if payload.summary else row.values["summary_by"],
     )
     if row.values["reason"]:
         row.set(predicted_reason=None)  # the recorded reason replaces the guess

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from warmline import events as ev
+from warmline.actions.contact_wrap_up import wrap_up_batch
 from warmline.actions.event_handlers import HANDLERS
 from warmline.actions.insight_step import annotate_batch
 from warmline.actions.match_index import MatchIndex
@@ -320,6 +321,9 @@ class Projector:
                     "last_message_at": None,
                     "mood": None,
                     "predicted_reason": None,
+                    "summary_by": None,
+                    "restatements": None,
+                    "verified_by": None,
                 },
                 new=True,
             )
@@ -345,6 +349,7 @@ class Projector:
                     "latest_note": None,
                     "resolution": None,
                     "interaction_id": None,
+                    "effort": None,
                 },
                 new=True,
             )
@@ -400,6 +405,7 @@ class Projector:
         """Write everything this batch changed: inserts first, then updates, table by table."""
         if self.insight:
             annotate_batch(self)
+        wrap_up_batch(self)
         self._write_rows(t.customers, self.customers.values())
         for kind, table in (
             ("interaction", t.interactions),

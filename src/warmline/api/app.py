@@ -16,7 +16,16 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warmline import __version__
-from warmline.api import audit, contacts, customers, events, merges, privacy
+from warmline.api import (
+    audit,
+    contacts,
+    continuations,
+    customers,
+    events,
+    handovers,
+    merges,
+    privacy,
+)
 from warmline.api.responses import problem_response
 from warmline.api.throttle import FailureThrottle
 from warmline.config import Settings
@@ -24,7 +33,7 @@ from warmline.domain.insight import warm_up
 from warmline.errors import WarmlineError
 from warmline.storage import migrate
 from warmline.storage.engine import make_engine
-from warmline.web import desk, desk_conversation, desk_identity
+from warmline.web import desk, desk_conversation, desk_handover, desk_identity
 
 log = logging.getLogger("warmline")
 
@@ -187,10 +196,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             "schema_expected": head,
         }
 
-    for module in (events, customers, contacts, merges, audit, privacy):
+    for module in (events, customers, contacts, merges, audit, privacy, handovers, continuations):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)
     app.include_router(desk_identity.router)
     app.include_router(desk_conversation.router)
+    app.include_router(desk_handover.router)
     app.mount("/desk/static", StaticFiles(directory=desk.HERE / "static"), name="desk-static")
     return app

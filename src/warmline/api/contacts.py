@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.contacts import start_contact
+from warmline.api.continuations import present_on_contact
 from warmline.api.deps import EngineDep, SettingsDep, access_customer, as_seen_by, require
 from warmline.api.events import read_bounded
 from warmline.api.responses import json_response
@@ -42,6 +43,14 @@ class ContactIn(BaseModel):
     contact_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
         None,
         description="Your id for this contact (used as the interaction id); generated if absent.",
+    )
+    continuation_code: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = (
+        Field(
+            None,
+            description="A continuation code the caller keyed in (from a verified app session): "
+            "the contact inherits that verification. The response's `continuation` says "
+            "whether it did, or why not.",
+        )
     )
 
 
@@ -98,6 +107,7 @@ async def post_contact(
         queue=contact_in.queue,
         contact_id=contact_in.contact_id,
         region=settings.default_region,
+        continuity=dt.timedelta(minutes=settings.continuity_minutes),
     )
     out: dict[str, Any] = {
         "contact_id": contact.contact_id,
@@ -105,7 +115,18 @@ async def post_contact(
         "customer_id": contact.customer_id,
         "recognised": contact.recognised,
         "pushed_to": contact.pushed_to,
+        "joined_case": contact.joined_case,
     }
+    if contact_in.continuation_code is not None:
+        out["continuation"] = await present_on_contact(
+            engine,
+            actor,
+            request,
+            contact_in.continuation_code,
+            contact.customer_id if contact.recognised else None,
+            contact.interaction_id,
+            settings.default_region,
+        )
     if not allows(actor.role, Permission.READ_CUSTOMERS):
         out["card"] = None
         return json_response(out, 201)

@@ -17,6 +17,8 @@ from typing import Any
 from warmline.domain import card_insight
 from warmline.domain.card_insight import Learned
 from warmline.domain.consent import PERSONALISATION, has_consent
+from warmline.domain.continuation import CONTINUATION_SOURCE
+from warmline.domain.effort import Effort, effort_words
 from warmline.domain.labels import humanise
 from warmline.domain.timewords import ago, until, years_between
 
@@ -226,6 +228,8 @@ def _interaction(interaction: Mapping[str, Any], ctx: CardContext) -> dict[str, 
         "outcome": interaction["outcome"],
         "status": interaction["status"],
         "summary": interaction["summary"] or interaction["subject"],
+        # "warmline" when the summary is Warmline's own extract, "source" when it was sent.
+        "summary_by": interaction.get("summary_by") if interaction["summary"] else None,
         "agent_id": interaction["agent_id"],
         "transfers": interaction["transfers"],
         "source": interaction["source"],
@@ -255,7 +259,17 @@ def _case(case: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:
         "updated": ago(case["updated_at"], ctx.now),
         "latest_note": case["latest_note"],
         "source": case["source"],
+        **_effort(case.get("effort")),
     }
+
+
+def _effort(effort: Mapping[str, int] | None) -> dict[str, Any]:
+    """What the case has cost the customer, counted and in words ("second contact about
+    this, changed channel once"); counted at ingest (see actions/contact_wrap_up.py)."""
+    if not effort:
+        return {"effort": None, "effort_words": None}
+    counted = Effort(**{k: int(effort.get(k, 0)) for k in Effort.__dataclass_fields__})
+    return {"effort": dict(effort), "effort_words": effort_words(counted) or None}
 
 
 def _commitment(commitment: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:
@@ -299,6 +313,9 @@ def _verification(assurance: Mapping[str, Any], ctx: CardContext) -> dict[str, A
         "applies_to_this_contact": assurance["interaction_id"] is not None
         and assurance["interaction_id"] == ctx.interaction_id,
         "source": assurance["source"],
+        # Carried from another session by a continuation code: "verified in the app at 10:02".
+        "carried": assurance["source"] == CONTINUATION_SOURCE,
+        "clock": at.astimezone(dt.UTC).strftime("%H:%M"),
     }
 
 

@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from warmline.domain.conversation import Turn
 from warmline.domain.insight.sentence_vectors import sentence_vectors
+from warmline.domain.problem_statement import problem_lines
 
 # The lowest threshold at which same-intent pairs from Banking77's TRAIN split are found
 # with precision >= 0.90 (a wrong "second time explaining it" costs more than a missed
@@ -52,6 +54,36 @@ def find_restatement(
     if score < threshold:
         return None
     return Restatement(candidates[best], round(score, 4))
+
+
+def legs(turns: Sequence[Turn]) -> list[list[Turn]]:
+    """The turns of one interaction split where a different agent starts answering (a
+    transfer inside the interaction): what the customer said to each agent in turn."""
+    out: list[list[Turn]] = [[]]
+    agent: str | None = None
+    for turn in turns:
+        if turn.speaker == "agent" and turn.agent_id:
+            if agent is not None and turn.agent_id != agent and out[-1]:
+                out.append([])
+            agent = turn.agent_id
+        out[-1].append(turn)
+    return [leg for leg in out if leg]
+
+
+def count_restatements(earlier: Sequence[Sequence[Turn]], turns: Sequence[Turn]) -> int:
+    """How many of the customer's problem statements in ``turns`` repeat one they already
+    made: in ``earlier`` interactions of the same case, or to an earlier agent of this one.
+
+    Problem statements are found by :func:`warmline.domain.problem_statement.problem_lines`;
+    a statement repeats an earlier one when :func:`find_restatement` says so.
+    """
+    said = [f.text for conversation in earlier for f in problem_lines(conversation)]
+    count = 0
+    for leg in legs(turns):
+        statements = [f.text for f in problem_lines(leg)]
+        count += sum(1 for line in statements if find_restatement(said, line) is not None)
+        said.extend(statements)
+    return count
 
 
 def similarities(text: str, others: Sequence[str]) -> list[float]:

@@ -24,13 +24,23 @@ class Permission(StrEnum):
     ERASE_CUSTOMERS = "customers:erase"
     MERGE_CUSTOMERS = "customers:merge"
     ANSWER_SUGGESTIONS = "suggestions:answer"
+    HAND_OVER = "handovers:send"
+    ISSUE_CONTINUATIONS = "continuations:issue"
+    PRESENT_CONTINUATIONS = "continuations:present"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Agents and supervisors read the memory; they never post raw events.
     # Agents record the customer's answer to "is this also you?"; supervisors decide merges.
+    # Both hand interactions over and type in continuation codes customers read out.
     Role.AGENT: frozenset(
-        {Permission.READ_CUSTOMERS, Permission.START_CONTACTS, Permission.ANSWER_SUGGESTIONS}
+        {
+            Permission.READ_CUSTOMERS,
+            Permission.START_CONTACTS,
+            Permission.ANSWER_SUGGESTIONS,
+            Permission.HAND_OVER,
+            Permission.PRESENT_CONTINUATIONS,
+        }
     ),
     Role.SUPERVISOR: frozenset(
         {
@@ -38,11 +48,22 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.START_CONTACTS,
             Permission.ANSWER_SUGGESTIONS,
             Permission.MERGE_CUSTOMERS,
+            Permission.HAND_OVER,
+            Permission.PRESENT_CONTINUATIONS,
         }
     ),
     # Integrators feed the memory (events, contacts from the channels); they cannot read
     # customers back out of it: a contact they start gets no card in the response.
-    Role.INTEGRATOR: frozenset({Permission.WRITE_EVENTS, Permission.START_CONTACTS}),
+    # An app's backend issues continuation codes for its verified sessions; an IVR
+    # presents the codes callers key in.
+    Role.INTEGRATOR: frozenset(
+        {
+            Permission.WRITE_EVENTS,
+            Permission.START_CONTACTS,
+            Permission.ISSUE_CONTINUATIONS,
+            Permission.PRESENT_CONTINUATIONS,
+        }
+    ),
     Role.ADMIN: frozenset(Permission),
     # Auditors read who looked at what; they read no customer and change nothing.
     Role.AUDITOR: frozenset({Permission.READ_AUDIT}),

@@ -61,6 +61,9 @@ def export_rows(conn: Connection, customer_id: str, records: list[str]) -> dict[
         t.activities,
         t.assurances,
         t.feedback,
+        t.handovers,
+        t.continuations,
+        t.continuation_attempts,
     ):
         query = sa.select(table).where(table.c.customer_id == customer_id)
         out[table.name] = [dict(r) for r in conn.execute(query).mappings()]
@@ -195,6 +198,7 @@ _TIMELINE: dict[str, tuple[sa.Table, str, tuple[str, ...]]] = {
             "case_id",
             "transfers",
             "message_count",
+            "summary_by",
         ),
     ),
     "activity": (t.activities, "occurred_at", ("name", "summary", "attributes", "source")),
@@ -210,6 +214,7 @@ _TIMELINE: dict[str, tuple[sa.Table, str, tuple[str, ...]]] = {
             "resolved_at",
             "latest_note",
             "resolution",
+            "effort",
         ),
     ),
     "commitment": (
@@ -310,6 +315,7 @@ def _card_statements() -> dict[str, Any]:
             i.c.transfers,
             i.c.mood,
             i.c.predicted_reason,
+            i.c.summary_by,
         )
         .where(i.c.customer_id == cid)
         .order_by(i.c.started_at.desc(), i.c.id.desc())
@@ -404,10 +410,8 @@ def last_messages(
     return out
 
 
-def interaction_with_messages(
-    conn: Connection, interaction_id: str, *, limit: int = 500
-) -> dict[str, Any] | None:
-    """An interaction (by internal or external id) and its messages, oldest first."""
+def interaction_row(conn: Connection, interaction_id: str) -> dict[str, Any] | None:
+    """An interaction by Warmline's id or the source's own id."""
     i = t.interactions
     row = (
         conn.execute(
@@ -416,6 +420,14 @@ def interaction_with_messages(
         .mappings()
         .first()
     )
+    return dict(row) if row else None
+
+
+def interaction_with_messages(
+    conn: Connection, interaction_id: str, *, limit: int = 500
+) -> dict[str, Any] | None:
+    """An interaction (by internal or external id) and its messages, oldest first."""
+    row = interaction_row(conn, interaction_id)
     if row is None:
         return None
     return {**dict(row), "messages": messages_after(conn, row["id"], None, limit=limit)}

@@ -123,7 +123,16 @@ interactions = sa.Table(
     # their first messages point to: both computed at ingest.
     sa.Column("mood", JSONType),
     sa.Column("predicted_reason", JSONType),
+    # Who wrote ``summary``: "source" (sent with interaction.ended) or "warmline" (extractive).
+    sa.Column("summary_by", sa.String(16)),
+    # How many of the customer's problem statements here repeated one made earlier in the
+    # same case (after a transfer or a channel switch); computed when the interaction ends.
+    sa.Column("restatements", sa.Integer),
+    # "customer" when the customer proved who they are in this interaction, "continuation"
+    # when it inherited a verification by a continuation code.
+    sa.Column("verified_by", sa.String(16)),
     sa.Index(None, "customer_id", "started_at", "id"),
+    sa.Index(None, "case_id"),
 )
 
 messages = sa.Table(
@@ -160,6 +169,9 @@ cases = sa.Table(
     sa.Column("latest_note", sa.Text),
     sa.Column("resolution", sa.Text),
     sa.Column("interaction_id", Id),
+    # What the case has cost the customer: contacts, transfers, channel switches,
+    # re-verifications, restatements (see domain/effort.py); recomputed at ingest.
+    sa.Column("effort", JSONType),
     sa.Index(None, "customer_id", "opened_at", "id"),
 )
 
@@ -425,6 +437,66 @@ insight_models = sa.Table(
     sa.Column("trained_by", sa.String(200), nullable=False),
 )
 
+handovers = sa.Table(
+    "handovers",
+    metadata,
+    # A warm handover: the note one agent sends with an interaction, and whether it was
+    # accepted. Not a projection: accept status lives only here (rebuild keeps it).
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("interaction_id", Id, nullable=False),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("origin_id", Id, nullable=False),
+    sa.Column("from_agent", sa.String(200), nullable=False),
+    sa.Column("to_agent", sa.String(200)),
+    sa.Column("to_queue", sa.String(200)),
+    sa.Column("note", JSONType, nullable=False),
+    # pending or accepted
+    sa.Column("status", sa.String(16), nullable=False),
+    _at("created_at"),
+    _at("accepted_at", nullable=True),
+    sa.Column("accepted_by", sa.String(200)),
+    # The LLM model that rewrote the note, or why the extractive note was kept.
+    sa.Column("rewritten_by", sa.String(200)),
+    sa.Column("llm_failure", sa.Text),
+    sa.Index(None, "interaction_id", "status"),
+    sa.Index(None, "customer_id"),
+)
+
+continuations = sa.Table(
+    "continuations",
+    metadata,
+    # A continuation code carries one verification (an assurance) into the customer's next
+    # contact. Only a slow hash of the code is kept; each code works once.
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("code_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("origin_id", Id, nullable=False),
+    sa.Column("assurance_id", Id, nullable=False),
+    sa.Column("issued_by", sa.String(200), nullable=False),
+    _at("issued_at"),
+    _at("expires_at"),
+    _at("used_at", nullable=True),
+    # redeemed, or why the code was burnt (read out for another customer, too many guesses)
+    sa.Column("outcome", sa.String(24)),
+    sa.Column("used_by_interaction", Id),
+    sa.Index(None, "customer_id", "issued_at"),
+)
+
+continuation_attempts = sa.Table(
+    "continuation_attempts",
+    metadata,
+    # Every failed presentation of a continuation code, for the rate limits: per source
+    # (key and address) and per customer the contact was for.
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _at("at"),
+    sa.Column("key_id", sa.String(40), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("customer_id", Id),
+    sa.Column("reason", sa.String(40), nullable=False),
+    sa.Index(None, "key_id", "address", "at"),
+    sa.Index(None, "customer_id", "at"),
+)
+
 #: Tables rebuilt from the raw event log by ``warmline rebuild``.
 PROJECTIONS = (
     customers,
@@ -444,10 +516,21 @@ PROJECTIONS = (
 
 #: Rows that remember the record they were first recorded on (``origin_id``): a merge or
 #: an undo moves them to the live customer of that record.
-BY_ORIGIN = (identifiers, interactions, cases, commitments, activities, facts, assurances, feedback)
+BY_ORIGIN = (
+    identifiers,
+    interactions,
+    cases,
+    commitments,
+    activities,
+    facts,
+    assurances,
+    feedback,
+    handovers,
+    continuations,
+)
 #: Rows that follow their interaction's customer rather than carry an origin of their own.
 BY_INTERACTION = (messages,)
 #: Customer-keyed tables that record history as it happened and are never relabelled
 #: (suggestions name customer records; readers show the customer each is part of now).
-AS_RECORDED = (desk_pushes, audit_log, merge_suggestions)
+AS_RECORDED = (desk_pushes, audit_log, merge_suggestions, continuation_attempts)
 

@@ -25,12 +25,14 @@ from warmline.api.deps import EngineDep, SettingsDep, access_customer, as_seen_b
 from warmline.api.events import read_bounded
 from warmline.domain.card import CHANNEL_WORDS, unrecognised_card
 from warmline.domain.card_insight import message_feeling
+from warmline.domain.effort import Effort, effort_words
 from warmline.domain.identifiers import IdentifierError, normalise_identifier
 from warmline.domain.roles import Actor, Permission, allows
 from warmline.domain.timewords import ago
 from warmline.errors import InvalidRequest, NotFound, TooManyFailures, WarmlineError
 from warmline.storage import queries
 from warmline.storage.views import load_card
+from warmline.web.handover_views import handover_view, live_contact, notice_view
 
 HERE = Path(__file__).parent
 COOKIE = "wl_desk"
@@ -46,6 +48,7 @@ templates = jinja2.Environment(
 templates.filters["ago"] = lambda when, now: ago(when, now) if when else ""
 templates.globals["channel_words"] = CHANNEL_WORDS
 templates.globals["message_feeling"] = message_feeling
+templates.filters["effort_words"] = lambda counted: effort_words(Effort(**counted))
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 
@@ -75,9 +78,17 @@ def desk_page(engine: EngineDep, actor: DeskActor) -> HTMLResponse:
     with engine.connect() as conn:
         last = queries.latest_push_id(conn, actor.name)
         recent = queries.pushes_after(conn, actor.name, max(last - 30, 0), limit=30)
-    items = [_contact_item(engine, p) for p in reversed(recent)]
+        notices = [notice_view(conn, p) for p in reversed(recent) if p["kind"] in NOTICES]
+    items = [_contact_item(engine, p) for p in reversed(recent) if p["kind"] not in NOTICES]
     may_merge = allows(actor.role, Permission.MERGE_CUSTOMERS)
-    return render("desk.html", actor=actor, items=items, last_push=last, may_merge=may_merge)
+    return render(
+        "desk.html",
+        actor=actor,
+        items=items,
+        notices=notices,
+        last_push=last,
+        may_merge=may_merge,
+    )
 
 
 @router.get("/ping")
@@ -151,12 +162,9 @@ async def stream(request: Request, engine: EngineDep, actor: DeskActor) -> Strea
         while not await request.is_disconnected():
             pushes = await run_in_threadpool(_pushes, engine, actor.name, after)
             for push in pushes:
-                item = await run_in_threadpool(_contact_item, engine, push)
-                html = templates.get_template("contact_item.html").render(
-                    item=item, now=dt.datetime.now(dt.UTC)
-                )
+                kind, html = await run_in_threadpool(_push_html, engine, push)
                 data = orjson.dumps({"push_id": push["id"], "html": html}).decode()
-                yield f"id: {push['id']}\nevent: contact\ndata: {data}\n\n"
+                yield f"id: {push['id']}\nevent: {kind}\ndata: {data}\n\n"
                 after = push["id"]
                 sent = time.monotonic()
             now = time.monotonic()
@@ -175,6 +183,21 @@ async def stream(request: Request, engine: EngineDep, actor: DeskActor) -> Strea
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+#: Pushes shown as notices (a handover was accepted), not as contacts to open.
+NOTICES = frozenset({"handover_accepted"})
+
+
+def _push_html(engine: Any, push: dict[str, Any]) -> tuple[str, str]:
+    """The stream event for a push: a contact (or a handover) for the list, or a notice."""
+    now = dt.datetime.now(dt.UTC)
+    if push["kind"] in NOTICES:
+        with engine.connect() as conn:
+            notice = notice_view(conn, push)
+        return "notice", templates.get_template("notice.html").render(notice=notice, now=now)
+    item = _contact_item(engine, push)
+    return "contact", templates.get_template("contact_item.html").render(item=item, now=now)
 
 
 def _pushes(engine: Any, agent: str, after: int) -> list[dict[str, Any]]:
@@ -199,6 +222,8 @@ def _contact_item(engine: Any, push: dict[str, Any]) -> dict[str, Any]:
         "recognised": recognised,
         "ambiguous": len(detail.get("candidates", [])) > 1,
         "name": (summary[0]["name"] if summary and recognised else None),
+        "kind": push["kind"],
+        "sender": detail.get("from"),
     }
 
 
@@ -212,13 +237,19 @@ def contact_card(
             raise NotFound("contact_not_found", "no such contact on this desk")
         push = pushes[0]
         ctx = card_context(settings, channel=push["channel"], interaction_id=push["interaction_id"])
+        handover, contact = None, None
         if push["detail"].get("recognised"):
             live = access_customer(conn, engine, actor, push["customer_id"], "card.viewed")
             card = as_seen_by(actor, load_card(conn, live, ctx))
+            contact = live_contact(conn, push["interaction_id"])
+            if push["kind"] == "handover":
+                handover = handover_view(conn, push["detail"]["handover_id"], actor)
         else:
             candidates = queries.customer_summaries(conn, push["detail"].get("candidates", []))
             card = unrecognised_card(push["channel"], [], candidates)
-    return render("card.html", card=card, channel=push["channel"])
+    return render(
+        "card.html", card=card, channel=push["channel"], handover=handover, contact=contact
+    )
 
 
 @router.get("/card/{customer_id}")
@@ -228,7 +259,7 @@ def customer_card(
     with engine.connect() as conn:
         live = access_customer(conn, engine, actor, customer_id, "card.viewed")
         card = as_seen_by(actor, load_card(conn, live, card_context(settings)))
-    return render("card.html", card=card, channel=None)
+    return render("card.html", card=card, channel=None, handover=None, contact=None)
 
 
 @router.get("/timeline/{customer_id}")

@@ -29,16 +29,18 @@ router = APIRouter(prefix="/desk", include_in_schema=False)
 REVIEW_PAGE = 30
 
 
-def _require(actor: Actor, permission: Permission) -> None:
+def require_on_desk(actor: Actor, permission: Permission) -> None:
+    """Refuse (403) a desk action the signed-in key's role may not take."""
     if not allows(actor.role, permission):
         raise Forbidden(
             "forbidden",
             f"a desk signed in as '{actor.role}' may not do this",
-            hint="a supervisor reviews possible duplicates",
+            hint="ask someone whose key has that right (a supervisor reviews duplicates)",
         )
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def desk_form(request: Request) -> dict[str, str]:
+    """The fields of a desk POST; refused unless it carries the desk's own header."""
     if request.headers.get("x-desk-fragment") != "1":
         raise InvalidRequest(
             "not_from_the_desk", "desk changes come from the desk page itself", hint="reload it"
@@ -49,7 +51,7 @@ async def _form(request: Request) -> dict[str, str]:
 
 @router.get("/identity")
 def review_page(engine: EngineDep, actor: DeskActor) -> HTMLResponse:
-    _require(actor, Permission.MERGE_CUSTOMERS)
+    require_on_desk(actor, Permission.MERGE_CUSTOMERS)
     with engine.connect() as conn:
         found = iq.open_suggestions(conn, limit=REVIEW_PAGE)
     record_read(engine, actor, "suggestions.viewed", None, {"count": len(found), "by": "desk"})
@@ -63,8 +65,8 @@ def review_page(engine: EngineDep, actor: DeskActor) -> HTMLResponse:
 async def decide(
     suggestion_id: str, request: Request, engine: EngineDep, actor: DeskActor
 ) -> HTMLResponse:
-    _require(actor, Permission.MERGE_CUSTOMERS)
-    form = await _form(request)
+    require_on_desk(actor, Permission.MERGE_CUSTOMERS)
+    form = await desk_form(request)
     decision = form.get("decision")
     if decision == "approve":
         merge = await run_in_threadpool(approve_suggestion, engine, suggestion_id, actor, None)
@@ -83,8 +85,8 @@ async def decide(
 async def answer(
     suggestion_id: str, request: Request, engine: EngineDep, actor: DeskActor
 ) -> HTMLResponse:
-    _require(actor, Permission.ANSWER_SUGGESTIONS)
-    form = await _form(request)
+    require_on_desk(actor, Permission.ANSWER_SUGGESTIONS)
+    form = await desk_form(request)
     given = form.get("answer", "")
     if given not in ANSWERS:
         raise InvalidRequest("invalid_answer", "the customer's answer is 'yes' or 'no'")

@@ -62,6 +62,25 @@
     }
   });
 
+  // Warm handover and continuation codes on a live contact: the forms post to the desk and
+  // the answer (rendered, escaped) takes the form's place; errors show beside it.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var kind = form.classList.contains("handover-form") ? "handover"
+      : form.classList.contains("continuation-form") ? "continuation" : null;
+    if (!kind) return;
+    ev.preventDefault();
+    var old = form.querySelector("p.error");
+    if (old) old.remove();
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    var fields = {};
+    new FormData(form).forEach(function (value, key) { fields[key] = value; });
+    send("/desk/interactions/" + encodeURIComponent(form.dataset.interactionId) + "/" + kind, fields).then(function (html) {
+      form.outerHTML = html;
+    }).catch(function (e) { failed(form, e); button.disabled = false; });
+  });
+
   var desk = document.getElementById("desk");
   if (!desk) return;
   var list = document.getElementById("contact-list");
@@ -79,6 +98,20 @@
       cardPanel.innerHTML = html;
     }).catch(function (e) { showError(cardPanel, e); });
   }
+
+  // Accepting a handover: the note says so at once, then the card reloads so its actions
+  // (hand it on, a continuation code) fit the contact as it is now.
+  document.addEventListener("click", function (ev) {
+    var t = ev.target.closest("button.accept-handover");
+    if (!t) return;
+    var note = t.closest(".handover-note");
+    t.disabled = true;
+    send("/desk/handovers/" + encodeURIComponent(note.dataset.handoverId) + "/accept", {}).then(function (html) {
+      note.outerHTML = html;
+      var active = list.querySelector(".contact-item.active");
+      if (active) openContact(active);
+    }).catch(function (e) { failed(note, e); t.disabled = false; });
+  });
 
   function openCustomer(id) {
     searchPanel.hidden = true;
@@ -175,6 +208,23 @@
       item.classList.add("new");
       document.getElementById("no-contacts").hidden = true;
       openContact(item);
+    });
+    // A handover this desk sent was accepted: say so at the top, live.
+    source.addEventListener("notice", function (ev) {
+      var data = JSON.parse(ev.data);
+      desk.dataset.lastPush = String(data.push_id);
+      var notices = document.getElementById("notices");
+      if (notices.querySelector('[data-push-id="' + data.push_id + '"]')) return;
+      notices.insertAdjacentHTML("afterbegin", data.html);
+      notices.hidden = false;
+      // The sent note may be on screen still: mark it accepted there too.
+      var notice = notices.firstElementChild;
+      var id = notice.dataset.handoverId;
+      document.querySelectorAll(".handover-note .handover-status").forEach(function (status) {
+        if (status.closest(".handover-note").dataset.handoverId !== id) return;
+        status.textContent = "accepted by " + notice.dataset.acceptedBy;
+        status.className = "tag tag-ok handover-status";
+      });
     });
     source.addEventListener("signed_out", function () { source.close(); signIn(); });
     source.onerror = function () {
