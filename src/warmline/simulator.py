@@ -28,6 +28,7 @@ LINES = {
     "card_declined": [
         "Hi, my card just got declined at the supermarket and I have money in the account.",
         "Second time today the card won't go through. What's going on?",
+        "I'm still stuck with the card, the chat said you could lift the block.",
     ],
     "transfer_not_received": [
         "I sent £250 to my landlord on Monday and he says it hasn't arrived.",
@@ -46,6 +47,8 @@ LINES = {
         "Could I borrow about £8,000? Just looking at options.",
     ],
 }
+#: The demo's first caller: Miles, phoning about the card his chat could not unblock.
+MILES = ("phone", CAST["miles"].phone)
 AGENT_LINES = [
     "Thanks for getting in touch, let me have a look at that for you.",
     "I can see that here. Give me a moment.",
@@ -90,10 +93,9 @@ def pick_callers(engine: Engine | None, count: int, rng: random.Random) -> list[
     callers = [(r.kind, r.value) for r in rows]
     rng.shuffle(callers)
     # The demo's first caller is Miles, phoning after his chat: the channel-switch story.
-    miles = ("phone", CAST["miles"].phone)
-    if miles in callers:
-        callers.remove(miles)
-        callers.insert(0, miles)
+    if MILES in callers:
+        callers.remove(MILES)
+        callers.insert(0, MILES)
     return callers[:count]
 
 
@@ -119,6 +121,8 @@ def simulate(
         )
         channel = "voice" if n == 0 and kind == "phone" else rng.choice(CHANNEL_FOR_KIND[kind])
         reason = rng.choice(list(LINES))
+        if callers and callers[n % len(callers)] == MILES:
+            reason = "card_declined"  # his story: the card the chat could not unblock
         contact = api.post(
             "/v1/contacts",
             {

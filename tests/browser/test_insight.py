@@ -3,6 +3,8 @@ conversation follows new messages live, each with what it shows."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
@@ -68,3 +70,10 @@ def test_the_live_conversation_updates_with_feelings(page: Page, live_server: Li
     expect(feeling).to_contain_text("How they feel", timeout=5000)
     expect(feeling).to_contain_text("frustrated")
     expect(feeling.locator(".quote")).to_contain_text("nobody ever calls me back")
+    # Why he is probably calling, in words with the facts behind it, not a percentage.
+    reasons = page.locator("#card-panel .likely-reasons li")
+    expect(reasons.first).to_contain_text("card declined")
+    expect(reasons.first.locator(".likelihood")).to_have_text(
+        re.compile(r"^(most likely|likely|possible|outside chance)$")
+    )
+    expect(reasons.first.locator(".evidence")).not_to_be_empty()

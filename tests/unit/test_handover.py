@@ -159,3 +159,17 @@ def test_long_and_html_lines_are_kept_as_text_and_bounded() -> None:
     note = build_handover_note(turns, customer_name="X", sender="A", receiver=DAVE)
     assert note.issue[0].text.startswith("<img src=x onerror=alert(1)> my card was declined")
     assert len(note.issue[0].text) <= 300
+
+
+def test_a_line_said_twice_is_quoted_once_and_the_issue_is_not_something_tried() -> None:
+    landlord = "I sent £250 to my landlord on Monday and he says it hasn't arrived."
+    reset = "I've reset your online banking password."
+    turns = [
+        Turn("customer", landlord, AT),
+        Turn("agent", reset, AT + dt.timedelta(minutes=1), "lena"),
+        Turn("customer", landlord, AT + dt.timedelta(minutes=30)),  # the next contact
+        Turn("agent", reset, AT + dt.timedelta(minutes=31), "dave"),
+    ]
+    note = build_handover_note(turns, customer_name="Miles Okafor", sender="Dave", receiver=DAVE)
+    assert note.issue == (Quote(landlord, AT),)
+    assert note.tried == (reset,)

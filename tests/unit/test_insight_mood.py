@@ -118,3 +118,21 @@ def test_end_to_end_with_the_shipped_model() -> None:
     mood = interaction_mood(points)
     assert mood.feeling == "frustrated" and mood.trend == "worsening"
     assert mood.line == "“This is ridiculous, I am furious”"
+
+
+def test_the_card_reads_the_mood_from_recent_contacts_only() -> None:
+    from warmline.domain.card_insight import MOOD_HORIZON, mood
+    from warmline.domain.insight_records import mood_json
+
+    def contact(days_ago: float, level: float, dominant: str) -> dict[str, object]:
+        return {
+            "started_at": T0 - dt.timedelta(days=days_ago),
+            "mood": mood_json(mood_at(level, dominant, line=f"“{dominant}”")),
+        }
+
+    old_anger = contact(MOOD_HORIZON.days + 30, -0.6, "anger")
+    # Newest first, as the card's rows come.
+    found = mood([contact(0, 0.5, "joy"), old_anger], T0)
+    assert found is not None and found["feeling"] == "pleased" and found["contacts"] == 1
+    assert found["line"] == "“joy”"
+    assert mood([old_anger], T0) is None  # two years of silence say nothing about today

@@ -100,7 +100,7 @@ def build_card(
         "verifications": [_verification(a, ctx) for a in rows["assurances"]],
         "moments": _moments(customer["traits"] or {}, ctx),
         "possible_duplicates": _possible_duplicates(rows.get("suggestions", []), customer["id"]),
-        "mood": card_insight.mood(interactions),
+        "mood": card_insight.mood(interactions, ctx.now),
         "likely_reasons": card_insight.likely_reasons(rows, learned, ctx.now),
         "style": card_insight.style(rows, rows.get("recent_messages", []), learned),
     }

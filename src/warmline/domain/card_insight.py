@@ -28,6 +28,9 @@ from warmline.domain.insight_records import mood_from_json
 from warmline.domain.labels import humanise
 
 LIKELY_REASONS = 3
+#: How far back a contact still says how the customer feels now: a frustration two years
+#: ago is history, not their mood.
+MOOD_HORIZON = dt.timedelta(days=180)
 #: Facts that are preferences or needs the customer told us (they override inference).
 PREFERENCE_PREFIXES = ("preferred_", "prefers_", "needs", "large_print", "hard_of_hearing")
 
@@ -48,9 +51,14 @@ def reason_of(interaction: Mapping[str, Any]) -> str | None:
     return predicted.get("label")
 
 
-def mood(interactions: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
-    """The customer's mood over their recent contacts (``interactions`` newest first)."""
-    moods = [mood_from_json(i["mood"]) for i in reversed(interactions) if i.get("mood")]
+def mood(interactions: Sequence[Mapping[str, Any]], now: dt.datetime) -> dict[str, Any] | None:
+    """The customer's mood over their recent contacts (``interactions`` newest first);
+    None when none in the last ``MOOD_HORIZON`` shows it."""
+    moods = [
+        mood_from_json(i["mood"])
+        for i in reversed(interactions)
+        if i.get("mood") and now - i["started_at"] <= MOOD_HORIZON
+    ]
     found = customer_mood(moods)
     if found.contacts == 0:
         return None
@@ -102,10 +110,23 @@ def likely_reasons(
             "reason": humanise(r.reason) or r.reason,
             "label": r.reason,
             "score": r.score,
+            "likelihood": likelihood(r.score),
             "evidence": [e.fact for e in r.evidence],
         }
         for r in ranked
     ]
+
+
+def likelihood(score: float) -> str:
+    """A ranking score in words: the scores rank reasons; they are not calibrated
+    probabilities, so the desk does not show "100%"."""
+    if score >= 0.8:
+        return "most likely"
+    if score >= 0.4:
+        return "likely"
+    if score >= 0.1:
+        return "possible"
+    return "outside chance"
 
 
 def style(

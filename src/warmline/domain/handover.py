@@ -148,17 +148,21 @@ def build_handover_note(
     # "Can you just remove it?" is a question but says what they want, not what is wrong.
     stated = problem_lines(turns)
     stated = [f for f in stated if f.text not in asked_texts] or stated
+    # Said again in a later contact, a line is quoted once, from when it was first said.
+    first_said = {f.text: f for f in reversed(stated)}
+    stated = [f for f in stated if first_said[f.text] is f]
     issue = tuple(_quote_of(f) for f in stated[:MAX_QUOTES])
     wanted = tuple(_quote_of(f) for f in asked if f.text not in _texts(issue))
     checks = tried_and_found(turns)
+    quoted = _texts(issue) | _texts(wanted)
     promised = tuple(sorted(commitments, key=_due_order))
     return HandoverNote(
         customer_name=name,
         case_title=case_title,
         summary=summarise(turns),
         issue=issue,
-        tried=_lines(checks, "tried", MAX_TRIED),
-        found=_lines(checks, "found", MAX_FOUND),
+        tried=_lines(checks, "tried", MAX_TRIED, quoted),
+        found=_lines(checks, "found", MAX_FOUND, quoted),
         commitments=promised,
         feeling=feeling,
         wants=wanted[:MAX_WANTS],
@@ -329,8 +333,13 @@ def _next_step(turns: Sequence[Turn], commitments: Sequence[Commitment]) -> str 
     return None
 
 
-def _lines(findings: Sequence[Finding], kind: str, limit: int) -> tuple[str, ...]:
-    return tuple(trim(f.text, MAX_LINE_CHARS) for f in findings if f.kind == kind)[:limit]
+def _lines(
+    findings: Sequence[Finding], kind: str, limit: int, quoted: set[str]
+) -> tuple[str, ...]:
+    """The findings of ``kind``, each once, leaving out lines the note already quotes
+    (a customer's "I sent £250 on Monday" is the issue, not something tried)."""
+    lines = (trim(f.text, MAX_LINE_CHARS) for f in findings if f.kind == kind)
+    return tuple(dict.fromkeys(line for line in lines if line not in quoted))[:limit]
 
 
 def _quote_of(finding: Finding) -> Quote:
