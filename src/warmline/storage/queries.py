@@ -99,14 +99,22 @@ def export_rows(conn: Connection, customer_id: str, records: list[str]) -> dict[
     return out
 
 
+_BY_IDENTIFIER = FastSelect(
+    sa.select(t.identifiers.c.customer_id)
+    .where(
+        t.identifiers.c.kind == sa.bindparam("kind"),
+        t.identifiers.c.value == sa.bindparam("value"),
+    )
+    .order_by(t.identifiers.c.verified.desc(), t.identifiers.c.first_seen_at)
+)
+
+
 def customers_by_identifier(conn: Connection, kind: str, value: str) -> list[str]:
-    """Ids of the customers holding identifier ``(kind, value)``, verified owners first."""
-    rows = conn.execute(
-        sa.select(t.identifiers.c.customer_id)
-        .where(t.identifiers.c.kind == kind, t.identifiers.c.value == value)
-        .order_by(t.identifiers.c.verified.desc(), t.identifiers.c.first_seen_at)
-    ).all()
-    return list(dict.fromkeys(r.customer_id for r in rows))
+    """Ids of the customers holding identifier ``(kind, value)``, verified owners first.
+
+    Run on the raw cursor: it starts every contact and every card lookup."""
+    rows = _BY_IDENTIFIER.all(conn, kind=kind, value=value)
+    return list(dict.fromkeys(r["customer_id"] for r in rows))
 
 
 def customers_by_name(conn: Connection, query: str, limit: int) -> list[str]:
