@@ -38,18 +38,34 @@ class Profile:
     new: bool
     dirty: bool = False
     keys: list[str] | None = None  # stored keys, None until known
+    #: The record as stored with the inputs (``MatchRecord.to_json``), while they agree.
+    stored: dict[str, Any] | None = None
     _record: MatchRecord | None = None
 
     @property
     def record(self) -> MatchRecord:
         if self._record is None:
-            traits = {k: e["value"] for k, e in self.inputs["traits"].items()}
-            idents = [(k, v, bool(verified)) for k, v, verified in self.inputs["identifiers"]]
-            self._record = record_from(traits, idents)
+            self._record = self._from_stored() or self._from_inputs()
         return self._record
+
+    def _from_stored(self) -> MatchRecord | None:
+        # Rebuilding from the stored record skips parsing names and addresses again: most
+        # of the cost of resolving against a large memory is reading candidates.
+        if not self.stored:
+            return None
+        try:
+            return MatchRecord.from_json(self.stored)
+        except ValueError:  # stored by another version of the record
+            return None
+
+    def _from_inputs(self) -> MatchRecord:
+        traits = {k: e["value"] for k, e in self.inputs["traits"].items()}
+        idents = [(k, v, bool(verified)) for k, v, verified in self.inputs["identifiers"]]
+        return record_from(traits, idents)
 
     def changed(self) -> None:
         self.dirty = True
+        self.stored = None
         self._record = None
 
 
@@ -105,7 +121,9 @@ class MatchIndex:
         missing = [o for o in origins if o not in self.profiles]
         for chunk in chunks(missing):
             for row in lookups.MATCH_PROFILES.all(self.conn, ids=chunk):
-                self.profiles[row["origin_id"]] = Profile(row["inputs"], new=False)
+                self.profiles[row["origin_id"]] = Profile(
+                    row["inputs"], new=False, stored=row["record"]
+                )
         for origin in missing:  # records from before the index existed start empty
             self.profiles.setdefault(origin, Profile(_empty(), new=True))
 

@@ -47,7 +47,9 @@ ANCHORS = {
 CUSTOMERS = FastSelect(sa.select(t.customers).where(t.customers.c.id.in_(_values("ids"))))
 MATCH_KEYS = FastSelect(_capped_keys())
 MATCH_PROFILES = FastSelect(
-    sa.select(t.match_profiles.c.origin_id, t.match_profiles.c.inputs).where(
+    sa.select(
+        t.match_profiles.c.origin_id, t.match_profiles.c.inputs, t.match_profiles.c.record
+    ).where(
         t.match_profiles.c.origin_id.in_(_values("ids"))
     )
 )
