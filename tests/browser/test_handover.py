@@ -88,7 +88,7 @@ def test_a_handover_reaches_the_other_desk_and_the_sender_sees_it_accepted(
             "“My card was declined at the fuel station, second time this week.”"
         )
         expect(note.locator(".introduction")).to_contain_text(
-            "Miles, I'd like to introduce you to dave."
+            "Miles, I'd like to introduce you to Dave."
         )
         expect(note.locator(".feeling")).to_contain_text(
             f"I just need fuel to get to work {HOSTILE}"

@@ -82,6 +82,11 @@ def test_introduction_to_a_queue_and_without_a_stated_issue() -> None:
         "Miles, I'd like to introduce you to Dave. "
         "Dave, Miles has been in touch and we'd like your help."
     )
+    # A desk key named "dave" is still Dave to Miles; "McKenzie" is left as written.
+    assert introduction("Miles", Receiver("dave"), (), None).startswith(
+        "Miles, I'd like to introduce you to Dave. Dave, "
+    )
+    assert "to McKenzie." in introduction("Miles", Receiver("McKenzie"), (), None)
 
 
 def test_issue_is_quoted_when_retelling_would_need_a_pronoun() -> None:

@@ -254,8 +254,11 @@ def introduction(
         greeting = f"{name}, I'm passing you to our {receiver.name} team{role}."
         address = ""
     else:
-        greeting = f"{name}, I'd like to introduce you to {receiver.name}{role}."
-        address = f"{receiver.name}, "
+        # Desk keys are often named by a first name in lower case ("dave"); people are not.
+        lower_word = receiver.name.isalpha() and receiver.name.islower()
+        person = receiver.name.capitalize() if lower_word else receiver.name
+        greeting = f"{name}, I'd like to introduce you to {person}{role}."
+        address = f"{person}, "
     if name == UNKNOWN_NAME:
         # Nobody is greeted as "the customer": the line starts with the introduction.
         greeting = _capitalise_first(greeting.removeprefix(f"{name}, "))
