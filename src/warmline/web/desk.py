@@ -4,16 +4,12 @@ customer-supplied text is always shown as text."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 import jinja2
-import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -33,12 +29,11 @@ from warmline.errors import InvalidRequest, NotFound, TooManyFailures, WarmlineE
 from warmline.storage import queries
 from warmline.storage.views import load_card
 from warmline.web.handover_views import handover_view, live_contact, notice_view
+from warmline.web.sse import frame, polled_stream
 
 HERE = Path(__file__).parent
 COOKIE = "wl_desk"
 POLL_SECONDS = 0.25
-RECHECK_SECONDS = 2.0
-KEEPALIVE_SECONDS = 15.0
 
 templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -153,36 +148,18 @@ async def stream(request: Request, engine: EngineDep, actor: DeskActor) -> Strea
     Last-Event-ID and gets every push it missed, so no card is lost."""
     header = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
     after = int(header) if header.isdigit() else 0
-    token = request.cookies.get(COOKIE, "")
 
-    async def events() -> AsyncIterator[str]:
+    async def poll() -> tuple[list[str], bool]:
         nonlocal after
-        yield "retry: 1000\n\n"
-        checked = sent = time.monotonic()
-        while not await request.is_disconnected():
-            pushes = await run_in_threadpool(_pushes, engine, actor.name, after)
-            for push in pushes:
-                kind, html = await run_in_threadpool(_push_html, engine, push)
-                data = orjson.dumps({"push_id": push["id"], "html": html}).decode()
-                yield f"id: {push['id']}\nevent: {kind}\ndata: {data}\n\n"
-                after = push["id"]
-                sent = time.monotonic()
-            now = time.monotonic()
-            if now - checked > RECHECK_SECONDS:
-                checked = now
-                if await run_in_threadpool(session_actor, engine, token) is None:
-                    yield "event: signed_out\ndata: {}\n\n"
-                    return
-            if now - sent > KEEPALIVE_SECONDS:
-                sent = now
-                yield ": keep-alive\n\n"
-            await asyncio.sleep(POLL_SECONDS)
+        frames = []
+        for push in await run_in_threadpool(_pushes, engine, actor.name, after):
+            kind, html = await run_in_threadpool(_push_html, engine, push)
+            frames.append(frame(kind, {"push_id": push["id"], "html": html}, push["id"]))
+            after = push["id"]
+        return frames, False
 
-    return StreamingResponse(
-        events(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    token = request.cookies.get(COOKIE, "")
+    return polled_stream(request, engine, token, poll, every=POLL_SECONDS)
 
 
 #: Pushes shown as notices (a handover was accepted), not as contacts to open.

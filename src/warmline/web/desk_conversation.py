@@ -3,22 +3,18 @@ shows of the customer's feelings and the interaction's mood, as Server-Sent Even
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from warmline.actions.desk import session_actor
 from warmline.api.deps import EngineDep, access_customer
 from warmline.errors import InvalidRequest, NotFound
 from warmline.storage import queries
-from warmline.web.desk import COOKIE, KEEPALIVE_SECONDS, RECHECK_SECONDS, DeskActor, templates
+from warmline.web.desk import COOKIE, DeskActor, templates
+from warmline.web.sse import frame, polled_stream
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 POLL_SECONDS = 0.5
@@ -70,39 +66,24 @@ async def conversation_stream(
     internal = await run_in_threadpool(open_it)
     token = request.cookies.get(COOKIE, "")
 
-    async def events() -> AsyncIterator[str]:
+    async def poll() -> tuple[list[str], bool]:
         nonlocal cursor
-        yield "retry: 1000\n\n"
-        checked = sent = time.monotonic()
-        while not await request.is_disconnected():
-            found, fresh = await run_in_threadpool(_news, engine, internal, cursor)
-            now = dt.datetime.now(dt.UTC)
-            for m in fresh:
-                html = templates.get_template("message_item.html").render(m=m, now=now)
-                cursor = (m["sent_at"], m["id"])
-                position = f"{m['sent_at'].isoformat()}|{m['id']}"
-                data = {"html": html, "after": position, "id": m["id"]}
-                yield f"id: {position}\nevent: message\ndata: {orjson.dumps(data).decode()}\n\n"
-                sent = time.monotonic()
-            if fresh:
-                mood = templates.get_template("conversation_mood.html").render(mood=found["mood"])
-                yield f"event: mood\ndata: {orjson.dumps({'html': mood}).decode()}\n\n"
-            if found is None or found["status"] != "open":
-                yield "event: ended\ndata: {}\n\n"
-                return
-            clock = time.monotonic()
-            if clock - checked > RECHECK_SECONDS:
-                checked = clock
-                if await run_in_threadpool(session_actor, engine, token) is None:
-                    yield "event: signed_out\ndata: {}\n\n"
-                    return
-            if clock - sent > KEEPALIVE_SECONDS:
-                sent = clock
-                yield ": keep-alive\n\n"
-            await asyncio.sleep(POLL_SECONDS)
+        found, fresh = await run_in_threadpool(_news, engine, internal, cursor)
+        now = dt.datetime.now(dt.UTC)
+        frames = []
+        for m in fresh:
+            html = templates.get_template("message_item.html").render(m=m, now=now)
+            cursor = (m["sent_at"], m["id"])
+            position = f"{m['sent_at'].isoformat()}|{m['id']}"
+            frames.append(
+                frame("message", {"html": html, "after": position, "id": m["id"]}, position)
+            )
+        if fresh:
+            mood = templates.get_template("conversation_mood.html").render(mood=found["mood"])
+            frames.append(frame("mood", {"html": mood}))
+        if found is None or found["status"] != "open":
+            frames.append(frame("ended", {}))
+            return frames, True
+        return frames, False
 
-    return StreamingResponse(
-        events(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return polled_stream(request, engine, token, poll, every=POLL_SECONDS)

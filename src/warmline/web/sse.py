@@ -1,0 +1,68 @@
+"""Server-Sent Events for the desk: one polling loop for every live stream.
+
+A stream polls for news, sends what it found, re-checks the desk session every
+``RECHECK_SECONDS`` (a signed-out or revoked desk stops receiving at once, with a
+``signed_out`` event), and sends a comment line when it has been quiet for
+``KEEPALIVE_SECONDS`` so proxies keep the connection open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from warmline.actions.desk import session_actor
+
+RECHECK_SECONDS = 2.0
+KEEPALIVE_SECONDS = 15.0
+
+#: One poll: the frames to send now, and whether the stream is over after them.
+Poll = Callable[[], Awaitable[tuple[list[str], bool]]]
+
+
+def frame(event: str, data: Any, event_id: str | int | None = None) -> str:
+    """One SSE frame; ``data`` is sent as JSON."""
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {orjson.dumps(data).decode()}\n\n"
+
+
+def polled_stream(
+    request: Request, engine: Any, token: str, poll: Poll, *, every: float
+) -> StreamingResponse:
+    """A streaming response that calls ``poll`` every ``every`` seconds until the browser
+    goes, the poll says the stream is over, or the desk session ends."""
+
+    async def events() -> AsyncIterator[str]:
+        yield "retry: 1000\n\n"
+        checked = sent = time.monotonic()
+        while not await request.is_disconnected():
+            frames, over = await poll()
+            for item in frames:
+                yield item
+            if frames:
+                sent = time.monotonic()
+            if over:
+                return
+            clock = time.monotonic()
+            if clock - checked > RECHECK_SECONDS:
+                checked = clock
+                if await run_in_threadpool(session_actor, engine, token) is None:
+                    yield "event: signed_out\ndata: {}\n\n"
+                    return
+            if clock - sent > KEEPALIVE_SECONDS:
+                sent = clock
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(every)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
