@@ -27,7 +27,6 @@ def _progress() -> Progress:
     )
 
 
-
 def show_model(config: MatchingConfig) -> None:
     """Print the model in force: where it comes from, its thresholds, and its weights."""
     model: MatchModel = config.model

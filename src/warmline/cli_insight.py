@@ -16,7 +16,6 @@ reasons_app = typer.Typer(
 )
 
 
-
 def show_config(config: InsightConfig) -> None:
     if config.model_id == DEFAULT_ID:
         console.print(

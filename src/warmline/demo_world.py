@@ -196,7 +196,9 @@ class World:
         first, last = traits["name"].split(" ", 1)
         if roll < 0.04:
             visit = {
-                "identifiers": [{"kind": "phone", "value": f"+44 20 7946 {rng.randint(1000, 9999)}"}],
+                "identifiers": [
+                    {"kind": "phone", "value": f"+44 20 7946 {rng.randint(1000, 9999)}"}
+                ],
                 "traits": {
                     "name": f"{first} {last}",
                     "date_of_birth": traits["date_of_birth"],

@@ -41,11 +41,7 @@ def recluster(conn: Connection, records: set[str], *, now: dt.datetime) -> Reclu
     while True:
         edges = _active_merges(conn, records)
         roots = cluster_roots(records, [(e["from_id"], e["into_id"]) for e in edges])
-        parted = [
-            e["id"]
-            for e in edges
-            if len({roots.get(r, r) for r in _held_together(e)}) > 1
-        ]
+        parted = [e["id"] for e in edges if len({roots.get(r, r) for r in _held_together(e)}) > 1]
         if not parted:
             break
         # The records a link relied on being one customer (the holders of a shared

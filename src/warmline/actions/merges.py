@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.audit import append_chained, audit_row
 from warmline.actions.clustering import recluster
+from warmline.actions.projection_rows import new_merge_row
 from warmline.actions.projector import MERGE_LOCK
 from warmline.actions.suggestions import open_suggestion, reject_after_undo, settle_suggestions
 from warmline.domain.identity import verified_conflicts
@@ -122,22 +123,18 @@ def record_merge(
         comparison = iq.compare_customers(conn, from_id, into_id)
         evidence, score = comparison["evidence"], comparison["probability"]
     evidence = {**evidence, "conflicts_overridden": conflicts}
-    merge = {
-        "id": "mrg_" + secrets.token_hex(12),
-        "from_id": from_id,
-        "into_id": into_id,
-        "status": "active",
-        "rule": rule,
-        "score": score,
-        "evidence": evidence,
-        "reason": reason,
-        "actor": actor.key_id,
-        "suggestion_id": suggestion_id,
-        "made_at": now,
-        "undone_at": None,
-        "undone_by": None,
-        "undo_reason": None,
-    }
+    merge = new_merge_row(
+        "mrg_" + secrets.token_hex(12),
+        from_id,
+        into_id,
+        rule=rule,
+        score=score,
+        evidence=evidence,
+        actor=actor.key_id,
+        made_at=now,
+        reason=reason,
+        suggestion_id=suggestion_id,
+    )
     conn.execute(t.merges.insert().values(merge))
     changed = recluster(conn, iq.cluster_of(conn, {from_id, into_id}), now=now)
     settled = settle_suggestions(

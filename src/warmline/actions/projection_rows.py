@@ -47,3 +47,35 @@ class Owner:
     origin_id: str
     verified: bool
     row: Row
+
+
+def new_merge_row(
+    merge_id: str,
+    from_id: str,
+    into_id: str,
+    *,
+    rule: str,
+    score: float | None,
+    evidence: dict[str, Any],
+    actor: str,
+    made_at: Any,
+    reason: str | None = None,
+    suggestion_id: str | None = None,
+) -> dict[str, Any]:
+    """A ``merges`` row in force: made by ingest's resolution or by a person."""
+    return {
+        "id": merge_id,
+        "from_id": from_id,
+        "into_id": into_id,
+        "status": "active",
+        "rule": rule,
+        "score": score,
+        "evidence": evidence,
+        "reason": reason,
+        "actor": actor,
+        "suggestion_id": suggestion_id,
+        "made_at": made_at,
+        "undone_at": None,
+        "undone_by": None,
+        "undo_reason": None,
+    }

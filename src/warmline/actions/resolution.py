@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from warmline import events as ev
-from warmline.actions.projection_rows import Landing, Outcome
+from warmline.actions.projection_rows import Landing, Outcome, new_merge_row
 from warmline.domain.identity import Holder, resolve
 from warmline.domain.ids import stable_id
 from warmline.domain.match_evidence import decide_pair, evidence_json
@@ -227,22 +227,16 @@ class Resolver:
         event: ev.Event,
         rule: str = "auto_link",
     ) -> dict[str, Any]:
-        return {
-            "id": merge_id,
-            "from_id": from_id,
-            "into_id": into_id,
-            "status": "active",
-            "rule": rule,
-            "score": score,
-            "evidence": evidence,
-            "reason": None,
-            "actor": INGEST_ACTOR,
-            "suggestion_id": None,
-            "made_at": event.time,
-            "undone_at": None,
-            "undone_by": None,
-            "undo_reason": None,
-        }
+        return new_merge_row(
+            merge_id,
+            from_id,
+            into_id,
+            rule=rule,
+            score=score,
+            evidence=evidence,
+            actor=INGEST_ACTOR,
+            made_at=event.time,
+        )
 
     def _suggest(
         self,

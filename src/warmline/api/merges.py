@@ -178,7 +178,7 @@ async def post_reject(
 async def post_answer(
     suggestion_id: str, body: AnswerIn, engine: EngineDep, actor: Answerer
 ) -> Response:
-    """"No" closes the suggestion; "yes" puts it first in the supervisors' queue: a merge
+    """ "No" closes the suggestion; "yes" puts it first in the supervisors' queue: a merge
     still needs a supervisor."""
     answered = await run_in_threadpool(answer_suggestion, engine, suggestion_id, actor, body.answer)
     return json_response(seen_by(actor, answered))

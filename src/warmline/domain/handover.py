@@ -336,9 +336,7 @@ def _next_step(turns: Sequence[Turn], commitments: Sequence[Commitment]) -> str 
     return None
 
 
-def _lines(
-    findings: Sequence[Finding], kind: str, limit: int, quoted: set[str]
-) -> tuple[str, ...]:
+def _lines(findings: Sequence[Finding], kind: str, limit: int, quoted: set[str]) -> tuple[str, ...]:
     """The findings of ``kind``, each once, leaving out lines the note already quotes
     (a customer's "I sent £250 on Monday" is the issue, not something tried)."""
     lines = (trim(f.text, MAX_LINE_CHARS) for f in findings if f.kind == kind)

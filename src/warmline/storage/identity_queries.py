@@ -83,11 +83,7 @@ def merge_row(conn: Connection, merge_id: str) -> dict[str, Any] | None:
 def merges_of(conn: Connection, records: Iterable[str]) -> list[dict[str, Any]]:
     """Every merge (in force or undone) that involved any of ``records``, newest first."""
     m = t.merges
-    found: dict[str, dict[str, Any]] = {}
-    for chunk in chunks(sorted(set(records))):
-        query = sa.select(m).where(sa.or_(m.c.from_id.in_(chunk), m.c.into_id.in_(chunk)))
-        found.update((r["id"], dict(r)) for r in conn.execute(query).mappings())
-    return sorted(found.values(), key=lambda r: (r["made_at"], r["id"]), reverse=True)
+    return _touching(conn, m, (m.c.from_id, m.c.into_id), m.c.made_at, records)
 
 
 def suggestion_row(conn: Connection, suggestion_id: str) -> dict[str, Any] | None:
@@ -97,12 +93,23 @@ def suggestion_row(conn: Connection, suggestion_id: str) -> dict[str, Any] | Non
 
 
 def suggestions_touching(conn: Connection, records: Iterable[str]) -> list[dict[str, Any]]:
+    """Every suggestion naming any of ``records`` on either side, newest first."""
     s = t.merge_suggestions
+    return _touching(conn, s, (s.c.customer_id, s.c.candidate_id), s.c.created_at, records)
+
+
+def _touching(
+    conn: Connection,
+    table: sa.Table,
+    sides: tuple[sa.Column[Any], sa.Column[Any]],
+    at: sa.Column[Any],
+    records: Iterable[str],
+) -> list[dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for chunk in chunks(sorted(set(records))):
-        query = sa.select(s).where(sa.or_(s.c.customer_id.in_(chunk), s.c.candidate_id.in_(chunk)))
+        query = sa.select(table).where(sa.or_(sides[0].in_(chunk), sides[1].in_(chunk)))
         found.update((r["id"], dict(r)) for r in conn.execute(query).mappings())
-    return sorted(found.values(), key=lambda r: (r["created_at"], r["id"]), reverse=True)
+    return sorted(found.values(), key=lambda r: (r[at.key], r["id"]), reverse=True)
 
 
 def open_suggestions(

@@ -49,7 +49,5 @@ MATCH_KEYS = FastSelect(_capped_keys())
 MATCH_PROFILES = FastSelect(
     sa.select(
         t.match_profiles.c.origin_id, t.match_profiles.c.inputs, t.match_profiles.c.record
-    ).where(
-        t.match_profiles.c.origin_id.in_(_values("ids"))
-    )
+    ).where(t.match_profiles.c.origin_id.in_(_values("ids")))
 )

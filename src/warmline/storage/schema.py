@@ -533,4 +533,3 @@ BY_INTERACTION = (messages,)
 #: Customer-keyed tables that record history as it happened and are never relabelled
 #: (suggestions name customer records; readers show the customer each is part of now).
 AS_RECORDED = (desk_pushes, audit_log, merge_suggestions, continuation_attempts)
-
