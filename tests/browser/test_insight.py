@@ -59,6 +59,7 @@ def test_the_live_conversation_updates_with_feelings(page: Page, live_server: Li
     newest = messages.locator("li").nth(1)
     expect(newest).to_contain_text("nobody ever calls me back", timeout=5000)
     expect(newest.locator(".feeling")).to_have_text("frustrated")
+    expect(newest.locator(".feeling")).not_to_have_class(re.compile("feeling-ok"))
     expect(page.locator("#conversation-mood")).to_contain_text("frustrated")
     # Customer text stays text.
     expect(newest.locator(".text")).to_have_text(

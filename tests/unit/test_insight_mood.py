@@ -136,3 +136,11 @@ def test_the_card_reads_the_mood_from_recent_contacts_only() -> None:
     assert found is not None and found["feeling"] == "pleased" and found["contacts"] == 1
     assert found["line"] == "“joy”"
     assert mood([old_anger], T0) is None  # two years of silence say nothing about today
+
+
+def test_only_negative_feelings_are_flagged_for_the_agent() -> None:
+    from warmline.domain.card_insight import is_negative
+
+    assert is_negative("frustrated, calmer by the end") and is_negative("worried")
+    assert not is_negative("calm") and not is_negative("pleased, happier by the end")
+    assert not is_negative(None) and not is_negative("")

@@ -23,7 +23,7 @@ from warmline.domain.insight import (
     rank_likely_reasons,
     style_profile,
 )
-from warmline.domain.insight.mood import FEELINGS, NEGATIVE_SENTIMENT
+from warmline.domain.insight.mood import FEELINGS, NEGATIVE, NEGATIVE_SENTIMENT
 from warmline.domain.insight_records import mood_from_json
 from warmline.domain.labels import humanise
 
@@ -155,6 +155,15 @@ def style(
         {"kind": c.kind, "value": c.value, "evidence": c.evidence, "recorded": c.recorded}
         for c in style_profile(written, contacts, learned.population, facts)
     ]
+
+
+#: The words of feelings an agent should notice (the rest are shown without alarm).
+NEGATIVE_WORDS = frozenset(FEELINGS[k] for k in NEGATIVE)
+
+
+def is_negative(words: str | None) -> bool:
+    """Whether a feeling in words ('frustrated, calmer by the end') is a negative one."""
+    return bool(words) and any(str(words).startswith(w) for w in NEGATIVE_WORDS)
 
 
 def message_feeling(insight: Mapping[str, Any] | None) -> str | None:

@@ -20,7 +20,7 @@ from warmline.api.contacts import card_context
 from warmline.api.deps import EngineDep, SettingsDep, access_customer, as_seen_by, client_address
 from warmline.api.events import read_bounded
 from warmline.domain.card import CHANNEL_WORDS, unrecognised_card
-from warmline.domain.card_insight import message_feeling
+from warmline.domain.card_insight import is_negative, message_feeling
 from warmline.domain.effort import Effort, effort_words
 from warmline.domain.identifiers import IdentifierError, normalise_identifier
 from warmline.domain.roles import Actor, Permission, allows
@@ -43,6 +43,7 @@ templates = jinja2.Environment(
 templates.filters["ago"] = lambda when, now: ago(when, now) if when else ""
 templates.globals["channel_words"] = CHANNEL_WORDS
 templates.globals["message_feeling"] = message_feeling
+templates.tests["negative_feeling"] = is_negative
 templates.filters["effort_words"] = lambda counted: effort_words(Effort(**counted))
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
