@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from warmline.actions.projection_rows import BRIDGE
 from warmline.actions.projector import write_name_tokens
 from warmline.domain.clusters import cluster_roots
 from warmline.domain.traits import Fact, fold_facts, trait_columns
@@ -79,7 +80,13 @@ def _active_merges(conn: Connection, records: set[str]) -> list[dict[str, Any]]:
                 query.where(m.c.from_id.in_(chunk), m.c.status == "active")
             ).mappings()
         )
-    return sorted(found, key=lambda e: (e["made_at"], e["id"]))
+    return sorted(found, key=replay_order)
+
+
+def replay_order(merge: dict[str, Any]) -> tuple[dt.datetime, bool, str]:
+    """Merges in the order they were made: by time, and within one event's time the link
+    before the bridges ingest made after it (which record is the root depends on it)."""
+    return merge["made_at"], bool((merge["evidence"] or {}).get(BRIDGE)), merge["id"]
 
 
 def _current_roots(conn: Connection, records: set[str]) -> dict[str, str]:

@@ -49,6 +49,11 @@ class Owner:
     row: Row
 
 
+#: Marks a merge's evidence when ingest joined a record that matched two: such a merge is
+#: made after the link of the same event, with the same time.
+BRIDGE = "bridge"
+
+
 def new_merge_row(
     merge_id: str,
     from_id: str,

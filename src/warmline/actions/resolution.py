@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from warmline import events as ev
-from warmline.actions.projection_rows import Landing, Outcome, new_merge_row
+from warmline.actions.projection_rows import BRIDGE, Landing, Outcome, new_merge_row
 from warmline.domain.identity import Holder, resolve
 from warmline.domain.ids import stable_id
 from warmline.domain.match_evidence import decide_pair, evidence_json
@@ -106,7 +106,7 @@ class Resolver:
                         evidence["grouped"] = grouped
                     score = comparison.probability
                     resolved = self._linked(
-                        event, customer_of[best], "auto_link", score, evidence, "linked"
+                        event, customer_of[best], "auto_link", score, evidence, "linked", best
                     )
                     self._bridges(event, resolved[0].origin_id, result, customer_of, grouped)
                     return resolved
@@ -160,6 +160,9 @@ class Resolver:
             reason = "this record matches both: they are one person"
             decision = Decision("link", (reason, *other.decision.reasons))
             evidence = evidence_json(other.comparison, decision)
+            # Made at the same event time as the link, and after it: replaying the merges
+            # (an undo, a rebuild) must join them in that order (see actions/clustering.py).
+            evidence[BRIDGE] = True
             if grouped:  # stands or falls with the link it came with
                 evidence["grouped"] = grouped
             merge_id = stable_id("mrg", event.source, event.id, other.candidate_id)
@@ -206,12 +209,18 @@ class Resolver:
         score: float | None,
         evidence: dict[str, Any],
         resolution: str,
+        into: str | None = None,
     ) -> Resolved:
-        """A new record for the event, merged into ``root`` (unless rebuilding)."""
+        """A new record for the event, joined to customer ``root`` (unless rebuilding).
+
+        The merge is recorded into ``into``, the record the event matched (default: the
+        root): were that record parted from ``root`` later, the new one goes with it."""
         p = self.p
         new = p.new_record(event)
         merge_id = stable_id("mrg", event.source, event.id)
-        self.merges[merge_id] = self._merge_row(merge_id, new, root, score, evidence, event, rule)
+        self.merges[merge_id] = self._merge_row(
+            merge_id, new, into or root, score, evidence, event, rule
+        )
         if not p.apply_merges:
             return Landing(new, new), Outcome(new, None, new, resolution), frozenset()
         p.customers[new].set(status="merged", merged_into=root)
