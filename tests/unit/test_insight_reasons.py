@@ -85,7 +85,7 @@ def test_unknown_says_why() -> None:
 
 
 def test_banking_jargon_is_english() -> None:
-    (p,) = default_reason_model().predict(["How do I change GBP to AUD?"])
+    (p,) = default_reason_model().predict(["Can I swap my EUR into USD in the app?"])
     assert p.why_unknown is None or p.why_unknown == "no known reason matches"
 
 

@@ -61,13 +61,13 @@ def test_what_a_customer_already_tried_counts_as_tried() -> None:
 @pytest.mark.parametrize(
     "line",
     [
-        "How do I locate my card?",
+        "Where has my new card got to?",
         "I still have not received my new card.",
-        "Why was I charged more than I should have been?",
+        "Why have I been charged twice for one coffee?",
         "There is a payment on my statement I don't recognise.",
-        "I need to change my address.",
+        "I need to update my home address, we moved.",
         "Cancel a transaction please",
-        "Is there a fee for topping up by card?",
+        "Do you charge anything for adding money by card?",
     ],
 )
 def test_problem_statements_are_found(line: str) -> None:
