@@ -55,8 +55,6 @@ def test_ingest_lookups_match_core_for_lists_of_every_length(engine: Engine) -> 
             (lookups.CUSTOMERS, {"ids": ids}),
             (lookups.CUSTOMERS, {"ids": [*ids, "cus_nobody"]}),
             (lookups.MATCH_PROFILES, {"ids": ids}),
-            (lookups.MATCH_KEYS, {"keys": keys[:1]}),
-            (lookups.MATCH_KEYS, {"keys": keys}),
             (lookups.ANCHORS["interaction"], {"ids": externals}),
             (lookups.IDENTIFIERS, {"kind": "email", "values": ["miles@example.org", "x@y.z"]}),
         ]
@@ -65,3 +63,35 @@ def test_ingest_lookups_match_core_for_lists_of_every_length(engine: Engine) -> 
             assert core, params
             assert sorted(map(repr, fast.all(conn, **params))) == sorted(map(repr, core)), params
         assert lookups.CUSTOMERS.all(conn, ids=[]) == []
+        k = t.match_keys
+        for wanted in (keys[:1], keys, [*keys, "no such key"]):
+            core = conn.execute(sa.select(k.c.key, k.c.origin_id).where(k.c.key.in_(wanted)))
+            assert sorted(map(repr, lookups.MATCH_KEYS.all(conn, wanted))) == sorted(
+                map(repr, [dict(r) for r in core.mappings()])
+            )
+        assert lookups.MATCH_KEYS.all(conn, []) == []
+
+
+def test_key_lookup_reads_one_record_past_the_cap_and_no_more(engine: Engine) -> None:
+    """A common key's block is cut at BLOCK_CAP + 1 (enough to tell it is over the cap),
+    for lists longer than one SQLite statement takes too."""
+    from warmline.domain.matching import BLOCK_CAP
+    from warmline.storage import lookups
+
+    sizes = {"common": BLOCK_CAP + 40, "at-cap": BLOCK_CAP, "single": 1}
+    with engine.begin() as conn:
+        conn.execute(
+            t.match_keys.insert(),
+            [
+                {"key": key, "origin_id": f"cus_{key}_{n:03d}"}
+                for key, size in sizes.items()
+                for n in range(size)
+            ],
+        )
+    rare = [f"rare-{n}" for n in range(lookups.SQLITE_BLOCKS_PER_STATEMENT + 10)]
+    with engine.connect() as conn:
+        rows = lookups.MATCH_KEYS.all(conn, [*rare, *sizes])
+    got: dict[str, int] = {}
+    for row in rows:
+        got[row["key"]] = got.get(row["key"], 0) + 1
+    assert got == {"common": BLOCK_CAP + 1, "at-cap": BLOCK_CAP, "single": 1}

@@ -98,10 +98,10 @@ class Projector:
         origins = {o.origin_id for owners in self.owners.values() for o in owners}
         for rows in self.anchors.values():
             origins.update(r.values["origin_id"] for r in rows.values())
-        origins.update(
-            self.index.preload([e.payload.customer for e in batch if e.payload.customer])
-        )
-        self.index.load_profiles(origins)
+        candidates = self.index.preload([e.payload.customer for e in batch if e.payload.customer])
+        self.index.load_profiles(origins | candidates)
+        # A match candidate's customer row is read only if the candidate scores (see
+        # live()): most do not, and each row is a page read in a large memory.
         self.load_customers(origins)
 
     def _lock(self, idents: set[tuple[str, str]], refs: dict[str, set[str]]) -> None:
@@ -159,7 +159,9 @@ class Projector:
             self.load_customers(roots)
 
     def live(self, origin_id: str) -> str:
-        """The live customer a record belongs to now."""
+        """The live customer a record belongs to now (its row read if not yet loaded)."""
+        if origin_id not in self.customers:
+            self.load_customers([origin_id])
         row = self.customers[origin_id].values
         return str(row["merged_into"]) if row["status"] == "merged" else origin_id
 

@@ -25,6 +25,7 @@ finds them again instead of making new ones.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -51,6 +52,25 @@ if TYPE_CHECKING:
 
 INGEST_ACTOR = "warmline.ingest"
 Resolved = tuple[Landing, Outcome, frozenset[tuple[str, str]]]
+
+
+class _LiveCustomers(Mapping[str, str]):
+    """Candidate record -> the live customer it belongs to, looked up when asked: most
+    candidates score below review and never need their customer row read."""
+
+    def __init__(self, projector: Projector, records: Collection[str]) -> None:
+        self._p, self._records = projector, records
+
+    def __getitem__(self, origin: str) -> str:
+        if origin not in self._records:
+            raise KeyError(origin)
+        return self._p.live(origin)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
 
 
 class Resolver:
@@ -95,10 +115,12 @@ class Resolver:
             return self._linked(event, root, "shared_identifier", None, evidence, "known")
         if probe is not None:
             candidates = p.index.candidates(probe, also=found.candidates)
-            customer_of = {c: p.live(c) for c in candidates}
+            customer_of = _LiveCustomers(p, candidates)
             model, thresholds = self.config.model, self.config.thresholds
             result = resolve_against(probe, candidates, model, thresholds, customer_of)
             best, comparison = result.best_id, result.comparison
+            if best is not None:  # the customers of the candidates that scored, in one read
+                p.load_customers([best, *(o.candidate_id for o in result.others)])
             if best is not None and comparison is not None:
                 if result.decision.outcome == "link":
                     evidence = evidence_json(comparison, result.decision)
@@ -124,7 +146,7 @@ class Resolver:
         probe: MatchRecord,
         candidates: dict[str, MatchRecord],
         result: MatchResult,
-        customer_of: dict[str, str],
+        customer_of: Mapping[str, str],
     ) -> list[str]:
         """Records that had to be one customer for this link: without that, the record
         would match "two people" about as well and be a review. Undoing the merge that
@@ -146,7 +168,7 @@ class Resolver:
         event: ev.Event,
         new: str,
         result: MatchResult,
-        customer_of: dict[str, str],
+        customer_of: Mapping[str, str],
         grouped: list[str],
     ) -> None:
         """The record also links other records that are not two people with the best: it

@@ -7,7 +7,12 @@ takes an ``IN`` list (``expanding``) so a batch asks once per table, not once pe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 
 from warmline.domain.matching import BLOCK_CAP
 from warmline.storage import schema as t
@@ -18,17 +23,65 @@ def _values(name: str) -> sa.BindParameter[list[str]]:
     return sa.bindparam(name, expanding=True)
 
 
-def _capped_keys() -> sa.Select[tuple[str, str]]:
-    k = t.match_keys
-    ranked = (
-        sa.select(
-            k.c.key, k.c.origin_id, sa.func.row_number().over(partition_by=k.c.key).label("n")
+#: Blocks one SQLite statement reads (each a UNION ALL arm; SQLite allows 500).
+SQLITE_BLOCKS_PER_STATEMENT = 250
+
+
+class CappedKeys:
+    """The records of each blocking key, at most ``BLOCK_CAP + 1`` a key, reading no more.
+
+    A block over the cap is not looked at anyway, but a common key (the phonetic code
+    of a frequent surname, a busy postcode) holds thousands of records in a memory of a
+    million: an ``IN`` over the keys would read them all. Each key is read as its own
+    index range with a ``LIMIT`` instead: a lateral join on PostgreSQL, one ``UNION
+    ALL`` arm a key on SQLite (which has no lateral joins; one statement per length
+    of key list, kept).
+    """
+
+    def __init__(self) -> None:
+        self._lateral = FastSelect(self._lateral_statement())
+        self._arms: dict[int, FastSelect] = {}
+
+    def all(self, conn: Connection, keys: Sequence[str]) -> list[dict[str, Any]]:
+        """Rows ``{"key", "origin_id"}``; an empty ``keys`` asks nothing."""
+        if not keys:
+            return []
+        if conn.dialect.name == "postgresql":
+            return self._lateral.all(conn, keys=list(keys))
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(keys), SQLITE_BLOCKS_PER_STATEMENT):
+            part = keys[start : start + SQLITE_BLOCKS_PER_STATEMENT]
+            fast = self._arms.get(len(part))
+            if fast is None:
+                fast = self._arms[len(part)] = FastSelect(self._union_statement(len(part)))
+            rows.extend(fast.all(conn, **{f"k{i}": key for i, key in enumerate(part)}))
+        return rows
+
+    @staticmethod
+    def _lateral_statement() -> sa.Select[tuple[str, str]]:
+        k = t.match_keys
+        keys = (
+            sa.func.unnest(sa.bindparam("keys", type_=postgresql.ARRAY(sa.String)))
+            .table_valued("key")
+            .render_derived(name="wanted")
         )
-        .where(k.c.key.in_(_values("keys")))
-        .subquery()
-    )
-    # At most BLOCK_CAP + 1 records a key: a larger block is not looked at anyway.
-    return sa.select(ranked.c.key, ranked.c.origin_id).where(ranked.c.n <= BLOCK_CAP + 1)
+        block = sa.select(k.c.origin_id).where(k.c.key == keys.c.key).limit(BLOCK_CAP + 1)
+        lateral = block.lateral("block")
+        return sa.select(keys.c.key, lateral.c.origin_id).select_from(
+            keys.join(lateral, sa.true())
+        )
+
+    @staticmethod
+    def _union_statement(n: int) -> sa.CompoundSelect[tuple[str, str]]:
+        k = t.match_keys
+        arms = [
+            sa.select(k.c.key, k.c.origin_id)
+            .where(k.c.key == sa.bindparam(f"k{i}"))
+            .limit(BLOCK_CAP + 1)
+            .subquery(f"block{i}")
+            for i in range(n)
+        ]
+        return sa.union_all(*[sa.select(arm.c.key, arm.c.origin_id) for arm in arms])
 
 
 IDENTIFIERS = FastSelect(
@@ -45,7 +98,7 @@ ANCHORS = {
     )
 }
 CUSTOMERS = FastSelect(sa.select(t.customers).where(t.customers.c.id.in_(_values("ids"))))
-MATCH_KEYS = FastSelect(_capped_keys())
+MATCH_KEYS = CappedKeys()
 MATCH_PROFILES = FastSelect(
     sa.select(
         t.match_profiles.c.origin_id, t.match_profiles.c.inputs, t.match_profiles.c.record
