@@ -62,14 +62,14 @@ def test_ingest_lookups_match_core_for_lists_of_every_length(engine: Engine) -> 
             core = [dict(r) for r in conn.execute(fast.statement, params).mappings()]
             assert core, params
             assert sorted(map(repr, fast.all(conn, **params))) == sorted(map(repr, core)), params
+            as_tuples = sorted(repr(tuple(row.values())) for row in core)
+            assert sorted(map(repr, fast.rows(conn, **params))) == as_tuples, params
         assert lookups.CUSTOMERS.all(conn, ids=[]) == []
         k = t.match_keys
         for wanted in (keys[:1], keys, [*keys, "no such key"]):
             core = conn.execute(sa.select(k.c.key, k.c.origin_id).where(k.c.key.in_(wanted)))
-            assert sorted(map(repr, lookups.MATCH_KEYS.all(conn, wanted))) == sorted(
-                map(repr, [dict(r) for r in core.mappings()])
-            )
-        assert lookups.MATCH_KEYS.all(conn, []) == []
+            assert sorted(lookups.MATCH_KEYS.rows(conn, wanted)) == sorted(map(tuple, core))
+        assert lookups.MATCH_KEYS.rows(conn, []) == []
 
 
 def test_key_lookup_reads_one_record_past_the_cap_and_no_more(engine: Engine) -> None:
@@ -90,8 +90,8 @@ def test_key_lookup_reads_one_record_past_the_cap_and_no_more(engine: Engine) ->
         )
     rare = [f"rare-{n}" for n in range(lookups.SQLITE_BLOCKS_PER_STATEMENT + 10)]
     with engine.connect() as conn:
-        rows = lookups.MATCH_KEYS.all(conn, [*rare, *sizes])
+        rows = lookups.MATCH_KEYS.rows(conn, [*rare, *sizes])
     got: dict[str, int] = {}
-    for row in rows:
-        got[row["key"]] = got.get(row["key"], 0) + 1
+    for key, _ in rows:
+        got[key] = got.get(key, 0) + 1
     assert got == {"common": BLOCK_CAP + 1, "at-cap": BLOCK_CAP, "single": 1}

@@ -34,7 +34,8 @@ MAX_PER_KIND = 10
 class Profile:
     """A record's matching inputs and the comparison-ready record built from them."""
 
-    inputs: dict[str, Any]
+    #: None until read: a match candidate is read for its stored record only.
+    inputs: dict[str, Any] | None
     new: bool
     dirty: bool = False
     keys: list[str] | None = None  # stored keys, None until known
@@ -48,6 +49,12 @@ class Profile:
             self._record = self._from_stored() or self._from_inputs()
         return self._record
 
+    def has_stored_record(self) -> bool:
+        """Whether the record can be rebuilt from its stored form (it is, and kept)."""
+        if self._record is None and self.stored:
+            self._record = self._from_stored()
+        return self._record is not None
+
     def _from_stored(self) -> MatchRecord | None:
         # Rebuilding from the stored record skips parsing names and addresses again: most
         # of the cost of resolving against a large memory is reading candidates.
@@ -59,6 +66,7 @@ class Profile:
             return None
 
     def _from_inputs(self) -> MatchRecord:
+        assert self.inputs is not None, "a record without usable stored form reads its inputs"
         traits = {k: e["value"] for k, e in self.inputs["traits"].items()}
         idents = [(k, v, bool(verified)) for k, v, verified in self.inputs["identifiers"]]
         return record_from(traits, idents)
@@ -109,8 +117,8 @@ class MatchIndex:
                 wanted.update(k for k in blocking_keys(probe) if k not in self.stored)
         found: set[str] = set()
         for chunk in chunks(wanted):
-            for row in lookups.MATCH_KEYS.all(self.conn, keys=chunk):
-                self.stored.setdefault(row["key"], set()).add(row["origin_id"])
+            for key, origin in lookups.MATCH_KEYS.rows(self.conn, keys=chunk):
+                self.stored.setdefault(key, set()).add(origin)
         for key in wanted:
             origins = self.stored.setdefault(key, set())
             if len(origins) <= BLOCK_CAP:
@@ -118,14 +126,25 @@ class MatchIndex:
         return found
 
     def load_profiles(self, origins: Iterable[str]) -> None:
-        missing = [o for o in origins if o not in self.profiles]
+        """Read the profiles of records this batch may change (inputs and record)."""
+        missing = [o for o in origins if o not in self.profiles or self.profiles[o].inputs is None]
         for chunk in chunks(missing):
-            for row in lookups.MATCH_PROFILES.all(self.conn, ids=chunk):
-                self.profiles[row["origin_id"]] = Profile(
-                    row["inputs"], new=False, stored=row["record"]
-                )
+            for origin, inputs, record in lookups.MATCH_PROFILES.rows(self.conn, ids=chunk):
+                self.profiles[origin] = Profile(inputs, new=False, stored=record)
         for origin in missing:  # records from before the index existed start empty
             self.profiles.setdefault(origin, Profile(_empty(), new=True))
+
+    def load_candidates(self, origins: Iterable[str]) -> None:
+        """Read the stored records of match candidates, and nothing else: most are only
+        compared. One whose stored form is of another version is read in full."""
+        missing = [o for o in origins if o not in self.profiles]
+        outdated = []
+        for chunk in chunks(missing):
+            for origin, record in lookups.MATCH_RECORDS.rows(self.conn, ids=chunk):
+                profile = self.profiles[origin] = Profile(None, new=False, stored=record)
+                if not profile.has_stored_record():
+                    outdated.append(origin)
+        self.load_profiles(outdated + [o for o in missing if o not in self.profiles])
 
     def new_profile(self, origin: str) -> None:
         self.profiles.setdefault(origin, Profile(_empty(), new=True, dirty=True))
@@ -135,10 +154,17 @@ class MatchIndex:
             self.load_profiles([origin])
         return self.profiles[origin]
 
+    def _editable(self, origin: str) -> Profile:
+        """The profile with its inputs, to change them."""
+        if origin not in self.profiles or self.profiles[origin].inputs is None:
+            self.load_profiles([origin])
+        return self.profiles[origin]
+
     def add_identifier(self, origin: str, kind: str, value: str, verified: bool) -> None:
         if kind in NOT_EVIDENCE:
             return
-        profile = self.profile(origin)
+        profile = self._editable(origin)
+        assert profile.inputs is not None
         idents: list[list[Any]] = profile.inputs["identifiers"]
         for entry in idents:
             if entry[0] == kind and entry[1] == value:
@@ -155,7 +181,8 @@ class MatchIndex:
         matching = [f for f in facts if f.key in MATCH_TRAITS]
         if not matching:
             return
-        profile = self.profile(origin)
+        profile = self._editable(origin)
+        assert profile.inputs is not None
         for fact in matching:
             fold_fact(profile.inputs["traits"], fact)
         self._reindex(origin, profile)

@@ -99,7 +99,8 @@ class Projector:
         for rows in self.anchors.values():
             origins.update(r.values["origin_id"] for r in rows.values())
         candidates = self.index.preload([e.payload.customer for e in batch if e.payload.customer])
-        self.index.load_profiles(origins | candidates)
+        self.index.load_profiles(origins)
+        self.index.load_candidates(candidates - origins)
         # A match candidate's customer row is read only if the candidate scores (see
         # live()): most do not, and each row is a page read in a large memory.
         self.load_customers(origins)

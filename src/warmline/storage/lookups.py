@@ -2,13 +2,13 @@
 
 Resolving one new record touches five small index lookups; through SQLAlchemy's usual
 path each cost several times the query itself (``benchmarks/identity_db.py``). Each
-takes an ``IN`` list (``expanding``) so a batch asks once per table, not once per event.
+takes a list (an ``IN``, or one capped read a key for :class:`CappedKeys`) so a batch
+asks once per table, not once per event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -42,19 +42,19 @@ class CappedKeys:
         self._lateral = FastSelect(self._lateral_statement())
         self._arms: dict[int, FastSelect] = {}
 
-    def all(self, conn: Connection, keys: Sequence[str]) -> list[dict[str, Any]]:
-        """Rows ``{"key", "origin_id"}``; an empty ``keys`` asks nothing."""
+    def rows(self, conn: Connection, keys: Sequence[str]) -> list[tuple[str, str]]:
+        """``(key, origin_id)`` rows; an empty ``keys`` asks nothing."""
         if not keys:
             return []
         if conn.dialect.name == "postgresql":
-            return self._lateral.all(conn, keys=list(keys))
-        rows: list[dict[str, Any]] = []
+            return self._lateral.rows(conn, keys=list(keys))
+        rows: list[tuple[str, str]] = []
         for start in range(0, len(keys), SQLITE_BLOCKS_PER_STATEMENT):
             part = keys[start : start + SQLITE_BLOCKS_PER_STATEMENT]
             fast = self._arms.get(len(part))
             if fast is None:
                 fast = self._arms[len(part)] = FastSelect(self._union_statement(len(part)))
-            rows.extend(fast.all(conn, **{f"k{i}": key for i, key in enumerate(part)}))
+            rows.extend(fast.rows(conn, **{f"k{i}": key for i, key in enumerate(part)}))
         return rows
 
     @staticmethod
@@ -67,9 +67,7 @@ class CappedKeys:
         )
         block = sa.select(k.c.origin_id).where(k.c.key == keys.c.key).limit(BLOCK_CAP + 1)
         lateral = block.lateral("block")
-        return sa.select(keys.c.key, lateral.c.origin_id).select_from(
-            keys.join(lateral, sa.true())
-        )
+        return sa.select(keys.c.key, lateral.c.origin_id).select_from(keys.join(lateral, sa.true()))
 
     @staticmethod
     def _union_statement(n: int) -> sa.CompoundSelect[tuple[str, str]]:
@@ -103,4 +101,10 @@ MATCH_PROFILES = FastSelect(
     sa.select(
         t.match_profiles.c.origin_id, t.match_profiles.c.inputs, t.match_profiles.c.record
     ).where(t.match_profiles.c.origin_id.in_(_values("ids")))
+)
+#: Only the comparison-ready records: what a match candidate is read for.
+MATCH_RECORDS = FastSelect(
+    sa.select(t.match_profiles.c.origin_id, t.match_profiles.c.record).where(
+        t.match_profiles.c.origin_id.in_(_values("ids"))
+    )
 )

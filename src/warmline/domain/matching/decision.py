@@ -163,11 +163,13 @@ def _separating(
     if levels[_NATIONAL_ID] in (N_EXACT, N_TYPO):
         return found  # an id equal but for a typo tells a mistyped record from a relative
     if _first_names_differ(new, candidate, levels[_FIRST]):
-        first = next(e for e in comparison.evidence if e.field == "first_name")
+        first = comparison.evidence_of("first_name")
+        assert first is not None  # the names were compared: both are known
         reason = f"first names differ ({first.left} / {first.right}): could be a relative"
         found.append(("first_name", reason))
     if levels[_DOB] == D_DIFFERENT:
-        dob = next(e for e in comparison.evidence if e.field == "date_of_birth")
+        dob = comparison.evidence_of("date_of_birth")
+        assert dob is not None
         reason = f"dates of birth differ ({dob.left} / {dob.right}): could be a relative"
         found.append(("date_of_birth", reason))
     return found

@@ -326,6 +326,8 @@ def normalise_postcode(postcode: str | None) -> str | None:
     """Upper case without spaces or punctuation; None if nothing is left."""
     if not postcode:
         return None
+    if postcode.isalnum():  # the usual case: nothing to take out
+        return postcode.upper()
     compact = "".join(ch for ch in postcode.upper() if ch.isalnum())
     return compact or None
 

@@ -118,15 +118,24 @@ class Comparison:
     def evidence(self) -> tuple[Evidence, ...]:
         """Per known field: its level, the two values as shown, its weight."""
         return tuple(
-            Evidence(
-                field=name,
-                level=FIELD_LEVELS[name][level],
-                left=_shown(name, self.left, self.right),
-                right=_shown(name, self.right, self.left),
-                weight=round(self.weights[index], 2),
-            )
-            for index, (name, level) in enumerate(zip(FIELDS, self.levels, strict=True))
-            if level >= 0
+            self._evidence(index, name)
+            for index, name in enumerate(FIELDS)
+            if self.levels[index] >= 0
+        )
+
+    def evidence_of(self, field: str) -> Evidence | None:
+        """The evidence of one field (None if it is unknown on either side), without
+        building the others'."""
+        index = FIELDS.index(field)
+        return self._evidence(index, field) if self.levels[index] >= 0 else None
+
+    def _evidence(self, index: int, name: str) -> Evidence:
+        return Evidence(
+            field=name,
+            level=FIELD_LEVELS[name][self.levels[index]],
+            left=_shown(name, self.left, self.right),
+            right=_shown(name, self.right, self.left),
+            weight=round(self.weights[index], 2),
         )
 
     def level(self, field: str) -> str | None:
