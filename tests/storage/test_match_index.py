@@ -72,6 +72,7 @@ def test_a_candidate_stored_by_another_version_is_rebuilt_from_its_inputs(engine
     with engine.connect() as conn:
         index = MatchIndex(conn)
         index.load_candidates([origin])
-        profile = index.profiles[origin]
-        assert profile.inputs is not None
+        assert index.profiles[origin].inputs is None, "read for its record only"
+        profile = index.profile(origin)
+        assert profile.inputs is not None, "read in full when the record cannot be rebuilt"
         assert profile.record.first_name == "ada"

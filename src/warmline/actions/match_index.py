@@ -136,21 +136,22 @@ class MatchIndex:
 
     def load_candidates(self, origins: Iterable[str]) -> None:
         """Read the stored records of match candidates, and nothing else: most are only
-        compared. One whose stored form is of another version is read in full."""
+        compared (and many not even that: the event named its customer)."""
         missing = [o for o in origins if o not in self.profiles]
-        outdated = []
         for chunk in chunks(missing):
             for origin, record in lookups.MATCH_RECORDS.rows(self.conn, ids=chunk):
-                profile = self.profiles[origin] = Profile(None, new=False, stored=record)
-                if not profile.has_stored_record():
-                    outdated.append(origin)
-        self.load_profiles(outdated + [o for o in missing if o not in self.profiles])
+                self.profiles[origin] = Profile(None, new=False, stored=record)
+        for origin in missing:  # records from before the index existed start empty
+            self.profiles.setdefault(origin, Profile(_empty(), new=True))
 
     def new_profile(self, origin: str) -> None:
         self.profiles.setdefault(origin, Profile(_empty(), new=True, dirty=True))
 
     def profile(self, origin: str) -> Profile:
-        if origin not in self.profiles:
+        """The record's profile, able to give its record: a candidate's stored in another
+        version's form is read in full, to be rebuilt from its inputs."""
+        profile = self.profiles.get(origin)
+        if profile is None or (profile.inputs is None and not profile.has_stored_record()):
             self.load_profiles([origin])
         return self.profiles[origin]
 
