@@ -13,11 +13,15 @@ from tests.api.helpers import post
 from tests.factories import Keys, customer, make_event, miles_story
 from warmline.storage import schema as t
 
-NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+def now() -> dt.datetime:
+    # Read when a test seeds its story, not when the module is imported: the card says
+    # "4 minutes ago" against the clock, and a slow run of the tests before must not make it 5.
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def seed_miles(client: TestClient, keys: Keys) -> str:
-    body = post(client, keys.integrator, miles_story(NOW))
+    body = post(client, keys.integrator, miles_story(now()))
     return str(body["results"][0]["customer_id"])
 
 
@@ -203,11 +207,11 @@ def test_a_card_takes_a_fixed_number_of_queries(
     from warmline.storage.views import load_card
 
     with engine.connect() as conn:  # warm the per-process caches (models in force)
-        load_card(conn, cid, CardContext(now=NOW, channel="voice"))
+        load_card(conn, cid, CardContext(now=now(), channel="voice"))
     sa.event.listen(engine, "before_cursor_execute", count)
     try:
         with engine.connect() as conn:
-            card = load_card(conn, cid, CardContext(now=NOW, channel="voice"))
+            card = load_card(conn, cid, CardContext(now=now(), channel="voice"))
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
     assert card is not None and len(card["continuity"]) == 1
@@ -219,7 +223,7 @@ def test_a_card_takes_a_fixed_number_of_queries(
 
 
 def test_a_birthday_shows_only_with_consent(client: TestClient, keys: Keys) -> None:
-    born = NOW.date().replace(year=1980).isoformat()
+    born = now().date().replace(year=1980).isoformat()
     ref = customer(("email", "ann@example.org", True))
     cid = post(
         client,
@@ -249,12 +253,12 @@ def test_a_birthday_shows_only_with_consent(client: TestClient, keys: Keys) -> N
                 purpose="personalisation",
                 granted=True,
                 source="mobile-app",
-                time=NOW.isoformat(),
+                time=now().isoformat(),
             )
         ],
     )
     assert moments() == ["birthday today"]
-    later = (NOW + dt.timedelta(seconds=1)).isoformat()
+    later = (now() + dt.timedelta(seconds=1)).isoformat()
     post(
         client,
         keys.integrator,

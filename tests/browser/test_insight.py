@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
-from tests.browser.test_desk import NOW, ago, call, feed, seed_miles, sign_in
+from tests.browser.test_desk import ago, call, feed, now, seed_miles, sign_in
 from tests.factories import make_event
 
 
@@ -51,7 +51,7 @@ def test_the_live_conversation_updates_with_feelings(page: Page, live_server: Li
                 interaction_id="chat-live",
                 speaker="customer",
                 text="This is ridiculous, I am so angry, nobody ever calls me back!",
-                time=NOW.isoformat(),
+                time=now().isoformat(),
                 source="chat-platform",
             )
         ],
