@@ -145,18 +145,7 @@ class FastSelect:
             sql, bound = self._expanded(plan, values)
         else:
             bound = tuple(values[name] for name in plan.positional) if plan.positional else values
-        # Run inside the connection's transaction (begun here if none is), on its own cursor.
-        if not conn.in_transaction():
-            conn.begin()
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            if listeners := conn.dispatch.before_cursor_execute:
-                # Keep SQL tracing and statement counting working on this path too.
-                listeners(conn, cursor, sql, bound, None, False)
-            cursor.execute(sql, bound)
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-        finally:
-            cursor.close()
+        rows = execute_raw(conn, sql, bound)
         if not plan.converters:
             return rows
         out = []
@@ -172,3 +161,20 @@ class FastSelect:
         if plan is None:
             plan = self._compiled[conn.dialect.name] = self._compile(conn)
         return plan
+
+
+def execute_raw(conn: Connection, sql: str, bound: Any) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (in the driver's parameter style) inside the connection's transaction
+    (begun here if none is), on its own DB-API cursor; the rows as the driver gives them."""
+    if not conn.in_transaction():
+        conn.begin()
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if listeners := conn.dispatch.before_cursor_execute:
+            # Keep SQL tracing and statement counting working on this path too.
+            listeners(conn, cursor, sql, bound, None, False)
+        cursor.execute(sql, bound)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    finally:
+        cursor.close()
+    return rows

@@ -16,15 +16,15 @@ from sqlalchemy.engine import Connection
 
 from warmline.domain.matching import BLOCK_CAP
 from warmline.storage import schema as t
-from warmline.storage.fastread import FastSelect
+from warmline.storage.fastread import FastSelect, execute_raw
 
 
 def _values(name: str) -> sa.BindParameter[list[str]]:
     return sa.bindparam(name, expanding=True)
 
 
-#: Blocks one SQLite statement reads (each a UNION ALL arm; SQLite allows 500).
-SQLITE_BLOCKS_PER_STATEMENT = 250
+#: Most blocks one SQLite statement reads (each a UNION ALL arm; SQLite allows 500).
+SQLITE_BLOCKS_PER_STATEMENT = 256
 
 
 class CappedKeys:
@@ -33,14 +33,15 @@ class CappedKeys:
     A block over the cap is not looked at anyway, but a common key (the phonetic code
     of a frequent surname, a busy postcode) holds thousands of records in a memory of a
     million: an ``IN`` over the keys would read them all. Each key is read as its own
-    index range with a ``LIMIT`` instead: a lateral join on PostgreSQL, one ``UNION
-    ALL`` arm a key on SQLite (which has no lateral joins; one statement per length
-    of key list, kept).
+    index range with a ``LIMIT`` instead: a lateral join on PostgreSQL; on SQLite, which
+    has no lateral joins, one ``UNION ALL`` arm a key, written out directly (SQLAlchemy
+    takes tens of milliseconds to compile a few hundred arms) and padded to a power of
+    two with a key no record has, so that a handful of statements serve every length.
     """
 
     def __init__(self) -> None:
         self._lateral = FastSelect(self._lateral_statement())
-        self._arms: dict[int, FastSelect] = {}
+        self._union: dict[int, str] = {}
 
     def rows(self, conn: Connection, keys: Sequence[str]) -> list[tuple[str, str]]:
         """``(key, origin_id)`` rows; an empty ``keys`` asks nothing."""
@@ -50,12 +51,24 @@ class CappedKeys:
             return self._lateral.rows(conn, keys=list(keys))
         rows: list[tuple[str, str]] = []
         for start in range(0, len(keys), SQLITE_BLOCKS_PER_STATEMENT):
-            part = keys[start : start + SQLITE_BLOCKS_PER_STATEMENT]
-            fast = self._arms.get(len(part))
-            if fast is None:
-                fast = self._arms[len(part)] = FastSelect(self._union_statement(len(part)))
-            rows.extend(fast.rows(conn, **{f"k{i}": key for i, key in enumerate(part)}))
+            part = list(keys[start : start + SQLITE_BLOCKS_PER_STATEMENT])
+            arms = 1 << (len(part) - 1).bit_length()
+            rows.extend(
+                execute_raw(conn, self._union_sql(arms), part + [NO_KEY] * (arms - len(part)))
+            )
         return rows
+
+    def _union_sql(self, arms: int) -> str:
+        sql = self._union.get(arms)
+        if sql is None:
+            k = t.match_keys
+            # Only the schema's names and a constant are written in; keys are parameters.
+            arm = (
+                f"SELECT * FROM (SELECT {k.c.key.name}, {k.c.origin_id.name} FROM {k.name} "  # noqa: S608
+                f"WHERE {k.c.key.name} = ? LIMIT {BLOCK_CAP + 1})"
+            )
+            sql = self._union[arms] = " UNION ALL ".join([arm] * arms)
+        return sql
 
     @staticmethod
     def _lateral_statement() -> sa.Select[tuple[str, str]]:
@@ -69,17 +82,9 @@ class CappedKeys:
         lateral = block.lateral("block")
         return sa.select(keys.c.key, lateral.c.origin_id).select_from(keys.join(lateral, sa.true()))
 
-    @staticmethod
-    def _union_statement(n: int) -> sa.CompoundSelect[tuple[str, str]]:
-        k = t.match_keys
-        arms = [
-            sa.select(k.c.key, k.c.origin_id)
-            .where(k.c.key == sa.bindparam(f"k{i}"))
-            .limit(BLOCK_CAP + 1)
-            .subquery(f"block{i}")
-            for i in range(n)
-        ]
-        return sa.union_all(*[sa.select(arm.c.key, arm.c.origin_id) for arm in arms])
+
+#: Pads a list of keys: no record has it (every key is "kind:value").
+NO_KEY = ""
 
 
 IDENTIFIERS = FastSelect(
