@@ -144,3 +144,13 @@ def test_only_negative_feelings_are_flagged_for_the_agent() -> None:
     assert is_negative("frustrated, calmer by the end") and is_negative("worried")
     assert not is_negative("calm") and not is_negative("pleased, happier by the end")
     assert not is_negative(None) and not is_negative("")
+
+
+def test_a_question_reads_as_puzzled_not_astonished() -> None:
+    """The model's "surprise" is GoEmotions' Ekman group (confusion, curiosity, realisation,
+    surprise): an agent reads it as puzzlement first."""
+    mood = conversation(
+        ("Can you just remove it? I'm stuck at the pump.", said(-0.1, ("surprise", 0.44)))
+    )
+    assert mood.feeling == "puzzled or surprised"
+    assert mood.line == "“Can you just remove it? I'm stuck at the pump.”"

@@ -28,7 +28,10 @@ FEELINGS = {
     "fear": "worried",
     "sadness": "upset",
     "joy": "pleased",
-    "surprise": "surprised",
+    # The model's "surprise" is Ekman's group in GoEmotions: confusion, curiosity,
+    # realisation and surprise. A customer asking "can you just remove it?" is puzzled,
+    # not astonished.
+    "surprise": "puzzled or surprised",
     "neutral": "calm",
     "negative": "unhappy",
     UNKNOWN: "mood unknown",
