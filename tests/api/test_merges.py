@@ -79,6 +79,56 @@ def test_the_same_person_on_another_channel_is_recognised_and_explained(
     assert dob["masked"] is True and dob["left"] == "•••"
 
 
+def test_a_known_record_whose_traits_match_another_customer_joins_them(
+    client: TestClient, keys: Keys
+) -> None:
+    """Ann was recorded twice apart (the branch had only her new email). When the branch
+    later sends her details under that email, the record it names and Ann's first one are
+    one person: joined as a bridge, explained, undoable. Her brother at the same address
+    and birthday (a twin) sends his, and stays his own."""
+    first, bare = seed(
+        client,
+        keys,
+        identified(("email", "ann@example.org"), **ANN, address="10 Downing Street"),
+        identified(("email", "ann.lee@branch.example")),
+    )
+    assert first["customer_id"] != bare["customer_id"]
+    (known,) = seed(
+        client,
+        keys,
+        identified(("email", "ann.lee@branch.example"), **ANN, address="10 Downing St"),
+    )
+    assert known["resolution"] == "known"
+
+    def live(record: dict[str, Any]) -> str:
+        card = client.get(f"/v1/customers/{record['customer_id']}/card", headers=keys.agent)
+        return str(card.json()["customer"]["id"])
+
+    assert live(first) == live(bare) == known["customer_id"], "one customer now"
+    merges = client.get(
+        "/v1/merges", params={"customer_id": known["customer_id"]}, headers=keys.supervisor
+    ).json()["merges"]
+    (bridge,) = merges
+    assert (bridge["rule"], bridge["status"]) == ("auto_link", "active")
+    assert "this record matches both: they are one person" in bridge["evidence"]["reasons"]
+    undo(client, keys, bridge["id"])
+    assert live(first) != live(bare), "undone: two customers again"
+
+    ben = ANN | {"name": "Ben Lee", "address": "10 Downing Street"}
+    (twin,) = seed(client, keys, identified(("email", "ben@example.org"), **ben))
+    assert twin["customer_id"] != first["customer_id"]
+    # His next update gives only the surname: it matches Ann's record as well as his own,
+    # but his record and hers are two people, so nothing joins them.
+    (twin_again,) = seed(
+        client, keys, identified(("email", "ben@example.org"), **(ben | {"name": "Lee"}))
+    )
+    assert twin_again["customer_id"] == twin["customer_id"] != live(first)
+    merges = client.get(
+        "/v1/merges", params={"customer_id": twin["customer_id"]}, headers=keys.supervisor
+    ).json()["merges"]
+    assert merges == []
+
+
 def test_a_shared_household_phone_alone_never_merges(client: TestClient, keys: Keys) -> None:
     bob, carol = seed(
         client,

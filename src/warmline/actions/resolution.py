@@ -7,7 +7,11 @@ In order:
    is the record. Otherwise the traits are checked against the record: when they
    disagree with it and do not reach the link threshold together (a shared household
    phone or email), the event gets a new record that also holds the shared
-   identifier, and a merge suggestion says why.
+   identifier, and a merge suggestion says why. When the event lands on the named
+   record and its traits also link records of other customers (that are not two
+   people with the named record), those are joined to it as bridges (rule
+   ``auto_link``, undoable): the same person recorded apart, under a mistyped
+   identifier or before it was known.
 2. A shared identifier held by several records that are all one customer (merged)
    names that customer, through a new record merged into it (rule
    ``shared_identifier``), so undoing the merge that joined them sets it free again.
@@ -40,6 +44,8 @@ from warmline.domain.matching import (
     Decision,
     MatchRecord,
     MatchResult,
+    assess,
+    compare,
     resolve_against,
     two_people,
 )
@@ -104,9 +110,15 @@ class Resolver:
         probe = p.index.probe(ref)
         if found.customer_id is not None:
             origin = found.customer_id
-            if found.verified or probe is None:
+            if probe is None:
                 return self._known(origin)
-            return self._check_unvouched(event, probe, origin, holders)
+            if found.verified:
+                resolved = self._known(origin)
+            else:
+                resolved = self._check_unvouched(event, probe, origin, holders)
+            if resolved[1].resolution == "known":
+                self._join_matching(event, probe, origin)
+            return resolved
         roots = {p.live(c) for c in found.candidates}
         if len(roots) == 1 and len(found.candidates) > 1:
             # Several records hold it, and they are all one customer now.
@@ -179,20 +191,54 @@ class Resolver:
         for other in result.others:
             if other.decision.outcome != "link":
                 continue
-            reason = "this record matches both: they are one person"
-            decision = Decision("link", (reason, *other.decision.reasons))
-            evidence = evidence_json(other.comparison, decision)
-            # Made at the same event time as the link, and after it: replaying the merges
-            # (an undo, a rebuild) must join them in that order (see actions/clustering.py).
-            evidence[BRIDGE] = True
-            if grouped:  # stands or falls with the link it came with
-                evidence["grouped"] = grouped
-            merge_id = stable_id("mrg", event.source, event.id, other.candidate_id)
-            self.merges[merge_id] = self._merge_row(
-                merge_id, other.candidate_id, new, other.comparison.probability, evidence, event
-            )
+            self._bridge(event, other.candidate_id, new, other.comparison, other.decision, grouped)
             if customer_of[other.candidate_id] != customer_of[result.best_id]:
                 self.bridged.update((customer_of[other.candidate_id], customer_of[result.best_id]))
+
+    def _join_matching(self, event: ev.Event, probe: MatchRecord, origin: str) -> None:
+        """An identifier named the event's record; its traits may also link records of
+        other customers: the same person recorded apart (a mistyped identifier, a record
+        from before the identifier was known). Each such record is joined to the named
+        one as a bridge (recorded, undoable), unless the two must be two people. Records
+        already of this customer are left alone (one bridge per event and record would
+        pile up with every update a known customer sends)."""
+        p = self.p
+        home = p.live(origin)
+        known = p.index.profile(origin).record
+        model, thresholds = self.config.model, self.config.thresholds
+        for candidate, record in p.index.candidates(probe).items():
+            if candidate == origin:
+                continue
+            assessed = assess(probe, record, model, thresholds)
+            if assessed is None or assessed[1].outcome != "link" or p.live(candidate) == home:
+                continue
+            if two_people(known, record, compare(known, record, model)):
+                continue  # the event matches both, and they are two people: not ours to join
+            self._bridge(event, candidate, origin, *assessed, grouped=[])
+            self.bridged.update((p.live(candidate), home))
+
+    def _bridge(
+        self,
+        event: ev.Event,
+        other: str,
+        into: str,
+        comparison: Comparison,
+        matched: Decision,
+        grouped: list[str],
+    ) -> None:
+        """Record the merge of record ``other`` into ``into``: the event's record matches
+        both, so they are one person."""
+        reason = "this record matches both: they are one person"
+        evidence = evidence_json(comparison, Decision("link", (reason, *matched.reasons)))
+        # Made at the same event time as the event's own link, and after it: replaying the
+        # merges (an undo, a rebuild) must join them in that order (see actions/clustering.py).
+        evidence[BRIDGE] = True
+        if grouped:  # stands or falls with the link it came with
+            evidence["grouped"] = grouped
+        merge_id = stable_id("mrg", event.source, event.id, other)
+        self.merges[merge_id] = self._merge_row(
+            merge_id, other, into, comparison.probability, evidence, event
+        )
 
     def _known(self, origin: str) -> Resolved:
         live = self.p.live(origin)
