@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
+from sqlalchemy.engine import Engine
 
 from warmline.actions.ingest import ItemResult, ingest_events
 from warmline.actions.keys import create_key, revoke_key, revoke_keys_named
@@ -185,9 +186,10 @@ def demo(
     """Prepare the embedded database with a demo bank, print a demo key and serve.
 
     The first run seeds a few thousand customers with years of history; later runs only
-    replay today's stories of the cast (Miles, Priya, Elena, Bob) so the desk has fresh ones.
+    replay today's stories of the cast (Miles, Priya, Elena, Bob) so the desk has fresh ones,
+    unless they were played within the continuity window (the desk would show them twice).
     """
-    from warmline.demo_world import seed_world
+    from warmline.demo_world import cast_played_at
 
     settings = Settings()
     engine = engine_for(settings)
@@ -195,6 +197,35 @@ def demo(
     with engine.connect() as conn:
         empty = conn.execute(sa.select(t.customers.c.id).limit(1)).first() is None
     count = customers if empty else 0
+    played = None if empty else cast_played_at(engine)
+    since = None if played is None else dt.datetime.now(dt.UTC) - played
+    if since is not None and since < dt.timedelta(minutes=settings.continuity_minutes):
+        # Played again so soon, the cast's stories would sit twice in the continuity window
+        # (Miles in chat 4 minutes ago, and 10 minutes ago, about the same card).
+        console.print(
+            f"demo bank: today's stories were played {since // dt.timedelta(minutes=1)} "
+            "minutes ago, within the "
+            f"{settings.continuity_minutes}-minute continuity window: not played again, "
+            "so the desk does not show them twice"
+        )
+    else:
+        _seed_demo(engine, settings, count, empty)
+    revoke_keys_named(engine, "demo")
+    _, key = create_key(engine, role="admin", name="demo")
+    host, port = host or settings.host, port or settings.port
+    console.print(f"database: {engine.url!r} (schema {migrate.current_revision(engine)})")
+    console.print(f"demo key (admin, shown once): [bold]{key}[/]")
+    console.print(f"agent desk: [bold]http://{host}:{port}/desk[/] (sign in with the key)")
+    console.print("live contacts: in another terminal, `.venv/bin/warmline simulate`")
+    if not no_serve:
+        _run_server(settings, engine, host, port)
+
+
+def _seed_demo(engine: Engine, settings: Settings, count: int, empty: bool) -> None:
+    """Seed the demo bank (``count`` generated customers, none once it is seeded) and the
+    cast's stories as today's; on the first run, learn its contact reasons."""
+    from warmline.demo_world import seed_world
+
     with Progress(
         TextColumn("seeding the demo bank"),
         BarColumn(),
@@ -218,15 +249,6 @@ def demo(
         with console.status("learning the bank's contact reasons from its history"):
             trained = train_reasons(engine)
         console.print(f"contact reasons: {trained.report.lines()[0]}")
-    revoke_keys_named(engine, "demo")
-    _, key = create_key(engine, role="admin", name="demo")
-    host, port = host or settings.host, port or settings.port
-    console.print(f"database: {engine.url!r} (schema {migrate.current_revision(engine)})")
-    console.print(f"demo key (admin, shown once): [bold]{key}[/]")
-    console.print(f"agent desk: [bold]http://{host}:{port}/desk[/] (sign in with the key)")
-    console.print("live contacts: in another terminal, `.venv/bin/warmline simulate`")
-    if not no_serve:
-        _run_server(settings, engine, host, port)
 
 
 @app.command("simulate")

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from warmline.actions.ingest import ingest_events
@@ -44,6 +45,7 @@ from warmline.demo_phrases import (
     PAYEES,
     REASONS,
 )
+from warmline.storage import schema as t
 
 CHANNELS = {"chat": 25, "voice": 30, "email": 14, "app": 14, "web": 6, "branch": 11}
 SOURCES = {
@@ -83,6 +85,9 @@ ACTIVITIES = {
     "loan_enquiry": "loan.applied",
     "direct_debit_query": "direct_debit.created",
 }
+
+#: Event ids of the cast's stories start with this (then the minute they were played).
+CAST_PREFIX = "demo-cast-"
 
 
 @dataclass(frozen=True)
@@ -380,7 +385,7 @@ class World:
         """
         now, ten_years = self.now, dt.timedelta(days=3653 + 30)
         stamp = now.strftime("%Y%m%d%H%M")
-        self.prefix = f"demo-cast-{stamp}"
+        self.prefix = f"{CAST_PREFIX}{stamp}"
 
         def person(key: str, since: dt.timedelta, **traits: Any) -> dict[str, Any]:
             who = CAST[key]
@@ -599,6 +604,19 @@ def generate_world(
             world.events = []
     if world.events:
         yield world.events
+
+
+def cast_played_at(engine: Engine) -> dt.datetime | None:
+    """When the cast's stories were last played into this memory (None: never)."""
+    r = t.raw_events
+    with engine.connect() as conn:
+        latest: dt.datetime | None = conn.execute(
+            sa.select(r.c.received_at)
+            .where(r.c.event_id.like(f"{CAST_PREFIX}%"))
+            .order_by(r.c.received_at.desc())
+            .limit(1)
+        ).scalar()
+    return latest
 
 
 def seed_world(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -82,8 +83,35 @@ def test_demo_prepares_the_database_and_prints_a_key(env: str) -> None:
     result = runner.invoke(app, ["demo", "--no-serve", "--customers", "10"])
     assert result.exit_code == 0, result.output
     assert "wl_" in result.output and "http://127.0.0.1:8000/desk" in result.output
-    again = runner.invoke(app, ["demo", "--no-serve", "--customers", "10"])
-    assert "today's stories" in again.output
+    engine = make_engine(env)
+
+    def miles_chats() -> int:
+        i = t.interactions
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(i)
+                    .where(i.c.external_id.like("app-chat-miles-today-%"))
+                ).scalar_one()
+            )
+
+    assert miles_chats() == 1
+    # Run again at once: the stories are not played twice into the continuity window.
+    again = runner.invoke(app, ["demo", "--no-serve"])
+    assert again.exit_code == 0, again.output
+    assert "not played again" in again.output and "wl_" in again.output
+    assert miles_chats() == 1
+    # Played an hour ago: they are played as today's again.
+    hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    with engine.begin() as conn:
+        r = t.raw_events
+        conn.execute(
+            r.update().where(r.c.event_id.like("demo-cast-%")).values(received_at=hour_ago)
+        )
+    later = runner.invoke(app, ["demo", "--no-serve"])
+    assert "today's stories; the history was seeded before" in later.output, later.output
+    engine.dispose()
 
 
 def test_simulate_says_when_the_server_is_not_there(env: str) -> None:
