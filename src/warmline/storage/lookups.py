@@ -23,6 +23,10 @@ def _values(name: str) -> sa.BindParameter[list[str]]:
     return sa.bindparam(name, expanding=True)
 
 
+#: Pads a list of keys: no record has it (every key is "kind:value").
+NO_KEY = ""
+
+
 #: Most blocks one SQLite statement reads (each a UNION ALL arm; SQLite allows 500).
 SQLITE_BLOCKS_PER_STATEMENT = 256
 
@@ -81,10 +85,6 @@ class CappedKeys:
         block = sa.select(k.c.origin_id).where(k.c.key == keys.c.key).limit(BLOCK_CAP + 1)
         lateral = block.lateral("block")
         return sa.select(keys.c.key, lateral.c.origin_id).select_from(keys.join(lateral, sa.true()))
-
-
-#: Pads a list of keys: no record has it (every key is "kind:value").
-NO_KEY = ""
 
 
 IDENTIFIERS = FastSelect(
