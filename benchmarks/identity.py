@@ -76,6 +76,7 @@ from rich.table import Table
 from warmline.domain.matching import (
     DEFAULT_MODEL,
     DEFAULT_THRESHOLDS,
+    CustomerOf,
     MatchModel,
     MatchRecord,
     MemoryIndex,
@@ -190,7 +191,7 @@ def resolve_incrementally(
     for record_id, record, keys in records:
         parent[record_id] = record_id
         candidates = index.candidates(record, keys=keys)
-        clusters = {candidate: root(candidate) for candidate in candidates}
+        clusters = CustomerOf(candidates, root)  # a root is found only when asked for
         result = resolve_against(record, candidates, model, DEFAULT_THRESHOLDS, clusters)
         if result.decision.outcome == "link" and result.best_id is not None:
             # Other clusters that link too (and are not two people, or this would be a

@@ -29,7 +29,7 @@ finds them again instead of making new ones.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -41,6 +41,7 @@ from warmline.domain.ids import stable_id
 from warmline.domain.match_evidence import decide_pair, evidence_json
 from warmline.domain.matching import (
     Comparison,
+    CustomerOf,
     Decision,
     MatchRecord,
     MatchResult,
@@ -58,25 +59,6 @@ if TYPE_CHECKING:
 
 INGEST_ACTOR = "warmline.ingest"
 Resolved = tuple[Landing, Outcome, frozenset[tuple[str, str]]]
-
-
-class _LiveCustomers(Mapping[str, str]):
-    """Candidate record -> the live customer it belongs to, looked up when asked: most
-    candidates score below review and never need their customer row read."""
-
-    def __init__(self, projector: Projector, records: Collection[str]) -> None:
-        self._p, self._records = projector, records
-
-    def __getitem__(self, origin: str) -> str:
-        if origin not in self._records:
-            raise KeyError(origin)
-        return self._p.live(origin)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._records)
-
-    def __len__(self) -> int:
-        return len(self._records)
 
 
 class Resolver:
@@ -127,7 +109,7 @@ class Resolver:
             return self._linked(event, root, "shared_identifier", None, evidence, "known")
         if probe is not None:
             candidates = p.index.candidates(probe, also=found.candidates)
-            customer_of = _LiveCustomers(p, candidates)
+            customer_of = CustomerOf(candidates, p.live)
             model, thresholds = self.config.model, self.config.thresholds
             result = resolve_against(probe, candidates, model, thresholds, customer_of)
             best, comparison = result.best_id, result.comparison

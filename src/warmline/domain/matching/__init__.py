@@ -8,6 +8,7 @@ customer, the :func:`blocking_keys` in a key table, a trained
 from warmline.domain.matching.blocking import BLOCK_CAP, blocking_keys
 from warmline.domain.matching.decision import (
     DEFAULT_THRESHOLDS,
+    CustomerOf,
     Decision,
     MatchResult,
     ScoredCandidate,
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "FIELD_LEVELS",
     "Comparison",
+    "CustomerOf",
     "Decision",
     "Evidence",
     "MatchModel",

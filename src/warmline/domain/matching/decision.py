@@ -20,7 +20,7 @@ three rules keep a quiet false merge from happening, whatever the score:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -173,6 +173,25 @@ def _separating(
         reason = f"dates of birth differ ({dob.left} / {dob.right}): could be a relative"
         found.append(("date_of_birth", reason))
     return found
+
+
+class CustomerOf(Mapping[str, str]):
+    """Candidate record -> the customer it belongs to, looked up only when asked: the
+    resolver asks about the few candidates that link, and the lookup may cost a read."""
+
+    def __init__(self, records: Collection[str], customer: Callable[[str], str]) -> None:
+        self._records, self._customer = records, customer
+
+    def __getitem__(self, record_id: str) -> str:
+        if record_id not in self._records:
+            raise KeyError(record_id)
+        return self._customer(record_id)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
 
 
 def resolve_against(

@@ -136,15 +136,17 @@ def train(
     tick = _Ticker(progress, random_count + len(blocked))
     random_pairs = random_patterns(records, random_count, rng, tick)
     postcode_pairs = postcode_patterns(records, min(random_count, POSTCODE_PAIRS), rng)
+    # Counted by (pattern, kinds of key shared) first: far fewer distinct than pairs.
+    by_pattern: Counter[tuple[Levels, frozenset[str]]] = Counter()
+    for i, j, kinds in blocked:
+        by_pattern[comparison_levels(records[i], records[j]), kinds] += 1
+        tick()
     sessions: dict[str, Counter[Levels]] = {kind: Counter() for kind in SESSIONS}
     everything: Counter[Levels] = Counter()
-    for i, j, kinds in blocked:
-        levels = comparison_levels(records[i], records[j])
-        everything[levels] += 1
-        for kind in kinds:
-            if kind in sessions:
-                sessions[kind][levels] += 1
-        tick()
+    for (levels, kinds), count in by_pattern.items():
+        everything[levels] += count
+        for kind in kinds & sessions.keys():
+            sessions[kind][levels] += count
     start_m = [[lv.m for lv in f.levels] for f in start.fields]
     start_u = [[lv.u for lv in f.levels] for f in start.fields]
     u_observed = chance_u(random_pairs, postcode_pairs, exact_agreement(records), start_u)
