@@ -178,3 +178,18 @@ def test_a_record_that_bridges_two_records_of_one_person_links_to_both() -> None
     # Records of one customer are one answer, however alike.
     same = resolve_against(new, candidates, DEFAULT_MODEL, Thresholds(), {"a": "c1", "b": "c1"})
     assert same.decision.outcome == "link"
+
+
+def test_customer_of_looks_a_candidate_up_only_when_asked() -> None:
+    from warmline.domain.matching import CustomerOf
+
+    asked: list[str] = []
+
+    def customer(record_id: str) -> str:
+        asked.append(record_id)
+        return "cus_" + record_id
+
+    mapping = CustomerOf({"a", "b"}, customer)
+    assert len(mapping) == 2 and set(mapping) == {"a", "b"} and asked == []
+    assert mapping["a"] == "cus_a" and asked == ["a"]
+    assert mapping.get("z") is None and "z" not in mapping and asked == ["a"]
