@@ -464,9 +464,9 @@ AGENT_OPENERS = (
     "Sorry to hear that, {name}. Let's get it sorted.",
 )
 CUSTOMER_CLOSERS = {
-    "formal": ("Thank you for your help.", "That's very helpful, thank you."),
-    "casual": ("brilliant thanks!! 👍", "cheers", "thanks so much 😊"),
-    "plain": ("Thanks.", "OK, thanks.", "Great, thank you."),
+    "formal": ("Thank you kindly for the help.", "That's very helpful, thank you."),
+    "casual": ("brilliant thanks!! 👍", "cheers", "thanks ever so much 😊"),
+    "plain": ("Thanks.", "OK, thanks.", "Great, thanks a lot."),
 }
 FRUSTRATED = (
     "This is the third time I've had to explain this.",

@@ -167,7 +167,7 @@ def test_merge_moves_everything_and_undo_puts_it_back(
         client,
         keys,
         started("chat-1", ref=customer(("email", "a.lee@elsewhere.example"))),
-        message("chat-1", "Where is my new card?"),
+        message("chat-1", "Has my replacement card been posted?"),
     )
     preview = client.post(
         "/v1/merges/preview", json={"from_id": other, "into_id": ann}, headers=keys.supervisor

@@ -11,9 +11,9 @@ from warmline.domain.conversation import (
 
 
 def test_sentences_end_at_punctuation_and_newlines() -> None:
-    text = "My card was declined. Why?! I have money\nin the account"
+    text = "My card got declined. Why?! I have money\nin the account"
     assert split_sentences(text) == [
-        "My card was declined.",
+        "My card got declined.",
         "Why?!",
         "I have money",
         "in the account",

@@ -98,7 +98,7 @@ def test_sarcasm_is_read_literally_a_known_limit() -> None:
 
 
 def test_batch_results_do_not_depend_on_the_batch() -> None:
-    texts = ["my card was declined", "", "merci beaucoup pour votre aide", "😡", "thanks!"]
+    texts = ["my card got declined at the till", "", "merci beaucoup", "😡", "thanks!"]
     together = analyse_messages(texts)
     assert together == [one(text) for text in texts]
 

@@ -129,7 +129,9 @@ def test_outside_texts_train_a_topic_gate() -> None:
     assert report.outside_held_out == 4
     assert report.outside_unknown_share == 1.0
     assert report.held_out_unknown_share <= 0.1
-    off_topic, on_topic = model.predict(["my cat made soup today", "my card was declined"])
+    off_topic, on_topic = model.predict(
+        ["my cat made soup today", "my card got declined at the till"]
+    )
     assert off_topic.label is None and on_topic.label == "card_declined"
     again = ReasonModel.from_bytes(model.to_bytes())
     assert again.gate is not None and again.predict(["my cat made soup today"]) == [off_topic]

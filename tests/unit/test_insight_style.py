@@ -136,7 +136,7 @@ def test_markers_and_measures() -> None:
         ["hey", "lol", "contractions", "emoji", "no capitals"],
         [],
     )
-    assert markers("Good afternoon. Thank you for your help.") == (
+    assert markers("Good afternoon. Thank you kindly for the help.") == (
         [],
         ["good afternoon", "thank you"],
     )

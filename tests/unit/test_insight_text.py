@@ -11,7 +11,7 @@ from warmline.domain.insight.ngrams import NgramFeatures
 CORPUS = [
     "my card was declined at the shop",
     "card declined again, second time this week",
-    "where is my new card?",
+    "has my replacement card been posted?",
     "i want to cancel a transfer",
     "the transfer to my sister has not arrived",
     "cancel my card please",

@@ -300,8 +300,9 @@ def third_person(sentence: str, name: str) -> str | None:
     """The customer's sentence retold with their name, or None if that needs a pronoun.
 
     "My card was declined at the fuel station" -> "Miles's card was declined at the
-    fuel station"; "I can't log in" -> "Miles can't log in". A sentence with any other
-    first-person word ("... my money") is left alone: we do not know their pronouns.
+    fuel station"; "I can't sign in to the app" -> "Miles can't sign in to the app". A
+    sentence with any other first-person word ("... my money") is left alone: we do not
+    know their pronouns.
     """
     for pattern, template in _OPENINGS:
         match = pattern.match(sentence.replace("’", "'"))

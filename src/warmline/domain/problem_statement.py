@@ -72,7 +72,7 @@ _WANT = _cues(
     r"can i|could i|may i|how do i|how can i|is it possible|tell me|show me|explain|"
     r"need to|needs to|want to|wanna|would like|would love|hope to|prefer|must|"
     r"questions? about|instruct|help (?:me|with|us)|(?:need|want|some) help|please)\b"
-    # An imperative opening is a request too: "Cancel a transaction", "Activate my card".
+    # An imperative opening is a request too: "Stop that payment", "Unblock my card".
     r"|^(cancel|activate|delete|close|reset|change|track|order|block|unblock|unlock|"
     r"update|verify|check|send|transfer|top up|add|remove|refund|reverse|revert)\b"
 )
@@ -170,7 +170,7 @@ def next_steps(turns: Sequence[Turn]) -> list[Finding]:
 
 
 def _customer_sentences(turns: Sequence[Turn]) -> list[Sentence]:
-    # Customers state problems tersely ("How do I get my card?" has one content word),
+    # Customers state problems tersely ("Where is my PIN?" has one content word),
     # so one content word in three or more words is enough, unless it is a greeting.
     return [
         s

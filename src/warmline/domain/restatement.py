@@ -1,6 +1,6 @@
 """Restatement detection: is the customer explaining the same problem again?
 
-After a transfer or a channel switch, a customer who has to say "my card was declined"
+After a transfer or a channel switch, a customer who has to say "my card got declined"
 a second time has been made to repeat themselves. Given the problem statements they
 already made in this case and a new customer line, :func:`find_restatement` says
 whether the new line states one of them again, with the score and the earlier line.

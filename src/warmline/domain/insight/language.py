@@ -19,7 +19,7 @@ ENGLISH_SHARE = 0.75
 #: Below this normalised probability, py3langid's answer is a guess.
 MIN_CONFIDENCE = 0.6
 #: When py3langid cannot tell, a message with at least this share of English words
-#: is English with names or slang in it ("I love koln"), not a foreign language.
+#: is English with names or slang in it ("cheers, see you in Wuppertal"), not a foreign language.
 LIKELY_ENGLISH_SHARE = 0.4
 # ISO 639 codes for "no linguistic content" and "undetermined".
 _NOT_A_LANGUAGE = frozenset({"zxx", "und"})
