@@ -43,7 +43,10 @@ from warmline.domain.insight.style_measures import (
 def warm_up() -> None:
     """Load every model now (about a second), so the first message or contact does not wait."""
     analyse_messages(["hello", "bonjour tout le monde"])
-    default_reason_model().predict(["my card got declined at the till"])
+    reasons = default_reason_model()
+    reasons.predict(["my card got declined at the till"])
+    if reasons.second_opinion is not None:  # its first run allocates what later runs reuse
+        reasons.second_opinion.probabilities(["my card got declined at the till"])
 
 
 __all__ = [

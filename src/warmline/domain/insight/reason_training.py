@@ -29,6 +29,7 @@ from warmline.domain.insight.linear_scores import softmax
 from warmline.domain.insight.message_text import MessageText, prepare, words
 from warmline.domain.insight.ngrams import NgramFeatures
 from warmline.domain.insight.reasons import GATE, ReasonModel, TopicGate, TrainReport
+from warmline.domain.insight.second_opinion import SECOND_OPINION_SHARE
 from warmline.domain.insight.sentence_vectors import sentence_vectors
 
 MIN_EXAMPLES = 5
@@ -250,5 +251,6 @@ def train_reason_model(
         too_few=too_few,
         languages=tuple(sorted(model.languages)),
         min_examples=MIN_EXAMPLES,
+        second_opinion_below=float(np.quantile(held.max(axis=1), SECOND_OPINION_SHARE)),
     )
     return model, report

@@ -7,8 +7,10 @@ data, and a message whose best reason is less likely than a threshold (also chos
 on held-out data, see :mod:`reason_training`) is reported as unknown, with why.
 
 The shipped default is trained on Banking77's train split (CC BY 4.0, see
-``models/ATTRIBUTION.md``); an organisation trains its own from the reasons of its
-ended interactions with :meth:`ReasonModel.train` and stores :meth:`ReasonModel.to_bytes`.
+``models/ATTRIBUTION.md``), and asks a fine-tuned MiniLM for a second opinion on the
+messages it is least sure of (:mod:`second_opinion`); an organisation trains its own
+(linear only) from the reasons of its ended interactions with :meth:`ReasonModel.train`
+and stores :meth:`ReasonModel.to_bytes`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from warmline.domain.insight.linear_scores import (
 from warmline.domain.insight.message_text import MessageText, prepare, words
 from warmline.domain.insight.model_file import ModelFileError, pack, unpack
 from warmline.domain.insight.ngrams import NgramFeatures
+from warmline.domain.insight.second_opinion import SecondOpinion, blend, shipped_second_opinion
 from warmline.domain.insight.sentence_vectors import EMBEDDING, sentence_vectors
 
 KIND = "warmline.reasons"
@@ -84,6 +87,9 @@ class TrainReport:
     """Reasons left out for having fewer than ``min_examples`` examples."""
     languages: tuple[str, ...] = ("en",)
     min_examples: int = 5
+    second_opinion_below: float = 0.0
+    """Confidence under which the least sure share of held-out messages fall (see
+    :mod:`second_opinion`)."""
 
     def lines(self) -> list[str]:
         """The report in sentences, for a command line."""
@@ -136,11 +142,14 @@ class ReasonModel:
         threshold: float = 0.0,
         languages: Sequence[str] = ("en",),
         gate: TopicGate | None = None,
+        second_opinion: SecondOpinion | None = None,
     ):
         if weights.shape != (features.size, len(labels)):
             raise ValueError("weights must be features x labels")
         if gate is not None and gate.weights.shape != (features.size,):
             raise ValueError("the topic gate needs one weight per feature")
+        if second_opinion is not None and second_opinion.labels != tuple(labels):
+            raise ValueError("a second opinion must know the same reasons, in the same order")
         self.features = features
         self.labels = tuple(labels)
         self.weights = np.asarray(weights, dtype=np.float32)
@@ -152,6 +161,7 @@ class ReasonModel:
         self.threshold = float(threshold)
         self.languages = frozenset(languages)
         self.gate = gate
+        self.second_opinion = second_opinion
         # One matrix product scores the reasons and the gate together.
         gate_column = np.zeros(features.size, np.float32) if gate is None else gate.weights
         self._weights = np.column_stack([self.weights, gate_column]).astype(np.float32)
@@ -189,7 +199,12 @@ class ReasonModel:
         if self._embedding is not None:
             raw += sentence_vectors([m.cased for m in messages]) @ self._embedding
         on_topic = sigmoid(raw[:, -1]) if self.gate else np.ones(len(messages), np.float32)
-        return softmax(raw[:, :-1] / self.temperature), on_topic
+        probabilities = softmax(raw[:, :-1] / self.temperature)
+        if self.second_opinion is not None:
+            # Off-topic messages are unknown whatever the reasons score: not worth asking.
+            texts = [m.cased for m in messages]
+            probabilities = blend(probabilities, texts, self.second_opinion, on_topic >= GATE)
+        return probabilities, on_topic
 
     def predict(self, texts: Sequence[str]) -> list[ReasonPrediction]:
         """The likely reason of each text (e.g. the first customer messages of a contact)."""
@@ -241,8 +256,8 @@ class ReasonModel:
         return pack(KIND, header, arrays)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> ReasonModel:
-        """Load a model written by :meth:`to_bytes`."""
+    def from_bytes(cls, data: bytes, second_opinion: SecondOpinion | None = None) -> ReasonModel:
+        """Load a model written by :meth:`to_bytes` (the second opinion is not stored)."""
         header, arrays = unpack(KIND, data)
         embedding = header.get("embedding")
         if embedding not in (None, EMBEDDING):
@@ -270,11 +285,13 @@ class ReasonModel:
             threshold=float(header["threshold"]),
             languages=parts.languages,
             gate=gate,
+            second_opinion=second_opinion,
         )
 
 
 @functools.cache
 def default_reason_model() -> ReasonModel:
-    """The shipped banking model (Banking77's 77 intents), loaded once per process."""
+    """The shipped banking model (Banking77's 77 intents) with its second opinion, loaded
+    once per process."""
     data = (resources.files("warmline.domain.insight") / "models" / REASON_FILE).read_bytes()
-    return ReasonModel.from_bytes(data)
+    return ReasonModel.from_bytes(data, second_opinion=shipped_second_opinion())

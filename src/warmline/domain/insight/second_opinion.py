@@ -1,0 +1,99 @@
+"""A second opinion on the reason for contact, asked only when the fast model is unsure.
+
+The linear reason model reads most messages right at tens of thousands a second; the
+ones it is least sure of (its confidence below ``below``, about the least sure
+:data:`SECOND_OPINION_SHARE` of held-out messages) are also read by a small
+transformer fine-tuned on the same reasons (MiniLM-L6, int8 weights, run by
+onnxruntime on one thread), and the two opinions are averaged. A message costs about
+1.7 ms when asked, so the average cost stays a fraction of a millisecond.
+
+The shipped opinion was trained by ``scripts/train_reason_encoder.py`` on Banking77's
+train split; it knows the shipped reasons only, so a model an organisation trains
+itself does without one.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from warmline.domain.insight.linear_scores import softmax
+
+ENCODER_FILE = "banking77_encoder.onnx"
+META_FILE = "banking77_encoder.json"
+TOKENIZER_FILE = "minilm_tokenizer.json"
+#: The share of held-out messages, the least confident, that a second opinion is asked about.
+SECOND_OPINION_SHARE = 0.15
+#: How much the second opinion counts when the two are averaged.
+WEIGHT = 0.5
+# Messages are read in batches of similar length, so little time goes on padding.
+_BATCH = 32
+
+
+class SecondOpinion:
+    """Reason probabilities from the fine-tuned encoder, for the reasons in ``labels``."""
+
+    def __init__(self, model: bytes, tokenizer: str, meta: dict[str, Any]):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(
+            model, options, providers=["CPUExecutionProvider"]
+        )
+        self._tokenizer = Tokenizer.from_str(tokenizer)
+        self._tokenizer.enable_truncation(int(meta["max_tokens"]))
+        self._tokenizer.enable_padding()
+        self._lock = threading.Lock()  # the tokenizer's padding settings are shared state
+        self.labels = tuple(str(r) for r in meta["reasons"])
+        self.below = float(meta["below"])
+
+    def probabilities(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """One row of reason probabilities per text (texts are cut at ``max_tokens``)."""
+        out = np.zeros((len(texts), len(self.labels)), np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), _BATCH):
+            rows = order[start : start + _BATCH]
+            with self._lock:
+                encoded = self._tokenizer.encode_batch([texts[i] for i in rows])
+            ids = np.array([e.ids for e in encoded], np.int64)
+            mask = np.array([e.attention_mask for e in encoded], np.int64)
+            logits = self._session.run(None, {"ids": ids, "mask": mask})[0]
+            out[rows] = softmax(np.asarray(logits, np.float32))
+        return out
+
+
+def blend(
+    linear: NDArray[np.float32],
+    texts: Sequence[str],
+    opinion: SecondOpinion,
+    eligible: NDArray[np.bool_],
+) -> NDArray[np.float32]:
+    """``linear`` with the rows it is unsure of (and ``eligible``) averaged with the opinion."""
+    ask = np.flatnonzero(eligible & (linear.max(axis=1) < opinion.below))
+    if not len(ask):
+        return linear
+    out = linear.copy()
+    second = opinion.probabilities([texts[int(i)] for i in ask])
+    out[ask] = (1 - WEIGHT) * linear[ask] + WEIGHT * second
+    return out
+
+
+@functools.cache
+def shipped_second_opinion() -> SecondOpinion:
+    """The opinion shipped for the default reasons, loaded once per process."""
+    folder = resources.files("warmline.domain.insight") / "models"
+    return SecondOpinion(
+        (folder / ENCODER_FILE).read_bytes(),
+        (folder / TOKENIZER_FILE).read_text(encoding="utf-8"),
+        json.loads((folder / META_FILE).read_text(encoding="utf-8")),
+    )
