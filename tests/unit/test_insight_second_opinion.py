@@ -89,3 +89,17 @@ def test_an_opinion_on_other_reasons_is_refused() -> None:
     model = default_reason_model()
     with pytest.raises(ValueError, match="same reasons"):
         ReasonModel.from_bytes(model.to_bytes(), second_opinion=Recorded())
+
+
+def test_a_message_reads_the_same_alone_or_beside_longer_ones() -> None:
+    opinion = shipped_second_opinion()
+    short = "my card has not arrived"
+    longer = "I ordered a card a month ago and it has still not come, what is going on with it"
+    alone = opinion.probabilities([short])
+    together = opinion.probabilities([longer, short, "hi"])
+    # Padding is masked out; int8 activations are scaled per batch, so figures move a
+    # little with the company a message is read in, never the reading.
+    assert alone[0].argmax() == together[1].argmax()
+    assert np.allclose(alone[0], together[1], atol=0.01)
+    padded_as_text = opinion.probabilities([short + " [PAD]" * 20])
+    assert padded_as_text[0].argmax() == alone[0].argmax()
