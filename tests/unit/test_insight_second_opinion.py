@@ -68,7 +68,7 @@ def test_a_very_long_message_is_cut_not_refused() -> None:
     assert np.isfinite(p).all() and np.allclose(p.sum(axis=1), 1.0, atol=1e-4)
 
 
-def test_unsure_messages_get_the_second_opinion_through_predict() -> None:
+def test_unsure_messages_get_the_second_opinion_when_scored() -> None:
     model = default_reason_model()
     plain = ReasonModel.from_bytes(model.to_bytes())
     assert plain.second_opinion is None
