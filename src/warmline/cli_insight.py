@@ -18,10 +18,15 @@ reasons_app = typer.Typer(
 
 def show_config(config: InsightConfig) -> None:
     if config.model_id == DEFAULT_ID:
+        opinion = (
+            "a fine-tuned MiniLM from WARMLINE_REASON_ENCODER gives a second opinion on the "
+            "messages it is least sure of"
+            if config.reasons.second_opinion is not None
+            else "linear alone: scripts/train_reason_encoder.py builds a second opinion"
+        )
         console.print(
-            "reason model: [bold]the shipped banking model[/] (Banking77's 77 intents; a "
-            "fine-tuned MiniLM gives a second opinion on the messages it is least sure of; "
-            "train your own with `warmline reasons train`)"
+            f"reason model: [bold]the shipped banking model[/] (Banking77's 77 intents; "
+            f"{opinion}; train your own with `warmline reasons train`)"
         )
         return
     assert config.trained_at is not None
@@ -29,8 +34,8 @@ def show_config(config: InsightConfig) -> None:
     console.print(
         f"reason model: [bold]{config.model_id}[/], trained {config.trained_at:%Y-%m-%d %H:%M} UTC "
         f"on {report.get('examples', 0):,} contacts; held-out accuracy "
-        f"{report.get('held_out_accuracy', 0):.1%} (linear model alone: the shipped second "
-        "opinion knows the shipped reasons only)"
+        f"{report.get('held_out_accuracy', 0):.1%} (linear alone: a second opinion knows the "
+        "shipped reasons only)"
     )
     table = Table("signal", "followed by a contact about", "times", "lift")
     for key, reason, count, lift in config.associations.strongest(limit=12):

@@ -1,26 +1,95 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
+from onnx import TensorProto, helper, numpy_helper
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
+from warmline.domain.insight import second_opinion as so
 from warmline.domain.insight.message_text import prepare
-from warmline.domain.insight.reasons import ReasonModel, default_reason_model
-from warmline.domain.insight.second_opinion import SecondOpinion, blend, shipped_second_opinion
+from warmline.domain.insight.reasons import REASON_FILE, ReasonModel, default_reason_model
+from warmline.domain.insight.second_opinion import (
+    EncoderMissing,
+    SecondOpinion,
+    blend,
+    load_second_opinion,
+    reasons_fingerprint,
+)
+
+VOCAB = 30522  # MiniLM's WordPiece vocabulary, which the stand-in tokenizer shares
 
 
 class Recorded(SecondOpinion):
     """An opinion that says 'b' for certain, and remembers what it was asked."""
 
     def __init__(self) -> None:
-        self.labels = ("a", "b")
+        self.fingerprint = reasons_fingerprint(("a", "b"))
         self.below = 0.8
         self.asked: list[str] = []
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         self.asked += texts
         return np.tile(np.array([0.0, 1.0], np.float32), (len(texts), 1))
+
+
+def stand_in_encoder(folder: Path, labels: Sequence[str], below: float) -> Path:
+    """An encoder with the real one's inputs and outputs: a random embedding per token,
+    mean-pooled over the mask, and a linear head; written like the training script does."""
+    rng = np.random.default_rng(0)
+    embedding = rng.normal(size=(VOCAB, 8)).astype(np.float32)
+    head = rng.normal(size=(8, len(labels))).astype(np.float32)
+    nodes = [
+        helper.make_node("Gather", ["embedding", "ids"], ["states"]),
+        helper.make_node("Cast", ["mask"], ["weights"], to=TensorProto.FLOAT),
+        helper.make_node("Unsqueeze", ["weights", "last"], ["weights3"]),
+        helper.make_node("Mul", ["states", "weights3"], ["masked"]),
+        helper.make_node("ReduceSum", ["masked", "tokens"], ["summed"], keepdims=0),
+        helper.make_node("ReduceSum", ["weights3", "tokens"], ["counts"], keepdims=0),
+        helper.make_node("Div", ["summed", "counts"], ["pooled"]),
+        helper.make_node("MatMul", ["pooled", "head"], ["logits"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "stand-in",
+        [
+            helper.make_tensor_value_info("ids", TensorProto.INT64, ["rows", "n"]),
+            helper.make_tensor_value_info("mask", TensorProto.INT64, ["rows", "n"]),
+        ],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["rows", len(labels)])],
+        [
+            numpy_helper.from_array(embedding, "embedding"),
+            numpy_helper.from_array(head, "head"),
+            numpy_helper.from_array(np.array([-1], np.int64), "last"),
+            numpy_helper.from_array(np.array([1], np.int64), "tokens"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(folder / so.ENCODER_FILE))
+    vocab = {"[PAD]": 0, "[UNK]": 100, "[CLS]": 101, "[SEP]": 102}
+    vocab |= {
+        w: 1000 + i
+        for i, w in enumerate(["card", "my", "has", "not", "arrived", "yet", "transfer"])
+    }
+    tokenizer = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    (folder / so.TOKENIZER_FILE).write_text(tokenizer.to_str(), encoding="utf-8")
+    meta = {"reasons": reasons_fingerprint(labels), "below": below, "max_tokens": 64}
+    (folder / so.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def banking_labels() -> tuple[str, ...]:
+    data = (resources.files("warmline.domain.insight") / "models" / REASON_FILE).read_bytes()
+    return ReasonModel.from_bytes(data).labels
 
 
 def test_only_unsure_eligible_rows_are_asked_and_averaged() -> None:
@@ -40,66 +109,73 @@ def test_nothing_unsure_asks_nothing() -> None:
     assert opinion.asked == []
 
 
-def test_shipped_opinion_knows_the_default_reasons() -> None:
-    model = default_reason_model()
-    assert model.second_opinion is shipped_second_opinion()
-    assert model.second_opinion.labels == model.labels
-    assert 0.0 < model.second_opinion.below < 1.0
+def test_an_encoder_folder_is_read_and_gives_probabilities(tmp_path: Path) -> None:
+    opinion = load_second_opinion(stand_in_encoder(tmp_path, ("a", "b", "c"), 0.6))
+    assert opinion.fingerprint == reasons_fingerprint(("a", "b", "c"))
+    assert opinion.below == 0.6
+    p = opinion.probabilities(["my card has not arrived", "transfer", "zzz qqq"])
+    assert p.shape == (3, 3)
+    assert np.allclose(p.sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_shipped_opinion_reads_banking_messages() -> None:
-    opinion = shipped_second_opinion()
-    texts = [
-        "the cash machine kept my card and I have no other way to pay",
-        "please shut my account down for good",
-        "my new card still has not come in the post",
-    ]
-    p = opinion.probabilities(texts)
-    assert p.shape == (3, len(opinion.labels))
-    assert np.allclose(p.sum(axis=1), 1.0, atol=1e-4)
-    best = [opinion.labels[i] for i in p.argmax(axis=1)]
-    assert best == ["card_swallowed", "terminate_account", "card_arrival"]
-
-
-def test_a_very_long_message_is_cut_not_refused() -> None:
-    opinion = shipped_second_opinion()
-    long = "my transfer has not arrived yet " * 3000
-    p = opinion.probabilities([long, "ok"])
-    assert np.isfinite(p).all() and np.allclose(p.sum(axis=1), 1.0, atol=1e-4)
-
-
-def test_unsure_messages_get_the_second_opinion_when_scored() -> None:
-    model = default_reason_model()
-    plain = ReasonModel.from_bytes(model.to_bytes())
-    assert plain.second_opinion is None
-    texts = [
-        "the cash machine kept my card and I have no other way to pay",
-        "is there a limit on what I can top up",
-        "my card got declined at the till",
-    ]
-    linear, _ = plain.scores([prepare(t) for t in texts])
-    unsure = linear.max(axis=1) < model.second_opinion.below
-    assert unsure.any() and not unsure.all()  # the examples exercise both paths
-    both, _ = model.scores([prepare(t) for t in texts])
-    assert np.allclose(both[~unsure], linear[~unsure])
-    assert not np.allclose(both[unsure], linear[unsure])
-
-
-def test_an_opinion_on_other_reasons_is_refused() -> None:
-    model = default_reason_model()
-    with pytest.raises(ValueError, match="same reasons"):
-        ReasonModel.from_bytes(model.to_bytes(), second_opinion=Recorded())
-
-
-def test_a_message_reads_the_same_alone_or_beside_longer_ones() -> None:
-    opinion = shipped_second_opinion()
-    short = "my card has not arrived"
-    longer = "I ordered a card a month ago and it has still not come, what is going on with it"
+def test_a_message_reads_the_same_alone_or_beside_longer_ones(tmp_path: Path) -> None:
+    opinion = load_second_opinion(stand_in_encoder(tmp_path, ("a", "b"), 0.6))
+    short = "my card"
     alone = opinion.probabilities([short])
-    together = opinion.probabilities([longer, short, "hi"])
-    # Padding is masked out; int8 activations are scaled per batch, so figures move a
-    # little with the company a message is read in, never the reading.
-    assert alone[0].argmax() == together[1].argmax()
-    assert np.allclose(alone[0], together[1], atol=0.01)
-    padded_as_text = opinion.probabilities([short + " [PAD]" * 20])
-    assert padded_as_text[0].argmax() == alone[0].argmax()
+    together = opinion.probabilities(["my card has not arrived yet transfer transfer", short])
+    assert np.allclose(alone[0], together[1], atol=1e-6)  # padding is masked out
+
+
+def test_a_very_long_message_is_cut_not_refused(tmp_path: Path) -> None:
+    opinion = load_second_opinion(stand_in_encoder(tmp_path, ("a", "b"), 0.6))
+    cut = opinion.probabilities(["my transfer has not arrived yet " * 3000])
+    first_64_tokens = opinion.probabilities([("my transfer has not arrived yet " * 20)])
+    assert np.isfinite(cut).all()
+    # Only the first 64 tokens are read: 3,000 repeats read like a dozen.
+    assert np.allclose(cut, first_64_tokens, atol=1e-6)
+
+
+def test_the_default_model_asks_the_configured_encoder_when_unsure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, banking_labels: tuple[str, ...]
+) -> None:
+    folder = stand_in_encoder(tmp_path, banking_labels, below=0.9)
+    monkeypatch.setenv(so.ENCODER_VARIABLE, str(folder))
+    so.configured_second_opinion.cache_clear()
+    default_reason_model.cache_clear()
+    try:
+        model = default_reason_model()
+        assert model.second_opinion is not None
+        plain = ReasonModel.from_bytes(model.to_bytes())
+        texts = [prepare(t) for t in ("my card", "is there a limit on what I can top up")]
+        linear, _ = plain.scores(texts)
+        unsure = linear.max(axis=1) < 0.9
+        assert unsure.any() and not unsure.all()  # the examples exercise both paths
+        both, _ = model.scores(texts)
+        assert np.allclose(both[~unsure], linear[~unsure])
+        assert not np.allclose(both[unsure], linear[unsure])
+    finally:
+        so.configured_second_opinion.cache_clear()
+        default_reason_model.cache_clear()
+
+
+def test_without_the_variable_the_default_model_is_linear(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(so.ENCODER_VARIABLE, raising=False)
+    so.configured_second_opinion.cache_clear()
+    default_reason_model.cache_clear()
+    try:
+        assert default_reason_model().second_opinion is None
+    finally:
+        default_reason_model.cache_clear()
+
+
+def test_a_folder_without_an_encoder_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(EncoderMissing, match=r"train_reason_encoder\.py"):
+        load_second_opinion(tmp_path)
+
+
+def test_an_opinion_on_other_reasons_is_refused(banking_labels: tuple[str, ...]) -> None:
+    data = (resources.files("warmline.domain.insight") / "models" / REASON_FILE).read_bytes()
+    with pytest.raises(ValueError, match="same reasons"):
+        ReasonModel.from_bytes(data, second_opinion=Recorded())

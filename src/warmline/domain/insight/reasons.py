@@ -7,8 +7,8 @@ data, and a message whose best reason is less likely than a threshold (also chos
 on held-out data, see :mod:`reason_training`) is reported as unknown, with why.
 
 The shipped default is trained on Banking77's train split (CC BY 4.0, see
-``models/ATTRIBUTION.md``), and asks a fine-tuned MiniLM for a second opinion on the
-messages it is least sure of (:mod:`second_opinion`); an organisation trains its own
+``models/ATTRIBUTION.md``), and can ask a fine-tuned MiniLM, built locally, for a second
+opinion on the messages it is least sure of (:mod:`second_opinion`); an organisation trains its own
 (linear only) from the reasons of its ended interactions with :meth:`ReasonModel.train`
 and stores :meth:`ReasonModel.to_bytes`.
 """
@@ -37,7 +37,12 @@ from warmline.domain.insight.linear_scores import (
 from warmline.domain.insight.message_text import MessageText, prepare, words
 from warmline.domain.insight.model_file import ModelFileError, pack, unpack
 from warmline.domain.insight.ngrams import NgramFeatures
-from warmline.domain.insight.second_opinion import SecondOpinion, blend, shipped_second_opinion
+from warmline.domain.insight.second_opinion import (
+    SecondOpinion,
+    blend,
+    configured_second_opinion,
+    reasons_fingerprint,
+)
 from warmline.domain.insight.sentence_vectors import EMBEDDING, sentence_vectors
 
 KIND = "warmline.reasons"
@@ -148,7 +153,7 @@ class ReasonModel:
             raise ValueError("weights must be features x labels")
         if gate is not None and gate.weights.shape != (features.size,):
             raise ValueError("the topic gate needs one weight per feature")
-        if second_opinion is not None and second_opinion.labels != tuple(labels):
+        if second_opinion is not None and second_opinion.fingerprint != reasons_fingerprint(labels):
             raise ValueError("a second opinion must know the same reasons, in the same order")
         self.features = features
         self.labels = tuple(labels)
@@ -291,7 +296,7 @@ class ReasonModel:
 
 @functools.cache
 def default_reason_model() -> ReasonModel:
-    """The shipped banking model (Banking77's 77 intents) with its second opinion, loaded
-    once per process."""
+    """The shipped banking model (Banking77's 77 intents), with the second opinion
+    ``WARMLINE_REASON_ENCODER`` points at if any; loaded once per process."""
     data = (resources.files("warmline.domain.insight") / "models" / REASON_FILE).read_bytes()
-    return ReasonModel.from_bytes(data, second_opinion=shipped_second_opinion())
+    return ReasonModel.from_bytes(data, second_opinion=configured_second_opinion())

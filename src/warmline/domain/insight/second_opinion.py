@@ -9,17 +9,22 @@ onnxruntime on one thread), and the two opinions are averaged. A message costs a
 activations are scaled per batch, so a message's probabilities can move by a fraction
 of a percent with the messages it is read beside.
 
-The shipped opinion was trained by ``scripts/train_reason_encoder.py`` on Banking77's
-train split; it knows the shipped reasons only, so a model an organisation trains
-itself does without one.
+The encoder is not shipped (23 MB of weights do not belong in the repository):
+``scripts/train_reason_encoder.py`` fine-tunes it on Banking77's train split and writes
+a folder; point ``WARMLINE_REASON_ENCODER`` at that folder and the default banking
+model asks it. Without the variable the default model is the linear one alone. The
+encoder knows the shipped reasons only (its folder says which, by fingerprint), so a
+model an organisation trains itself does without one.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
 from collections.abc import Sequence
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,9 +32,11 @@ from numpy.typing import NDArray
 
 from warmline.domain.insight.linear_scores import softmax
 
-ENCODER_FILE = "banking77_encoder.onnx"
-META_FILE = "banking77_encoder.json"
-TOKENIZER_FILE = "minilm_tokenizer.json"
+#: The folder written by ``scripts/train_reason_encoder.py``.
+ENCODER_VARIABLE = "WARMLINE_REASON_ENCODER"
+ENCODER_FILE = "encoder.onnx"
+META_FILE = "encoder.json"
+TOKENIZER_FILE = "tokenizer.json"
 #: The share of held-out messages, the least confident, that a second opinion is asked about.
 SECOND_OPINION_SHARE = 0.15
 #: How much the second opinion counts when the two are averaged.
@@ -38,8 +45,18 @@ WEIGHT = 0.5
 _BATCH = 32
 
 
+def reasons_fingerprint(labels: Sequence[str]) -> str:
+    """Names the list of reasons, in order, an encoder's outputs stand for."""
+    return hashlib.sha256("\n".join(labels).encode()).hexdigest()[:16]
+
+
+class EncoderMissing(RuntimeError):
+    """``WARMLINE_REASON_ENCODER`` names a folder without a usable encoder."""
+
+
 class SecondOpinion:
-    """Reason probabilities from the fine-tuned encoder, for the reasons in ``labels``."""
+    """Reason probabilities from the fine-tuned encoder, for the reasons it was trained on
+    (named by :attr:`fingerprint`)."""
 
     def __init__(self, model: bytes, tokenizer: str, meta: dict[str, Any]):
         import onnxruntime
@@ -54,12 +71,12 @@ class SecondOpinion:
         self._tokenizer = Tokenizer.from_str(tokenizer)
         self._tokenizer.enable_truncation(int(meta["max_tokens"]))
         self._tokenizer.no_padding()  # MiniLM's file pads to 128: batches are padded here
-        self.labels = tuple(str(r) for r in meta["reasons"])
+        self.fingerprint = str(meta["reasons"])
         self.below = float(meta["below"])
 
     def probabilities(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """One row of reason probabilities per text (texts are cut at ``max_tokens``)."""
-        out = np.zeros((len(texts), len(self.labels)), np.float32)
+        out: NDArray[np.float32] | None = None
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), _BATCH):
             rows = order[start : start + _BATCH]
@@ -69,9 +86,11 @@ class SecondOpinion:
             for row, tokens in enumerate(encoded):
                 ids[row, : len(tokens)] = tokens
             mask = (ids != 0).astype(np.int64)
-            logits = self._session.run(None, {"ids": ids, "mask": mask})[0]
-            out[rows] = softmax(np.asarray(logits, np.float32))
-        return out
+            logits = np.asarray(self._session.run(None, {"ids": ids, "mask": mask})[0], np.float32)
+            if out is None:
+                out = np.zeros((len(texts), logits.shape[1]), np.float32)
+            out[rows] = softmax(logits)
+        return np.zeros((0, 0), np.float32) if out is None else out
 
 
 def blend(
@@ -90,12 +109,24 @@ def blend(
     return out
 
 
+def load_second_opinion(folder: Path) -> SecondOpinion:
+    """The encoder in ``folder``; :class:`EncoderMissing` says what is wrong and what to do."""
+    try:
+        return SecondOpinion(
+            (folder / ENCODER_FILE).read_bytes(),
+            (folder / TOKENIZER_FILE).read_text(encoding="utf-8"),
+            json.loads((folder / META_FILE).read_text(encoding="utf-8")),
+        )
+    except Exception as e:  # unreadable files, a bad graph or tokenizer: one clear error
+        raise EncoderMissing(
+            f"{ENCODER_VARIABLE}={folder} holds no usable reason encoder ({e}); build one "
+            "with scripts/train_reason_encoder.py, or unset the variable to use the "
+            "linear reason model alone"
+        ) from e
+
+
 @functools.cache
-def shipped_second_opinion() -> SecondOpinion:
-    """The opinion shipped for the default reasons, loaded once per process."""
-    folder = resources.files("warmline.domain.insight") / "models"
-    return SecondOpinion(
-        (folder / ENCODER_FILE).read_bytes(),
-        (folder / TOKENIZER_FILE).read_text(encoding="utf-8"),
-        json.loads((folder / META_FILE).read_text(encoding="utf-8")),
-    )
+def configured_second_opinion() -> SecondOpinion | None:
+    """The encoder ``WARMLINE_REASON_ENCODER`` points at (None when it is not set)."""
+    folder = os.environ.get(ENCODER_VARIABLE, "").strip()
+    return load_second_opinion(Path(folder)) if folder else None
