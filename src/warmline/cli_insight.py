@@ -71,5 +71,5 @@ def train_command(
 def show_command() -> None:
     """Show the reason model in force and the strongest learned associations."""
     engine = checked_engine()
-    with engine.connect() as conn:
+    with reported_errors(), engine.connect() as conn:
         show_config(load_insight(conn))

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from warmline.config import Settings
+from warmline.domain.insight.second_opinion import EncoderMissing
 from warmline.errors import WarmlineError
 from warmline.storage import migrate
 from warmline.storage.engine import make_engine
@@ -50,6 +51,8 @@ def reported_errors() -> Iterator[None]:
         yield
     except WarmlineError as exc:
         fail(exc.message, exc.hint)
+    except EncoderMissing as exc:  # a setting of this machine, not a request's fault
+        fail(exc.args[0], exc.hint)
 
 
 def checked_engine() -> Any:

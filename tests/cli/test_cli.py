@@ -138,3 +138,29 @@ def test_retention_run(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     result = runner.invoke(app, ["retention", "run", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "messages" in result.output and "would remove" in result.output
+
+
+def test_reasons_show_names_a_missing_encoder_and_what_to_do(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warmline.domain.insight import second_opinion
+    from warmline.domain.insight.reasons import default_reason_model
+    from warmline.storage import insight_config
+
+    # Models are parsed once per process: each invocation here starts from none.
+    monkeypatch.setattr(insight_config, "_parsed", {})
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    linear = runner.invoke(app, ["reasons", "show"])
+    assert linear.exit_code == 0 and "linear alone" in linear.output
+    monkeypatch.setattr(insight_config, "_parsed", {})
+    monkeypatch.setenv("WARMLINE_REASON_ENCODER", str(tmp_path / "nowhere"))
+    second_opinion.configured_second_opinion.cache_clear()
+    default_reason_model.cache_clear()
+    try:
+        result = runner.invoke(app, ["reasons", "show"])
+    finally:
+        second_opinion.configured_second_opinion.cache_clear()
+        default_reason_model.cache_clear()
+    assert result.exit_code == 2, result.output
+    assert "holds no usable reason encoder" in result.output
+    assert "train_reason_encoder.py" in result.output

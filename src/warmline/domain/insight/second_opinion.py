@@ -53,6 +53,14 @@ def reasons_fingerprint(labels: Sequence[str]) -> str:
 class EncoderMissing(RuntimeError):
     """``WARMLINE_REASON_ENCODER`` names a folder without a usable encoder."""
 
+    hint = (
+        "build one with scripts/train_reason_encoder.py, or unset WARMLINE_REASON_ENCODER "
+        "to use the linear reason model alone"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.args[0]}; {self.hint}"
+
 
 class SecondOpinion:
     """Reason probabilities from the fine-tuned encoder, for the reasons it was trained on
@@ -119,9 +127,7 @@ def load_second_opinion(folder: Path) -> SecondOpinion:
         )
     except Exception as e:  # unreadable files, a bad graph or tokenizer: one clear error
         raise EncoderMissing(
-            f"{ENCODER_VARIABLE}={folder} holds no usable reason encoder ({e}); build one "
-            "with scripts/train_reason_encoder.py, or unset the variable to use the "
-            "linear reason model alone"
+            f"{ENCODER_VARIABLE}={folder} holds no usable reason encoder ({e})"
         ) from e
 
 
