@@ -160,7 +160,11 @@ def _run_server(settings: Settings, engine: Any, host: str, port: int) -> None:
     import uvicorn
 
     from warmline.api.app import create_app
+    from warmline.domain.insight.second_opinion import check_installed
 
+    if settings.insight:  # models load in the background: a broken install is said now
+        with reported_errors():
+            check_installed()
     console.print(
         f"Warmline on [bold]http://{host}:{port}[/] (API docs: http://{host}:{port}/docs)"
     )

@@ -18,15 +18,10 @@ reasons_app = typer.Typer(
 
 def show_config(config: InsightConfig) -> None:
     if config.model_id == DEFAULT_ID:
-        opinion = (
-            "a fine-tuned MiniLM from WARMLINE_REASON_ENCODER gives a second opinion on the "
-            "messages it is least sure of"
-            if config.reasons.second_opinion is not None
-            else "linear alone: scripts/train_reason_encoder.py builds a second opinion"
-        )
         console.print(
-            f"reason model: [bold]the shipped banking model[/] (Banking77's 77 intents; "
-            f"{opinion}; train your own with `warmline reasons train`)"
+            "reason model: [bold]the shipped banking model[/] (Banking77's 77 intents; a "
+            "fine-tuned MiniLM gives a second opinion on the messages it is least sure of; "
+            "train your own with `warmline reasons train`)"
         )
         return
     assert config.trained_at is not None

@@ -51,7 +51,7 @@ def reported_errors() -> Iterator[None]:
         yield
     except WarmlineError as exc:
         fail(exc.message, exc.hint)
-    except EncoderMissing as exc:  # a setting of this machine, not a request's fault
+    except EncoderMissing as exc:  # an installation fault, not a request's
         fail(exc.args[0], exc.hint)
 
 

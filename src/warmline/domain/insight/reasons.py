@@ -40,8 +40,8 @@ from warmline.domain.insight.ngrams import NgramFeatures
 from warmline.domain.insight.second_opinion import (
     SecondOpinion,
     blend,
-    configured_second_opinion,
     reasons_fingerprint,
+    shipped_second_opinion,
 )
 from warmline.domain.insight.sentence_vectors import EMBEDDING, sentence_vectors
 
@@ -296,7 +296,7 @@ class ReasonModel:
 
 @functools.cache
 def default_reason_model() -> ReasonModel:
-    """The shipped banking model (Banking77's 77 intents), with the second opinion
-    ``WARMLINE_REASON_ENCODER`` points at if any; loaded once per process."""
+    """The shipped banking model (Banking77's 77 intents) with its second opinion;
+    loaded once per process."""
     data = (resources.files("warmline.domain.insight") / "models" / REASON_FILE).read_bytes()
-    return ReasonModel.from_bytes(data, second_opinion=configured_second_opinion())
+    return ReasonModel.from_bytes(data, second_opinion=shipped_second_opinion())
