@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from warmline.domain.matching import DEFAULT_MODEL, NotEnoughData, blocking_keys, record_from, train
+from warmline.domain.matching.blocking import BLOCK_CAP
 from warmline.domain.matching.model import FIELDS, MatchModel
+from warmline.domain.matching.training import SESSIONS, _blocked_pairs
 
 from .matching_people import make_people
 
@@ -94,3 +99,55 @@ def test_known_blocking_keys_give_the_same_model() -> None:
     assert train(records, keys=keys, trained_at=WHEN) == train(records, trained_at=WHEN)
     with pytest.raises(ValueError, match="one list of blocking keys per record"):
         train(records, keys=keys[:-1])
+
+
+def _pairs_by_definition(keys: list[list[str]], cap: int) -> dict[tuple[int, int], frozenset[str]]:
+    """Every pair of records sharing a key of a block no larger than ``cap``, with the
+    session kinds of the keys they share: what :func:`_blocked_pairs` computes, plainly."""
+    blocks: dict[str, list[int]] = {}
+    for index, record_keys in enumerate(keys):
+        for key in record_keys:
+            blocks.setdefault(key, []).append(index)
+    pairs: dict[tuple[int, int], frozenset[str]] = {}
+    for key, members in blocks.items():
+        if len(members) > cap:
+            continue
+        for a, i in enumerate(members):
+            for j in members[a + 1 :]:
+                kinds = {key[:2]} & SESSIONS.keys()
+                pairs[i, j] = pairs.get((i, j), frozenset()) | kinds
+    return pairs
+
+
+@st.composite
+def _record_keys(draw: st.DrawFn) -> list[list[str]]:
+    """Keys of up to 150 records; with few values some blocks pass the cap."""
+    values = draw(st.integers(1, 60))
+    key = st.builds(
+        lambda kind, value: f"{kind}:{value}",
+        st.sampled_from(["nn", "nd", "dp", "hn", "id", "zz"]),
+        st.integers(0, values - 1),
+    )
+    return draw(st.lists(st.lists(key, max_size=5, unique=True), max_size=150))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_record_keys(), st.integers(1, 400))
+def test_blocked_pairs_are_every_pair_sharing_a_key_of_a_small_block(
+    keys: list[list[str]], max_pairs: int
+) -> None:
+    expected = _pairs_by_definition(keys, BLOCK_CAP)
+    found, total = _blocked_pairs(keys, random.Random(0), max_pairs)
+    assert total == len(expected)
+    assert len(found) == min(total, max_pairs)
+    assert [(i, j) for i, j, _ in found] == sorted((i, j) for i, j, _ in found)
+    for i, j, kinds in found:
+        assert expected[i, j] == kinds
+
+
+def test_a_block_at_the_cap_is_paired_and_one_over_it_is_not() -> None:
+    at_cap = [["nn:a"] for _ in range(BLOCK_CAP)]
+    over_cap = [["nd:b"] for _ in range(BLOCK_CAP + 1)]
+    found, total = _blocked_pairs(at_cap + over_cap, random.Random(0), 10**6)
+    assert total == BLOCK_CAP * (BLOCK_CAP - 1) // 2
+    assert all(j < BLOCK_CAP and kinds == {"nn"} for _, j, kinds in found)
