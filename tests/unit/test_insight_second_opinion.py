@@ -189,7 +189,7 @@ def test_an_encoder_that_reads_its_probes_differently_is_refused(tmp_path: Path)
         shutil.copy(path, tmp_path / path.name)
     meta = files.read_meta()
     assert load_second_opinion(_with_meta(tmp_path, meta)).fingerprint == meta["reasons"]
-    meta["probe_logits"][2][0] += 1.0  # as if one reading had moved by a whole unit
+    meta["probe_logits"][2][0] += 3.0  # as if one reading had moved by several units
     with pytest.raises(EncoderMissing, match="reads its probe messages differently"):
         load_second_opinion(_with_meta(tmp_path, meta))
 

@@ -44,9 +44,10 @@ PROBES = (
     "when will the money I sent arrive?",
 )
 #: The largest logit difference from the recorded readings that is still the same
-#: encoder (int8 arithmetic differs a little between processors; a wrong rebuild
-#: differs by whole units).
-PROBE_TOLERANCE = 0.25
+#: encoder. int8 arithmetic differs between processors (without VNNI, onnxruntime's
+#: 8-bit products can saturate; the readings were recorded with VNNI); a wrong rebuild
+#: differs by several units (5.2 with the adapters left out).
+PROBE_TOLERANCE = 1.0
 
 
 def reasons_fingerprint(labels: Sequence[str]) -> str:
