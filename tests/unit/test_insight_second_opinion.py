@@ -161,8 +161,8 @@ def test_the_shipped_encoder_is_rebuilt_and_reads_banking_messages(
     assert opinion.fingerprint == reasons_fingerprint(banking_labels)
     texts = [
         "my card payment was declined at the shop",
-        "how do I change my PIN?",
-        "I lost my card, please block it",
+        "can I pick a new PIN for my debit card",
+        "my wallet was taken on the bus, block the card",
     ]
     together = opinion.probabilities(["a much longer message about a transfer", *texts])[1:]
     best = [banking_labels[i] for i in together.argmax(axis=1)]

@@ -89,7 +89,7 @@ def test_html_looking_text_stays_text() -> None:
 
 def test_ranking_prefers_topical_sentences_over_chit_chat() -> None:
     ranked = rank_sentences(MILES_CHAT)
-    assert ranked[0].sentence.text.startswith("My card was declined")
+    assert ranked[0].sentence.text.startswith("My card was declined at the fuel station")
     filler = {
         "Sorry about that, Miles.",
         "Can you just remove it?",

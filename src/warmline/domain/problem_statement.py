@@ -170,7 +170,7 @@ def next_steps(turns: Sequence[Turn]) -> list[Finding]:
 
 
 def _customer_sentences(turns: Sequence[Turn]) -> list[Sentence]:
-    # Customers state problems tersely ("Where is my PIN?" has one content word),
+    # Customers state problems tersely ("No PIN yet?" has one content word),
     # so one content word in three or more words is enough, unless it is a greeting.
     return [
         s

@@ -39,8 +39,8 @@ WEIGHT = 0.5
 #: rebuilt encoder must read them the same, or it is not the encoder that was measured.
 PROBES = (
     "my card payment was declined at the shop",
-    "how do I change my PIN?",
-    "I lost my card, please block it",
+    "can I pick a new PIN for my debit card",
+    "my wallet was taken on the bus, block the card",
     "when will the money I sent arrive?",
 )
 #: The largest logit difference from the recorded readings that is still the same
