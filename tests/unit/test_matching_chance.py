@@ -31,6 +31,25 @@ def test_exact_agreement_is_the_share_of_pairs_sharing_a_value() -> None:
     assert rates["date_of_birth"] is None and rates["email"] is None
 
 
+def test_identifier_agreement_is_counted_over_the_records_holding_one() -> None:
+    records = [
+        record_from({"name": "Ann Lee"}, ids)
+        for ids in [
+            [("national_id", "AB123456C", False), ("email", "home@example.org", False)],
+            [("national_id", "AB123456C", False), ("email", "home@example.org", False)],
+            [("national_id", "ZX987654A", False), ("email", "ann@example.org", False)],
+            [("email", "ann@example.org", False), ("email", "work@example.org", False)],
+            [],
+        ]
+    ]
+    rates = dict(zip(FIELDS, exact_agreement(records), strict=True))
+    # Three records hold a national id: 6 ordered pairs, 2 of them share one.
+    assert rates["national_id"] == pytest.approx(2 / 6)
+    # Four hold an email: 12 ordered pairs; home@ is shared by 2, ann@ by 2.
+    assert rates["email"] == pytest.approx(4 / 12)
+    assert rates["phone"] is None and rates["other_identifier"] is None
+
+
 def test_postcode_pairs_are_drawn_only_among_records_sharing_one() -> None:
     records = [
         record_from({"address": f"{n} High St, Leeds", "postcode": "LS1 1AA"}, []) for n in range(3)

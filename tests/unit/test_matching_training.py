@@ -72,7 +72,8 @@ def test_progress_is_reported_up_to_the_total() -> None:
     records = list(make_people(500).records.values())
     train(records, max_pairs=30_000, progress=lambda done, total: calls.append((done, total)))
     assert calls and calls[-1][0] == calls[-1][1]
-    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    dones = [done for done, _ in calls]
+    assert dones == sorted(set(dones))  # rising, and the end reported once
 
 
 def test_too_few_records_or_duplicates_raise_not_enough_data() -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from warmline.domain.matching.model import FIELDS, MatchModel, weight_of
 from warmline.domain.matching.record import MatchRecord, is_given_name
@@ -37,7 +37,6 @@ from warmline.domain.matching.scoring import (
     Comparison,
     compare,
     comparison_levels,
-    weight_of_levels,
 )
 
 Outcome = Literal["link", "review", "new"]
@@ -78,16 +77,18 @@ class Thresholds:
 DEFAULT_THRESHOLDS = Thresholds()
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The outcome for a pair and the reasons for it, in words a supervisor reads."""
+class Decision(NamedTuple):
+    """The outcome for a pair and the reasons for it, in words a supervisor reads.
+
+    This and the other per-candidate results are named tuples, not frozen dataclasses:
+    as immutable, and a third of the cost to build (one is built per candidate scored).
+    """
 
     outcome: Outcome
     reasons: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ScoredCandidate:
+class ScoredCandidate(NamedTuple):
     """A candidate, how it compared with the new record, and the decision for the pair."""
 
     candidate_id: str
@@ -95,8 +96,7 @@ class ScoredCandidate:
     decision: Decision
 
 
-@dataclass(frozen=True, slots=True)
-class MatchResult:
+class MatchResult(NamedTuple):
     """The resolution of one new record against its candidates.
 
     ``best_id`` is the candidate to link to or review against (None when no
@@ -133,13 +133,14 @@ def decide(
         reasons = [f"match probability {p:.4f} is below the review threshold {thresholds.review}"]
     caps = two_people(new, candidate, comparison)
     levels = comparison.levels
-    names_differ = any(cap.startswith("first names differ") for cap in caps)
     shared = []
     if levels[_PHONE] == EXACT:
         shared.append("shares a phone number")
     if levels[_EMAIL] == EXACT:
         shared.append("shares an email address")
-    if shared and (names_differ or not _other_support(comparison)):
+    if shared and (
+        any(cap.startswith("first names differ") for cap in caps) or not _other_support(comparison)
+    ):
         caps[:0] = shared
         if outcome == "new":
             outcome = "review"
@@ -158,7 +159,9 @@ def _separating(
     new: MatchRecord, candidate: MatchRecord, comparison: Comparison
 ) -> list[tuple[str, str]]:
     """(field, reason) for each thing that says the pair is two people."""
-    found = [("verified", reason) for reason in _conflicting_verified(new, candidate)]
+    found: list[tuple[str, str]] = []
+    if new.verified and candidate.verified:
+        found = [("verified", reason) for reason in _conflicting_verified(new, candidate)]
     levels = comparison.levels
     if levels[_NATIONAL_ID] in (N_EXACT, N_TYPO):
         return found  # an id equal but for a typo tells a mistyped record from a relative
@@ -254,12 +257,9 @@ def assess(
     before :func:`decide`, which cannot raise them.
     """
     levels = comparison_levels(new, candidate)
-    if (
-        weight_of_levels(levels, model) < thresholds.review_weight
-        and levels[_PHONE] != EXACT != levels[_EMAIL]
-    ):
-        return None
     comparison = compare(new, candidate, model, levels)
+    if comparison.weight < thresholds.review_weight and levels[_PHONE] != EXACT != levels[_EMAIL]:
+        return None
     decision = decide(new, candidate, comparison, thresholds)
     return None if decision.outcome == "new" else (comparison, decision)
 

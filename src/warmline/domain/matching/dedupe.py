@@ -9,7 +9,7 @@ dropped); the integrator turns links into merges and reviews into suggestions.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from warmline.domain.matching.decision import (
     DEFAULT_THRESHOLDS,
@@ -25,8 +25,7 @@ from warmline.domain.matching.scoring import Comparison
 _PROGRESS_EVERY = 1_000
 
 
-@dataclass(frozen=True, slots=True)
-class PairFinding:
+class PairFinding(NamedTuple):
     """Two records that may be one person: their ids (``left_id`` < ``right_id``), how they
     compared and the decision."""
 

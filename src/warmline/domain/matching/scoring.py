@@ -10,6 +10,8 @@ what was compared and what it weighed ("first name: Bob ~ Robert (nickname)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import getitem
+from typing import NamedTuple
 
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.fuzz import token_set_ratio
@@ -97,8 +99,7 @@ class Evidence:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Comparison:
+class Comparison(NamedTuple):
     """The comparison of two records: levels and weights per field, total weight, probability.
 
     ``levels`` holds the level index of every field in :data:`FIELDS` order
@@ -189,9 +190,8 @@ def comparison_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, ...]:
 
 def weight_of_levels(levels: tuple[int, ...], model: MatchModel) -> float:
     """Total match weight in bits (prior included) of a pair's levels."""
-    return model.prior_weight + sum(
-        [row[level] for row, level in zip(model.lookup, levels, strict=True)]
-    )
+    # map over the two sequences: no per-field Python frame, the hot path's sum
+    return model.prior_weight + sum(map(getitem, model.lookup, levels))
 
 
 def match_weight(a: MatchRecord, b: MatchRecord, model: MatchModel) -> float:
@@ -208,7 +208,7 @@ def compare(
     """
     if levels is None:
         levels = comparison_levels(a, b)
-    weights = tuple([row[level] for row, level in zip(model.lookup, levels, strict=True)])
+    weights = tuple(map(getitem, model.lookup, levels))
     weight = model.prior_weight + sum(weights)
     return Comparison(a, b, levels, weights, weight, probability(weight))
 

@@ -31,6 +31,7 @@ import numpy as np
 
 from warmline.domain.matching.blocking import BLOCK_CAP, blocking_keys
 from warmline.domain.matching.chance import (
+    TICK_EVERY,
     WITHIN_POSTCODE,
     Levels,
     Table,
@@ -138,9 +139,11 @@ def train(
     postcode_pairs = postcode_patterns(records, min(random_count, POSTCODE_PAIRS), rng)
     # Counted by (pattern, kinds of key shared) first: far fewer distinct than pairs.
     by_pattern: Counter[tuple[Levels, frozenset[str]]] = Counter()
-    for i, j, kinds in blocked:
+    for done, (i, j, kinds) in enumerate(blocked, 1):
         by_pattern[comparison_levels(records[i], records[j]), kinds] += 1
-        tick()
+        if not done % TICK_EVERY:
+            tick(TICK_EVERY)
+    tick(len(blocked) % TICK_EVERY)
     sessions: dict[str, Counter[Levels]] = {kind: Counter() for kind in SESSIONS}
     everything: Counter[Levels] = Counter()
     for (levels, kinds), count in by_pattern.items():
@@ -191,10 +194,15 @@ class _Ticker:
     def __init__(self, progress: Progress | None, total: int) -> None:
         self.progress, self.total, self.done = progress, total, 0
 
-    def __call__(self) -> None:
-        self.done += 1
-        if self.progress is not None and (
-            self.done % _PROGRESS_EVERY == 0 or self.done == self.total
+    def __call__(self, pairs: int) -> None:
+        """``pairs`` more were compared: report every ten thousand, and at the end."""
+        before, self.done = self.done, self.done + pairs
+        if (
+            pairs
+            and self.progress is not None
+            and (
+                self.done // _PROGRESS_EVERY > before // _PROGRESS_EVERY or self.done == self.total
+            )
         ):
             self.progress(self.done, self.total)
 
