@@ -152,3 +152,11 @@ def test_a_block_at_the_cap_is_paired_and_one_over_it_is_not() -> None:
     found, total = _blocked_pairs(at_cap + over_cap, random.Random(0), 10**6)
     assert total == BLOCK_CAP * (BLOCK_CAP - 1) // 2
     assert all(j < BLOCK_CAP and kinds == {"nn"} for _, j, kinds in found)
+
+
+def test_a_key_listed_twice_for_one_record_pairs_it_with_others_only() -> None:
+    # Keys read back from a key table may repeat; a record is never its own pair.
+    found, total = _blocked_pairs(
+        [["nn:a", "nn:a"], ["nn:a", "nd:b"], ["nd:b"]], random.Random(0), 10
+    )
+    assert (found, total) == ([(0, 1, frozenset({"nn"})), (1, 2, frozenset({"nd"}))], 2)
