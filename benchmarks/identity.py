@@ -151,27 +151,32 @@ def measure(tool: str, data: DataSet, run: Run, repeat: int) -> Result:
 # --- Warmline -------------------------------------------------------------------------
 
 
-def febrl_records(frame: pd.DataFrame) -> Iterator[tuple[str, MatchRecord]]:
-    """Each FEBRL row as Warmline traits and identifiers, made a :class:`MatchRecord`.
+_COLUMNS = (
+    "given_name", "surname", "street_number", "address_1", "address_2", "suburb", "state",
+    "postcode", "date_of_birth", "soc_sec_id",
+)  # fmt: skip
 
-    Columns are joined with pandas' vectorised string methods first; empty parts
-    are harmless (the parsers skip blank names and address parts).
-    """
-    text = frame.fillna("").astype(str)
-    name = text["given_name"] + " " + text["surname"]
-    street = text["street_number"] + " " + text["address_1"]
-    address = street + ", " + text["address_2"] + ", " + text["suburb"] + ", " + text["state"]
-    columns = (name, address, text["postcode"], text["date_of_birth"], text["soc_sec_id"])
-    for rec_id, *values in zip(frame.index, *columns, strict=True):
-        full_name, full_address, postcode, date_of_birth, national_id = values
-        traits = {
-            "name": full_name,
-            "address": full_address,
-            "postcode": postcode,
-            "date_of_birth": date_of_birth,
-        }
+
+def febrl_rows(frame: pd.DataFrame) -> Iterator[tuple[str, str, str, str, str, str]]:
+    """Each FEBRL row as (record id, name, address, postcode, date of birth, social
+    security id): strings, missing parts empty (the parsers skip blank names and
+    address parts). Columns are read out as lists once, not through pandas per row."""
+    columns = [frame[name].fillna("").tolist() for name in _COLUMNS]
+    for rec_id, given, surname, number, addr1, addr2, suburb, state, *rest in zip(
+        frame.index.tolist(), *columns, strict=True
+    ):
+        postcode, born, national_id = rest
+        name = f"{given} {surname}"
+        address = f"{number} {addr1}, {addr2}, {suburb}, {state}"
+        yield str(rec_id), name, address, postcode, born, national_id
+
+
+def febrl_records(frame: pd.DataFrame) -> Iterator[tuple[str, MatchRecord]]:
+    """Each FEBRL row as Warmline traits and identifiers, made a :class:`MatchRecord`."""
+    for rec_id, name, address, postcode, born, national_id in febrl_rows(frame):
+        traits = {"name": name, "address": address, "postcode": postcode, "date_of_birth": born}
         ids = [("national_id", national_id, False)] if national_id.strip() else []
-        yield str(rec_id), record_from(traits, ids)
+        yield rec_id, record_from(traits, ids)
 
 
 def resolve_incrementally(
@@ -232,14 +237,7 @@ def run_warmline(data: DataSet, trained: bool) -> tuple[set[Pair], dict[str, Any
 def febrl_events(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
     """Each FEBRL row as the event a branch system would send: traits, and the social
     security id (or the source's own record id) as an unverified identifier."""
-    text = frame.fillna("").astype(str)
-    name = text["given_name"] + " " + text["surname"]
-    street = text["street_number"] + " " + text["address_1"]
-    address = street + ", " + text["address_2"] + ", " + text["suburb"] + ", " + text["state"]
-    columns = (name, address, text["postcode"], text["date_of_birth"], text["soc_sec_id"])
-    for rec_id, full_name, full_address, postcode, born, national_id in zip(
-        frame.index, *columns, strict=True
-    ):
+    for rec_id, full_name, full_address, postcode, born, national_id in febrl_rows(frame):
         traits = {"name": full_name.strip(), "address": full_address, "postcode": postcode}
         iso = parse_date(born)
         if iso:
@@ -248,13 +246,13 @@ def febrl_events(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
         identifier = {"kind": "national_id", "value": ident} if ident.isalnum() else None
         yield {
             "specversion": "1.0",
-            "id": str(rec_id),
+            "id": rec_id,
             "source": "febrl",
             "type": "customer.identified",
             "time": "2026-11-01T10:00:00Z",
             "data": {
                 "customer": {
-                    "identifiers": [identifier or {"kind": "febrl_record", "value": str(rec_id)}],
+                    "identifiers": [identifier or {"kind": "febrl_record", "value": rec_id}],
                     "traits": {k: v for k, v in traits.items() if v.strip(" ,")},
                 }
             },
