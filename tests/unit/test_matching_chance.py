@@ -6,7 +6,12 @@ from collections import Counter
 import pytest
 
 from warmline.domain.matching import record_from
-from warmline.domain.matching.chance import exact_agreement, postcode_patterns, without_matches
+from warmline.domain.matching.chance import (
+    WITHIN_POSTCODE,
+    exact_agreement,
+    postcode_patterns,
+    without_matches,
+)
 from warmline.domain.matching.model import FIELDS
 
 
@@ -57,8 +62,11 @@ def test_postcode_pairs_are_drawn_only_among_records_sharing_one() -> None:
     records.append(record_from({"postcode": "M1 1AE"}, []))
     patterns = postcode_patterns(records, 50, random.Random(1))
     assert sum(patterns.values()) == 50
-    postcode = FIELDS.index("postcode")
-    assert {pattern[postcode] for pattern in patterns} == {0}  # always the same postcode
+    # Three neighbours on High St: the street agrees exactly, the town too; nothing
+    # else is compared, as nothing else is learned from these pairs.
+    street, town = (FIELDS.index(name) for name in WITHIN_POSTCODE)
+    expected = tuple(0 if f in (street, town) else -1 for f in range(len(FIELDS)))
+    assert set(patterns) == {expected}
     assert postcode_patterns(records[3:], 50, random.Random(1)) == Counter()
 
 

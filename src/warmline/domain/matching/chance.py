@@ -20,7 +20,7 @@ from operator import attrgetter
 
 from warmline.domain.matching.model import FIELDS, MIN_PROBABILITY
 from warmline.domain.matching.record import MatchRecord
-from warmline.domain.matching.scoring import comparison_levels
+from warmline.domain.matching.scoring import MISSING, comparison_levels, street_and_town_levels
 
 Levels = tuple[int, ...]
 Table = list[list[float]]
@@ -30,6 +30,7 @@ SMOOTHING = 2.0
 UNMATCHED_FLOOR = 0.01
 #: Fields learned from pairs that share a postcode rather than from random pairs.
 WITHIN_POSTCODE = ("street_within_postcode", "locality_within_postcode")
+_STREET_WITHIN, _TOWN_WITHIN = (FIELDS.index(name) for name in WITHIN_POSTCODE)
 
 _Column = Callable[[MatchRecord], str | None]
 _PLAIN_COLUMNS = ("last_name", "date_of_birth", "street_number", "street", "locality", "postcode")
@@ -112,7 +113,11 @@ def random_patterns(
 def postcode_patterns(
     records: Sequence[MatchRecord], count: int, rng: random.Random
 ) -> Counter[Levels]:
-    """The level patterns of up to ``count`` random pairs of records sharing a postcode."""
+    """The level patterns of up to ``count`` random pairs of records sharing a postcode.
+
+    Only the street and town within the postcode are compared (the other fields
+    are left :data:`MISSING`): those two are all these pairs are drawn to teach.
+    """
     groups: dict[str, list[int]] = {}
     for index, record in enumerate(records):
         if record.postcode:
@@ -122,9 +127,14 @@ def postcode_patterns(
     if not shared:
         return patterns
     weights = [len(m) * (len(m) - 1) for m in shared]
+    nothing = [MISSING] * len(FIELDS)
     for members in rng.choices(shared, weights, k=count):
         a, b = _two_of(len(members), rng)
-        patterns[comparison_levels(records[members[a]], records[members[b]])] += 1
+        pattern = nothing.copy()
+        pattern[_STREET_WITHIN], pattern[_TOWN_WITHIN] = street_and_town_levels(
+            records[members[a]], records[members[b]]
+        )
+        patterns[tuple(pattern)] += 1
     return patterns
 
 

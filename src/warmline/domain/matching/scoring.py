@@ -156,10 +156,7 @@ def comparison_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, ...]:
     number = MISSING if not x or not y else EXACT if x == y else DIFFERENT
     x, y = a.postcode, b.postcode
     postcode = MISSING if not x or not y else P_EXACT if x == y else _postcode_level(x, y)
-    x, y = a.street, b.street
-    street = MISSING if not x or not y else S_EXACT if x == y else _similarity_level(x, y)
-    x, y = a.locality, b.locality
-    locality = MISSING if not x or not y else S_EXACT if x == y else _locality_level(x, y)
+    street, locality = street_and_town_levels(a, b)
     if postcode == P_EXACT:
         # Within one postcode the street and town are scored as fields of their own,
         # against how often neighbours share them: scored as if independent of the
@@ -186,6 +183,15 @@ def comparison_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, ...]:
         if a.identifiers and b.identifiers
         else MISSING,
     )
+
+
+def street_and_town_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, int]:
+    """The levels of the street names and of the towns (the rest of the address)."""
+    x, y = a.street, b.street
+    street = MISSING if not x or not y else S_EXACT if x == y else _similarity_level(x, y)
+    x, y = a.locality, b.locality
+    locality = MISSING if not x or not y else S_EXACT if x == y else _locality_level(x, y)
+    return street, locality
 
 
 def weight_of_levels(levels: tuple[int, ...], model: MatchModel) -> float:

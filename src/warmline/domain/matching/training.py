@@ -229,13 +229,14 @@ def _blocked_pairs(
     flat, owners = flat[distinct], owners[distinct]  # a key listed twice for one record counts once
     starts = np.flatnonzero(np.diff(flat, prepend=-1))
     sizes = np.diff(starts, append=len(flat))
-    kind_of_key = np.fromiter((bits.get(key[:2], 0) for key in key_ids), np.int64, len(key_ids))
+    key_of_id = list(key_ids)  # ids were handed out in insertion order
     code_parts, kind_parts = [], []
     for size in np.unique(sizes[(sizes > 1) & (sizes <= BLOCK_CAP)]).tolist():
         first = starts[sizes == size]
         left, right = np.triu_indices(size, 1)  # members are sorted: i < j
         code_parts.append(owners[first[:, None] + left] * n + owners[first[:, None] + right])
-        kind_parts.append(np.repeat(kind_of_key[flat[first]], len(left)))
+        block_kinds = [bits.get(key_of_id[key][:2], 0) for key in flat[first].tolist()]
+        kind_parts.append(np.repeat(np.array(block_kinds, dtype=np.int64), len(left)))
     pairs: dict[int, int] = {}
     if code_parts:
         codes = np.concatenate([part.ravel() for part in code_parts])
