@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from warmline.domain.matching import MemoryIndex, blocking_keys, record_from
+from warmline.domain.matching import MatchRecord, MemoryIndex, blocking_keys, record_from
 from warmline.domain.matching.blocking import MAX_KEYS
 
 from .matching_people import make_people
@@ -22,6 +22,14 @@ def test_keys_are_few_short_deterministic_and_hide_identifiers() -> None:
     assert all(len(key) < 64 for key in keys)
     assert not any("AB123456C" in key or "example.org" in key for key in keys)
     assert blocking_keys(record_from({}, [])) == []
+
+
+def test_no_key_is_listed_twice() -> None:
+    # First and last name sound alike ("Lee Lee"), and identifiers given twice.
+    lee = record_from({**MILES, "name": "Lee Lee"}, [])
+    assert len(blocking_keys(lee)) == len(set(blocking_keys(lee))) == 6
+    twice = MatchRecord(last_name="okafor", national_ids=("AB1", "AB1"), emails=("m@x", "m@x"))
+    assert len(blocking_keys(twice)) == len(set(blocking_keys(twice))) == 2
 
 
 def test_swapped_names_and_a_move_still_share_a_key() -> None:

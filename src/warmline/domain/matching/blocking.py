@@ -21,6 +21,7 @@ a big town) finds nobody in particular. Look a key up with a limit of
 
 from __future__ import annotations
 
+from functools import lru_cache
 from hashlib import blake2b
 
 import jellyfish
@@ -44,6 +45,8 @@ def blocking_keys(record: MatchRecord) -> list[str]:
     if len(codes) == 2:
         first, last = sorted(codes)
         keys.append(f"nn:{first}|{last}")
+        if first == last:  # "Lee Lee": one code, not the same keys twice
+            codes = codes[:1]
     for code in codes:
         if dob:
             keys.append(f"nd:{code}|{dob}")
@@ -56,17 +59,24 @@ def blocking_keys(record: MatchRecord) -> list[str]:
     if dob and number:
         keys.append(f"dn:{dob}|{number}")
     if record.national_ids or record.emails or record.phones or record.identifiers:
-        keys += [_hashed("id", value) for value in record.national_ids]
-        keys += [_hashed("em", value) for value in record.emails]
-        keys += [_hashed("ph", value) for value in record.phones]
-        keys += [_hashed("ot", f"{kind}|{value}") for kind, value in record.identifiers]
-    return list(dict.fromkeys(keys))[:MAX_KEYS]
+        hashed = [_hashed("id", value) for value in record.national_ids]
+        hashed += [_hashed("em", value) for value in record.emails]
+        hashed += [_hashed("ph", value) for value in record.phones]
+        hashed += [_hashed("ot", f"{kind}|{value}") for kind, value in record.identifiers]
+        keys += dict.fromkeys(hashed) if len(hashed) > 1 else hashed
+    # No key twice: the name codes are distinct by now (above), and so are the
+    # identifier keys, each kind under its own prefix.
+    return keys[:MAX_KEYS]
 
 
 def name_codes(record: MatchRecord) -> list[str]:
     """Soundex codes of the record's first and last names (one code for a lone name)."""
     names = [record.last_name] if record.lone_name else [record.first_name, record.last_name]
-    return [jellyfish.soundex(name) for name in names if name]
+    return [_soundex(name) for name in names if name]
+
+
+#: Cached: names repeat across a memory far more than they vary.
+_soundex = lru_cache(maxsize=65536)(jellyfish.soundex)
 
 
 def _hashed(kind: str, value: str) -> str:
