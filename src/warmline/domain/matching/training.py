@@ -213,8 +213,9 @@ def _blocked_pairs(
     """Index pairs sharing a blocking key (blocks over the cap skipped) with the kinds of
     key they share, sampled down to ``max_pairs``; and how many there were before."""
     # With numpy: the (key, record) memberships sorted by key make each block a run,
-    # and the pairs of all blocks of one size come out in one step. Twice as fast as
-    # a loop over blocks at a hundred thousand records, and no container per block.
+    # and the pairs of all blocks of one size come out in one step, with no container
+    # per block. Against a loop over blocks: 12 ms instead of 18 on FEBRL 3, 3.1 s
+    # instead of 4.4 on 100,000 records (most of what is left is the list returned).
     n = len(keys)
     bits = {kind: 1 << bit for bit, kind in enumerate(SESSIONS)}
     key_ids: dict[str, int] = {}
