@@ -131,7 +131,7 @@ def customer_rows(n: int, per: int, rng: random.Random) -> dict[sa.Table, list[d
                         "customer_id": cid,
                         "interaction_id": iid,
                         "speaker": speaker,
-                        "text": "My card was declined again.",
+                        "text": "My card got declined again.",
                         "agent_id": None,
                         "sent_at": at + dt.timedelta(minutes=m),
                     }

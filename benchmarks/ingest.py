@@ -100,11 +100,11 @@ CHANNELS = ("chat", "voice", "email", "sms", "app", "web")
 QUEUES = ("cards", "payments", "mortgages", "fraud", "general", "complaints")
 SUBJECTS = (None, "Card declined", "Change of address", "Missing payment", "Fee refund", "Login")
 CUSTOMER_TEXT = (
-    "My card was declined at the fuel station this morning.",
+    "My card got declined at the fuel station this morning.",
     "I'd like to change the address on my account, we moved last week.",
     "A payment I made on Friday still hasn't arrived.",
     "Why was I charged an overdraft fee? I was only over for a day.",
-    "I can't log in to the app, it says my details are wrong.",
+    "I cannot log in to the app, it says my details are wrong.",
     "Can you tell me when my new card will arrive?",
     "I think someone has used my card without permission.",
     "I want to increase my credit limit, what do I need to send?",
@@ -114,7 +114,7 @@ CUSTOMER_TEXT = (
     "How do I add my partner to the account?",
 )
 AGENT_TEXT = (
-    "Sorry to hear that, let me take a look for you.",
+    "Sorry to hear it, let me take a look for you.",
     "Thanks for waiting, I can see what happened there.",
     "I've raised that with the team and you'll hear back within two days.",
     "That's done now; you'll get a confirmation by email.",

@@ -88,10 +88,10 @@ def conversation(
     """A short, complete interaction: started, two messages, ended."""
     return [
         started(interaction_id, channel, ref, time=at(minutes)),
-        message(interaction_id, "My card was declined at the fuel station.", time=at(minutes + 1)),
+        message(interaction_id, "My card got declined at the fuel station.", time=at(minutes + 1)),
         message(
             interaction_id,
-            "Sorry to hear that, let me look.",
+            "Sorry to hear it, let me look.",
             speaker="agent",
             time=at(minutes + 2),
         ),
@@ -103,7 +103,7 @@ def miles_story(
     now: dt.datetime,
     *,
     name: str = "Miles Okafor",
-    chat_text: str = "My card was declined at the fuel station, second time this week.",
+    chat_text: str = "My card got declined at the fuel station, second time this week.",
 ) -> list[dict[str, Any]]:
     """Seed 001's Miles: ten years a customer; a declined card 40 minutes ago; a chat that
     could not solve it (ended, escalated, 4 minutes ago); an open case; an overdue promise."""

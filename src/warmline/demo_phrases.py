@@ -248,7 +248,7 @@ REASONS: dict[str, tuple[int, str, tuple[str, ...], tuple[str, ...], tuple[str, 
         14,
         "cards",
         (
-            "My card was declined at {merchant} and there's definitely money in the account.",
+            "My card got declined at {merchant} and there's definitely money in the account.",
             "Card ending {card} keeps getting declined. Second time this week.",
             "why was my card refused just now?? really embarrassing at the till",
             "I tried to pay {amount} at {merchant} and it was declined. Can you tell me why?",
@@ -461,12 +461,12 @@ AGENT_OPENERS = (
     "Thanks for getting in touch, {name}. Let me take a look.",
     "Hi {name}, I can help with that.",
     "Of course, {name}. One moment while I check.",
-    "Sorry to hear that, {name}. Let's get it sorted.",
+    "Sorry to hear it, {name}. Let's get it sorted.",
 )
 CUSTOMER_CLOSERS = {
     "formal": ("Thank you kindly for the help.", "That's very helpful, thank you."),
     "casual": ("brilliant thanks!! 👍", "cheers", "thanks ever so much 😊"),
-    "plain": ("Thanks.", "OK, thanks.", "Great, thanks a lot."),
+    "plain": ("Thanks.", "OK, thanks.", "Great, many thanks."),
 }
 FRUSTRATED = (
     "This is the third time I've had to explain this.",

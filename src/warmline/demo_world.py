@@ -454,7 +454,7 @@ class World:
             (
                 11,
                 "customer",
-                "My card was declined at the fuel station, second time this week. I have money in the account.",
+                "My card got declined at the fuel station, second time this week. I have money in the account.",
             ),
             (
                 10,

@@ -51,7 +51,7 @@ LINES = {
 MILES = ("phone", CAST["miles"].phone)
 AGENT_LINES = [
     "Thanks for getting in touch, let me have a look at that for you.",
-    "I can see that here. Give me a moment.",
+    "I have it here. Give me a moment.",
     "That's sorted now. Is there anything else I can help with?",
 ]
 

@@ -45,7 +45,7 @@ def test_every_ended_interaction_gets_a_summary_unless_the_source_sent_one(
     cid = body["results"][0]["customer_id"]
     items = {i["external_id"]: i for i in timeline(client, keys, cid) if i["kind"] == "interaction"}
     assert items["chat-1"]["summary"] == (
-        "My card was declined at the fuel station. Sorry to hear that, let me look."
+        "My card got declined at the fuel station. Sorry to hear it, let me look."
     )
     assert items["chat-1"]["summary_by"] == "warmline"
     assert (items["call-1"]["summary"], items["call-1"]["summary_by"]) == (
@@ -147,7 +147,7 @@ def test_a_switch_from_a_contact_without_a_case_opens_one_for_both(
                 "message.posted",
                 interaction_id="web-5",
                 speaker="customer",
-                text="I can't log in to online banking since this morning.",
+                text="I cannot log in to online banking since this morning.",
                 time=ago,
             ),
         ],
@@ -156,7 +156,7 @@ def test_a_switch_from_a_contact_without_a_case_opens_one_for_both(
     call = start_call(client, keys.agent)
     assert call["joined_case"] is not None
     [case] = call["card"]["open_cases"]
-    assert case["title"] == "I can't log in to online banking since this morning."
+    assert case["title"] == "I cannot log in to online banking since this morning."
     assert case["effort_words"] == "second contact about this, changed channel once"
     in_case = {
         i["external_id"]: i["case_id"]

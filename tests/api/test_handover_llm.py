@@ -136,7 +136,7 @@ def test_a_good_rewrite_is_used_and_quotes_stay_verbatim(
     handover = handover_with(settings, engine, keys, stub_url)
     assert handover["rewritten_by"] == "stub-model" and handover["llm_failure"] is None
     assert handover["note"]["summary"] == "Card blocked for fraud; chat could not lift it."
-    assert handover["note"]["issue"][0]["text"].startswith("My card was declined")
+    assert handover["note"]["issue"][0]["text"].startswith("My card got declined")
     [seen] = Stub.seen
     assert seen["body"]["model"] == "stub-model"
     assert seen["authorization"] == "Bearer sk-test-secret"
@@ -168,7 +168,7 @@ def test_a_failing_endpoint_leaves_the_extractive_note(
     assert handover["rewritten_by"] is None
     assert failure in handover["llm_failure"]
     assert handover["note"]["summary"] != "Card blocked for fraud; chat could not lift it."
-    assert handover["note"]["issue"][0]["text"].startswith("My card was declined")
+    assert handover["note"]["issue"][0]["text"].startswith("My card got declined")
     logged = [r.getMessage() for r in caplog.records if r.name == "warmline.handover"]
     assert len(logged) == 1 and failure in logged[0]
     assert "sk-test-secret" not in logged[0]

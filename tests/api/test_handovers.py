@@ -15,7 +15,7 @@ from warmline.actions.keys import create_key, revoke_keys_named
 from warmline.storage import schema as t
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
-CHAT_LINE = "My card was declined at the fuel station, second time this week."
+CHAT_LINE = "My card got declined at the fuel station, second time this week."
 
 
 def hand_over(
@@ -59,7 +59,7 @@ def test_a_handover_note_quotes_the_customer_and_reaches_the_receiver(
     assert note["customer_name"] == "Miles"
     assert note["introduction"].startswith(
         "Miles, I'd like to introduce you to test-supervisor, who looks after card payments. "
-        "Test-supervisor, Miles's card was declined at the fuel station"
+        "Test-supervisor, Miles's card got declined at the fuel station"
     )
     assert "fraud block" in " ".join(note["found"])
     assert note["next_step"] == "I'll pass you to the card team, they can lift it."

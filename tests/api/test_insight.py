@@ -146,7 +146,7 @@ def test_the_first_words_of_a_contact_point_to_its_reason(
     post(
         client,
         keys.integrator,
-        chat("c4", 5, [("customer", "I lost my card yesterday, I think it was stolen")]),
+        chat("c4", 5, [("customer", "My card went missing yesterday, I think it was stolen")]),
     )
     with engine.connect() as conn:
         predicted = dict(

@@ -16,7 +16,7 @@ from warmline.storage import schema as t
 STORY = miles_story(
     dt.datetime.now(dt.UTC),
     name="Miles Quintavalle-Okafor",
-    chat_text="Zebedee-secret-phrase my card was declined",
+    chat_text="Zebedee-secret-phrase my card got declined",
 )
 
 

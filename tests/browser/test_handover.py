@@ -85,7 +85,7 @@ def test_a_handover_reaches_the_other_desk_and_the_sender_sees_it_accepted(
         note = page.locator("#card-panel .handover-note")
         expect(note.locator("h3")).to_have_text("Handover from amy to dave")
         expect(note.locator(".quotes").first).to_contain_text(
-            "“My card was declined at the fuel station, second time this week.”"
+            "“My card got declined at the fuel station, second time this week.”"
         )
         expect(note.locator(".introduction")).to_contain_text(
             "Miles, I'd like to introduce you to Dave."

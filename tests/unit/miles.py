@@ -16,7 +16,7 @@ def minutes(n: int) -> dt.datetime:
 MILES_CHAT = [
     Turn(
         "customer",
-        "My card was declined at the fuel station, second time this week. "
+        "My card got declined at the fuel station, second time this week. "
         "I have money in the account.",
         minutes(0),
     ),

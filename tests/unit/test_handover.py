@@ -44,7 +44,7 @@ def test_miles_handover_to_dave_holds_what_dave_needs() -> None:
     note = miles_note()
     assert note.customer_name == "Miles"
     assert note.issue == (
-        Quote("My card was declined at the fuel station, second time this week.", AT),
+        Quote("My card got declined at the fuel station, second time this week.", AT),
         Quote("I'm stuck at the pump.", AT + dt.timedelta(minutes=3)),
     )
     assert note.found == (
@@ -62,13 +62,13 @@ def test_miles_handover_to_dave_holds_what_dave_needs() -> None:
     ]
     assert note.feeling == FEELING
     assert note.remark == "He is at the pump now."
-    assert note.summary.startswith("My card was declined at the fuel station")
+    assert note.summary.startswith("My card got declined at the fuel station")
 
 
 def test_introduction_uses_the_name_miles_likes_and_retells_his_issue() -> None:
     assert miles_note().introduction == (
         "Miles, I'd like to introduce you to Dave, who looks after card payments. "
-        "Dave, Miles's card was declined at the fuel station, second time this week."
+        "Dave, Miles's card got declined at the fuel station, second time this week."
     )
 
 
@@ -136,7 +136,7 @@ def test_json_round_trip_and_plain_text() -> None:
     note = miles_note()
     data = json.loads(json.dumps(note.to_json()))
     assert data["issue"][0] == {
-        "text": "My card was declined at the fuel station, second time this week.",
+        "text": "My card got declined at the fuel station, second time this week.",
         "at": "2026-11-22T10:02:00+00:00",
     }
     assert HandoverNote.from_json(data) == note
@@ -153,16 +153,16 @@ def test_json_round_trip_and_plain_text() -> None:
         "Feeling: frustrated, worsening: “Can you just remove it? I'm stuck at the pump.”" in text
     )
     assert text.endswith(
-        "Dave, Miles's card was declined at the fuel station, second time this week."
+        "Dave, Miles's card got declined at the fuel station, second time this week."
     )
 
 
 def test_long_and_html_lines_are_kept_as_text_and_bounded() -> None:
     turns = [
-        Turn("customer", "<img src=x onerror=alert(1)> my card was declined " + "again " * 200)
+        Turn("customer", "<img src=x onerror=alert(1)> my card got declined " + "again " * 200)
     ]
     note = build_handover_note(turns, customer_name="X", sender="A", receiver=DAVE)
-    assert note.issue[0].text.startswith("<img src=x onerror=alert(1)> my card was declined")
+    assert note.issue[0].text.startswith("<img src=x onerror=alert(1)> my card got declined")
     assert len(note.issue[0].text) <= 300
 
 

@@ -37,7 +37,7 @@ def test_nothing_readable_is_no_feeling() -> None:
 
 def test_the_models_read_the_customers_lines_only() -> None:
     turns = [
-        Turn("agent", "I'm so sorry, that is awful and unacceptable.", T0),
+        Turn("agent", "I'm really sorry, that is awful and unacceptable.", T0),
         Turn("customer", "This is ridiculous, I'm furious, declined again!", T0),
         Turn("customer", "I just need to get to work.", T0 + dt.timedelta(minutes=1)),
     ]

@@ -32,7 +32,7 @@ def mood_at(level: float, dominant: str = "anger", line: str | None = "“x”")
 
 def test_a_complaint_that_ends_politely_is_still_a_complaint() -> None:
     mood = conversation(
-        ("My card was declined again", said(0.1)),
+        ("My card got declined again", said(0.1)),
         ("This is ridiculous, I'm furious", said(-0.6, ("anger", 0.8))),
         ("ok thanks", said(0.7, ("joy", 0.9))),
     )

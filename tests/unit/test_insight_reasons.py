@@ -108,7 +108,7 @@ def test_training_reports_held_out_accuracy_and_thin_reasons(
 
 def test_trained_model_predicts_and_round_trips(trained: tuple[ReasonModel, TrainReport]) -> None:
     model, _ = trained
-    texts = ["my card got declined at the shop", "I need to change my address, we moved", "asdf"]
+    texts = ["my card got declined at the shop", "I have to change my address, we moved", "asdf"]
     predicted = model.predict(texts)
     assert [p.label for p in predicted[:2]] == ["card_declined", "change_address"]
     assert predicted[2].label is None
@@ -140,7 +140,7 @@ def test_outside_texts_train_a_topic_gate() -> None:
 
 
 def test_two_reasons_are_enough() -> None:
-    texts = [f"my card was declined at shop {i}" for i in range(8)]
+    texts = [f"my card got declined at shop {i}" for i in range(8)]
     texts += [f"I moved house, new address is {i} high street" for i in range(8)]
     labels = ["card_declined"] * 8 + ["change_address"] * 8
     model, report = ReasonModel.train(texts, labels)

@@ -9,7 +9,7 @@ from warmline.domain.insight.model_file import array_text, pack, text_array, unp
 from warmline.domain.insight.ngrams import NgramFeatures
 
 CORPUS = [
-    "my card was declined at the shop",
+    "my card got declined at the shop",
     "card declined again, second time this week",
     "has my replacement card been posted?",
     "i want to cancel a transfer",

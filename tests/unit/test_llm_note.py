@@ -38,7 +38,7 @@ GOOD_ANSWER: dict[str, Any] = {
     "found": ["A fraud-check block is on card ending 4417; chat cannot lift it."],
     "commitments": [{"id": "c1", "text": "Call Miles back if the payment fails again."}],
     "next_step": "The card team lifts the block by phone.",
-    "introduction": "Miles, this is Dave from card payments. Dave, Miles's card was declined "
+    "introduction": "Miles, this is Dave from card payments. Dave, Miles's card got declined "
     "at the fuel station twice this week.",
 }
 
@@ -74,7 +74,7 @@ def test_request_body_is_an_openai_chat_completion_with_the_note_and_ids() -> No
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
     user = body["messages"][1]["content"]
     assert '"id": "q1"' in user and '"id": "w1"' in user and '"id": "c1"' in user
-    assert "My card was declined at the fuel station, second time this week." in user
+    assert "My card got declined at the fuel station, second time this week." in user
     assert "keep every fact" in body["messages"][0]["content"].lower()
     json.dumps(body)  # the body must be JSON-serialisable as it is
     assert "response_format" not in chat_request(NOTE, "m", json_mode=False)

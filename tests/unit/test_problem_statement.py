@@ -15,7 +15,7 @@ from warmline.domain.problem_statement import (
 def test_miles_states_the_decline_and_being_stuck_and_asks_for_help() -> None:
     found = problem_lines(MILES_CHAT)
     assert [(f.text, f.turn_index) for f in found] == [
-        ("My card was declined at the fuel station, second time this week.", 0),
+        ("My card got declined at the fuel station, second time this week.", 0),
         ("Can you just remove it?", 2),
         ("I'm stuck at the pump.", 2),
         ("Please make sure they know about this.", 4),
@@ -66,7 +66,7 @@ def test_what_a_customer_already_tried_counts_as_tried() -> None:
         "Why have I been charged twice for one coffee?",
         "There is a payment on my statement I don't recognise.",
         "I need to update my home address, we moved.",
-        "Cancel a transaction please",
+        "Could you undo that payment please",
         "Do you charge anything for adding money by card?",
     ],
 )
@@ -81,11 +81,11 @@ def test_problem_statements_are_found(line: str) -> None:
         "Thanks, that is great.",
         "Yes, my date of birth is 4 March 1980.",
         "My postcode is SW1A 1AA.",
-        "That is all, thank you so much for your help!",
+        "That is all, many thanks for your help!",
         "Sure, go ahead.",
         "Perfect, it worked.",
         "The last four digits are 4417.",
-        "Lovely, have a nice day.",
+        "Lovely, have a good day.",
         "Brilliant, the payment went through.",
         "I received the email, thanks.",
     ],

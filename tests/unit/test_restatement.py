@@ -13,7 +13,7 @@ from warmline.domain.restatement import (
     similarity,
 )
 
-CHAT_LINE = "My card was declined at the fuel station, second time this week."
+CHAT_LINE = "My card got declined at the fuel station, second time this week."
 
 
 def test_miles_explaining_the_decline_again_on_the_phone_is_a_restatement() -> None:
@@ -37,7 +37,7 @@ def test_the_same_words_score_one_and_the_closest_earlier_line_wins() -> None:
 
 
 def test_threshold_is_a_parameter() -> None:
-    line = "My card was refused when paying for petrol."
+    line = "My card got refused when paying for petrol."
     loose = find_restatement([CHAT_LINE], line, threshold=-1.0)
     assert loose is not None
     assert find_restatement([CHAT_LINE], line, threshold=loose.score + 0.01) is None
@@ -64,7 +64,7 @@ def test_long_html_and_non_english_lines_are_compared_as_text() -> None:
 
 def test_legs_split_where_another_agent_answers() -> None:
     turns = [
-        Turn("customer", "My card was declined at the fuel station."),
+        Turn("customer", "My card got declined at the fuel station."),
         Turn("agent", "Let me look.", agent_id="amy"),
         Turn("agent", "I'll pass you to the card team.", agent_id="amy"),
         Turn("customer", "Thanks."),

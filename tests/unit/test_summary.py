@@ -10,7 +10,7 @@ from warmline.domain.summary import rank_sentences, summarise, summarise_sentenc
 def test_miles_chat_summary_names_the_decline_and_the_block() -> None:
     line = summarise(MILES_CHAT)
     assert line == (
-        "My card was declined at the fuel station, second time this week. "
+        "My card got declined at the fuel station, second time this week. "
         "I can see a block from our fraud checks on card ending 4417."
     )
 
@@ -25,13 +25,13 @@ def test_summary_is_one_line_within_the_limit_and_made_of_the_conversation() -> 
 
 
 def test_a_sentence_too_long_for_the_line_is_cut_at_a_word_with_an_ellipsis() -> None:
-    assert summarise(MILES_CHAT, max_chars=40) == "My card was declined at the fuel…"
+    assert summarise(MILES_CHAT, max_chars=40) == "My card got declined at the fuel…"
 
 
 def test_sentences_come_back_in_conversation_order() -> None:
     picked = summarise_sentences(MILES_CHAT, 3)
     assert picked == [
-        "My card was declined at the fuel station, second time this week.",
+        "My card got declined at the fuel station, second time this week.",
         "I can see a block from our fraud checks on card ending 4417.",
         "The card team can do it on the phone straight away.",
     ]
@@ -89,7 +89,7 @@ def test_html_looking_text_stays_text() -> None:
 
 def test_ranking_prefers_topical_sentences_over_chit_chat() -> None:
     ranked = rank_sentences(MILES_CHAT)
-    assert ranked[0].sentence.text.startswith("My card was declined at the fuel station")
+    assert ranked[0].sentence.text.startswith("My card got declined at the fuel station")
     filler = {
         "Sorry about that, Miles.",
         "Can you just remove it?",

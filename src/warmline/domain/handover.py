@@ -6,7 +6,7 @@ sentiment model reports it), who is handing over to whom, and an optional remark
 Everything in the note is either given or a sentence of the conversation (the
 customer's lines are quoted verbatim); the one composed sentence is the optional
 introduction, built from the seed's pattern: "Miles, I'd like to introduce you to
-Dave, who looks after card payments. Dave, Miles's card was declined ...".
+Dave, who looks after card payments. Dave, Miles's card got declined ...".
 Information, never a script beyond that introduction.
 """
 
@@ -299,7 +299,7 @@ _FIRST_PERSON = re.compile(r"\b(i|me|my|mine|myself|i'm|i've|i'd|i'll)\b", re.IG
 def third_person(sentence: str, name: str) -> str | None:
     """The customer's sentence retold with their name, or None if that needs a pronoun.
 
-    "My card was declined at the fuel station" -> "Miles's card was declined at the
+    "My card got declined at the fuel station" -> "Miles's card got declined at the
     fuel station"; "I can't sign in to the app" -> "Miles can't sign in to the app". A
     sentence with any other first-person word ("... my money") is left alone: we do not
     know their pronouns.

@@ -53,7 +53,7 @@ def load_matching(conn: Connection) -> MatchingConfig:
 
 
 #: :func:`load_matching`, looked up again at most every few seconds per database (ingest
-#: batches and cards read it all the time).
+#: batches and cards read it constantly).
 _rechecked = Rechecked(load_matching)
 current_matching = _rechecked.get
 forget_current = _rechecked.forget

@@ -62,7 +62,7 @@ def load_insight(conn: Connection) -> InsightConfig:
 
 
 #: :func:`load_insight`, looked up again at most every few seconds per database (ingest
-#: batches and cards read it all the time).
+#: batches and cards read it constantly).
 _rechecked = Rechecked(load_insight)
 current_insight = _rechecked.get
 forget_current = _rechecked.forget
