@@ -43,12 +43,12 @@ from sqlalchemy.engine import Engine
 
 from serving import free_port, httpx, percentile, start_server, stop_server, wait_ready
 from warmline.actions.keys import create_key
-from warmline.domain.card import CardContext
+from warmline.domain.card.assembly import CardContext
 from warmline.storage import queries
 from warmline.storage import schema as t
+from warmline.storage.card_queries import load_card
 from warmline.storage.engine import make_engine
 from warmline.storage.migrate import upgrade
-from warmline.storage.views import load_card
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 CHANNELS = ("chat", "voice", "email", "app", "web", "branch")

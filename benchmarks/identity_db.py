@@ -36,9 +36,9 @@ from sqlalchemy.engine import Connection
 from identity_scale import percentile, queries
 from synthetic_people import Person, Population, Query
 from warmline.actions.ingest import ingest_events
-from warmline.actions.projector import Projector
-from warmline.domain.identifiers import IdentifierError, normalise_identifier
-from warmline.domain.matching import BLOCK_CAP, blocking_keys, record_from
+from warmline.actions.projection.projector import Projector
+from warmline.domain.identity.identifiers import IdentifierError, normalise_identifier
+from warmline.domain.identity.matching import BLOCK_CAP, blocking_keys, record_from
 from warmline.events import Event, InvalidEvent, parse_event
 from warmline.storage import schema as t
 from warmline.storage.engine import make_engine

@@ -37,7 +37,7 @@ from rich.console import Console
 from rich.table import Table
 
 from synthetic_people import Population, Query
-from warmline.domain.matching import (
+from warmline.domain.identity.matching import (
     DEFAULT_MODEL,
     DEFAULT_THRESHOLDS,
     MatchModel,

@@ -66,11 +66,11 @@ from sqlalchemy.engine import Engine
 from serving import free_port, httpx, percentile, start_server, stop_server, wait_ready
 from warmline.actions.ingest import BatchResult, ingest_events
 from warmline.actions.keys import create_key
-from warmline.domain.conversation import Turn
+from warmline.domain.conversation.summary import summarise
+from warmline.domain.conversation.turns import Turn
+from warmline.domain.identity.matching import blocking_keys, record_from
+from warmline.domain.identity.names import name_tokens
 from warmline.domain.ids import stable_id
-from warmline.domain.matching import blocking_keys, record_from
-from warmline.domain.names import name_tokens
-from warmline.domain.summary import summarise
 from warmline.storage import schema as t
 from warmline.storage.engine import make_engine, normalise_url
 from warmline.storage.migrate import upgrade
@@ -311,8 +311,7 @@ def _customer_rows(
             }
         ],
         "match_keys": [
-            {"key": key, "origin_id": customer_id}
-            for key in dict.fromkeys(blocking_keys(record))
+            {"key": key, "origin_id": customer_id} for key in dict.fromkeys(blocking_keys(record))
         ],
         "facts": [
             {

@@ -29,7 +29,7 @@ def start_server(url: str, port: int, synchronous: str, log: Path) -> subprocess
         "WARMLINE_SQLITE_SYNCHRONOUS": synchronous,
     }
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", "warmline.api.app:create_app",
+        sys.executable, "-m", "uvicorn", "--factory", "warmline.app:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     with log.open("wb") as handle:

@@ -9,8 +9,8 @@ to measure only) is turned into turns (``#Person1#`` as the customer,
 * **TextRank-2**: ``sumy``'s TextRank, two sentences, English stop words and
   stemmer, given our sentence splitter and word tokeniser (its default tokenizer
   needs NLTK data that cannot be downloaded);
-* **ours-2**: :func:`warmline.domain.summary.summarise_sentences` with ``k=2``;
-* **ours one-line**: :func:`warmline.domain.summary.summarise` (the product's line,
+* **ours-2**: :func:`warmline.domain.conversation.summary.summarise_sentences` with ``k=2``;
+* **ours one-line**: :func:`warmline.domain.conversation.summary.summarise` (the product's line,
   at most 200 characters), against **lead, 200 chars** (lead sentences cut to the
   same length by the same trimming).
 
@@ -26,7 +26,7 @@ a positive is two different queries of the same intent, a negative two queries o
 different intents; balanced and seeded. Pairs from the TRAIN split pick each
 method's threshold by the product's rule (the lowest threshold on a 0.025 grid
 with precision >= 0.90); pairs from the TEST split measure it. Compared, same run:
-WordLlama cosine (ours, :func:`warmline.domain.restatement.find_restatement`, one
+WordLlama cosine (ours, :func:`warmline.domain.effort.restatement.find_restatement`, one
 call per pair as the product makes it), rapidfuzz's token-set ratio, content-word
 Jaccard, and TF-IDF cosine on character 2-5-grams (IDF fitted on Banking77
 train). ROC AUC, precision, recall and F1 at the threshold, the threshold sweep
@@ -69,17 +69,17 @@ from sumy.parsers.plaintext import PlaintextParser
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
-from warmline.domain.conversation import (
+from warmline.domain.conversation.problem_statement import problem_lines
+from warmline.domain.conversation.summary import summarise, summarise_sentences, trim
+from warmline.domain.conversation.turns import (
     Turn,
     content_words,
     conversation_sentences,
     split_sentences,
     words,
 )
-from warmline.domain.problem_statement import problem_lines
-from warmline.domain.restatement import THRESHOLD as RESTATEMENT_THRESHOLD
-from warmline.domain.restatement import find_restatement
-from warmline.domain.summary import summarise, summarise_sentences, trim
+from warmline.domain.effort.restatement import THRESHOLD as RESTATEMENT_THRESHOLD
+from warmline.domain.effort.restatement import find_restatement
 
 REPO = Path(__file__).resolve().parent.parent
 METRICS = ("rouge1", "rouge2", "rougeL")

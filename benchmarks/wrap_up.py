@@ -3,7 +3,7 @@
 The same synthetic events as ``benchmarks/ingest.py`` (customers with ten contacts of
 one or two messages each; a few in cases when ``--cases`` is given, so restatements
 and effort are computed too) are ingested into fresh SQLite files, alternately with
-the wrap-up step (:func:`warmline.actions.contact_wrap_up.wrap_up_batch`) and with it
+the wrap-up step (:func:`warmline.actions.projection.wrap_up.wrap_up_batch`) and with it
 replaced by a no-op, in the same process. Reported: events/s both ways (best of
 ``--rounds``), and the time spent inside the step, measured around it, as a share of
 the ingest time of the same runs, which is the figure the shared machine's noise
@@ -27,8 +27,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest import synthetic_stream
-from warmline.actions import projector
 from warmline.actions.ingest import ingest_events
+from warmline.actions.projection import projector
 from warmline.storage.engine import make_engine
 from warmline.storage.migrate import upgrade
 

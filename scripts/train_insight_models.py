@@ -1,4 +1,4 @@
-"""Reproduce the insight models shipped in ``src/warmline/domain/insight/models/``.
+"""Reproduce the insight models shipped in ``src/warmline/models/shipped/``.
 
 Reads ``../shared/data`` (GoEmotions, Apache-2.0; Banking77, CC BY 4.0) and writes the
 model files. Deterministic: running it again gives the same weights.
@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from insight_data import banking77, goemotions, goemotions_labels
-from warmline.domain.insight.emotion_training import train_emotion_model
-from warmline.domain.insight.reasons import REASON_FILE, ReasonModel
+from warmline.models.reasons import REASON_FILE, ReasonModel
+from warmline.training.emotions import train_emotion_model
 
-MODELS = ROOT / "src" / "warmline" / "domain" / "insight" / "models"
+MODELS = ROOT / "src" / "warmline" / "models" / "shipped"
 
 
 def emotions() -> None:

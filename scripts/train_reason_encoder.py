@@ -5,11 +5,11 @@ The base weights are not ours to carry: they are all-MiniLM-L6-v2 as the registr
 This script fine-tunes, on top of exactly those weights (dequantized), a rank-16 update
 ``B @ A`` of every matrix of the six transformer layers, their biases and layer norms,
 and a 77-reason head over the mean of the token states. It writes, into
-``src/warmline/domain/insight/models/`` (or ``--out``):
+``src/warmline/models/shipped/`` (or ``--out``):
 
 * ``banking77_encoder.onnx``: the graph of the fine-tuned model with its small tensors
   (biases, norms, head) and without its large ones (the matrices and embeddings), which
-  :mod:`warmline.domain.insight.encoder_build` fills in at first use from the base file
+  :mod:`warmline.models.reason_encoder_build` fills in at first use from the base file
   and the adapters, then quantizes to int8 as this script did when it measured it;
 * ``banking77_encoder.npz``: the adapters, in float16, and which base tensor each large
   tensor of the graph is made from;
@@ -52,9 +52,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from insight_data import banking77, goemotions
-from warmline.domain.insight import encoder_build
-from warmline.domain.insight.reasons import ReasonModel
-from warmline.domain.insight.second_opinion import PROBES, SecondOpinion, reasons_fingerprint
+from warmline.models import reason_encoder_build as encoder_build
+from warmline.models.reason_encoder import PROBES, SecondOpinion, reasons_fingerprint
+from warmline.models.reasons import ReasonModel
 
 EPOCHS, BATCH, MAX_TOKENS, SEED = 5, 32, 64, 0
 RANK, ALPHA = encoder_build.RANK, encoder_build.ALPHA

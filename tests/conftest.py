@@ -19,9 +19,9 @@ from sqlalchemy.engine import Engine
 
 from tests.factories import Keys
 from warmline.actions.keys import create_key
-from warmline.api.app import create_app
+from warmline.app import create_app
 from warmline.config import Settings
-from warmline.domain.roles import Role
+from warmline.domain.access.roles import Role
 from warmline.storage import identity_config, insight_config, schema
 from warmline.storage.engine import make_engine
 from warmline.storage.migrate import upgrade

@@ -34,7 +34,7 @@ __all__ = [
 def __getattr__(name: str) -> object:
     # The web app pulls in FastAPI; import it only when asked for.
     if name == "create_app":
-        from warmline.api.app import create_app
+        from warmline.app import create_app
 
         return create_app
     raise AttributeError(name)

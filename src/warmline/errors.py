@@ -15,7 +15,7 @@
     ├── RateLimited         429    over a limit on how often something may be done
     └── DatabaseNotReady    503    the schema is missing or behind: run `warmline db upgrade`
 
-One handler in :mod:`warmline.api.app` renders them as RFC 9457 problem details
+One handler in :mod:`warmline.app` renders them as RFC 9457 problem details
 (``application/problem+json``) with ``code`` and ``hint`` members. Codes never
 change meaning once released; clients may switch on them.
 """

@@ -27,7 +27,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from warmline.domain.identifiers import Identifier, IdentifierError, normalise_identifier
+from warmline.domain.identity.identifiers import (
+    Identifier,
+    IdentifierError,
+    normalise_identifier,
+)
 
 # A JSON-escaped NUL: ``\u0000`` preceded by an even number of backslashes.
 _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")

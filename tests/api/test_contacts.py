@@ -203,8 +203,8 @@ def test_a_card_takes_a_fixed_number_of_queries(
         if statement.lstrip().upper().startswith("SELECT"):
             statements.append(statement)
 
-    from warmline.domain.card import CardContext
-    from warmline.storage.views import load_card
+    from warmline.domain.card.assembly import CardContext
+    from warmline.storage.card_queries import load_card
 
     with engine.connect() as conn:  # warm the per-process caches (models in force)
         load_card(conn, cid, CardContext(now=now(), channel="voice"))

@@ -14,8 +14,8 @@ from tests.api.calls import seed_miles, start_call
 from tests.api.helpers import post
 from tests.factories import Keys, customer, make_event
 from warmline.actions.continuations import issue_code
-from warmline.domain import continuation as rules
-from warmline.domain.roles import LOCAL_ADMIN
+from warmline.domain.access.roles import LOCAL_ADMIN
+from warmline.domain.identity import continuation as rules
 from warmline.storage import schema as t
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -221,7 +221,7 @@ def test_a_guessing_loop_is_stopped_long_before_it_can_succeed(
 ) -> None:
     """Against one customer: 5 wrong codes burn their codes and lock presentations; from one
     source: 10 wrong codes (for anyone) refuse that source. The arithmetic is in
-    :mod:`warmline.domain.continuation`; here the loop is actually run."""
+    :mod:`warmline.domain.identity.continuation`; here the loop is actually run."""
     cid = seed_miles(client, keys, NOW)
     verify_in_app(client, keys)
     real = issue(client, keys, cid)["code"]

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from tests.api.calls import say, seed_miles, start_call
 from tests.factories import Keys
-from warmline.api.app import create_app
+from warmline.app import create_app
 from warmline.config import Settings
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)

@@ -22,7 +22,7 @@ from tests.factories import (
     message,
     started,
 )
-from warmline.api.app import create_app
+from warmline.app import create_app
 from warmline.config import Settings
 from warmline.storage import schema as t
 

@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from warmline.actions.keys import create_key
-from warmline.api.app import create_app
+from warmline.app import create_app
 from warmline.config import Settings
 from warmline.storage.engine import make_engine
 from warmline.storage.migrate import upgrade

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from tests.factories import Keys
-from warmline.domain.roles import PERMISSIONS, Role
+from warmline.domain.access.roles import PERMISSIONS, Role
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/")}
 DESK_PUBLIC = {("GET", "/desk/sign-in"), ("POST", "/desk/sign-in"), ("POST", "/desk/sign-out")}

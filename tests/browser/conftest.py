@@ -21,7 +21,7 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from warmline.actions.keys import create_key
-from warmline.api.app import create_app
+from warmline.app import create_app
 from warmline.config import Settings
 from warmline.storage.engine import make_engine
 

@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
 from tests.browser.test_desk import seed_miles, sign_in
-from warmline.simulator import Api, pick_callers, simulate
+from warmline.demo.simulator import Api, pick_callers, simulate
 
 
 def test_simulated_contacts_pop_on_the_desk(page: Page, live_server: LiveServer) -> None:

@@ -143,8 +143,13 @@ def test_retention_run(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_reasons_show_names_a_broken_encoder_and_what_to_do(
     env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from warmline.domain.insight import encoder_build, second_opinion
-    from warmline.domain.insight.reasons import default_reason_model
+    from warmline.models import (
+        reason_encoder as second_opinion,
+    )
+    from warmline.models import (
+        reason_encoder_build as encoder_build,
+    )
+    from warmline.models.reasons import default_reason_model
     from warmline.storage import insight_config
 
     # Models are parsed once per process: each invocation here starts from none.
@@ -170,7 +175,7 @@ def test_reasons_show_names_a_broken_encoder_and_what_to_do(
 def test_serve_refuses_to_start_when_the_reason_encoder_cannot_be_rebuilt(
     env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from warmline.domain.insight import encoder_build
+    from warmline.models import reason_encoder_build as encoder_build
 
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     monkeypatch.setattr(encoder_build, "base_sha256", lambda: "0" * 64)  # another MiniLM file

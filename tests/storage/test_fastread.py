@@ -43,7 +43,7 @@ def test_fast_reads_match_core(engine: Engine) -> None:
 
 
 def test_ingest_lookups_match_core_for_lists_of_every_length(engine: Engine) -> None:
-    from warmline.storage import lookups
+    from warmline.storage import projection_reads as lookups
 
     now = dt.datetime.now(dt.UTC)
     ingest_events(engine, miles_story(now))
@@ -75,8 +75,8 @@ def test_ingest_lookups_match_core_for_lists_of_every_length(engine: Engine) -> 
 def test_key_lookup_reads_one_record_past_the_cap_and_no_more(engine: Engine) -> None:
     """A common key's block is cut at BLOCK_CAP + 1 (enough to tell it is over the cap),
     for lists longer than one SQLite statement takes too."""
-    from warmline.domain.matching import BLOCK_CAP
-    from warmline.storage import lookups
+    from warmline.domain.identity.matching import BLOCK_CAP
+    from warmline.storage import projection_reads as lookups
 
     sizes = {"common": BLOCK_CAP + 40, "at-cap": BLOCK_CAP, "single": 1}
     with engine.begin() as conn:

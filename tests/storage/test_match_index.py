@@ -7,8 +7,8 @@ from sqlalchemy.engine import Engine
 
 from tests.factories import customer, make_event
 from warmline.actions.ingest import ingest_events
-from warmline.actions.match_index import MatchIndex
-from warmline.domain.matching import MatchRecord, blocking_keys
+from warmline.actions.projection.match_index import MatchIndex
+from warmline.domain.identity.matching import MatchRecord, blocking_keys
 from warmline.storage import schema as t
 
 

@@ -21,7 +21,7 @@ from tests.conftest import truncate_postgres
 from tests.factories import at, customer, make_event
 from warmline.actions.ingest import ingest_events
 from warmline.actions.merges import merge_customers, undo_merge
-from warmline.domain.roles import LOCAL_ADMIN
+from warmline.domain.access.roles import LOCAL_ADMIN
 from warmline.errors import WarmlineError
 from warmline.storage import identity_queries as iq
 from warmline.storage import schema as t

@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from warmline.actions.insight_admin import train_reasons
-from warmline.demo_world import CAST, seed_world
-from warmline.domain.card import CardContext
+from warmline.demo.world import CAST, seed_world
+from warmline.domain.card.assembly import CardContext
 from warmline.errors import InvalidRequest
 from warmline.storage import schema as t
+from warmline.storage.card_queries import load_card
 from warmline.storage.insight_config import load_insight
-from warmline.storage.views import load_card
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
 

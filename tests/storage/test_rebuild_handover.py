@@ -17,8 +17,8 @@ from warmline.actions.handovers import hand_over
 from warmline.actions.ingest import ingest_events
 from warmline.actions.keys import create_key
 from warmline.actions.rebuild import rebuild_projections
-from warmline.domain.identifiers import Identifier
-from warmline.domain.roles import LOCAL_ADMIN
+from warmline.domain.access.roles import LOCAL_ADMIN
+from warmline.domain.identity.identifiers import Identifier
 from warmline.storage import handover_queries as hq
 from warmline.storage import schema as t
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from warmline.domain.matching import MatchRecord, record_from
+from warmline.domain.identity.matching import MatchRecord, record_from
 
 _FIRST_NAMES = """james mary robert patricia john jennifer michael linda william elizabeth
 david barbara richard susan joseph jessica thomas sarah charles karen daniel nancy matthew

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from warmline.domain.conversation import Turn
+from warmline.domain.conversation.turns import Turn
 
 AT = dt.datetime(2026, 11, 22, 10, 2, tzinfo=dt.UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from warmline.domain import continuation as rules
+from warmline.domain.identity import continuation as rules
 
 AT = dt.datetime(2026, 11, 22, 10, 2, tzinfo=dt.UTC)
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from warmline.domain.conversation import (
+from warmline.domain.conversation.turns import (
     MAX_SENTENCES,
     Turn,
     content_words,

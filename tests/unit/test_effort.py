@@ -4,7 +4,14 @@ import datetime as dt
 
 import pytest
 
-from warmline.domain.effort import ContactRow, Effort, case_effort, effort_words, ordinal, times
+from warmline.domain.effort.case_effort import (
+    ContactRow,
+    Effort,
+    case_effort,
+    effort_words,
+    ordinal,
+    times,
+)
 
 AT = dt.datetime(2026, 11, 22, 10, 2, tzinfo=dt.UTC)
 

@@ -4,8 +4,8 @@ import datetime as dt
 import json
 
 from tests.unit.miles import AT, MILES_CHAT
-from warmline.domain.conversation import Turn
-from warmline.domain.handover import (
+from warmline.domain.conversation.turns import Turn
+from warmline.domain.handover.note import (
     Commitment,
     Feeling,
     HandoverNote,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from warmline.domain.conversation import Turn
-from warmline.domain.handover import Feeling
-from warmline.domain.handover_feeling import customer_feeling, feeling_from_mood
+from warmline.domain.conversation.turns import Turn
+from warmline.domain.handover.feeling import customer_feeling, feeling_from_mood
+from warmline.domain.handover.note import Feeling
 from warmline.domain.insight import InteractionMood
 
 T0 = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)

@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from warmline.domain.identifiers import IdentifierError, mask_identifier, normalise_identifier
+from warmline.domain.identity.identifiers import (
+    IdentifierError,
+    mask_identifier,
+    normalise_identifier,
+)
 
 
 @pytest.mark.parametrize(

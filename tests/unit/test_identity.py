@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from warmline.domain.identifiers import Identifier
-from warmline.domain.identity import Holder, resolve
+from warmline.domain.identity.identifiers import Identifier
+from warmline.domain.identity.resolution import Holder, resolve
 
 EMAIL = Identifier("email", "ann@example.org")
 PHONE = Identifier("phone", "+442079460555")

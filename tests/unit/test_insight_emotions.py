@@ -5,15 +5,15 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from warmline.domain.insight.emotions import (
+from warmline.domain.insight.message_text import MAX_CHARS, prepare
+from warmline.models.emotions import (
     EMOTION_FILE,
     EmotionModel,
     MessageInsight,
     analyse_messages,
     default_emotion_model,
 )
-from warmline.domain.insight.message_text import MAX_CHARS, prepare
-from warmline.domain.insight.model_file import ModelFileError, pack
+from warmline.models.files import ModelFileError, pack
 
 EKMAN = {"anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise"}
 
@@ -112,7 +112,7 @@ def test_model_round_trips_through_bytes() -> None:
 
 
 def test_shipped_model_is_small_and_refuses_other_files() -> None:
-    shipped = resources.files("warmline.domain.insight") / "models" / EMOTION_FILE
+    shipped = resources.files("warmline.models") / "shipped" / EMOTION_FILE
     assert len(shipped.read_bytes()) < 4_000_000
     with pytest.raises(ModelFileError):
         EmotionModel.from_bytes(pack("something.else", {}, {}))

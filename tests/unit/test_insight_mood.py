@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from warmline.domain.insight.emotions import MessageInsight, analyse_messages
 from warmline.domain.insight.mood import (
     InteractionMood,
     customer_mood,
     interaction_mood,
     quote,
 )
+from warmline.models.emotions import MessageInsight, analyse_messages
 
 T0 = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
 
@@ -121,8 +121,8 @@ def test_end_to_end_with_the_shipped_model() -> None:
 
 
 def test_the_card_reads_the_mood_from_recent_contacts_only() -> None:
-    from warmline.domain.card_insight import MOOD_HORIZON, mood
-    from warmline.domain.insight_records import mood_json
+    from warmline.domain.card.insight import MOOD_HORIZON, mood
+    from warmline.domain.insight.records import mood_json
 
     def contact(days_ago: float, level: float, dominant: str) -> dict[str, object]:
         return {
@@ -139,7 +139,7 @@ def test_the_card_reads_the_mood_from_recent_contacts_only() -> None:
 
 
 def test_only_negative_feelings_are_flagged_for_the_agent() -> None:
-    from warmline.domain.card_insight import is_negative
+    from warmline.domain.card.insight import is_negative
 
     assert is_negative("frustrated, calmer by the end") and is_negative("worried")
     assert not is_negative("calm") and not is_negative("pleased, happier by the end")

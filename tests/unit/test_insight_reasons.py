@@ -5,16 +5,16 @@ from importlib import resources
 
 import pytest
 
-from warmline.demo_phrases import REASONS
-from warmline.domain.insight.model_file import ModelFileError, pack
-from warmline.domain.insight.reason_training import MIN_EXAMPLES
-from warmline.domain.insight.reasons import (
+from warmline.demo.phrases import REASONS
+from warmline.models.files import ModelFileError, pack
+from warmline.models.reasons import (
     REASON_FILE,
     ReasonModel,
     ReasonPrediction,
     TrainReport,
     default_reason_model,
 )
+from warmline.training.reasons import MIN_EXAMPLES
 
 SLOTS = {
     "amount": ["£12", "£61.50", "£250", "£1,200"],
@@ -157,7 +157,7 @@ def test_training_refuses_what_it_cannot_learn() -> None:
 
 
 def test_model_files_are_small_and_checked() -> None:
-    shipped = resources.files("warmline.domain.insight") / "models" / REASON_FILE
+    shipped = resources.files("warmline.models") / "shipped" / REASON_FILE
     assert len(shipped.read_bytes()) < 4_000_000
     with pytest.raises(ModelFileError):
         ReasonModel.from_bytes(pack("warmline.emotions", {}, {}))

@@ -12,10 +12,10 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
-from warmline.domain.insight import encoder_build, reasons
 from warmline.domain.insight.message_text import prepare
-from warmline.domain.insight.reasons import REASON_FILE, ReasonModel, default_reason_model
-from warmline.domain.insight.second_opinion import (
+from warmline.models import reason_encoder_build as encoder_build
+from warmline.models import reasons
+from warmline.models.reason_encoder import (
     EncoderMissing,
     SecondOpinion,
     blend,
@@ -23,6 +23,7 @@ from warmline.domain.insight.second_opinion import (
     reasons_fingerprint,
     shipped_second_opinion,
 )
+from warmline.models.reasons import REASON_FILE, ReasonModel, default_reason_model
 
 VOCAB = 30522  # MiniLM's WordPiece vocabulary, which the stand-in tokenizer shares
 
@@ -86,7 +87,7 @@ def stand_in_opinion(labels: Sequence[str], below: float) -> SecondOpinion:
 
 @pytest.fixture
 def banking_labels() -> tuple[str, ...]:
-    data = (resources.files("warmline.domain.insight") / "models" / REASON_FILE).read_bytes()
+    data = (resources.files("warmline.models") / "shipped" / REASON_FILE).read_bytes()
     return ReasonModel.from_bytes(data).labels
 
 
@@ -232,6 +233,6 @@ def test_weights_are_quantized_as_onnxruntime_quantizes_them(
 
 
 def test_an_opinion_on_other_reasons_is_refused(banking_labels: tuple[str, ...]) -> None:
-    data = (resources.files("warmline.domain.insight") / "models" / REASON_FILE).read_bytes()
+    data = (resources.files("warmline.models") / "shipped" / REASON_FILE).read_bytes()
     with pytest.raises(ValueError, match="same reasons"):
         ReasonModel.from_bytes(data, second_opinion=Recorded())

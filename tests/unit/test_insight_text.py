@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from warmline.domain.insight.language import detect_language
 from warmline.domain.insight.message_text import prepare, words
-from warmline.domain.insight.model_file import array_text, pack, text_array, unpack
-from warmline.domain.insight.ngrams import NgramFeatures
+from warmline.models.files import array_text, pack, text_array, unpack
+from warmline.models.language import detect_language
+from warmline.models.ngrams import NgramFeatures
 
 CORPUS = [
     "my card got declined at the shop",

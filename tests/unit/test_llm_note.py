@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from tests.unit.miles import AT, MILES_CHAT
-from warmline.domain.handover import (
+from warmline.domain.handover.llm_note import RewriteRejected, chat_request, parse_rewrite
+from warmline.domain.handover.note import (
     Commitment,
     Feeling,
     HandoverNote,
     Receiver,
     build_handover_note,
 )
-from warmline.domain.llm_note import RewriteRejected, chat_request, parse_rewrite
 
 NOTE = build_handover_note(
     MILES_CHAT,

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-from warmline.domain.matching import MatchRecord, MemoryIndex, blocking_keys, record_from
-from warmline.domain.matching.blocking import MAX_KEYS
+from warmline.domain.identity.matching import (
+    MatchRecord,
+    MemoryIndex,
+    blocking_keys,
+    record_from,
+)
+from warmline.domain.identity.matching.blocking import MAX_KEYS
 
 from .matching_people import make_people
 

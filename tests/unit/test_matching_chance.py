@@ -5,14 +5,14 @@ from collections import Counter
 
 import pytest
 
-from warmline.domain.matching import record_from
-from warmline.domain.matching.chance import (
+from warmline.domain.identity.matching import record_from
+from warmline.domain.identity.matching.model import FIELDS
+from warmline.training.matching_chance import (
     WITHIN_POSTCODE,
     exact_agreement,
     postcode_patterns,
     without_matches,
 )
-from warmline.domain.matching.model import FIELDS
 
 
 def test_exact_agreement_is_the_share_of_pairs_sharing_a_value() -> None:

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from warmline.domain.matching import (
+from warmline.domain.identity.matching import (
     DEFAULT_MODEL,
     Thresholds,
     compare,
@@ -12,7 +12,7 @@ from warmline.domain.matching import (
     record_from,
     resolve_against,
 )
-from warmline.domain.matching.record import MatchRecord
+from warmline.domain.identity.matching.record import MatchRecord
 
 HOME = {"address": "12 Acacia Avenue, Leeds", "postcode": "LS1 4AB"}
 PHONE = ("phone", "+441134960000", False)
@@ -181,7 +181,7 @@ def test_a_record_that_bridges_two_records_of_one_person_links_to_both() -> None
 
 
 def test_customer_of_looks_a_candidate_up_only_when_asked() -> None:
-    from warmline.domain.matching import CustomerOf
+    from warmline.domain.identity.matching import CustomerOf
 
     asked: list[str] = []
 

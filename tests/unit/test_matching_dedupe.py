@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from warmline.domain.matching import DEFAULT_MODEL, Thresholds, find_duplicates, record_from, train
+from warmline.domain.identity.matching import (
+    DEFAULT_MODEL,
+    Thresholds,
+    find_duplicates,
+    record_from,
+    train,
+)
 
 from .matching_people import make_people
 

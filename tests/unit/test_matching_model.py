@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from warmline.domain.matching.model import (
+from warmline.domain.identity.matching.model import (
     DEFAULT_MODEL,
     FIELD_LEVELS,
     FIELDS,

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from warmline.domain.matching.record import (
+from warmline.domain.identity.matching.record import (
     MatchRecord,
     name_forms,
     parse_address,

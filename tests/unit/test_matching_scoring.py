@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 
-from warmline.domain.matching import DEFAULT_MODEL, compare, match_weight, record_from
-from warmline.domain.matching.model import FIELDS
-from warmline.domain.matching.record import MatchRecord
+from warmline.domain.identity.matching import DEFAULT_MODEL, compare, match_weight, record_from
+from warmline.domain.identity.matching.model import FIELDS
+from warmline.domain.identity.matching.record import MatchRecord
 
 MILES = {
     "name": "Miles Okafor",

@@ -7,10 +7,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from warmline.domain.matching import DEFAULT_MODEL, NotEnoughData, blocking_keys, record_from, train
-from warmline.domain.matching.blocking import BLOCK_CAP
-from warmline.domain.matching.model import FIELDS, MatchModel
-from warmline.domain.matching.training import SESSIONS, _blocked_pairs
+from warmline.domain.identity.matching import (
+    DEFAULT_MODEL,
+    NotEnoughData,
+    blocking_keys,
+    record_from,
+    train,
+)
+from warmline.domain.identity.matching.blocking import BLOCK_CAP
+from warmline.domain.identity.matching.model import FIELDS, MatchModel
+from warmline.training.matching import SESSIONS, _blocked_pairs
 
 from .matching_people import make_people
 

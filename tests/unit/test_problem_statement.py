@@ -3,13 +3,13 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.miles import MILES_CHAT
-from warmline.domain.conversation import Turn
-from warmline.domain.problem_statement import (
+from warmline.domain.conversation.problem_statement import (
     next_steps,
     problem_lines,
     tried_and_found,
     wants,
 )
+from warmline.domain.conversation.turns import Turn
 
 
 def test_miles_states_the_decline_and_being_stuck_and_asks_for_help() -> None:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from warmline.domain.conversation import Turn
-from warmline.domain.restatement import (
+from warmline.domain.conversation.turns import Turn
+from warmline.domain.effort.restatement import (
     THRESHOLD,
     Restatement,
     count_restatements,

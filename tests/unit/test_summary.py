@@ -3,8 +3,14 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.miles import MILES_CHAT
-from warmline.domain.conversation import Turn
-from warmline.domain.summary import rank_sentences, summarise, summarise_sentences, tidy, trim
+from warmline.domain.conversation.summary import (
+    rank_sentences,
+    summarise,
+    summarise_sentences,
+    tidy,
+    trim,
+)
+from warmline.domain.conversation.turns import Turn
 
 
 def test_miles_chat_summary_names_the_decline_and_the_block() -> None:

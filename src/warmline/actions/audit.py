@@ -19,8 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from warmline.domain.audit_chain import GENESIS, chain_hash, first_break
-from warmline.domain.roles import Actor
+from warmline.domain.access.audit_chain import GENESIS, chain_hash, first_break
+from warmline.domain.access.roles import Actor
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
 

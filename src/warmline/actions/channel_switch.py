@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from warmline.actions.ingest import ingest_events
-from warmline.domain.card import CardContext, continuity_ids, last_seen
+from warmline.domain.card.assembly import CardContext, continuity_ids, last_seen
+from warmline.domain.conversation.summary import trim
 from warmline.domain.ids import stable_id
 from warmline.domain.labels import humanise
-from warmline.domain.summary import trim
 from warmline.storage import handover_queries as hq
 
 SWITCH_SOURCE = "warmline.contacts"

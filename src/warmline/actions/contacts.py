@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from warmline.actions.channel_switch import join_recent_case
 from warmline.actions.ingest import ingest_events
-from warmline.domain.identifiers import Identifier
+from warmline.domain.identity.identifiers import Identifier
 from warmline.domain.ids import stable_id
 from warmline.errors import Conflict
 from warmline.storage import schema as t

@@ -1,6 +1,6 @@
 """Issuing and redeeming continuation codes: a verification carried into the next contact.
 
-The rules and the arithmetic behind the limits are in :mod:`warmline.domain.continuation`.
+The rules and the arithmetic behind the limits are in :mod:`warmline.domain.identity.continuation`.
 Issuing checks the verification (it must be the customer's, unexpired, and not itself
 carried by a code) and the per-customer issue limit. Redeeming checks the source's and
 the customer's failure limits before anything else, records every failure, burns codes
@@ -21,8 +21,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.audit import append_chained, audit_row
 from warmline.actions.ingest import ingest_events
-from warmline.domain import continuation as rules
-from warmline.domain.roles import Actor
+from warmline.domain.access.roles import Actor
+from warmline.domain.identity import continuation as rules
 from warmline.errors import Conflict, Gone, InvalidRequest, NotFound, RateLimited, WarmlineError
 from warmline.storage import handover_queries as hq
 from warmline.storage import queries

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from warmline.actions.audit import append_chained, audit_row
-from warmline.domain.roles import Actor
+from warmline.domain.access.roles import Actor
 from warmline.errors import Gone, NotFound
 from warmline.storage import identity_queries as iq
 from warmline.storage import schema as t

@@ -1,6 +1,6 @@
 """Warm handover: one agent hands an interaction to another agent or a queue, with a note.
 
-:func:`hand_over` builds the note (:func:`warmline.domain.handover.build_handover_note`)
+:func:`hand_over` builds the note (:func:`warmline.domain.handover.note.build_handover_note`)
 from the conversation (the case's earlier contacts first, so what the customer said in
 the chat before this call counts), the customer's names, the case, their open promises
 and how they feel; optionally has an LLM reword it; stores it; pushes it to the
@@ -24,16 +24,16 @@ from sqlalchemy.engine import Connection, Engine
 from warmline.actions.audit import append_chained, audit_row
 from warmline.actions.ingest import ingest_events
 from warmline.actions.note_rewrite import LlmEndpoint, rewrite_note
-from warmline.domain.conversation import Turn
-from warmline.domain.handover import (
+from warmline.domain.access.roles import Actor, Permission, Role, allows
+from warmline.domain.conversation.turns import Turn
+from warmline.domain.handover.feeling import customer_feeling
+from warmline.domain.handover.note import (
     Commitment,
     Feeling,
     HandoverNote,
     Receiver,
     build_handover_note,
 )
-from warmline.domain.handover_feeling import customer_feeling
-from warmline.domain.roles import Actor, Permission, Role, allows
 from warmline.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from warmline.storage import handover_queries as hq
 from warmline.storage import queries

@@ -3,7 +3,7 @@ records, set the thresholds (and see what they would change), and find duplicate
 existing customers after an import.
 
 Training and dedupe read every customer record's match profile (built from its own
-traits and identifiers, see :mod:`warmline.actions.match_index`).
+traits and identifiers, see :mod:`warmline.actions.projection.match_index`).
 """
 
 from __future__ import annotations
@@ -20,17 +20,17 @@ from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.audit import append_chained, audit_row
 from warmline.actions.merges import lock_merges, record_merge
+from warmline.domain.access.roles import LOCAL_ADMIN, Actor
+from warmline.domain.identity.evidence import evidence_json
+from warmline.domain.identity.matching import MatchRecord, Thresholds
+from warmline.domain.identity.matching.dedupe import PairFinding, find_duplicates
 from warmline.domain.ids import stable_id
-from warmline.domain.match_evidence import evidence_json
-from warmline.domain.matching import MatchRecord, Thresholds
-from warmline.domain.matching.dedupe import PairFinding, find_duplicates
-from warmline.domain.matching.training import NotEnoughData, train
-from warmline.domain.roles import LOCAL_ADMIN, Actor
 from warmline.errors import Conflict, InvalidRequest
 from warmline.storage import identity_queries as iq
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
 from warmline.storage.identity_config import forget_current, load_matching
+from warmline.training.matching import NotEnoughData, train
 
 DEDUPE = "warmline.dedupe"
 

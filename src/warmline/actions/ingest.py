@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from warmline.actions.clustering import recluster
 from warmline.actions.erase import event_key_hash
-from warmline.actions.projection_rows import Outcome
-from warmline.actions.projector import Projector
+from warmline.actions.projection.clustering import recluster
+from warmline.actions.projection.projector import Projector
+from warmline.actions.projection.rows import Outcome
 from warmline.errors import PayloadTooLarge
 from warmline.events import Event, EventError, InvalidEvent, parse_event
 from warmline.storage import schema as t

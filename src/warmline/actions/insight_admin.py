@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.audit import append_chained, audit_row
+from warmline.domain.access.roles import LOCAL_ADMIN, Actor
 from warmline.domain.insight import (
     Associations,
     CustomerHistory,
@@ -35,7 +36,6 @@ from warmline.domain.insight import (
     population_stats,
 )
 from warmline.domain.insight import ReasonModel as Model
-from warmline.domain.roles import LOCAL_ADMIN, Actor
 from warmline.errors import InvalidRequest
 from warmline.storage import insight_config
 from warmline.storage import schema as t

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from warmline.actions.audit import append_chained, audit_row
-from warmline.domain.roles import LOCAL_ADMIN, Actor, Role
+from warmline.domain.access.roles import LOCAL_ADMIN, Actor, Role
 from warmline.errors import InvalidRequest, NotFound
 from warmline.storage import schema as t
 from warmline.storage.engine import writing

@@ -2,7 +2,7 @@
 
 Every merge is recorded with its rule, score, per-field evidence and actor, and
 audited in the same transaction. Undoing one replays the merges still in force
-(:mod:`warmline.actions.clustering`): identifiers, interactions, cases, facts and
+(:mod:`warmline.actions.projection.clustering`): identifiers, interactions, cases, facts and
 everything recorded since go back to the customer record they were recorded on.
 Merges take an exclusive lock (PostgreSQL; SQLite's writer lock does the same), so
 two merges touching one customer happen one after the other, and the second sees the
@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.audit import append_chained, audit_row
-from warmline.actions.clustering import recluster
-from warmline.actions.projection_rows import new_merge_row
-from warmline.actions.projector import MERGE_LOCK
+from warmline.actions.projection.clustering import recluster
+from warmline.actions.projection.projector import MERGE_LOCK
+from warmline.actions.projection.rows import new_merge_row
 from warmline.actions.suggestions import open_suggestion, reject_after_undo, settle_suggestions
-from warmline.domain.identity import verified_conflicts
-from warmline.domain.roles import Actor
+from warmline.domain.access.roles import Actor
+from warmline.domain.identity.resolution import verified_conflicts
 from warmline.errors import Conflict, Gone, InvalidRequest, NotFound
 from warmline.storage import identity_queries as iq
 from warmline.storage import schema as t

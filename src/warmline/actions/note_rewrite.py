@@ -2,7 +2,7 @@
 
 Any OpenAI-compatible ``/v1/chat/completions`` endpoint will do (a local llama.cpp or
 vLLM server, or a hosted one). The request and the strict check of the answer are
-pure (:mod:`warmline.domain.llm_note`); this module only sends it with the standard
+pure (:mod:`warmline.domain.handover.llm_note`); this module only sends it with the standard
 library's ``urllib`` and a timeout. Whatever goes wrong (refused connection, timeout,
 an HTTP error, an answer that is not JSON, a rewrite that breaks the note's rules) the
 extractive note is kept, the failure is logged as a warning and returned, so the
@@ -17,8 +17,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
-from warmline.domain.handover import HandoverNote
-from warmline.domain.llm_note import RewriteRejected, chat_request, parse_rewrite
+from warmline.domain.handover.llm_note import RewriteRejected, chat_request, parse_rewrite
+from warmline.domain.handover.note import HandoverNote
 
 log = logging.getLogger("warmline.handover")
 MAX_ANSWER_BYTES = 1024 * 1024

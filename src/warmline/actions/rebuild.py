@@ -13,8 +13,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from warmline.actions.clustering import recluster
 from warmline.actions.ingest import parse_stored, project_batch
+from warmline.actions.projection.clustering import recluster
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
 

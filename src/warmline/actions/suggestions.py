@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.audit import append_chained, audit_row
-from warmline.domain.roles import Actor
+from warmline.domain.access.roles import Actor
 from warmline.errors import Conflict, NotFound
 from warmline.storage import identity_queries as iq
 from warmline.storage import schema as t

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from warmline.api.deps import EngineDep, require
-from warmline.api.responses import json_response
-from warmline.domain.roles import Actor, Permission
+from warmline.domain.access.roles import Actor, Permission
 from warmline.errors import InvalidRequest
+from warmline.serving.deps import EngineDep, require
+from warmline.serving.responses import json_response
 from warmline.storage import queries
 
 router = APIRouter(tags=["audit"])

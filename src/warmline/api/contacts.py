@@ -13,16 +13,16 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.contacts import start_contact
 from warmline.api.continuations import present_on_contact
-from warmline.api.deps import EngineDep, SettingsDep, access_customer, as_seen_by, require
 from warmline.api.events import read_bounded
-from warmline.api.responses import json_response
-from warmline.domain.card import CardContext, unrecognised_card
-from warmline.domain.identifiers import mask_identifier
-from warmline.domain.roles import Actor, Permission, allows
+from warmline.domain.access.roles import Actor, Permission, allows
+from warmline.domain.card.assembly import CardContext, unrecognised_card
+from warmline.domain.identity.identifiers import mask_identifier
 from warmline.errors import InvalidRequest, NotFound
 from warmline.events import Channel, CustomerRef, errors_from
+from warmline.serving.deps import EngineDep, SettingsDep, access_customer, as_seen_by, require
+from warmline.serving.responses import json_response
 from warmline.storage import queries
-from warmline.storage.views import load_card
+from warmline.storage.card_queries import load_card
 
 router = APIRouter(tags=["contacts"])
 Reader = Annotated[Actor, Depends(require(Permission.READ_CUSTOMERS))]

@@ -12,12 +12,12 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.continuations import Source, issue_code, redeem_code
-from warmline.api.deps import EngineDep, SettingsDep, client_address, require
-from warmline.api.responses import json_response
-from warmline.domain.card import CHANNEL_WORDS
-from warmline.domain.roles import Actor, Permission
+from warmline.domain.access.roles import Actor, Permission
+from warmline.domain.card.assembly import CHANNEL_WORDS
 from warmline.domain.timewords import ago
 from warmline.errors import Conflict, WarmlineError
+from warmline.serving.deps import EngineDep, SettingsDep, client_address, require
+from warmline.serving.responses import json_response
 from warmline.storage import handover_queries as hq
 from warmline.storage import queries
 

@@ -9,12 +9,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from warmline.actions.audit import record_read
-from warmline.api.deps import EngineDep, SettingsDep, access_customer, require
-from warmline.api.responses import json_response
-from warmline.domain.identifiers import IdentifierError, normalise_identifier
-from warmline.domain.masking import SENSITIVE_TRAITS, is_sensitive, mask_profile
-from warmline.domain.roles import Actor, Permission, allows
+from warmline.domain.access.masking import SENSITIVE_TRAITS, is_sensitive, mask_profile
+from warmline.domain.access.roles import Actor, Permission, allows
+from warmline.domain.identity.identifiers import IdentifierError, normalise_identifier
 from warmline.errors import InvalidRequest
+from warmline.serving.deps import EngineDep, SettingsDep, access_customer, require
+from warmline.serving.responses import json_response
 from warmline.storage import queries
 
 router = APIRouter(tags=["customers"])

@@ -10,10 +10,10 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.ingest import ingest_events
-from warmline.api.deps import EngineDep, SettingsDep, require
-from warmline.domain.roles import Actor, Permission
+from warmline.domain.access.roles import Actor, Permission
 from warmline.errors import InvalidRequest, PayloadTooLarge
 from warmline.events import EVENT_TYPES, Envelope
+from warmline.serving.deps import EngineDep, SettingsDep, require
 
 router = APIRouter(tags=["events"])
 

@@ -11,12 +11,12 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.handovers import accept_handover, hand_over
 from warmline.actions.note_rewrite import LlmEndpoint, endpoint_from
-from warmline.api.deps import EngineDep, SettingsDep, access_customer, require
-from warmline.api.responses import json_response
 from warmline.config import Settings
-from warmline.domain.handover import MAX_REMARK_CHARS, HandoverNote, render_text
-from warmline.domain.roles import Actor, Permission
+from warmline.domain.access.roles import Actor, Permission
+from warmline.domain.handover.note import MAX_REMARK_CHARS, HandoverNote, render_text
 from warmline.errors import NotFound
+from warmline.serving.deps import EngineDep, SettingsDep, access_customer, require
+from warmline.serving.responses import json_response
 from warmline.storage import handover_queries as hq
 
 router = APIRouter(tags=["handovers"])

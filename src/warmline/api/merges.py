@@ -18,11 +18,11 @@ from warmline.actions.merges import (
     undo_merge,
 )
 from warmline.actions.suggestions import answer_suggestion, reject_suggestion
-from warmline.api.deps import EngineDep, access_customer, require
-from warmline.api.responses import json_response
-from warmline.domain.masking import mask_evidence, mask_side
-from warmline.domain.roles import Actor, Permission, allows
+from warmline.domain.access.masking import mask_evidence, mask_side
+from warmline.domain.access.roles import Actor, Permission, allows
 from warmline.errors import NotFound
+from warmline.serving.deps import EngineDep, access_customer, require
+from warmline.serving.responses import json_response
 from warmline.storage import identity_queries as iq
 
 router = APIRouter(tags=["identity"])

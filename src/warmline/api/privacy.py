@@ -9,9 +9,9 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.erase import erase_customer
-from warmline.api.deps import EngineDep, access_customer, require
-from warmline.api.responses import json_response
-from warmline.domain.roles import Actor, Permission
+from warmline.domain.access.roles import Actor, Permission
+from warmline.serving.deps import EngineDep, access_customer, require
+from warmline.serving.responses import json_response
 from warmline.storage import identity_queries, queries
 
 router = APIRouter(tags=["privacy"])

@@ -11,9 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from warmline.domain.matching import DEFAULT_MODEL, DEFAULT_THRESHOLDS, MatchModel, Thresholds
+from warmline.domain.identity.matching import (
+    DEFAULT_MODEL,
+    DEFAULT_THRESHOLDS,
+    MatchModel,
+    Thresholds,
+)
 from warmline.storage import schema as t
-from warmline.storage.recheck import Rechecked
+from warmline.storage.config_cache import Rechecked
 
 DEFAULT_ID = "default"
 

@@ -9,11 +9,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from warmline.domain.identifiers import Identifier
-from warmline.domain.identity import verified_conflicts
-from warmline.domain.match_evidence import evidence_json
-from warmline.domain.matching import compare, record_from
-from warmline.domain.traits import Fact, fold_facts
+from warmline.domain.identity.evidence import evidence_json
+from warmline.domain.identity.identifiers import Identifier
+from warmline.domain.identity.matching import compare, record_from
+from warmline.domain.identity.resolution import verified_conflicts
+from warmline.domain.profile.traits import Fact, fold_facts
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 from warmline.storage.identity_config import load_matching

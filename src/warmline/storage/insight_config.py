@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from warmline.domain.insight import Associations, PopulationStats, ReasonModel
 from warmline.domain.insight import default_reason_model as shipped_reason_model
 from warmline.storage import schema as t
-from warmline.storage.recheck import Rechecked
+from warmline.storage.config_cache import Rechecked
 
 DEFAULT_ID = "banking77"
 

@@ -11,10 +11,10 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from warmline.domain.names import name_tokens
+from warmline.domain.identity.names import name_tokens
 from warmline.errors import InvalidRequest
 from warmline.storage import schema as t
-from warmline.storage.fastread import FastSelect
+from warmline.storage.compiled_select import FastSelect
 
 MAX_MERGE_HOPS = 16
 

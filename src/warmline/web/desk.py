@@ -15,19 +15,25 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.audit import record_read
-from warmline.actions.desk import SESSION_HOURS, session_actor, sign_in, sign_out
+from warmline.actions.desk_sessions import SESSION_HOURS, session_actor, sign_in, sign_out
 from warmline.api.contacts import card_context
-from warmline.api.deps import EngineDep, SettingsDep, access_customer, as_seen_by, client_address
 from warmline.api.events import read_bounded
-from warmline.domain.card import CHANNEL_WORDS, unrecognised_card
-from warmline.domain.card_insight import is_negative, message_feeling
-from warmline.domain.effort import Effort, effort_words
-from warmline.domain.identifiers import IdentifierError, normalise_identifier
-from warmline.domain.roles import Actor, Permission, allows
+from warmline.domain.access.roles import Actor, Permission, allows
+from warmline.domain.card.assembly import CHANNEL_WORDS, unrecognised_card
+from warmline.domain.card.insight import is_negative, message_feeling
+from warmline.domain.effort.case_effort import Effort, effort_words
+from warmline.domain.identity.identifiers import IdentifierError, normalise_identifier
 from warmline.domain.timewords import ago
 from warmline.errors import InvalidRequest, NotFound, TooManyFailures, WarmlineError
+from warmline.serving.deps import (
+    EngineDep,
+    SettingsDep,
+    access_customer,
+    as_seen_by,
+    client_address,
+)
 from warmline.storage import queries
-from warmline.storage.views import load_card
+from warmline.storage.card_queries import load_card
 from warmline.web.handover_views import handover_view, live_contact, notice_view
 from warmline.web.sse import frame, polled_stream
 

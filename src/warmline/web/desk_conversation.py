@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from warmline.api.deps import EngineDep, access_customer
 from warmline.errors import InvalidRequest, NotFound
+from warmline.serving.deps import EngineDep, access_customer
 from warmline.storage import queries
 from warmline.web.desk import COOKIE, DeskActor, templates
 from warmline.web.sse import frame, polled_stream

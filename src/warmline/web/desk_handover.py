@@ -12,11 +12,11 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.handovers import accept_handover, hand_over
 from warmline.api.continuations import present_code
-from warmline.api.deps import EngineDep, SettingsDep, access_customer
 from warmline.api.handovers import llm_endpoint
-from warmline.domain.handover import MAX_REMARK_CHARS
-from warmline.domain.roles import Permission
+from warmline.domain.access.roles import Permission
+from warmline.domain.handover.note import MAX_REMARK_CHARS
 from warmline.errors import Conflict, InvalidRequest
+from warmline.serving.deps import EngineDep, SettingsDep, access_customer
 from warmline.storage import handover_queries as hq
 from warmline.storage import queries
 from warmline.web.desk import DeskActor, render

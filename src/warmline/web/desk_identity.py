@@ -17,11 +17,11 @@ from starlette.concurrency import run_in_threadpool
 from warmline.actions.audit import record_read
 from warmline.actions.merges import approve_suggestion
 from warmline.actions.suggestions import ANSWERS, answer_suggestion, reject_suggestion
-from warmline.api.deps import EngineDep
 from warmline.api.events import read_bounded
 from warmline.api.merges import seen_by
-from warmline.domain.roles import Actor, Permission, allows
+from warmline.domain.access.roles import Actor, Permission, allows
 from warmline.errors import Forbidden, InvalidRequest
+from warmline.serving.deps import EngineDep
 from warmline.storage import identity_queries as iq
 from warmline.web.desk import DeskActor, render
 

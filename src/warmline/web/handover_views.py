@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from warmline.actions.handovers import ACCEPTED, COVERING_ROLES
-from warmline.domain.handover import HandoverNote, possessive
-from warmline.domain.roles import Actor, Permission, allows
+from warmline.domain.access.roles import Actor, Permission, allows
+from warmline.domain.handover.note import HandoverNote, possessive
 from warmline.domain.timewords import until
 from warmline.storage import handover_queries as hq
 from warmline.storage import queries

@@ -18,7 +18,7 @@ from fastapi import Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from warmline.actions.desk import session_actor
+from warmline.actions.desk_sessions import session_actor
 
 RECHECK_SECONDS = 2.0
 KEEPALIVE_SECONDS = 15.0

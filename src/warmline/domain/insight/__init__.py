@@ -17,7 +17,6 @@ from warmline.domain.insight.contact_context import (
     RecentInteraction,
     context_at,
 )
-from warmline.domain.insight.emotions import MessageInsight, analyse_messages
 from warmline.domain.insight.likely_reasons import Evidence, LikelyReason, rank_likely_reasons
 from warmline.domain.insight.mood import (
     CustomerMood,
@@ -25,18 +24,19 @@ from warmline.domain.insight.mood import (
     customer_mood,
     interaction_mood,
 )
-from warmline.domain.insight.reasons import (
-    ReasonModel,
-    ReasonPrediction,
-    TrainReport,
-    default_reason_model,
-)
 from warmline.domain.insight.style import StyleCue, style_profile
 from warmline.domain.insight.style_measures import (
     PopulationStats,
     StyleContact,
     StyleMessage,
     population_stats,
+)
+from warmline.models.emotions import MessageInsight, analyse_messages
+from warmline.models.reasons import (
+    ReasonModel,
+    ReasonPrediction,
+    TrainReport,
+    default_reason_model,
 )
 
 

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from warmline.domain.insight.emotions import UNKNOWN, MessageInsight
+from warmline.models.emotions import UNKNOWN, MessageInsight
 
 #: The word an agent would use for each emotion of the model.
 FEELINGS = {

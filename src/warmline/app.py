@@ -1,0 +1,206 @@
+"""The FastAPI application: routes, error rendering and the database it serves."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from warmline import __version__
+from warmline.api import (
+    audit,
+    contacts,
+    continuations,
+    customers,
+    events,
+    handovers,
+    merges,
+    privacy,
+)
+from warmline.config import Settings
+from warmline.domain.insight import warm_up
+from warmline.errors import WarmlineError
+from warmline.serving.responses import problem_response
+from warmline.serving.throttle import FailureThrottle
+from warmline.storage import migrate
+from warmline.storage.engine import make_engine
+from warmline.web import desk, desk_conversation, desk_handover, desk_identity
+
+log = logging.getLogger("warmline")
+
+_PROBLEM = {
+    "content": {
+        "application/problem+json": {
+            "schema": {
+                "type": "object",
+                "required": ["type", "title", "status", "code", "detail"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "code": {"type": "string", "description": "stable; switch on it"},
+                    "detail": {"type": "string"},
+                    "hint": {"type": "string"},
+                },
+            }
+        }
+    }
+}
+#: Every API route may answer these, as RFC 9457 problem details.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {**_PROBLEM, "description": description}
+    for status, description in (
+        (400, "Invalid request or parameter"),
+        (401, "No valid key"),
+        (403, "The key's role may not do this"),
+        (404, "Not found"),
+        (405, "Method not allowed"),
+        (409, "The state changed or forbids it (already merged, already undone)"),
+        (410, "The customer was erased"),
+        (413, "Body or batch too large"),
+        (429, "Too many failed key checks from this address"),
+        (500, "Nothing was half-written; retry"),
+    )
+}
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the app for ``settings`` (default: from the environment)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.insight:
+            # Models load in the background, so the first contact does not wait for them.
+            threading.Thread(target=warm_up, name="warmline-warm-up", daemon=True).start()
+        yield
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Warmline",
+        version=__version__,
+        summary="Customer memory for contact centres: every channel, every agent.",
+    )
+    app.state.settings = settings
+    app.state.auth_throttle = FailureThrottle(limit=settings.auth_failure_limit)
+    app.state.engine = engine or make_engine(
+        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+    )
+
+    frame_ancestors = " ".join(["'self'", *settings.desk_embed_origins.split()])
+    desk_policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; "
+        f"frame-ancestors {frame_ancestors}"
+    )
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if request.url.path.startswith("/desk"):
+            # Defence in depth for customer text: no inline script can run on a desk page.
+            response.headers["Content-Security-Policy"] = desk_policy
+        return response
+
+    @app.exception_handler(WarmlineError)
+    async def _warmline_error(_: Request, exc: WarmlineError) -> Response:
+        response = problem_response(exc.status, exc.problem())
+        if "retry_after" in exc.extra:
+            response.headers["Retry-After"] = str(exc.extra["retry_after"])
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": "/".join(str(p) for p in e["loc"]), "reason": e["msg"], "code": e["type"]}
+            for e in exc.errors()
+        ]
+        return problem_response(
+            400,
+            {
+                "type": "https://warmline.dev/errors/invalid_parameter",
+                "title": "Invalid request",
+                "status": 400,
+                "code": "invalid_parameter",
+                "detail": "; ".join(f"{e['field']}: {e['reason']}" for e in errors),
+                "errors": errors,
+            },
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "route_not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error"
+        )
+        response = problem_response(
+            exc.status_code,
+            {
+                "type": f"https://warmline.dev/errors/{code}",
+                "title": str(exc.detail),
+                "status": exc.status_code,
+                "code": code,
+                "detail": str(exc.detail),
+                "hint": "the API is described at /docs and /openapi.json",
+            },
+        )
+        response.headers.update(exc.headers or {})  # e.g. Allow on a 405 (RFC 9110)
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> Response:
+        log.exception("unexpected error", exc_info=exc)
+        return problem_response(
+            500,
+            {
+                "type": "https://warmline.dev/errors/internal_error",
+                "title": "Internal error",
+                "status": 500,
+                "code": "internal_error",
+                "detail": "Warmline failed to handle this request; nothing was half-written",
+                "hint": "retry; if it persists, the server log has the details",
+            },
+        )
+
+    @app.exception_handler(desk.SignedOut)
+    async def _signed_out(request: Request, _: desk.SignedOut) -> Response:
+        # Pages go to the sign-in form; the desk's script and event stream get a plain 401.
+        wants_page = "text/html" in request.headers.get("accept", "")
+        if wants_page and not request.headers.get("x-desk-fragment"):
+            return RedirectResponse("/desk/sign-in", status_code=303)
+        return Response(status_code=401)
+
+    @app.get("/", include_in_schema=False)
+    def _root() -> RedirectResponse:
+        return RedirectResponse("/desk")
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, Any]:
+        """Liveness and schema check (no key needed)."""
+        current = migrate.current_revision(app.state.engine)
+        head = migrate.head_revision()
+        return {
+            "status": "ok" if current == head else "schema_behind",
+            "database": app.state.engine.dialect.name,
+            "schema": current,
+            "schema_expected": head,
+        }
+
+    for module in (events, customers, contacts, merges, audit, privacy, handovers, continuations):
+        app.include_router(module.router, responses=PROBLEM_RESPONSES)
+    app.include_router(desk.router)
+    app.include_router(desk_identity.router)
+    app.include_router(desk_conversation.router)
+    app.include_router(desk_handover.router)
+    app.mount("/desk/static", StaticFiles(directory=desk.HERE / "static"), name="desk-static")
+    return app

@@ -1,0 +1,83 @@
+"""Blocking keys: the few short strings a record is indexed by, to find its candidates.
+
+Two records are compared only if they share a key, so keys pair up fields
+(a name's sound with the date of birth, with the postcode; the date of birth
+with the postcode; the house with the postcode) and the true match shares at
+least one key as long as any two of those fields survived the noise. First and
+last names use one namespace, so a record whose names were swapped still meets
+its match. Names are coded with Soundex (``jellyfish``, MIT), which forgives
+most misspellings after the first letter.
+
+Keys are deterministic across processes, at most 12 per record, under 40
+characters: a two-letter kind, a colon, and the values joined by "|"
+("nd:H652|19800201", readable, so a supervisor can see why two records were
+compared). Identifiers (emails, phones, national ids, ...) can be long and are
+the most sensitive: their keys carry 16 hex digits of a BLAKE2b hash instead.
+
+Capping: a key shared by very many records ("same name sound and postcode" in
+a big town) finds nobody in particular. Look a key up with a limit of
+``BLOCK_CAP + 1`` rows and ignore it if it returns more than :data:`BLOCK_CAP`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from hashlib import blake2b
+
+import jellyfish
+
+from warmline.domain.identity.matching.record import MatchRecord
+
+MAX_KEYS = 12
+#: Longest postcode and street number put in a key (keeps every key under 40 characters).
+MAX_POSTCODE, MAX_NUMBER = 10, 8
+#: Blocks larger than this are ignored when looking up candidates (see the module docstring).
+BLOCK_CAP = 50
+
+
+def blocking_keys(record: MatchRecord) -> list[str]:
+    """The record's blocking keys: at most :data:`MAX_KEYS`, each under 40 characters."""
+    codes = name_codes(record)
+    dob = record.date_of_birth.replace("-", "") if record.date_of_birth else None
+    postcode = record.postcode[:MAX_POSTCODE] if record.postcode else None
+    number = record.street_number[:MAX_NUMBER] if record.street_number else None
+    keys: list[str] = []
+    if len(codes) == 2:
+        first, last = sorted(codes)
+        keys.append(f"nn:{first}|{last}")
+        if first == last:  # "Lee Lee": one code, not the same keys twice
+            codes = codes[:1]
+    for code in codes:
+        if dob:
+            keys.append(f"nd:{code}|{dob}")
+        if postcode:
+            keys.append(f"np:{code}|{postcode}")
+    if dob and postcode:
+        keys.append(f"dp:{dob}|{postcode}")
+    if postcode and number:
+        keys.append(f"hn:{postcode}|{number}")
+    if dob and number:
+        keys.append(f"dn:{dob}|{number}")
+    if record.national_ids or record.emails or record.phones or record.identifiers:
+        hashed = [_hashed("id", value) for value in record.national_ids]
+        hashed += [_hashed("em", value) for value in record.emails]
+        hashed += [_hashed("ph", value) for value in record.phones]
+        hashed += [_hashed("ot", f"{kind}|{value}") for kind, value in record.identifiers]
+        keys += dict.fromkeys(hashed) if len(hashed) > 1 else hashed
+    # No key twice: the name codes are distinct by now (above), and so are the
+    # identifier keys, each kind under its own prefix.
+    return keys[:MAX_KEYS]
+
+
+def name_codes(record: MatchRecord) -> list[str]:
+    """Soundex codes of the record's first and last names (one code for a lone name)."""
+    names = [record.last_name] if record.lone_name else [record.first_name, record.last_name]
+    return [_soundex(name) for name in names if name]
+
+
+#: Cached: names repeat across a memory far more than they vary.
+_soundex = lru_cache(maxsize=65536)(jellyfish.soundex)
+
+
+def _hashed(kind: str, value: str) -> str:
+    return f"{kind}:{blake2b(value.encode(), digest_size=8).hexdigest()}"

@@ -1,0 +1,306 @@
+"""From a score to an outcome: link, review or new, with the reasons and the safety rules.
+
+Thresholds are on the match probability (:class:`Thresholds`). On top of them,
+three rules keep a quiet false merge from happening, whatever the score:
+
+* two records with verified identifiers of the same kind that share no value
+  (two different verified emails) never link: at most review;
+* a shared phone number or email address never links on its own (a household
+  phone, a family email): when nothing else agrees, or the first names differ,
+  the pair is a review with the reason "shares a phone number" /
+  "shares an email address", even if its score is below the review threshold;
+* first names or dates of birth that say "two people" never link, unless a
+  national id (equal, or one typo apart) says otherwise: different first
+  names, or alike but both real given names (Carl, Carol; Christina,
+  Christopher); birth dates in different years. Twins
+  and relatives share a surname, an address, a landline, even a birthday or a
+  first name (John Smith senior and junior), and Fellegi-Sunter, which takes
+  fields as independent, counts all that sharing as evidence of one person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
+
+from warmline.domain.identity.matching.model import FIELDS, MatchModel, weight_of
+from warmline.domain.identity.matching.record import MatchRecord, is_given_name
+from warmline.domain.identity.matching.scoring import (
+    D_DIFFERENT,
+    EXACT,
+    F_CLOSE,
+    F_DIFFERENT,
+    F_SIMILAR,
+    N_EXACT,
+    N_TYPO,
+    Comparison,
+    compare,
+    comparison_levels,
+)
+
+Outcome = Literal["link", "review", "new"]
+_RANK: dict[str, int] = {"link": 2, "review": 1, "new": 0}
+#: A link is ambiguous when another customer's match weight is within this many bits
+#: (2**10: the best must be a thousand times likelier than the next).
+AMBIGUITY_BITS = 10.0
+_FIRST, _DOB, _EMAIL, _PHONE, _NATIONAL_ID = (
+    FIELDS.index(name) for name in ("first_name", "date_of_birth", "email", "phone", "national_id")
+)
+_KIND_LABELS = {"email": "email addresses", "phone": "phone numbers", "national_id": "national ids"}
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Match-probability thresholds: at or above ``link`` a pair links, at or above
+    ``review`` it is suggested for review, below it the new record is someone new.
+
+    The defaults are round numbers: a link must be a thousand times likelier than
+    not (a false merge is the costly error), and anything likelier than not goes
+    to a person. ``benchmarks/identity.py`` and ``identity_scale.py`` show their
+    effect (precision 0.9997-1.0 on FEBRL and a synthetic million).
+    """
+
+    link: float = 0.999
+    review: float = 0.5
+    #: Derived: the thresholds as match weights in bits.
+    link_weight: float = field(init=False, repr=False, compare=False)
+    review_weight: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.review <= self.link < 1:
+            raise ValueError("thresholds need 0 < review <= link < 1")
+        object.__setattr__(self, "link_weight", weight_of(self.link))
+        object.__setattr__(self, "review_weight", weight_of(self.review))
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+class Decision(NamedTuple):
+    """The outcome for a pair and the reasons for it, in words a supervisor reads.
+
+    This and the other per-candidate results are named tuples, not frozen dataclasses:
+    as immutable, and a third of the cost to build (one is built per candidate scored).
+    """
+
+    outcome: Outcome
+    reasons: tuple[str, ...]
+
+
+class ScoredCandidate(NamedTuple):
+    """A candidate, how it compared with the new record, and the decision for the pair."""
+
+    candidate_id: str
+    comparison: Comparison
+    decision: Decision
+
+
+class MatchResult(NamedTuple):
+    """The resolution of one new record against its candidates.
+
+    ``best_id`` is the candidate to link to or review against (None when no
+    candidate reaches review); ``decision`` is the outcome for the new record
+    (``new`` when ``best_id`` is None); ``others`` are the other candidates that
+    reached review or link, best first.
+    """
+
+    best_id: str | None
+    comparison: Comparison | None
+    decision: Decision
+    others: tuple[ScoredCandidate, ...] = ()
+
+
+def decide(
+    new: MatchRecord,
+    candidate: MatchRecord,
+    comparison: Comparison,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> Decision:
+    """The outcome for the pair under ``thresholds`` and the safety rules."""
+    p = comparison.probability
+    if p >= thresholds.link:
+        outcome: Outcome = "link"
+        reasons = [f"match probability {p:.4f} reaches the link threshold {thresholds.link}"]
+    elif p >= thresholds.review:
+        outcome = "review"
+        reasons = [
+            f"match probability {p:.4f} is between the review ({thresholds.review}) "
+            f"and link ({thresholds.link}) thresholds"
+        ]
+    else:
+        outcome = "new"
+        reasons = [f"match probability {p:.4f} is below the review threshold {thresholds.review}"]
+    caps = two_people(new, candidate, comparison)
+    levels = comparison.levels
+    shared = []
+    if levels[_PHONE] == EXACT:
+        shared.append("shares a phone number")
+    if levels[_EMAIL] == EXACT:
+        shared.append("shares an email address")
+    if shared and (
+        any(cap.startswith("first names differ") for cap in caps) or not _other_support(comparison)
+    ):
+        caps[:0] = shared
+        if outcome == "new":
+            outcome = "review"
+    if caps and outcome == "link":
+        outcome = "review"
+    return Decision(outcome, (*caps, *reasons) if caps else tuple(reasons))
+
+
+def two_people(new: MatchRecord, candidate: MatchRecord, comparison: Comparison) -> list[str]:
+    """Why the pair must be two people whatever its score (empty if nothing says so):
+    conflicting verified identifiers, first names or birth years that differ."""
+    return [reason for _, reason in _separating(new, candidate, comparison)]
+
+
+def _separating(
+    new: MatchRecord, candidate: MatchRecord, comparison: Comparison
+) -> list[tuple[str, str]]:
+    """(field, reason) for each thing that says the pair is two people."""
+    found: list[tuple[str, str]] = []
+    if new.verified and candidate.verified:
+        found = [("verified", reason) for reason in _conflicting_verified(new, candidate)]
+    levels = comparison.levels
+    if levels[_NATIONAL_ID] in (N_EXACT, N_TYPO):
+        return found  # an id equal but for a typo tells a mistyped record from a relative
+    if _first_names_differ(new, candidate, levels[_FIRST]):
+        first = comparison.evidence_of("first_name")
+        assert first is not None  # the names were compared: both are known
+        reason = f"first names differ ({first.left} / {first.right}): could be a relative"
+        found.append(("first_name", reason))
+    if levels[_DOB] == D_DIFFERENT:
+        dob = comparison.evidence_of("date_of_birth")
+        assert dob is not None
+        reason = f"dates of birth differ ({dob.left} / {dob.right}): could be a relative"
+        found.append(("date_of_birth", reason))
+    return found
+
+
+class CustomerOf(Mapping[str, str]):
+    """Candidate record -> the customer it belongs to, looked up only when asked: the
+    resolver asks about the few candidates that link, and the lookup may cost a read."""
+
+    def __init__(self, records: Collection[str], customer: Callable[[str], str]) -> None:
+        self._records, self._customer = records, customer
+
+    def __getitem__(self, record_id: str) -> str:
+        if record_id not in self._records:
+            raise KeyError(record_id)
+        return self._customer(record_id)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
+def resolve_against(
+    new: MatchRecord,
+    candidates: Mapping[str, MatchRecord],
+    model: MatchModel,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    customer_of: Mapping[str, str] | None = None,
+) -> MatchResult:
+    """Score ``new`` against every candidate and decide: the best one, and the others.
+
+    The best candidate is the one with the strongest outcome (link, then review),
+    then the highest match weight. Candidates are taken to be different customers;
+    an index holding several records per customer passes ``customer_of`` (candidate
+    id to customer id) so that its records count as one.
+
+    When another customer links almost as well (within :data:`AMBIGUITY_BITS`),
+    the two are compared with each other. If they must be two people and the new
+    record cannot tell which it is (John Smith senior and junior at one address,
+    asked about without a birth date), the link is downgraded to a review.
+    Otherwise the new record bridges two records of one person, and the other
+    stays in ``others`` with its "link" decision, for the integrator to merge or
+    suggest merging.
+    """
+    scored: list[ScoredCandidate] = []
+    for candidate_id, candidate in candidates.items():
+        assessed = assess(new, candidate, model, thresholds)
+        if assessed is not None:
+            scored.append(ScoredCandidate(candidate_id, *assessed))
+    if not scored:
+        return MatchResult(None, None, Decision("new", ("no candidate reaches review",)))
+    scored.sort(key=lambda s: (_RANK[s.decision.outcome], s.comparison.weight), reverse=True)
+    best, others = scored[0], tuple(scored[1:])
+    decision = best.decision
+    if decision.outcome == "link":
+        customer = customer_of.get if customer_of is not None else None
+        for rival in others:
+            if rival.decision.outcome != "link":
+                break  # sorted: no more links
+            if best.comparison.weight - rival.comparison.weight >= AMBIGUITY_BITS:
+                break
+            if customer is not None and customer(rival.candidate_id) == customer(best.candidate_id):
+                continue
+            if _cannot_tell(new, best.comparison.right, rival.comparison.right, model):
+                reason = f"matches {rival.candidate_id} about as well, and they are two people"
+                decision = Decision("review", (reason, *decision.reasons))
+                break
+    return MatchResult(best.candidate_id, best.comparison, decision, others)
+
+
+def assess(
+    new: MatchRecord,
+    candidate: MatchRecord,
+    model: MatchModel,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> tuple[Comparison, Decision] | None:
+    """Compare and decide one pair; None when it is neither a link nor a review.
+
+    Pairs below the review threshold that share no phone or email are dropped
+    before :func:`decide`, which cannot raise them.
+    """
+    levels = comparison_levels(new, candidate)
+    comparison = compare(new, candidate, model, levels)
+    if comparison.weight < thresholds.review_weight and levels[_PHONE] != EXACT != levels[_EMAIL]:
+        return None
+    decision = decide(new, candidate, comparison, thresholds)
+    return None if decision.outcome == "new" else (comparison, decision)
+
+
+def _cannot_tell(new: MatchRecord, a: MatchRecord, b: MatchRecord, model: MatchModel) -> bool:
+    """Whether ``a`` and ``b`` are two people and ``new`` lacks what tells them apart."""
+    separating = {field for field, _ in _separating(a, b, compare(a, b, model))}
+    if "verified" in separating:
+        return True
+    return any(getattr(new, field) is None for field in separating)
+
+
+def _first_names_differ(new: MatchRecord, candidate: MatchRecord, level: int) -> bool:
+    """Whether the first names say "two people": different, or spelt alike but both
+    real given names (Carl and Carol, Christina and Christopher). A typo seldom makes
+    another real name ("Jonathan" as "Jonithan"), a relative's name always is one."""
+    if level == F_DIFFERENT:
+        return True
+    a, b = new.first_name, candidate.first_name
+    if level not in (F_CLOSE, F_SIMILAR) or not a or not b:
+        return False
+    return is_given_name(a) and is_given_name(b)
+
+
+def _conflicting_verified(new: MatchRecord, candidate: MatchRecord) -> list[str]:
+    if not new.verified or not candidate.verified:
+        return []
+    kinds = {kind for kind, _ in new.verified} & {kind for kind, _ in candidate.verified}
+    conflicts = []
+    for kind in sorted(kinds):
+        ours = {value for k, value in new.verified if k == kind}
+        theirs = {value for k, value in candidate.verified if k == kind}
+        if ours.isdisjoint(theirs):
+            conflicts.append(f"conflicting verified {_KIND_LABELS.get(kind, kind)}")
+    return conflicts
+
+
+def _other_support(comparison: Comparison) -> bool:
+    """Whether anything but a phone or an email speaks for the pair."""
+    return any(
+        weight > 0
+        for index, weight in enumerate(comparison.weights)
+        if index not in (_EMAIL, _PHONE)
+    )

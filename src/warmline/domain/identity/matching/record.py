@@ -1,0 +1,353 @@
+"""The comparison-ready form of one person record.
+
+Everything is normalised once, when a :class:`MatchRecord` is built, so that
+comparing two records (done thousands of times per record) is only equality
+tests and a few ``rapidfuzz`` calls. Names are folded to lower case without
+accents, titles and suffixes dropped, "Last, First" understood; a lone name
+("Okafor") is kept without guessing whether it is a first or a last name.
+Nicknames come from the ``nicknames`` package (Apache-2.0, a hand-curated list
+of English given names): each record keeps the formal names its first name may
+stand for, so "Bob" and "Robert" meet on "robert".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from nicknames import NickNamer, name_triplets
+
+from warmline.domain.identity.identifiers import IdentifierError, normalise_identifier
+from warmline.domain.identity.names import fold
+
+#: Bump when the JSON shape changes; :func:`MatchRecord.from_json` refuses other versions.
+JSON_VERSION = 1
+
+_TITLES = frozenset(
+    {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lady", "lord", "rev", "fr",
+     "mstr", "master", "madam", "mme", "mlle", "herr", "frau"}
+)  # fmt: skip
+_SUFFIXES = frozenset(
+    {"jr", "jnr", "sr", "snr", "ii", "iii", "iv", "phd", "md", "esq", "obe", "mbe", "cbe"}
+)
+#: Surname particles kept with the surname: "van der Berg" is not "Berg".
+_PARTICLES = frozenset(
+    {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "st", "ter",
+     "ten", "mac", "bin", "ibn"}
+)  # fmt: skip
+_NAME_JUNK = re.compile(r"[^\w\s,'-]")
+_ADDRESS_JUNK = re.compile(r"[^\w\s,/-]")
+_HOUSE_NUMBER = re.compile(r"^\d+[a-z]?$")
+_E164 = re.compile(r"^\+\d{6,15}$")
+_T = TypeVar("_T", str, tuple[str, str])
+_NOTHING_VERIFIED: frozenset[tuple[str, str]] = frozenset()
+
+#: Street-type words and their abbreviations; the street name ends at the first of them.
+_STREET_TYPES = {
+    "street": "street", "st": "street", "str": "street", "road": "road", "rd": "road",
+    "avenue": "avenue", "ave": "avenue", "av": "avenue", "crescent": "crescent",
+    "cres": "crescent", "cr": "crescent", "court": "court", "ct": "court", "place": "place",
+    "pl": "place", "drive": "drive", "dr": "drive", "lane": "lane", "ln": "lane",
+    "close": "close", "cl": "close", "terrace": "terrace", "tce": "terrace", "ter": "terrace",
+    "highway": "highway", "hwy": "highway", "parade": "parade", "pde": "parade",
+    "circuit": "circuit", "cct": "circuit", "square": "square", "sq": "square",
+    "boulevard": "boulevard", "blvd": "boulevard", "way": "way", "grove": "grove",
+    "gr": "grove", "gardens": "gardens", "gdns": "gardens", "cove": "cove", "row": "row",
+    "walk": "walk", "mews": "mews", "hill": "hill", "park": "park", "rise": "rise",
+    "view": "view", "esplanade": "esplanade", "esp": "esplanade",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _nicknamer() -> NickNamer:
+    return NickNamer()
+
+
+@lru_cache(maxsize=1)
+def _given_names() -> frozenset[str]:
+    return frozenset(name for triplet in name_triplets() for name in (triplet.name1, triplet.name2))
+
+
+def is_given_name(name: str) -> bool:
+    """Whether ``name`` is in the ``nicknames`` list of English given names and nicknames."""
+    return name in _given_names()
+
+
+@lru_cache(maxsize=65536)
+def name_forms(name: str) -> frozenset[str]:
+    """``name`` and the formal names it may be a nickname of ("bob" -> bob, robert, ...).
+
+    Two first names are nickname-equivalent when their forms intersect. Cached, so
+    records with the same first name share one set.
+    """
+    return frozenset(_nicknamer().canonicals_of(name)) | {name}
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRecord:
+    """One person record in comparison-ready form: normalised once, compared many times.
+
+    Strings are folded to lower case without accents; ``None`` means unknown.
+    ``first_name`` is None for a lone name, which is then in ``last_name`` with
+    ``lone_name`` set: comparing tries it against both names of the other record.
+    """
+
+    first_name: str | None = None
+    last_name: str | None = None
+    lone_name: bool = False
+    preferred_name: str | None = None
+    #: ISO date (YYYY-MM-DD).
+    date_of_birth: str | None = None
+    street_number: str | None = None
+    #: Street name with its type word expanded ("tullaroop street").
+    street: str | None = None
+    #: The rest of the address (building, area, town, state), space-separated tokens.
+    locality: str | None = None
+    #: Upper case, no spaces.
+    postcode: str | None = None
+    emails: tuple[str, ...] = ()
+    #: E.164 strings.
+    phones: tuple[str, ...] = ()
+    national_ids: tuple[str, ...] = ()
+    #: Any other identifiers as (kind, value): account numbers, customer numbers, ...
+    identifiers: tuple[tuple[str, str], ...] = ()
+    #: Identifiers (kind, value) a trusted source verified.
+    verified: frozenset[tuple[str, str]] = frozenset()
+    #: Derived: the formal names the first (and preferred) name may stand for.
+    first_forms: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        forms: frozenset[str] = frozenset()
+        if self.first_name:
+            forms = name_forms(self.first_name)
+        if self.preferred_name:
+            forms = forms | name_forms(self.preferred_name)
+        object.__setattr__(self, "first_forms", forms)
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain JSON-able dict (only known values), for storing one record per customer."""
+        data: dict[str, Any] = {"v": JSON_VERSION}
+        for key in _SCALAR_FIELDS:
+            value = getattr(self, key)
+            if value:
+                data[key] = value
+        for key in ("emails", "phones", "national_ids"):
+            if values := getattr(self, key):
+                data[key] = list(values)
+        if self.identifiers:
+            data["identifiers"] = [list(pair) for pair in self.identifiers]
+        if self.verified:
+            data["verified"] = sorted([kind, value] for kind, value in self.verified)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MatchRecord:
+        """Rebuild a record from :meth:`to_json` output; ValueError on another version."""
+        if data.get("v") != JSON_VERSION:
+            raise ValueError(
+                f"match record JSON version {data.get('v')!r} is not {JSON_VERSION}: "
+                "rebuild the record from the customer's traits and identifiers"
+            )
+        return cls(
+            **{key: data[key] for key in _SCALAR_FIELDS if key in data},
+            emails=tuple(data.get("emails", ())),
+            phones=tuple(data.get("phones", ())),
+            national_ids=tuple(data.get("national_ids", ())),
+            identifiers=tuple((str(k), str(v)) for k, v in data.get("identifiers", ())),
+            verified=frozenset((str(k), str(v)) for k, v in data.get("verified", ())),
+        )
+
+
+_SCALAR_FIELDS = (
+    "first_name", "last_name", "lone_name", "preferred_name", "date_of_birth",
+    "street_number", "street", "locality", "postcode",
+)  # fmt: skip
+
+
+def record_from(
+    traits: Mapping[str, Any], identifiers: Iterable[tuple[str, str, bool]] = ()
+) -> MatchRecord:
+    """Build the comparison-ready record of a person from plain traits and identifiers.
+
+    ``traits`` uses the ingest contract's names (``name``, ``preferred_name``,
+    ``date_of_birth`` as an ISO string or a date, ``address``, ``postcode``);
+    other traits are ignored. ``identifiers`` are ``(kind, value, verified)``;
+    values are normalised like ingest does, and ones that do not normalise are
+    left out (ingest has already refused them).
+    """
+    first, last, lone = parse_name(_text(traits.get("name")))
+    preferred = _text(traits.get("preferred_name"))
+    preferred_tokens = _name_tokens(preferred) if preferred else []
+    number, street, locality = parse_address(_text(traits.get("address")))
+    emails: list[str] = []
+    phones: list[str] = []
+    national_ids: list[str] = []
+    others: list[tuple[str, str]] = []
+    verified: list[tuple[str, str]] = []
+    for kind, raw, is_verified in identifiers:
+        value = _normalised(kind, raw)
+        if value is None:
+            continue
+        if kind == "email":
+            emails.append(value)
+        elif kind == "phone":
+            phones.append(value)
+        elif kind == "national_id":
+            national_ids.append(value)
+        else:
+            others.append((kind, value))
+        if is_verified:
+            verified.append((kind, value))
+    dob = parse_date(traits.get("date_of_birth"))
+    postcode = normalise_postcode(_text(traits.get("postcode")))
+    return MatchRecord(
+        first_name=_shared(first),
+        last_name=_shared(last),
+        lone_name=lone,
+        preferred_name=preferred_tokens[0] if preferred_tokens else None,
+        date_of_birth=_shared(dob),
+        street_number=_shared(number),
+        street=_shared(street),
+        locality=_shared(locality),
+        postcode=_shared(postcode),
+        emails=_distinct(emails),
+        phones=_distinct(phones),
+        national_ids=_distinct(national_ids),
+        identifiers=_distinct(others),
+        verified=frozenset(verified) if verified else _NOTHING_VERIFIED,
+    )
+
+
+def _distinct(values: list[_T]) -> tuple[_T, ...]:
+    return tuple(sorted(set(values))) if len(values) > 1 else tuple(values)
+
+
+def _shared(value: str | None) -> str | None:
+    # Names, dates and postcodes repeat across a memory: one string object for each
+    # value keeps a million records in a fraction of the memory.
+    return None if value is None else sys.intern(value)
+
+
+def parse_name(name: str | None) -> tuple[str | None, str | None, bool]:
+    """``(first, last, lone)`` of a full name; a single word is ``(None, word, True)``.
+
+    "Okafor, Miles" is last-comma-first. Titles (Mr, Dr, ...) and suffixes (Jr, III)
+    are dropped, middle names ignored, surname particles kept ("van der berg").
+    """
+    if not name:
+        return None, None, False
+    if "," in name:
+        last_part, _, first_part = name.partition(",")
+        name = f"{first_part} {last_part}"
+    tokens = _name_tokens(name)
+    if not tokens:
+        return None, None, False
+    if len(tokens) == 1:
+        return None, tokens[0], True
+    start = len(tokens) - 1
+    while start > 1 and tokens[start - 1] in _PARTICLES:
+        start -= 1
+    return tokens[0], " ".join(tokens[start:]), False
+
+
+def _name_tokens(text: str) -> list[str]:
+    words = _NAME_JUNK.sub(" ", _fold(text)).replace(",", " ").replace("'", "").split()
+    words = [w.strip("-") for w in words]
+    while words and words[0].rstrip(".") in _TITLES:
+        words.pop(0)
+    while words and words[-1].rstrip(".") in _SUFFIXES:
+        words.pop()
+    return [w for w in words if w]
+
+
+def parse_date(value: object) -> str | None:
+    """An ISO date string from a date, an ISO string or YYYYMMDD; None if it is not a date."""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = _text(value)
+    return _iso_date(text) if text else None
+
+
+@lru_cache(maxsize=65536)
+def _iso_date(text: str) -> str | None:
+    # Cached: birth dates repeat (a few tens of thousands of days cover everyone).
+    if len(text) == 8 and text.isdigit():
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    try:
+        return dt.date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_address(address: str | None) -> tuple[str | None, str | None, str | None]:
+    """``(street number, street name, locality)`` of a free-text address.
+
+    The street number is the first house-number-like word ("10", "10a"); the street
+    name runs from after it to the first street-type word ("road", "st" expanded),
+    or to the end of its comma-separated part; everything else is the locality.
+    """
+    if not address:
+        return None, None, None
+    text = _ADDRESS_JUNK.sub(" ", _fold(address))
+    if "/" in text or "-" in text:  # "2/98" stays a word; a lone dash does not
+        parts = [[w for w in (t.strip("/-") for t in p.split()) if w] for p in text.split(",")]
+    else:
+        parts = [p.split() for p in text.split(",")]
+    number: str | None = None
+    street: list[str] = []
+    for index, part in enumerate(parts):
+        for at in range(len(part) - 1):  # a number followed by at least one word
+            if part[at][0].isdigit() and _HOUSE_NUMBER.match(part[at]):
+                number, rest = part[at], part[at + 1 :]
+                end = len(rest)
+                for i in range(1, len(rest)):
+                    if rest[i] in _STREET_TYPES:
+                        end = i + 1
+                        break
+                street = rest[:end]
+                parts[index] = part[:at] + rest[end:]
+                break
+        if number is not None:
+            break
+    if street:
+        street[-1] = _STREET_TYPES.get(street[-1], street[-1])
+    locality = " ".join(["saint" if tok == "st" else tok for part in parts for tok in part])
+    return number, " ".join(street) or None, locality or None
+
+
+def normalise_postcode(postcode: str | None) -> str | None:
+    """Upper case without spaces or punctuation; None if nothing is left."""
+    if not postcode:
+        return None
+    if postcode.isalnum():  # the usual case: nothing to take out
+        return postcode.upper()
+    compact = "".join(ch for ch in postcode.upper() if ch.isalnum())
+    return compact or None
+
+
+def _fold(text: str) -> str:
+    # Most names and addresses are ASCII: lower-casing is all folding does to them.
+    return text.lower() if text.isascii() else fold(text)
+
+
+def _normalised(kind: str, value: str) -> str | None:
+    if kind == "phone" and _E164.match(value):
+        return value
+    try:
+        return normalise_identifier(kind, value)
+    except IdentifierError:
+        return None
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None

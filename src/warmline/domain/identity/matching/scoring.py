@@ -1,0 +1,373 @@
+"""Comparing two records field by field: levels, weights and evidence a person can read.
+
+:func:`comparison_levels` is the hot path (a few equality tests and
+``rapidfuzz`` calls, a few microseconds a pair); :func:`match_weight` adds up
+the model's weights for those levels; :func:`compare` also says, per field,
+what was compared and what it weighed ("first name: Bob ~ Robert (nickname)
++4.2"), for the best candidates only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from operator import getitem
+from typing import NamedTuple
+
+from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.fuzz import token_set_ratio
+
+from warmline.domain.identity.matching.model import FIELD_LEVELS, FIELDS, MatchModel, probability
+from warmline.domain.identity.matching.record import MatchRecord, name_forms
+
+_jaro_winkler = JaroWinkler.normalized_similarity
+_osa = OSA.distance
+
+#: The level of a field unknown on either side: it adds no evidence either way.
+MISSING = -1
+
+#: Jaro-Winkler similarity at or above which two names or streets are "close", "similar".
+CLOSE, SIMILAR = 0.92, 0.80
+#: token_set_ratio (0-100) at or above which two localities are "close", "similar".
+LOCALITY_CLOSE, LOCALITY_SIMILAR = 90.0, 70.0
+
+_FIRST = FIELD_LEVELS["first_name"]
+F_EXACT, F_NICKNAME, F_SWAPPED, F_CLOSE, F_SIMILAR, F_DIFFERENT = (
+    _FIRST.index(n) for n in ("exact", "nickname", "swapped", "close", "similar", "different")
+)
+_LAST = FIELD_LEVELS["last_name"]
+L_EXACT, L_CLOSE, L_SIMILAR, L_DIFFERENT = (
+    _LAST.index(n) for n in ("exact", "close", "similar", "different")
+)
+# Fields whose levels are (exact, close, similar, different) and (exact, different).
+S_EXACT, S_CLOSE, S_SIMILAR, S_DIFFERENT = range(4)
+EXACT, DIFFERENT = 0, 1
+D_EXACT, D_TYPO, D_SWAPPED, D_YEAR, D_DIFFERENT = range(5)
+P_EXACT, P_TYPO, P_AREA, P_DIFFERENT = range(4)
+N_EXACT, N_TYPO, N_DIFFERENT = range(3)
+assert FIELD_LEVELS["street"] == ("exact", "close", "similar", "different")
+assert FIELD_LEVELS["street"] == FIELD_LEVELS["locality"] == FIELD_LEVELS["street_within_postcode"]
+assert FIELD_LEVELS["street"] == FIELD_LEVELS["locality_within_postcode"]
+assert FIELD_LEVELS["date_of_birth"][D_SWAPPED] == "day_month_swapped"
+assert FIELD_LEVELS["postcode"][P_AREA] == "area"
+
+_LABELS = {
+    "exact": "exact match",
+    "nickname": "nickname",
+    "swapped": "first and last names swapped",
+    "close": "close spelling",
+    "similar": "similar spelling",
+    "different": "different",
+    "typo": "one typo",
+    "day_month_swapped": "day and month swapped",
+    "same_year": "same year",
+    "area": "same area",
+}
+_FIELD_LABELS = {
+    "street_within_postcode": "street (same postcode)",
+    "locality_within_postcode": "town (same postcode)",
+}
+#: Fields whose values are masked for agents: the integrator masks them in evidence too.
+SENSITIVE_FIELDS = frozenset(
+    {"date_of_birth", "street_number", "street", "locality", "postcode", "email", "phone",
+     "national_id", "other_identifier", "street_within_postcode", "locality_within_postcode"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What one field contributed: its level, the two values as shown, the weight in bits."""
+
+    field: str
+    level: str
+    left: str
+    right: str
+    weight: float
+
+    @property
+    def sensitive(self) -> bool:
+        """Whether the values are personal data an agent sees masked."""
+        return self.field in SENSITIVE_FIELDS
+
+    def describe(self) -> str:
+        """One line for a supervisor: "first name: Bob ~ Robert (nickname) +4.2"."""
+        label = _FIELD_LABELS.get(self.field) or self.field.replace("_", " ")
+        if self.level == "exact":
+            return f"{label}: exact match {self.weight:+.1f}"
+        sign = "≠" if self.level == "different" else "~"
+        return (
+            f"{label}: {self.left} {sign} {self.right} ({_LABELS[self.level]}) {self.weight:+.1f}"
+        )
+
+
+class Comparison(NamedTuple):
+    """The comparison of two records: levels and weights per field, total weight, probability.
+
+    ``levels`` holds the level index of every field in :data:`FIELDS` order
+    (:data:`MISSING` where a side is unknown) and ``weights`` its match weight in
+    bits (0.0 where missing); ``weight`` is their sum plus the prior's.
+    :attr:`evidence` says the same in words, built only when asked for.
+    """
+
+    left: MatchRecord
+    right: MatchRecord
+    levels: tuple[int, ...]
+    weights: tuple[float, ...]
+    weight: float
+    probability: float
+
+    @property
+    def evidence(self) -> tuple[Evidence, ...]:
+        """Per known field: its level, the two values as shown, its weight."""
+        return tuple(
+            self._evidence(index, name)
+            for index, name in enumerate(FIELDS)
+            if self.levels[index] >= 0
+        )
+
+    def evidence_of(self, field: str) -> Evidence | None:
+        """The evidence of one field (None if it is unknown on either side), without
+        building the others'."""
+        index = FIELDS.index(field)
+        return self._evidence(index, field) if self.levels[index] >= 0 else None
+
+    def _evidence(self, index: int, name: str) -> Evidence:
+        return Evidence(
+            field=name,
+            level=FIELD_LEVELS[name][self.levels[index]],
+            left=_shown(name, self.left, self.right),
+            right=_shown(name, self.right, self.left),
+            weight=round(self.weights[index], 2),
+        )
+
+    def level(self, field: str) -> str | None:
+        """The level name of ``field``, or None if it was unknown on either side."""
+        index = self.levels[FIELDS.index(field)]
+        return None if index == MISSING else FIELD_LEVELS[field][index]
+
+
+def comparison_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, ...]:
+    """The level index of every field for the pair, in :data:`FIELDS` order."""
+    # The hot path of matching: missing and equal values are settled inline, and
+    # only fields that differ pay for a similarity function.
+    first, last = _name_levels(a, b)
+    x, y = a.date_of_birth, b.date_of_birth
+    dob = MISSING if not x or not y else D_EXACT if x == y else _date_level(x, y)
+    x, y = a.street_number, b.street_number
+    number = MISSING if not x or not y else EXACT if x == y else DIFFERENT
+    x, y = a.postcode, b.postcode
+    postcode = MISSING if not x or not y else P_EXACT if x == y else _postcode_level(x, y)
+    street, locality = street_and_town_levels(a, b)
+    if postcode == P_EXACT:
+        # Within one postcode the street and town are scored as fields of their own,
+        # against how often neighbours share them: scored as if independent of the
+        # postcode, one agreement would count two or three times over.
+        street_within, locality_within, street, locality = street, locality, MISSING, MISSING
+    else:
+        street_within = locality_within = MISSING
+    return (
+        first,
+        last,
+        dob,
+        number,
+        street,
+        locality,
+        postcode,
+        street_within,
+        locality_within,
+        _shared_level(a.emails, b.emails) if a.emails and b.emails else MISSING,
+        _shared_level(a.phones, b.phones) if a.phones and b.phones else MISSING,
+        _national_id_level(a.national_ids, b.national_ids)
+        if a.national_ids and b.national_ids
+        else MISSING,
+        _other_identifier_level(a.identifiers, b.identifiers)
+        if a.identifiers and b.identifiers
+        else MISSING,
+    )
+
+
+def street_and_town_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, int]:
+    """The levels of the street names and of the towns (the rest of the address)."""
+    x, y = a.street, b.street
+    street = MISSING if not x or not y else S_EXACT if x == y else _similarity_level(x, y)
+    x, y = a.locality, b.locality
+    locality = MISSING if not x or not y else S_EXACT if x == y else _locality_level(x, y)
+    return street, locality
+
+
+def weight_of_levels(levels: tuple[int, ...], model: MatchModel) -> float:
+    """Total match weight in bits (prior included) of a pair's levels."""
+    # map over the two sequences: no per-field Python frame, the hot path's sum
+    return model.prior_weight + sum(map(getitem, model.lookup, levels))
+
+
+def match_weight(a: MatchRecord, b: MatchRecord, model: MatchModel) -> float:
+    """Total match weight in bits of the pair (the fast path: no evidence is built)."""
+    return weight_of_levels(comparison_levels(a, b), model)
+
+
+def compare(
+    a: MatchRecord, b: MatchRecord, model: MatchModel, levels: tuple[int, ...] | None = None
+) -> Comparison:
+    """Compare two records: per-field levels and weights, total match weight, probability.
+
+    ``levels`` may be passed when :func:`comparison_levels` was already called for the pair.
+    """
+    if levels is None:
+        levels = comparison_levels(a, b)
+    weights = tuple(map(getitem, model.lookup, levels))
+    weight = model.prior_weight + sum(weights)
+    return Comparison(a, b, levels, weights, weight, probability(weight))
+
+
+def _name_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, int]:
+    if a.lone_name or b.lone_name:
+        return _lone_name_levels(a, b) if a.lone_name else _lone_name_levels(b, a)
+    af, al, bf, bl = a.first_name, a.last_name, b.first_name, b.last_name
+    first = (F_EXACT if af == bf else _first_level(a, b)) if af and bf else MISSING
+    last = (L_EXACT if al == bl else _last_level(al, bl)) if al and bl else MISSING
+    if (
+        af and al and bf and bl
+        and first not in (F_EXACT, F_NICKNAME)
+        and last != L_EXACT
+        # Swapped names start with each other's letters: a cheap gate before two
+        # similarity calls that almost every pair of different people would fail.
+        and af[0] == bl[0] and al[0] == bf[0]
+    ):  # fmt: skip
+        crosswise = sorted((_jaro_winkler(af, bl), _jaro_winkler(al, bf)))
+        # One name may carry a typo as well: one close, the other at least similar.
+        if crosswise[0] >= SIMILAR and crosswise[1] >= CLOSE:
+            return F_SWAPPED, MISSING
+    return first, last
+
+
+def _lone_name_levels(lone: MatchRecord, other: MatchRecord) -> tuple[int, int]:
+    """A single name against the other record's names: scored on the one it is closer to."""
+    token = lone.last_name
+    if not token:
+        return MISSING, MISSING
+    if other.lone_name:
+        return MISSING, _last_level(token, other.last_name) if other.last_name else MISSING
+    similarity = _jaro_winkler
+    to_last = similarity(token, other.last_name) if other.last_name else -1.0
+    to_first = similarity(token, other.first_name) if other.first_name else -1.0
+    if to_last < 0 and to_first < 0:
+        return MISSING, MISSING
+    if to_last >= to_first:
+        return MISSING, _last_level(token, other.last_name or "")
+    return _first_level(lone, other, token), MISSING
+
+
+def _first_level(a: MatchRecord, b: MatchRecord, a_first: str | None = None) -> int:
+    x = a_first or a.first_name or ""
+    y = b.first_name or ""
+    if x == y:
+        return F_EXACT
+    forms = a.first_forms if a_first is None else name_forms(x)
+    if not forms.isdisjoint(b.first_forms):
+        return F_NICKNAME
+    similarity = _jaro_winkler(x, y)
+    if similarity >= CLOSE:
+        return F_CLOSE
+    return F_SIMILAR if similarity >= SIMILAR else F_DIFFERENT
+
+
+def _last_level(x: str, y: str) -> int:
+    if x == y:
+        return L_EXACT
+    similarity = _jaro_winkler(x, y)
+    if similarity >= CLOSE:
+        return L_CLOSE
+    return L_SIMILAR if similarity >= SIMILAR else L_DIFFERENT
+
+
+def _similarity_level(x: str, y: str) -> int:
+    """Close, similar or different, for two unequal strings (Jaro-Winkler)."""
+    similarity = _jaro_winkler(x, y)
+    if similarity >= CLOSE:
+        return S_CLOSE
+    return S_SIMILAR if similarity >= SIMILAR else S_DIFFERENT
+
+
+def _locality_level(x: str, y: str) -> int:
+    """Close, similar or different, for two unequal localities: by shared words, so a
+    locality that leaves out a part (the building, the state) is still close."""
+    similarity = token_set_ratio(x, y, score_cutoff=LOCALITY_SIMILAR)
+    if similarity >= LOCALITY_CLOSE:
+        return S_CLOSE
+    return S_SIMILAR if similarity >= LOCALITY_SIMILAR else S_DIFFERENT
+
+
+def _date_level(x: str, y: str) -> int:
+    """Typo, day and month swapped, same year or different, for two unequal ISO dates."""
+    if _osa(x, y) <= 1:
+        return D_TYPO
+    same_year = x[:4] == y[:4]
+    if same_year and x[5:7] == y[8:10] and x[8:10] == y[5:7]:
+        return D_SWAPPED
+    return D_YEAR if same_year else D_DIFFERENT
+
+
+def _postcode_level(x: str, y: str) -> int:
+    """Typo, same area or different, for two unequal postcodes."""
+    if _osa(x, y) <= 1:
+        return P_TYPO
+    # The area: a UK-style outward code (all but the last three characters), or the
+    # leading digits of a numeric postcode.
+    cut = len(x) - 3 if len(x) >= 5 and not x.isdigit() else len(x) - 2
+    return P_AREA if cut > 0 and x[:cut] == y[:cut] and len(x) == len(y) else P_DIFFERENT
+
+
+def _shared_level(xs: tuple[str, ...], ys: tuple[str, ...]) -> int:
+    for x in xs:
+        if x in ys:
+            return EXACT
+    return DIFFERENT
+
+
+def _national_id_level(xs: tuple[str, ...], ys: tuple[str, ...]) -> int:
+    best = N_DIFFERENT
+    for x in xs:
+        for y in ys:
+            if x == y:
+                return N_EXACT
+            if _osa(x, y) <= 1:
+                best = N_TYPO
+    return best
+
+
+def _other_identifier_level(
+    xs: tuple[tuple[str, str], ...], ys: tuple[tuple[str, str], ...]
+) -> int:
+    for pair in xs:
+        if pair in ys:
+            return EXACT
+    return MISSING
+
+
+def _shown(field: str, record: MatchRecord, other: MatchRecord) -> str:
+    """The value of ``field`` on ``record`` as a person reads it."""
+    if field in ("first_name", "last_name"):
+        if record.lone_name:
+            return (record.last_name or "").title()
+        value = record.first_name if field == "first_name" else record.last_name
+        if field == "first_name" and other.lone_name:
+            value = record.first_name
+        return (value or "").title()
+    if field == "email":
+        return _best_shared(record.emails, other.emails)
+    if field == "phone":
+        return _best_shared(record.phones, other.phones)
+    if field == "national_id":
+        return _best_shared(record.national_ids, other.national_ids)
+    if field == "other_identifier":
+        shared = [f"{k}:{v}" for k, v in record.identifiers if (k, v) in other.identifiers]
+        return shared[0] if shared else ""
+    value = getattr(record, field.removesuffix("_within_postcode"))
+    return value.upper() if field == "postcode" else str(value)
+
+
+def _best_shared(values: tuple[str, ...], others: tuple[str, ...]) -> str:
+    for value in values:
+        if value in others:
+            return value
+    return ", ".join(values)
