@@ -3,7 +3,7 @@
 The public API is what ``__all__`` lists; everything else is private and may change.
 """
 
-__version__ = "0.1.0"
+from importlib import metadata
 
 from warmline.actions.ingest import BatchResult, ItemResult, ingest_events
 from warmline.actions.keys import create_key
@@ -13,6 +13,9 @@ from warmline.errors import WarmlineError
 from warmline.events import EVENT_TYPES, parse_event
 from warmline.storage.engine import make_engine
 from warmline.storage.migrate import upgrade
+
+#: The installed distribution's version (``pyproject.toml`` is the one place it is set).
+__version__ = metadata.version("warmline")
 
 __all__ = [
     "EVENT_TYPES",

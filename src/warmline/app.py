@@ -1,4 +1,5 @@
-"""The FastAPI application: routes, error rendering and the database it serves."""
+"""The ASGI application: the API's and the desk's routers, error rendering, and the database
+they serve."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,7 +17,6 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from warmline import __version__
 from warmline.api import (
     audit,
     contacts,
@@ -33,7 +34,7 @@ from warmline.serving.responses import problem_response
 from warmline.serving.throttle import FailureThrottle
 from warmline.storage import migrate
 from warmline.storage.engine import make_engine
-from warmline.web import desk, desk_conversation, desk_handover, desk_identity
+from warmline.web import desk, desk_conversation, desk_handover, desk_identity, pages
 
 log = logging.getLogger("warmline")
 
@@ -87,7 +88,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = FastAPI(
         lifespan=lifespan,
         title="Warmline",
-        version=__version__,
+        version=metadata.version("warmline"),
         summary="Customer memory for contact centres: every channel, every agent.",
     )
     app.state.settings = settings
@@ -172,8 +173,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             },
         )
 
-    @app.exception_handler(desk.SignedOut)
-    async def _signed_out(request: Request, _: desk.SignedOut) -> Response:
+    @app.exception_handler(pages.SignedOut)
+    async def _signed_out(request: Request, _: pages.SignedOut) -> Response:
         # Pages go to the sign-in form; the desk's script and event stream get a plain 401.
         wants_page = "text/html" in request.headers.get("accept", "")
         if wants_page and not request.headers.get("x-desk-fragment"):
@@ -202,5 +203,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(desk_identity.router)
     app.include_router(desk_conversation.router)
     app.include_router(desk_handover.router)
-    app.mount("/desk/static", StaticFiles(directory=desk.HERE / "static"), name="desk-static")
+    app.mount("/desk/static", StaticFiles(directory=pages.HERE / "static"), name="desk-static")
     return app

@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
+from warmline.config import Settings
 from warmline.domain.handover.llm_note import RewriteRejected, chat_request, parse_rewrite
 from warmline.domain.handover.note import HandoverNote
 
@@ -90,3 +91,9 @@ def endpoint_from(url: str, model: str, timeout: float, api_key: str | None) -> 
         log.warning("WARMLINE_LLM_URL must start with http:// or https://; rewriting is off")
         return None
     return LlmEndpoint(url, model.strip() or "default", timeout, api_key)
+
+
+def llm_endpoint(settings: Settings) -> LlmEndpoint | None:
+    """The configured LLM endpoint for rewriting notes, or None."""
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    return endpoint_from(settings.llm_url, settings.llm_model, settings.llm_timeout_seconds, key)

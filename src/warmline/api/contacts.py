@@ -12,17 +12,18 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.contacts import start_contact
-from warmline.api.continuations import present_on_contact
-from warmline.api.events import read_bounded
 from warmline.domain.access.roles import Actor, Permission, allows
-from warmline.domain.card.assembly import CardContext, unrecognised_card
+from warmline.domain.card.assembly import unrecognised_card
 from warmline.domain.identity.identifiers import mask_identifier
 from warmline.errors import InvalidRequest, NotFound
 from warmline.events import Channel, CustomerRef, errors_from
-from warmline.serving.deps import EngineDep, SettingsDep, access_customer, as_seen_by, require
+from warmline.serving.access import access_customer
+from warmline.serving.bodies import read_bounded
+from warmline.serving.cards import card_context, read_card
+from warmline.serving.continuations import present_on_contact
+from warmline.serving.deps import EngineDep, SettingsDep, require
 from warmline.serving.responses import json_response
 from warmline.storage import queries
-from warmline.storage.card_queries import load_card
 
 router = APIRouter(tags=["contacts"])
 Reader = Annotated[Actor, Depends(require(Permission.READ_CUSTOMERS))]
@@ -51,14 +52,6 @@ class ContactIn(BaseModel):
             "the contact inherits that verification. The response's `continuation` says "
             "whether it did, or why not.",
         )
-    )
-
-
-def card_context(settings: Any, **kw: Any) -> CardContext:
-    return CardContext(
-        now=dt.datetime.now(dt.UTC),
-        continuity_window=dt.timedelta(minutes=settings.continuity_minutes),
-        **kw,
     )
 
 
@@ -138,15 +131,9 @@ async def post_contact(
             if not contact.recognised:
                 candidates = queries.customer_summaries(conn, list(contact.candidates))
                 return unrecognised_card(contact.channel, presented, candidates)
-            live = access_customer(
-                conn,
-                engine,
-                actor,
-                contact.customer_id,
-                "card.viewed",
-                contact_id=contact.contact_id,
+            return read_card(
+                conn, engine, actor, contact.customer_id, ctx, contact_id=contact.contact_id
             )
-            return as_seen_by(actor, load_card(conn, live, ctx))
 
     out["card"] = await run_in_threadpool(card)
     return json_response(out, 201)
@@ -164,12 +151,10 @@ def get_card(
     interaction_id: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """Who they are, continuity across channels, recent history, what is open or promised."""
+    ctx = card_context(settings, channel=channel, interaction_id=interaction_id)
     with engine.connect() as conn:
-        live = access_customer(conn, engine, actor, customer_id, "card.viewed")
-        card = load_card(
-            conn, live, card_context(settings, channel=channel, interaction_id=interaction_id)
-        )
-    return json_response(as_seen_by(actor, card))
+        card = read_card(conn, engine, actor, customer_id, ctx)
+    return json_response(card)
 
 
 @router.get("/v1/interactions/{interaction_id}", summary="An interaction and its messages")

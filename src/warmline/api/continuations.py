@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from sqlalchemy.engine import Engine
-from starlette.concurrency import run_in_threadpool
 
-from warmline.actions.continuations import Source, issue_code, redeem_code
+from warmline.actions.continuations import issue_code
 from warmline.domain.access.roles import Actor, Permission
-from warmline.domain.card.assembly import CHANNEL_WORDS
-from warmline.domain.timewords import ago
-from warmline.errors import Conflict, WarmlineError
-from warmline.serving.deps import EngineDep, SettingsDep, client_address, require
+from warmline.errors import Conflict
+from warmline.serving.continuations import present_code
+from warmline.serving.deps import EngineDep, SettingsDep, require
 from warmline.serving.responses import json_response
 from warmline.storage import handover_queries as hq
 from warmline.storage import queries
@@ -109,64 +105,3 @@ def post_present(
         engine, actor, request, body.code, customer_id, interaction, settings.default_region
     )
     return json_response({"interaction_id": interaction["id"], "verification": carried})
-
-
-def present_code(
-    engine: Engine,
-    actor: Actor,
-    request: Request,
-    code: str,
-    customer_id: str | None,
-    interaction: dict[str, Any],
-    region: str,
-) -> dict[str, Any]:
-    """Redeem ``code`` on ``interaction``; the verification carried, as the card words it."""
-    source = Source(actor.key_id, client_address(request))
-    original = redeem_code(
-        engine,
-        actor,
-        code,
-        customer_id=customer_id,
-        interaction=interaction,
-        source=source,
-        region=region,
-    )
-    return carried_verification(original, dt.datetime.now(dt.UTC))
-
-
-def carried_verification(original: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
-    """The verification a code carried: where, how, how strong, when."""
-    channel = CHANNEL_WORDS.get(original["channel"], original["channel"])
-    return {
-        "channel": original["channel"],
-        "method": original["method"],
-        "level": original["level"],
-        "verified_at": original["verified_at"],
-        "expires_at": original["expires_at"],
-        "text": f"verified in {channel} {ago(original['verified_at'], now)} "
-        f"({original['level']}), carried to this contact by continuation code",
-    }
-
-
-async def present_on_contact(
-    engine: Engine,
-    actor: Actor,
-    request: Request,
-    code: str,
-    customer_id: str | None,
-    interaction_id: str,
-    region: str,
-) -> dict[str, Any]:
-    """The ``continuation`` member of a contact's response: what was carried, or why not
-    (the contact itself is started either way)."""
-
-    def redeem() -> dict[str, Any]:
-        with engine.connect() as conn:
-            interaction = hq.interaction(conn, interaction_id)
-        return present_code(engine, actor, request, code, customer_id, interaction, region)
-
-    try:
-        carried = await run_in_threadpool(redeem)
-    except WarmlineError as refused:
-        return {"inherited": False, **refused.problem()}
-    return {"inherited": True, "verification": carried}

@@ -13,7 +13,8 @@ from warmline.domain.access.masking import SENSITIVE_TRAITS, is_sensitive, mask_
 from warmline.domain.access.roles import Actor, Permission, allows
 from warmline.domain.identity.identifiers import IdentifierError, normalise_identifier
 from warmline.errors import InvalidRequest
-from warmline.serving.deps import EngineDep, SettingsDep, access_customer, require
+from warmline.serving.access import access_customer
+from warmline.serving.deps import EngineDep, SettingsDep, require
 from warmline.serving.responses import json_response
 from warmline.storage import queries
 

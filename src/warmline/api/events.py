@@ -11,8 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.ingest import ingest_events
 from warmline.domain.access.roles import Actor, Permission
-from warmline.errors import InvalidRequest, PayloadTooLarge
+from warmline.errors import InvalidRequest
 from warmline.events import EVENT_TYPES, Envelope
+from warmline.serving.bodies import read_bounded
 from warmline.serving.deps import EngineDep, SettingsDep, require
 
 router = APIRouter(tags=["events"])
@@ -22,28 +23,6 @@ _BATCH_SCHEMA = {
     "items": Envelope.model_json_schema(),
     "description": f"CloudEvents 1.0 envelopes; type is one of {', '.join(EVENT_TYPES)}",
 }
-
-
-async def read_bounded(request: Request, limit: int) -> bytes:
-    """The request body, refusing it as soon as it grows past ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        "body_too_large",
-        f"the request body is over {limit} bytes",
-        hint="send fewer events per request (WARMLINE_MAX_BODY_BYTES sets the limit)",
-    )
 
 
 @router.post(

@@ -10,12 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.handovers import accept_handover, hand_over
-from warmline.actions.note_rewrite import LlmEndpoint, endpoint_from
-from warmline.config import Settings
+from warmline.actions.note_rewrite import llm_endpoint
 from warmline.domain.access.roles import Actor, Permission
 from warmline.domain.handover.note import MAX_REMARK_CHARS, HandoverNote, render_text
 from warmline.errors import NotFound
-from warmline.serving.deps import EngineDep, SettingsDep, access_customer, require
+from warmline.serving.access import access_customer
+from warmline.serving.deps import EngineDep, SettingsDep, require
 from warmline.serving.responses import json_response
 from warmline.storage import handover_queries as hq
 
@@ -35,12 +35,6 @@ class HandoverIn(BaseModel):
     to_role: Name | None = Field(
         None, description='What the receiver looks after, for the introduction: "card payments".'
     )
-
-
-def llm_endpoint(settings: Settings) -> LlmEndpoint | None:
-    """The configured LLM endpoint for rewriting notes, or None."""
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    return endpoint_from(settings.llm_url, settings.llm_model, settings.llm_timeout_seconds, key)
 
 
 def handover_json(handover: dict[str, Any]) -> dict[str, Any]:

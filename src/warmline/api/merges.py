@@ -3,7 +3,7 @@ customer's own answer to "is this also you?"."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -18,10 +18,10 @@ from warmline.actions.merges import (
     undo_merge,
 )
 from warmline.actions.suggestions import answer_suggestion, reject_suggestion
-from warmline.domain.access.masking import mask_evidence, mask_side
-from warmline.domain.access.roles import Actor, Permission, allows
+from warmline.domain.access.roles import Actor, Permission
 from warmline.errors import NotFound
-from warmline.serving.deps import EngineDep, access_customer, require
+from warmline.serving.access import access_customer, seen_by
+from warmline.serving.deps import EngineDep, require
 from warmline.serving.responses import json_response
 from warmline.storage import identity_queries as iq
 
@@ -62,19 +62,6 @@ class DecisionIn(_Body):
 
 class AnswerIn(_Body):
     answer: Literal["yes", "no"] = Field(description="the customer's answer to 'is this you?'")
-
-
-def seen_by(actor: Actor, item: dict[str, Any]) -> dict[str, Any]:
-    """A merge, suggestion or preview with personal values masked unless the role sees them."""
-    if allows(actor.role, Permission.SEE_UNMASKED):
-        return item
-    out = {**item}
-    if isinstance(out.get("evidence"), dict):
-        out["evidence"] = mask_evidence(out["evidence"])
-    for side in ("from", "into", "customer", "candidate"):
-        if isinstance(out.get(side), dict):
-            out[side] = mask_side(out[side])
-    return out
 
 
 @router.post("/v1/merges/preview", summary="What a merge would do, without doing it")

@@ -10,7 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.erase import erase_customer
 from warmline.domain.access.roles import Actor, Permission
-from warmline.serving.deps import EngineDep, access_customer, require
+from warmline.serving.access import access_customer
+from warmline.serving.deps import EngineDep, require
 from warmline.serving.responses import json_response
 from warmline.storage import identity_queries, queries
 

@@ -1,21 +1,19 @@
-"""Request dependencies: the engine, settings and the access funnel for keys and customers."""
+"""Request dependencies shared by the API and the desk: the engine, the settings and the key
+holder making the request."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
-from warmline.actions.audit import record_read
 from warmline.actions.keys import authenticate
 from warmline.config import Settings
-from warmline.domain.access.masking import mask_card
 from warmline.domain.access.roles import Actor, Permission, allows
-from warmline.errors import Forbidden, Gone, NotFound, Unauthenticated
+from warmline.errors import Forbidden, Unauthenticated
 from warmline.serving.throttle import FailureThrottle
-from warmline.storage import queries
 
 
 def get_engine(request: Request) -> Engine:
@@ -75,30 +73,3 @@ def require(permission: Permission) -> Callable[..., Actor]:
 
     check.permission = permission  # type: ignore[attr-defined]  # read by the route-table test
     return check
-
-
-def access_customer(
-    conn: Connection, engine: Engine, actor: Actor, customer_id: str, action: str, **detail: Any
-) -> str:
-    """The one funnel for reading a customer: follow merges, 404 if absent, audit the read.
-
-    Returns the live customer id (which differs from ``customer_id`` after a merge).
-    """
-    live = queries.live_customer_id(conn, customer_id)
-    if live is None and queries.is_erased(conn, customer_id):
-        raise Gone("customer_erased", "this customer's data was erased at their request")
-    if live is None:
-        raise NotFound(
-            "customer_not_found",
-            f"no customer '{customer_id[:60]}'",
-            hint="find customers with GET /v1/customers?identifier=kind:value or ?q=name",
-        )
-    record_read(engine, actor, action, live, detail)
-    return live
-
-
-def as_seen_by(actor: Actor, card: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A card with sensitive traits masked unless the actor's role sees them unmasked."""
-    if card is None or allows(actor.role, Permission.SEE_UNMASKED):
-        return card
-    return mask_card(card)

@@ -1,78 +1,35 @@
 """Agent desk routes: sign in with a key, live contacts by Server-Sent Events, card, timeline,
-conversations and search. Every fragment is rendered on the server with autoescaping, so
-customer-supplied text is always shown as text."""
+conversations and search."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-import jinja2
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.audit import record_read
-from warmline.actions.desk_sessions import SESSION_HOURS, session_actor, sign_in, sign_out
-from warmline.api.contacts import card_context
-from warmline.api.events import read_bounded
-from warmline.domain.access.roles import Actor, Permission, allows
-from warmline.domain.card.assembly import CHANNEL_WORDS, unrecognised_card
-from warmline.domain.card.insight import is_negative, message_feeling
-from warmline.domain.effort.case_effort import Effort, effort_words
+from warmline.actions.desk_sessions import SESSION_HOURS, sign_in, sign_out
+from warmline.domain.access.roles import Permission, allows
+from warmline.domain.card.assembly import unrecognised_card
 from warmline.domain.identity.identifiers import IdentifierError, normalise_identifier
-from warmline.domain.timewords import ago
 from warmline.errors import InvalidRequest, NotFound, TooManyFailures, WarmlineError
-from warmline.serving.deps import (
-    EngineDep,
-    SettingsDep,
-    access_customer,
-    as_seen_by,
-    client_address,
-)
+from warmline.serving.access import access_customer
+from warmline.serving.bodies import read_bounded
+from warmline.serving.cards import card_context, read_card
+from warmline.serving.deps import EngineDep, SettingsDep, client_address
 from warmline.storage import queries
-from warmline.storage.card_queries import load_card
 from warmline.web.handover_views import handover_view, live_contact, notice_view
+from warmline.web.pages import COOKIE, DeskActor, render, templates
 from warmline.web.sse import frame, polled_stream
 
-HERE = Path(__file__).parent
-COOKIE = "wl_desk"
 POLL_SECONDS = 0.25
 
-templates = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(HERE / "templates"),
-    autoescape=True,  # customer text is untrusted: everything is escaped unless marked safe
-    undefined=jinja2.StrictUndefined,
-)
-templates.filters["ago"] = lambda when, now: ago(when, now) if when else ""
-templates.globals["channel_words"] = CHANNEL_WORDS
-templates.globals["message_feeling"] = message_feeling
-templates.tests["negative_feeling"] = is_negative
-templates.filters["effort_words"] = lambda counted: effort_words(Effort(**counted))
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
-
-
-class SignedOut(Exception):
-    """The desk session is missing, expired or its key was revoked."""
-
-
-def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    html = templates.get_template(name).render(now=dt.datetime.now(dt.UTC), **context)
-    return HTMLResponse(html, status_code=status)
-
-
-def desk_actor(request: Request, engine: EngineDep) -> Actor:
-    token = request.cookies.get(COOKIE)
-    actor = session_actor(engine, token) if token else None
-    if actor is None or not allows(actor.role, Permission.READ_CUSTOMERS):
-        raise SignedOut()
-    return actor
-
-
-DeskActor = Annotated[Actor, Depends(desk_actor)]
 
 
 @router.get("")
@@ -223,8 +180,7 @@ def contact_card(
         ctx = card_context(settings, channel=push["channel"], interaction_id=push["interaction_id"])
         handover, contact = None, None
         if push["detail"].get("recognised"):
-            live = access_customer(conn, engine, actor, push["customer_id"], "card.viewed")
-            card = as_seen_by(actor, load_card(conn, live, ctx))
+            card = read_card(conn, engine, actor, push["customer_id"], ctx)
             contact = live_contact(conn, push["interaction_id"])
             if push["kind"] == "handover":
                 handover = handover_view(conn, push["detail"]["handover_id"], actor)
@@ -241,8 +197,7 @@ def customer_card(
     customer_id: str, engine: EngineDep, settings: SettingsDep, actor: DeskActor
 ) -> HTMLResponse:
     with engine.connect() as conn:
-        live = access_customer(conn, engine, actor, customer_id, "card.viewed")
-        card = as_seen_by(actor, load_card(conn, live, card_context(settings)))
+        card = read_card(conn, engine, actor, customer_id, card_context(settings))
     return render("card.html", card=card, channel=None, handover=None, contact=None)
 
 

@@ -11,9 +11,10 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from warmline.errors import InvalidRequest, NotFound
-from warmline.serving.deps import EngineDep, access_customer
+from warmline.serving.access import access_customer
+from warmline.serving.deps import EngineDep
 from warmline.storage import queries
-from warmline.web.desk import COOKIE, DeskActor, templates
+from warmline.web.pages import COOKIE, DeskActor, templates
 from warmline.web.sse import frame, polled_stream
 
 router = APIRouter(prefix="/desk", include_in_schema=False)

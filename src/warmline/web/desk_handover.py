@@ -1,6 +1,6 @@
 """Desk actions on a live contact: hand it over with a note, accept a handover, and type in
 the continuation code a customer reads out. Each is a POST carrying the desk's header
-(see :func:`warmline.web.desk_identity.desk_form`) and answers with a rendered fragment."""
+(see :func:`warmline.web.pages.desk_form`) and answers with a rendered fragment."""
 
 from __future__ import annotations
 
@@ -11,17 +11,17 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.handovers import accept_handover, hand_over
-from warmline.api.continuations import present_code
-from warmline.api.handovers import llm_endpoint
+from warmline.actions.note_rewrite import llm_endpoint
 from warmline.domain.access.roles import Permission
 from warmline.domain.handover.note import MAX_REMARK_CHARS
 from warmline.errors import Conflict, InvalidRequest
-from warmline.serving.deps import EngineDep, SettingsDep, access_customer
+from warmline.serving.access import access_customer
+from warmline.serving.continuations import present_code
+from warmline.serving.deps import EngineDep, SettingsDep
 from warmline.storage import handover_queries as hq
 from warmline.storage import queries
-from warmline.web.desk import DeskActor, render
-from warmline.web.desk_identity import desk_form, require_on_desk
 from warmline.web.handover_views import handover_view
+from warmline.web.pages import DeskActor, desk_form, render, require_on_desk
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 MAX_NAME = 200

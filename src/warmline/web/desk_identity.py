@@ -1,14 +1,8 @@
 """Desk pages for identity: the supervisors' review of possible duplicates, and the agent
-recording the customer's answer to "is this also you?" from the card.
-
-Every change is a POST that must carry the ``X-Desk-Fragment`` header: a cross-site form
-cannot set it, so an embedded desk (whose cookie is ``SameSite=None``) is not open to
-cross-site request forgery.
-"""
+recording the customer's answer to "is this also you?" from the card (each a desk form
+post, see :func:`warmline.web.pages.desk_form`)."""
 
 from __future__ import annotations
-
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -17,36 +11,15 @@ from starlette.concurrency import run_in_threadpool
 from warmline.actions.audit import record_read
 from warmline.actions.merges import approve_suggestion
 from warmline.actions.suggestions import ANSWERS, answer_suggestion, reject_suggestion
-from warmline.api.events import read_bounded
-from warmline.api.merges import seen_by
-from warmline.domain.access.roles import Actor, Permission, allows
-from warmline.errors import Forbidden, InvalidRequest
+from warmline.domain.access.roles import Permission
+from warmline.errors import InvalidRequest
+from warmline.serving.access import seen_by
 from warmline.serving.deps import EngineDep
 from warmline.storage import identity_queries as iq
-from warmline.web.desk import DeskActor, render
+from warmline.web.pages import DeskActor, desk_form, render, require_on_desk
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 REVIEW_PAGE = 30
-
-
-def require_on_desk(actor: Actor, permission: Permission) -> None:
-    """Refuse (403) a desk action the signed-in key's role may not take."""
-    if not allows(actor.role, permission):
-        raise Forbidden(
-            "forbidden",
-            f"a desk signed in as '{actor.role}' may not do this",
-            hint="ask someone whose key has that right (a supervisor reviews duplicates)",
-        )
-
-
-async def desk_form(request: Request) -> dict[str, str]:
-    """The fields of a desk POST; refused unless it carries the desk's own header."""
-    if request.headers.get("x-desk-fragment") != "1":
-        raise InvalidRequest(
-            "not_from_the_desk", "desk changes come from the desk page itself", hint="reload it"
-        )
-    form = parse_qs((await read_bounded(request, 4096)).decode(errors="replace"))
-    return {key: values[0] for key, values in form.items()}
 
 
 @router.get("/identity")

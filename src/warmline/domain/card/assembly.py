@@ -319,6 +319,20 @@ def _verification(assurance: Mapping[str, Any], ctx: CardContext) -> dict[str, A
     }
 
 
+def carried_verification(original: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """The verification a code carried: where, how, how strong, when."""
+    channel = CHANNEL_WORDS.get(original["channel"], original["channel"])
+    return {
+        "channel": original["channel"],
+        "method": original["method"],
+        "level": original["level"],
+        "verified_at": original["verified_at"],
+        "expires_at": original["expires_at"],
+        "text": f"verified in {channel} {ago(original['verified_at'], now)} "
+        f"({original['level']}), carried to this contact by continuation code",
+    }
+
+
 def unrecognised_card(
     channel: str, presented: Sequence[Mapping[str, Any]], candidates: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:

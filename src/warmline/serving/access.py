@@ -1,0 +1,59 @@
+"""The one funnel for reading a customer, and what each role sees of what it reads.
+
+Both surfaces (the API and the desk) read customers through :func:`access_customer`,
+which follows merges, refuses erased or unknown customers and audits the read, and show
+what they read through :func:`as_seen_by` or :func:`seen_by`, which mask sensitive values
+for roles that may not see them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection, Engine
+
+from warmline.actions.audit import record_read
+from warmline.domain.access.masking import mask_card, mask_evidence, mask_side
+from warmline.domain.access.roles import Actor, Permission, allows
+from warmline.errors import Gone, NotFound
+from warmline.storage import queries
+
+
+def access_customer(
+    conn: Connection, engine: Engine, actor: Actor, customer_id: str, action: str, **detail: Any
+) -> str:
+    """The one funnel for reading a customer: follow merges, 404 if absent, audit the read.
+
+    Returns the live customer id (which differs from ``customer_id`` after a merge).
+    """
+    live = queries.live_customer_id(conn, customer_id)
+    if live is None and queries.is_erased(conn, customer_id):
+        raise Gone("customer_erased", "this customer's data was erased at their request")
+    if live is None:
+        raise NotFound(
+            "customer_not_found",
+            f"no customer '{customer_id[:60]}'",
+            hint="find customers with GET /v1/customers?identifier=kind:value or ?q=name",
+        )
+    record_read(engine, actor, action, live, detail)
+    return live
+
+
+def as_seen_by(actor: Actor, card: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A card with sensitive traits masked unless the actor's role sees them unmasked."""
+    if card is None or allows(actor.role, Permission.SEE_UNMASKED):
+        return card
+    return mask_card(card)
+
+
+def seen_by(actor: Actor, item: dict[str, Any]) -> dict[str, Any]:
+    """A merge, suggestion or preview with personal values masked unless the role sees them."""
+    if allows(actor.role, Permission.SEE_UNMASKED):
+        return item
+    out = {**item}
+    if isinstance(out.get("evidence"), dict):
+        out["evidence"] = mask_evidence(out["evidence"])
+    for side in ("from", "into", "customer", "candidate"):
+        if isinstance(out.get(side), dict):
+            out[side] = mask_side(out[side])
+    return out

@@ -1,0 +1,38 @@
+"""The context card as both surfaces serve it: at this moment, the read audited, and masked
+for the reader's role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.engine import Connection, Engine
+
+from warmline.config import Settings
+from warmline.domain.access.roles import Actor
+from warmline.domain.card.assembly import CardContext
+from warmline.serving.access import access_customer, as_seen_by
+from warmline.storage.card_queries import load_card
+
+
+def card_context(settings: Settings, **kw: Any) -> CardContext:
+    """The card's view of now: the time, the continuity window, and the contact (``kw``)."""
+    return CardContext(
+        now=dt.datetime.now(dt.UTC),
+        continuity_window=dt.timedelta(minutes=settings.continuity_minutes),
+        **kw,
+    )
+
+
+def read_card(
+    conn: Connection,
+    engine: Engine,
+    actor: Actor,
+    customer_id: str,
+    ctx: CardContext,
+    **detail: Any,
+) -> dict[str, Any] | None:
+    """The card of ``customer_id`` for ``actor``: the read audited (with ``detail``),
+    sensitive values masked unless the role sees them."""
+    live = access_customer(conn, engine, actor, customer_id, "card.viewed", **detail)
+    return as_seen_by(actor, load_card(conn, live, ctx))

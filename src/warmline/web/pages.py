@@ -1,0 +1,83 @@
+"""What every desk page shares: the templates, the signed-in agent, and desk form posts.
+
+Every fragment is rendered on the server with autoescaping, so customer-supplied text is
+always shown as text. Every change is a POST that must carry the ``X-Desk-Fragment``
+header: a cross-site form cannot set it, so an embedded desk (whose cookie is
+``SameSite=None``) is not open to cross-site request forgery.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+import jinja2
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+
+from warmline.actions.desk_sessions import session_actor
+from warmline.domain.access.roles import Actor, Permission, allows
+from warmline.domain.card.assembly import CHANNEL_WORDS
+from warmline.domain.card.insight import is_negative, message_feeling
+from warmline.domain.effort.case_effort import Effort, effort_words
+from warmline.domain.timewords import ago
+from warmline.errors import Forbidden, InvalidRequest
+from warmline.serving.bodies import read_bounded
+from warmline.serving.deps import EngineDep
+
+HERE = Path(__file__).parent
+#: The desk session cookie (see :mod:`warmline.actions.desk_sessions`).
+COOKIE = "wl_desk"
+
+templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates"),
+    autoescape=True,  # customer text is untrusted: everything is escaped unless marked safe
+    undefined=jinja2.StrictUndefined,
+)
+templates.filters["ago"] = lambda when, now: ago(when, now) if when else ""
+templates.globals["channel_words"] = CHANNEL_WORDS
+templates.globals["message_feeling"] = message_feeling
+templates.tests["negative_feeling"] = is_negative
+templates.filters["effort_words"] = lambda counted: effort_words(Effort(**counted))
+
+
+class SignedOut(Exception):
+    """The desk session is missing, expired or its key was revoked."""
+
+
+def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = templates.get_template(name).render(now=dt.datetime.now(dt.UTC), **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def desk_actor(request: Request, engine: EngineDep) -> Actor:
+    token = request.cookies.get(COOKIE)
+    actor = session_actor(engine, token) if token else None
+    if actor is None or not allows(actor.role, Permission.READ_CUSTOMERS):
+        raise SignedOut()
+    return actor
+
+
+DeskActor = Annotated[Actor, Depends(desk_actor)]
+
+
+def require_on_desk(actor: Actor, permission: Permission) -> None:
+    """Refuse (403) a desk action the signed-in key's role may not take."""
+    if not allows(actor.role, permission):
+        raise Forbidden(
+            "forbidden",
+            f"a desk signed in as '{actor.role}' may not do this",
+            hint="ask someone whose key has that right (a supervisor reviews duplicates)",
+        )
+
+
+async def desk_form(request: Request) -> dict[str, str]:
+    """The fields of a desk POST; refused unless it carries the desk's own header."""
+    if request.headers.get("x-desk-fragment") != "1":
+        raise InvalidRequest(
+            "not_from_the_desk", "desk changes come from the desk page itself", hint="reload it"
+        )
+    form = parse_qs((await read_bounded(request, 4096)).decode(errors="replace"))
+    return {key: values[0] for key, values in form.items()}
