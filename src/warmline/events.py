@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import orjson
 from pydantic import (
@@ -120,15 +120,29 @@ def _check_scalar(key: str, value: Any) -> None:
         )
 
 
-class _Payload(_Strict):
+#: The payload class of each event type, by the type's name; filled as the classes below
+#: are defined, each naming its type in ``event_type``.
+PAYLOADS: dict[str, type[Payload]] = {}
+
+
+class Payload(_Strict):
+    """What an event says. A subclass that sets ``event_type`` is that event type's payload."""
+
+    event_type: ClassVar[str]
     customer: CustomerRef | None = None
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "event_type" in cls.__dict__:
+            PAYLOADS[cls.event_type] = cls
 
     def anchor(self) -> tuple[str, str] | None:
         """``(kind, external id)`` of the thing this event belongs to, if any."""
         return None
 
     @model_validator(mode="after")
-    def _needs_customer(self) -> _Payload:
+    def _needs_customer(self) -> Payload:
         if self.customer is None and self.anchor() is None:
             raise PydanticCustomError(
                 "missing_customer",
@@ -137,14 +151,16 @@ class _Payload(_Strict):
         return self
 
 
-class CustomerIdentified(_Payload):
+class CustomerIdentified(Payload):
+    event_type: ClassVar[str] = "customer.identified"
     customer: CustomerRef
 
 
-class CustomerAuthenticated(_Payload):
+class CustomerAuthenticated(Payload):
     """A verification. With an ``interaction_id`` the customer may be left out: it follows
     that interaction (how Warmline records a verification carried by a continuation code)."""
 
+    event_type: ClassVar[str] = "customer.authenticated"
     channel: Channel
     method: Short
     level: Literal["weak", "medium", "strong"]
@@ -157,7 +173,8 @@ class CustomerAuthenticated(_Payload):
         return None
 
 
-class InteractionStarted(_Payload):
+class InteractionStarted(Payload):
+    event_type: ClassVar[str] = "interaction.started"
     customer: CustomerRef
     interaction_id: ExternalId
     channel: Channel
@@ -166,7 +183,7 @@ class InteractionStarted(_Payload):
     subject: Short | None = None
 
 
-class _InInteraction(_Payload):
+class _InInteraction(Payload):
     interaction_id: ExternalId
 
     def anchor(self) -> tuple[str, str] | None:
@@ -174,12 +191,14 @@ class _InInteraction(_Payload):
 
 
 class MessagePosted(_InInteraction):
+    event_type: ClassVar[str] = "message.posted"
     speaker: Literal["customer", "agent", "bot"]
     text: Text
     agent_id: Short | None = None
 
 
 class InteractionTransferred(_InInteraction):
+    event_type: ClassVar[str] = "interaction.transferred"
     from_agent: Short | None = None
     to_agent: Short | None = None
     to_queue: Short | None = None
@@ -187,15 +206,17 @@ class InteractionTransferred(_InInteraction):
 
 
 class InteractionEnded(_InInteraction):
+    event_type: ClassVar[str] = "interaction.ended"
     outcome: Literal["resolved", "unresolved", "escalated", "abandoned", "follow_up"]
     reason: Short | None = None
     summary: Text | None = None
 
 
-class CaseOpened(_Payload):
+class CaseOpened(Payload):
     """A case. With an ``interaction_id`` the customer may be left out: it follows that
     interaction (how Warmline opens a case for a channel switch)."""
 
+    event_type: ClassVar[str] = "case.opened"
     case_id: ExternalId
     title: Short
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
@@ -207,7 +228,7 @@ class CaseOpened(_Payload):
         return None
 
 
-class _InCase(_Payload):
+class _InCase(Payload):
     case_id: ExternalId
 
     def anchor(self) -> tuple[str, str] | None:
@@ -215,16 +236,19 @@ class _InCase(_Payload):
 
 
 class CaseUpdated(_InCase):
+    event_type: ClassVar[str] = "case.updated"
     status: Literal["open", "pending_customer", "pending_internal", "escalated"] | None = None
     note: Text | None = None
     interaction_id: ExternalId | None = None
 
 
 class CaseResolved(_InCase):
+    event_type: ClassVar[str] = "case.resolved"
     resolution: Text | None = None
 
 
-class CommitmentMade(_Payload):
+class CommitmentMade(Payload):
+    event_type: ClassVar[str] = "commitment.made"
     commitment_id: ExternalId
     text: Text
     due_at: AwareDatetime
@@ -240,7 +264,8 @@ class CommitmentMade(_Payload):
         return None
 
 
-class CommitmentFulfilled(_Payload):
+class CommitmentFulfilled(Payload):
+    event_type: ClassVar[str] = "commitment.fulfilled"
     commitment_id: ExternalId
     note: Text | None = None
 
@@ -251,7 +276,8 @@ class CommitmentFulfilled(_Payload):
 FEEDBACK_RANGES = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
 
 
-class FeedbackSubmitted(_Payload):
+class FeedbackSubmitted(Payload):
+    event_type: ClassVar[str] = "feedback.submitted"
     kind: Literal["csat", "nps", "ces"]
     score: int
     comment: Text | None = None
@@ -271,7 +297,8 @@ class FeedbackSubmitted(_Payload):
         return score
 
 
-class Activity(_Payload):
+class Activity(Payload):
+    event_type: ClassVar[str] = "activity"
     customer: CustomerRef
     name: Annotated[
         str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", max_length=80)
@@ -289,30 +316,15 @@ class Activity(_Payload):
         return attributes
 
 
-class ConsentUpdated(_Payload):
+class ConsentUpdated(Payload):
     """Consent given or withdrawn for one purpose; kept as the fact ``consent.<purpose>``."""
 
+    event_type: ClassVar[str] = "consent.updated"
     customer: CustomerRef
     purpose: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
     granted: bool
 
 
-PAYLOADS: dict[str, type[_Payload]] = {
-    "customer.identified": CustomerIdentified,
-    "customer.authenticated": CustomerAuthenticated,
-    "interaction.started": InteractionStarted,
-    "message.posted": MessagePosted,
-    "interaction.transferred": InteractionTransferred,
-    "interaction.ended": InteractionEnded,
-    "case.opened": CaseOpened,
-    "case.updated": CaseUpdated,
-    "case.resolved": CaseResolved,
-    "commitment.made": CommitmentMade,
-    "commitment.fulfilled": CommitmentFulfilled,
-    "feedback.submitted": FeedbackSubmitted,
-    "activity": Activity,
-    "consent.updated": ConsentUpdated,
-}
 EVENT_TYPES = tuple(PAYLOADS)
 
 
@@ -337,7 +349,7 @@ class Event:
     id: str
     type: str
     time: dt.datetime
-    payload: _Payload
+    payload: Payload
     raw: str
 
 

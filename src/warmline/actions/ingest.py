@@ -243,7 +243,7 @@ def project_batch(
     if projector.resolver.bridged and apply_merges:
         # Records of this batch linked two customers: now that every row is written,
         # put them on one (the merges are recorded; undo splits them again).
-        bridged = {projector.live(o) for o in projector.resolver.bridged}
+        bridged = {projector.batch.live(o) for o in projector.resolver.bridged}
         recluster(conn, cluster_of(conn, bridged), now=batch[-1].time)
     return outcomes, replayed
 
@@ -280,7 +280,7 @@ def _release_waiting(
     replayed: dict[int, str] = {}
     handled: set[str] = set()
     while True:
-        created = [k for k in projector.created_anchor_keys() if k not in handled]
+        created = [k for k in projector.batch.created_anchor_keys() if k not in handled]
         if not created:
             return replayed
         handled.update(created)
@@ -290,7 +290,7 @@ def _release_waiting(
                 outcomes[index] = projector.apply(event)
                 if not outcomes[index].awaiting:
                     del waiting[index]
-        stored = _stored_waiting(projector.conn, created, projector.region)
+        stored = _stored_waiting(projector.batch.conn, created, projector.batch.region)
         projector.preload([e for _, e in stored])
         for seq, event in stored:
             outcome = projector.apply(event)

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.audit import append_chained, audit_row
+from warmline.actions.projection.batch import MERGE_LOCK
 from warmline.actions.projection.clustering import recluster
-from warmline.actions.projection.projector import MERGE_LOCK
-from warmline.actions.projection.rows import new_merge_row
+from warmline.actions.projection.rows import new_row
 from warmline.actions.suggestions import open_suggestion, reject_after_undo, settle_suggestions
 from warmline.domain.access.roles import Actor
 from warmline.domain.identity.resolution import verified_conflicts
@@ -123,10 +123,11 @@ def record_merge(
         comparison = iq.compare_customers(conn, from_id, into_id)
         evidence, score = comparison["evidence"], comparison["probability"]
     evidence = {**evidence, "conflicts_overridden": conflicts}
-    merge = new_merge_row(
-        "mrg_" + secrets.token_hex(12),
-        from_id,
-        into_id,
+    merge = new_row(
+        t.merges,
+        id="mrg_" + secrets.token_hex(12),
+        from_id=from_id,
+        into_id=into_id,
         rule=rule,
         score=score,
         evidence=evidence,

@@ -60,7 +60,7 @@ customers = sa.Table(
     "customers",
     metadata,
     sa.Column("id", Id, primary_key=True),
-    sa.Column("status", sa.String(16), nullable=False, server_default="active"),
+    sa.Column("status", sa.String(16), nullable=False, default="active", server_default="active"),
     sa.Column("merged_into", Id),
     _at("erased_at", nullable=True),
     sa.Column("name", sa.Text),
@@ -106,7 +106,7 @@ interactions = sa.Table(
     sa.Column("origin_id", Id, nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
     sa.Column("channel", sa.String(16)),
-    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, default="open"),
     _at("started_at"),
     _at("ended_at", nullable=True),
     sa.Column("agent_id", sa.String(500)),
@@ -116,8 +116,8 @@ interactions = sa.Table(
     sa.Column("reason", sa.String(500)),
     sa.Column("summary", sa.Text),
     sa.Column("case_id", Id),
-    sa.Column("transfers", sa.Integer, nullable=False),
-    sa.Column("message_count", sa.Integer, nullable=False),
+    sa.Column("transfers", sa.Integer, nullable=False, default=0),
+    sa.Column("message_count", sa.Integer, nullable=False, default=0),
     _at("last_message_at", nullable=True),
     # How the customer felt (start, end, trend, the line that shows it), and the reason
     # their first messages point to: both computed at ingest.
@@ -161,8 +161,8 @@ cases = sa.Table(
     sa.Column("origin_id", Id, nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
     sa.Column("title", sa.String(500)),
-    sa.Column("status", sa.String(24), nullable=False),
-    sa.Column("priority", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(24), nullable=False, default="open"),
+    sa.Column("priority", sa.String(16), nullable=False, default="normal"),
     _at("opened_at"),
     _at("updated_at"),
     _at("resolved_at", nullable=True),
@@ -170,7 +170,7 @@ cases = sa.Table(
     sa.Column("resolution", sa.Text),
     sa.Column("interaction_id", Id),
     # What the case has cost the customer: contacts, transfers, channel switches,
-    # re-verifications, restatements (see domain/effort.py); recomputed at ingest.
+    # re-verifications, restatements (see domain/effort/); recomputed at ingest.
     sa.Column("effort", JSONType),
     sa.Index(None, "customer_id", "opened_at", "id"),
 )
@@ -187,7 +187,7 @@ commitments = sa.Table(
     _at("due_at", nullable=True),
     _at("made_at"),
     sa.Column("made_by", sa.String(500)),
-    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, default="open"),
     _at("fulfilled_at", nullable=True),
     sa.Column("note", sa.Text),
     sa.Column("case_id", Id),
@@ -344,7 +344,7 @@ merges = sa.Table(
     # "from" was merged into "into"; both were live customers when the merge was made.
     sa.Column("from_id", Id, nullable=False),
     sa.Column("into_id", Id, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, default="active"),
     # manual, suggestion, auto_link, shared_identifier or dedupe
     sa.Column("rule", sa.String(32), nullable=False),
     sa.Column("score", sa.Float),

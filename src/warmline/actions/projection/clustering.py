@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from warmline.actions.projection.projector import write_name_tokens
+from warmline.actions.projection.batch import write_name_tokens
 from warmline.actions.projection.rows import BRIDGE
 from warmline.domain.identity.clusters import cluster_roots
 from warmline.domain.profile.traits import Fact, fold_facts, trait_columns

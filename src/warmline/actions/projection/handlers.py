@@ -1,63 +1,77 @@
 """What each event type changes in the memory, given the customer it landed on.
 
-One small function per type, called by :meth:`Projector.apply` with the batch's
-in-memory state and where the event landed; none of them touches the database
-directly.
+One small function per type, registered for its payload class with :func:`handles` and
+called by :meth:`~warmline.actions.projection.projector.Projector.apply` with the batch,
+the event, where it landed and its typed payload; none of them touches the database. A
+new event type is one payload class in :mod:`warmline.events` and one handler here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from warmline import events as ev
+from warmline.actions.projection.batch import Batch
+from warmline.actions.projection.rows import Landing
 from warmline.domain.identity.continuation import CONTINUATION_SOURCE
 from warmline.domain.ids import stable_id
 from warmline.storage import schema as t
 
-if TYPE_CHECKING:
-    from warmline.actions.projection.projector import Projector
-    from warmline.actions.projection.rows import Landing
-
 DEFAULT_ASSURANCE_TTL = dt.timedelta(minutes=30)
 
+P = TypeVar("P", bound=ev.Payload)
+Handler = Callable[[Batch, ev.Event, Landing, Any], None]
+#: The handler of each event type, by the type's name (``message.posted``).
+HANDLERS: dict[str, Handler] = {}
 
-# -- one handler per event type: what the event changes, given its customer -------------
+
+def handles(
+    payload: type[P],
+) -> Callable[[Callable[[Batch, ev.Event, Landing, P], None]], Handler]:
+    """Register the decorated function as what events with ``payload`` change."""
+
+    def register(handler: Callable[[Batch, ev.Event, Landing, P], None]) -> Handler:
+        HANDLERS[payload.event_type] = handler
+        return handler
+
+    return register
 
 
-def _identified(p: Projector, event: ev.Event, at: Landing) -> None:
+@handles(ev.CustomerIdentified)
+def _identified(b: Batch, event: ev.Event, at: Landing, payload: ev.CustomerIdentified) -> None:
     """Identifiers and traits were recorded by ``_learn``; nothing else to do."""
 
 
-def _authenticated(p: Projector, event: ev.Event, at: Landing) -> None:
-    payload = event.payload
-    assert isinstance(payload, ev.CustomerAuthenticated)
-    interaction = p.anchors["interaction"].get(payload.interaction_id or "")
+@handles(ev.CustomerAuthenticated)
+def _authenticated(
+    b: Batch, event: ev.Event, at: Landing, payload: ev.CustomerAuthenticated
+) -> None:
+    interaction = b.anchors["interaction"].get(payload.interaction_id or "")
     if interaction is not None:
         # A verification the customer went through here outranks one carried in by a code.
         carried = event.source == CONTINUATION_SOURCE
         if not carried or interaction.values["verified_by"] is None:
             interaction.set(verified_by="continuation" if carried else "customer")
-    p.inserts[t.assurances].append(
-        {
-            "id": stable_id("asr", event.source, event.id),
-            "customer_id": at.customer_id,
-            "origin_id": at.origin_id,
-            "channel": payload.channel,
-            "method": payload.method,
-            "level": payload.level,
-            "source": event.source,
-            "interaction_id": interaction.values["id"] if interaction else None,
-            "verified_at": event.time,
-            "expires_at": payload.expires_at or event.time + DEFAULT_ASSURANCE_TTL,
-        }
+    b.insert(
+        t.assurances,
+        id=stable_id("asr", event.source, event.id),
+        customer_id=at.customer_id,
+        origin_id=at.origin_id,
+        channel=payload.channel,
+        method=payload.method,
+        level=payload.level,
+        source=event.source,
+        interaction_id=interaction.values["id"] if interaction else None,
+        verified_at=event.time,
+        expires_at=payload.expires_at or event.time + DEFAULT_ASSURANCE_TTL,
     )
 
 
-def _started(p: Projector, event: ev.Event, at: Landing) -> None:
-    payload = event.payload
-    assert isinstance(payload, ev.InteractionStarted)
-    row = p.interaction(payload.interaction_id, at, event)
+@handles(ev.InteractionStarted)
+def _started(b: Batch, event: ev.Event, at: Landing, payload: ev.InteractionStarted) -> None:
+    row = b.anchor("interaction", payload.interaction_id, at, event)
     row.set(
         channel=payload.channel,
         started_at=min(row.values["started_at"], event.time),
@@ -67,34 +81,32 @@ def _started(p: Projector, event: ev.Event, at: Landing) -> None:
     )
 
 
-def _message(p: Projector, event: ev.Event, at: Landing) -> None:
-    payload = event.payload
-    assert isinstance(payload, ev.MessagePosted)
-    row = p.interaction(payload.interaction_id, at, event)
+@handles(ev.MessagePosted)
+def _message(b: Batch, event: ev.Event, at: Landing, payload: ev.MessagePosted) -> None:
+    row = b.anchor("interaction", payload.interaction_id, at, event)
     last = row.values["last_message_at"]
     row.set(
         message_count=row.values["message_count"] + 1,
         last_message_at=event.time if last is None else max(last, event.time),
         started_at=min(row.values["started_at"], event.time),
     )
-    p.inserts[t.messages].append(
-        {
-            "id": stable_id("msg", event.source, event.id),
-            "customer_id": row.values["customer_id"],
-            "interaction_id": row.values["id"],
-            "speaker": payload.speaker,
-            "text": payload.text,
-            "agent_id": payload.agent_id,
-            "sent_at": event.time,
-            "insight": None,  # filled for customer messages when the batch is written
-        }
+    b.insert(
+        t.messages,
+        id=stable_id("msg", event.source, event.id),
+        customer_id=row.values["customer_id"],
+        interaction_id=row.values["id"],
+        speaker=payload.speaker,
+        text=payload.text,
+        agent_id=payload.agent_id,
+        sent_at=event.time,
     )
 
 
-def _transferred(p: Projector, event: ev.Event, at: Landing) -> None:
-    payload = event.payload
-    assert isinstance(payload, ev.InteractionTransferred)
-    row = p.interaction(payload.interaction_id, at, event)
+@handles(ev.InteractionTransferred)
+def _transferred(
+    b: Batch, event: ev.Event, at: Landing, payload: ev.InteractionTransferred
+) -> None:
+    row = b.anchor("interaction", payload.interaction_id, at, event)
     row.set(
         transfers=row.values["transfers"] + 1,
         agent_id=payload.to_agent or row.values["agent_id"],
@@ -102,10 +114,9 @@ def _transferred(p: Projector, event: ev.Event, at: Landing) -> None:
     )
 
 
-def _ended(p: Projector, event: ev.Event, at: Landing) -> None:
-    payload = event.payload
-    assert isinstance(payload, ev.InteractionEnded)
-    row = p.interaction(payload.interaction_id, at, event)
+@handles(ev.InteractionEnded)
+def _ended(b: Batch, event: ev.Event, at: Landing, payload: ev.InteractionEnded) -> None:
+    row = b.anchor("interaction", payload.interaction_id, at, event)
     row.set(
         status="ended",
         ended_at=event.time,
@@ -118,23 +129,21 @@ def _ended(p: Projector, event: ev.Event, at: Landing) -> None:
         row.set(predicted_reason=None)  # the recorded reason replaces the guess
 
 
-def _case_opened(p: Projector, event: ev.Event, at: Landing) -> None:
-    payload = event.payload
-    assert isinstance(payload, ev.CaseOpened)
-    row = p.case(payload.case_id, at, event)
+@handles(ev.CaseOpened)
+def _case_opened(b: Batch, event: ev.Event, at: Landing, payload: ev.CaseOpened) -> None:
+    row = b.anchor("case", payload.case_id, at, event)
     row.set(
         title=payload.title,
         priority=payload.priority,
         opened_at=min(row.values["opened_at"], event.time),
-        interaction_id=p.link_case(payload.interaction_id, row) or row.values["interaction_id"],
+        interaction_id=b.link_case(payload.interaction_id, row) or row.values["interaction_id"],
     )
 
 
-def _case_updated(p: Projector, event: ev.Event, at: Landing) -> None:
-    payload = event.payload
-    assert isinstance(payload, ev.CaseUpdated)
-    row = p.case(payload.case_id, at, event)
-    p.link_case(payload.interaction_id, row)
+@handles(ev.CaseUpdated)
+def _case_updated(b: Batch, event: ev.Event, at: Landing, payload: ev.CaseUpdated) -> None:
+    row = b.anchor("case", payload.case_id, at, event)
+    b.link_case(payload.interaction_id, row)
     if event.time < row.values["updated_at"]:
         return  # an older update arriving late does not overwrite the latest state
     changes: dict[str, Any] = {"updated_at": event.time}
@@ -145,10 +154,9 @@ def _case_updated(p: Projector, event: ev.Event, at: Landing) -> None:
     row.set(**changes)
 
 
-def _case_resolved(p: Projector, event: ev.Event, at: Landing) -> None:
-    payload = event.payload
-    assert isinstance(payload, ev.CaseResolved)
-    row = p.case(payload.case_id, at, event)
+@handles(ev.CaseResolved)
+def _case_resolved(b: Batch, event: ev.Event, at: Landing, payload: ev.CaseResolved) -> None:
+    row = b.anchor("case", payload.case_id, at, event)
     row.set(
         status="resolved",
         resolved_at=event.time,
@@ -157,12 +165,11 @@ def _case_resolved(p: Projector, event: ev.Event, at: Landing) -> None:
     )
 
 
-def _commitment_made(p: Projector, event: ev.Event, at: Landing) -> None:
-    payload = event.payload
-    assert isinstance(payload, ev.CommitmentMade)
-    row = p.commitment(payload.commitment_id, at, event)
-    case = p.anchors["case"].get(payload.case_id or "")
-    interaction = p.anchors["interaction"].get(payload.interaction_id or "")
+@handles(ev.CommitmentMade)
+def _commitment_made(b: Batch, event: ev.Event, at: Landing, payload: ev.CommitmentMade) -> None:
+    row = b.anchor("commitment", payload.commitment_id, at, event)
+    case = b.anchors["case"].get(payload.case_id or "")
+    interaction = b.anchors["interaction"].get(payload.interaction_id or "")
     row.set(
         text=payload.text,
         due_at=payload.due_at,
@@ -173,68 +180,48 @@ def _commitment_made(p: Projector, event: ev.Event, at: Landing) -> None:
     )
 
 
-def _commitment_fulfilled(p: Projector, event: ev.Event, at: Landing) -> None:
-    payload = event.payload
-    assert isinstance(payload, ev.CommitmentFulfilled)
-    row = p.commitment(payload.commitment_id, at, event)
+@handles(ev.CommitmentFulfilled)
+def _commitment_fulfilled(
+    b: Batch, event: ev.Event, at: Landing, payload: ev.CommitmentFulfilled
+) -> None:
+    row = b.anchor("commitment", payload.commitment_id, at, event)
     row.set(status="fulfilled", fulfilled_at=event.time, note=payload.note)
 
 
-def _feedback(p: Projector, event: ev.Event, at: Landing) -> None:
-    payload = event.payload
-    assert isinstance(payload, ev.FeedbackSubmitted)
-    interaction = p.anchors["interaction"].get(payload.interaction_id or "")
-    p.inserts[t.feedback].append(
-        {
-            "id": stable_id("fbk", event.source, event.id),
-            "customer_id": at.customer_id,
-            "origin_id": at.origin_id,
-            "interaction_id": interaction.values["id"] if interaction else None,
-            "kind": payload.kind,
-            "score": payload.score,
-            "comment": payload.comment,
-            "submitted_at": event.time,
-        }
+@handles(ev.FeedbackSubmitted)
+def _feedback(b: Batch, event: ev.Event, at: Landing, payload: ev.FeedbackSubmitted) -> None:
+    interaction = b.anchors["interaction"].get(payload.interaction_id or "")
+    b.insert(
+        t.feedback,
+        id=stable_id("fbk", event.source, event.id),
+        customer_id=at.customer_id,
+        origin_id=at.origin_id,
+        interaction_id=interaction.values["id"] if interaction else None,
+        kind=payload.kind,
+        score=payload.score,
+        comment=payload.comment,
+        submitted_at=event.time,
     )
 
 
-def _activity(p: Projector, event: ev.Event, at: Landing) -> None:
-    payload = event.payload
-    assert isinstance(payload, ev.Activity)
-    p.inserts[t.activities].append(
-        {
-            "id": stable_id("act", event.source, event.id),
-            "customer_id": at.customer_id,
-            "origin_id": at.origin_id,
-            "name": payload.name,
-            "summary": payload.summary,
-            "attributes": payload.attributes,
-            "source": event.source,
-            "occurred_at": event.time,
-        }
+@handles(ev.Activity)
+def _activity(b: Batch, event: ev.Event, at: Landing, payload: ev.Activity) -> None:
+    b.insert(
+        t.activities,
+        id=stable_id("act", event.source, event.id),
+        customer_id=at.customer_id,
+        origin_id=at.origin_id,
+        name=payload.name,
+        summary=payload.summary,
+        attributes=payload.attributes,
+        source=event.source,
+        occurred_at=event.time,
     )
 
 
-def _consent(p: Projector, event: ev.Event, at: Landing) -> None:
-    payload = event.payload
-    assert isinstance(payload, ev.ConsentUpdated)
-    p.record_facts({f"consent.{payload.purpose}": payload.granted}, at, event)
+@handles(ev.ConsentUpdated)
+def _consent(b: Batch, event: ev.Event, at: Landing, payload: ev.ConsentUpdated) -> None:
+    b.record_facts({f"consent.{payload.purpose}": payload.granted}, at, event)
 
 
-HANDLERS = {
-    "customer.identified": _identified,
-    "customer.authenticated": _authenticated,
-    "interaction.started": _started,
-    "message.posted": _message,
-    "interaction.transferred": _transferred,
-    "interaction.ended": _ended,
-    "case.opened": _case_opened,
-    "case.updated": _case_updated,
-    "case.resolved": _case_resolved,
-    "commitment.made": _commitment_made,
-    "commitment.fulfilled": _commitment_fulfilled,
-    "feedback.submitted": _feedback,
-    "activity": _activity,
-    "consent.updated": _consent,
-}
 assert set(HANDLERS) == set(ev.PAYLOADS), "every event type needs a handler"

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from warmline.actions.projection.batch import Batch
+from warmline.actions.projection.rows import Row
 from warmline.domain.insight import MessageInsight, analyse_messages, interaction_mood
 from warmline.domain.insight.records import (
     insight_from_json,
@@ -27,10 +28,6 @@ from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 from warmline.storage.insight_config import load_insight
 
-if TYPE_CHECKING:
-    from warmline.actions.projection.projector import Projector
-    from warmline.actions.projection.rows import Row
-
 #: The first customer messages of an interaction that say why they got in touch.
 REASON_MESSAGES = 2
 
@@ -38,7 +35,7 @@ REASON_MESSAGES = 2
 Point = tuple[dt.datetime, str, str, MessageInsight]
 
 
-def annotate_batch(p: Projector) -> None:
+def annotate_batch(p: Batch) -> None:
     """Add insight to this batch's customer messages and their interactions (in place,
     before the projector writes them)."""
     fresh = [m for m in p.inserts.get(t.messages, []) if m["speaker"] == "customer"]
@@ -69,7 +66,7 @@ def annotate_batch(p: Projector) -> None:
     _predict_reasons(p, interactions, needs_reason)
 
 
-def _earlier_points(p: Projector, interaction_ids: list[str]) -> defaultdict[str, list[Point]]:
+def _earlier_points(p: Batch, interaction_ids: list[str]) -> defaultdict[str, list[Point]]:
     """Customer messages stored by earlier batches, by interaction."""
     found: defaultdict[str, list[Point]] = defaultdict(list)
     m = t.messages
@@ -87,7 +84,7 @@ def _earlier_points(p: Projector, interaction_ids: list[str]) -> defaultdict[str
     return found
 
 
-def _predict_reasons(p: Projector, interactions: dict[str, Row], texts: dict[str, str]) -> None:
+def _predict_reasons(p: Batch, interactions: dict[str, Row], texts: dict[str, str]) -> None:
     if not texts:
         return
     model = load_insight(p.conn).reasons

@@ -30,12 +30,13 @@ finds them again instead of making new ones.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
 from warmline import events as ev
-from warmline.actions.projection.rows import BRIDGE, Landing, Outcome, new_merge_row
+from warmline.actions.projection.batch import Batch
+from warmline.actions.projection.rows import BRIDGE, Landing, Outcome, new_row
 from warmline.domain.identity.evidence import decide_pair, evidence_json
 from warmline.domain.identity.matching import (
     Comparison,
@@ -54,9 +55,6 @@ from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 from warmline.storage.identity_config import MatchingConfig, current_matching
 
-if TYPE_CHECKING:
-    from warmline.actions.projection.projector import Projector
-
 INGEST_ACTOR = "warmline.ingest"
 Resolved = tuple[Landing, Outcome, frozenset[tuple[str, str]]]
 
@@ -64,8 +62,8 @@ Resolved = tuple[Landing, Outcome, frozenset[tuple[str, str]]]
 class Resolver:
     """One batch's resolution state: the matching configuration and what it created."""
 
-    def __init__(self, projector: Projector) -> None:
-        self.p = projector
+    def __init__(self, batch: Batch) -> None:
+        self.p = batch
         self._config: MatchingConfig | None = None
         self.merges: dict[str, dict[str, Any]] = {}
         self.suggestions: dict[str, dict[str, Any]] = {}
@@ -286,10 +284,11 @@ class Resolver:
         event: ev.Event,
         rule: str = "auto_link",
     ) -> dict[str, Any]:
-        return new_merge_row(
-            merge_id,
-            from_id,
-            into_id,
+        return new_row(
+            t.merges,
+            id=merge_id,
+            from_id=from_id,
+            into_id=into_id,
             rule=rule,
             score=score,
             evidence=evidence,

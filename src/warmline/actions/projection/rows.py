@@ -1,9 +1,32 @@
-"""The projector's working rows and what it reports per event."""
+"""The projection's working rows, new rows built from their tables, and what it reports
+per event."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
+
+import sqlalchemy as sa
+
+
+def new_row(table: sa.Table, **values: Any) -> dict[str, Any]:
+    """A new row of ``table``: every column at its default (None where it has none), then
+    ``values``. Built from the table itself, so a new column needs no change here."""
+    defaults = _defaults(table)
+    if unknown := values.keys() - defaults.keys():
+        raise KeyError(f"table {table.name} has no column {', '.join(sorted(unknown))}")
+    return {**defaults, **values}
+
+
+@functools.cache
+def _defaults(table: sa.Table) -> dict[str, Any]:
+    # Scalar defaults only (a status, a zero count): a row never shares a mutable value.
+    return {c.name: _scalar_default(c.default) for c in table.columns}
+
+
+def _scalar_default(default: Any) -> Any:
+    return default.arg if isinstance(default, sa.ColumnDefault) and default.is_scalar else None
 
 
 @dataclass(slots=True)
@@ -52,35 +75,3 @@ class Owner:
 #: Marks a merge's evidence when ingest joined a record that matched two: such a merge is
 #: made after the link of the same event, with the same time.
 BRIDGE = "bridge"
-
-
-def new_merge_row(
-    merge_id: str,
-    from_id: str,
-    into_id: str,
-    *,
-    rule: str,
-    score: float | None,
-    evidence: dict[str, Any],
-    actor: str,
-    made_at: Any,
-    reason: str | None = None,
-    suggestion_id: str | None = None,
-) -> dict[str, Any]:
-    """A ``merges`` row in force: made by ingest's resolution or by a person."""
-    return {
-        "id": merge_id,
-        "from_id": from_id,
-        "into_id": into_id,
-        "status": "active",
-        "rule": rule,
-        "score": score,
-        "evidence": evidence,
-        "reason": reason,
-        "actor": actor,
-        "suggestion_id": suggestion_id,
-        "made_at": made_at,
-        "undone_at": None,
-        "undone_by": None,
-        "undo_reason": None,
-    }

@@ -22,10 +22,11 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
+from warmline.actions.projection.batch import Batch
 from warmline.actions.projection.rows import Row
 from warmline.domain.conversation.summary import summarise
 from warmline.domain.conversation.turns import Turn
@@ -34,9 +35,6 @@ from warmline.domain.effort.restatement import count_restatements
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 
-if TYPE_CHECKING:
-    from warmline.actions.projection.projector import Projector
-
 WARMLINE = "warmline"
 #: Earlier interactions of a case read for restatements (the most recent ones).
 EARLIER_CONTACTS = 10
@@ -44,7 +42,7 @@ EARLIER_CONTACTS = 10
 Member = dict[str, Any]
 
 
-def wrap_up_batch(p: Projector) -> None:
+def wrap_up_batch(p: Batch) -> None:
     """Summaries, restatements and case effort for what this batch changed (in place,
     before the projector writes its rows)."""
     rows = {r.values["id"]: r for r in p.anchors["interaction"].values() if r.new or r.dirty}
@@ -76,7 +74,7 @@ def _change(row: Row, **values: Any) -> None:
         row.set(**values)
 
 
-def _case_members(p: Projector, case_ids: set[str]) -> dict[str, dict[str, Member]]:
+def _case_members(p: Batch, case_ids: set[str]) -> dict[str, dict[str, Member]]:
     """The interactions of each case: stored ones, overlaid with this batch's rows."""
     members: dict[str, dict[str, Member]] = {c: {} for c in case_ids}
     i = t.interactions
@@ -118,7 +116,7 @@ def _earlier(found: dict[str, Member], interaction: dict[str, Any]) -> list[Memb
     return before[-EARLIER_CONTACTS:]
 
 
-def _turns(p: Projector, wanted: set[str], new: set[str]) -> dict[str, list[Turn]]:
+def _turns(p: Batch, wanted: set[str], new: set[str]) -> dict[str, list[Turn]]:
     """The messages of ``wanted`` interactions as turns, oldest first: stored ones (one
     query; interactions created in this batch have none stored) and this batch's."""
     found: defaultdict[str, list[tuple[Any, ...]]] = defaultdict(list)
@@ -148,7 +146,7 @@ def _turns(p: Projector, wanted: set[str], new: set[str]) -> dict[str, list[Turn
     }
 
 
-def _store_effort(p: Projector, members: dict[str, dict[str, Member]]) -> None:
+def _store_effort(p: Batch, members: dict[str, dict[str, Member]]) -> None:
     if not members:
         return
     cases = {r.values["id"]: r for r in p.anchors["case"].values()}
