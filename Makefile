@@ -22,6 +22,7 @@ test: venv lint
 lint: venv
 	$(BIN)/ruff check src tests $(wildcard benchmarks)
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: venv
 	$(BIN)/python benchmarks/ingest.py

@@ -45,8 +45,8 @@ from warmline.domain.identity.matching import (
     blocking_keys,
     record_from,
     resolve_against,
-    train,
 )
+from warmline.training.matching import train
 
 err = Console(stderr=True)
 GOAL_P99_MS = 2.0

@@ -64,11 +64,11 @@ from insight_data import banking77, goemotions, goemotions_labels
 from insight_replay import before, histories
 from warmline.actions.ingest import ingest_events
 from warmline.demo.world import generate_world
-from warmline.domain.insight import warm_up
 from warmline.domain.insight.associations import learn_associations
 from warmline.domain.insight.contact_context import context_at
 from warmline.domain.insight.likely_reasons import rank_likely_reasons
 from warmline.domain.insight.message_text import prepare
+from warmline.models import warm_up
 from warmline.models.emotions import analyse_messages, default_emotion_model
 from warmline.models.reasons import GATE, ReasonModel, default_reason_model
 from warmline.storage.engine import make_engine

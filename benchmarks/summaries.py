@@ -80,6 +80,7 @@ from warmline.domain.conversation.turns import (
 )
 from warmline.domain.effort.restatement import THRESHOLD as RESTATEMENT_THRESHOLD
 from warmline.domain.effort.restatement import find_restatement
+from warmline.models.word_vectors import sentence_vectors
 
 REPO = Path(__file__).resolve().parent.parent
 METRICS = ("rouge1", "rouge2", "rougeL")
@@ -317,7 +318,7 @@ def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
 
 
 def ours_score(a: str, b: str) -> float:
-    found = find_restatement([a], b, threshold=-1.0)
+    found = find_restatement([a], b, sentence_vectors, threshold=-1.0)
     return found.score if found else 0.0
 
 

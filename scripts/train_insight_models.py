@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from insight_data import banking77, goemotions, goemotions_labels
-from warmline.models.reasons import REASON_FILE, ReasonModel
+from warmline.models.reasons import REASON_FILE
 from warmline.training.emotions import train_emotion_model
+from warmline.training.reasons import train_reason_model
 
 MODELS = ROOT / "src" / "warmline" / "models" / "shipped"
 
@@ -50,7 +51,7 @@ def reasons() -> None:
     started = time.perf_counter()
     texts, labels = banking77("train")
     outside = goemotions("train")[0]
-    model, report = ReasonModel.train(texts, labels, seed=0, outside_texts=outside)
+    model, report = train_reason_model(texts, labels, seed=0, outside_texts=outside)
     data = model.to_bytes()
     (MODELS / REASON_FILE).write_bytes(data)
     for line in report.lines():

@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from insight_data import banking77, goemotions
 from warmline.models import reason_encoder_build as encoder_build
 from warmline.models.reason_encoder import PROBES, SecondOpinion, reasons_fingerprint
-from warmline.models.reasons import ReasonModel
+from warmline.training.reasons import train_reason_model
 
 EPOCHS, BATCH, MAX_TOKENS, SEED = 5, 32, 64, 0
 RANK, ALPHA = encoder_build.RANK, encoder_build.ALPHA
@@ -271,7 +271,7 @@ def quantized(full: onnx.ModelProto, sources: dict[str, str]) -> tuple[onnx.Mode
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--out", type=Path, default=encoder_build.MODELS, help="folder to write the three files"
+        "--out", type=Path, default=encoder_build.SHIPPED, help="folder to write the three files"
     )
     parser.add_argument(
         "--limit", type=int, default=0, help="train on this many messages (a check of the steps)"
@@ -284,7 +284,7 @@ def main() -> None:
         texts, labels = texts[: args.limit], labels[: args.limit]
     reasons = sorted(set(labels))
     # The linear model's held-out confidences say when to ask (its recipe, as shipped).
-    _, report = ReasonModel.train(texts, labels, seed=0, outside_texts=goemotions("train")[0])
+    _, report = train_reason_model(texts, labels, seed=0, outside_texts=goemotions("train")[0])
     model, adapted = fine_tune(texts, labels, reasons)
     full, sources = export(model, adapted["names"])
     int8, recipes = quantized(full, sources)

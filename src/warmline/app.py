@@ -28,8 +28,8 @@ from warmline.api import (
     privacy,
 )
 from warmline.config import Settings
-from warmline.domain.insight import warm_up
 from warmline.errors import WarmlineError
+from warmline.models import warm_up
 from warmline.serving.responses import problem_response
 from warmline.serving.throttle import FailureThrottle
 from warmline.storage import migrate

@@ -13,6 +13,7 @@ from warmline.actions.insight_admin import train_reasons
 from warmline.demo.world import CAST, seed_world
 from warmline.domain.card.assembly import CardContext
 from warmline.errors import InvalidRequest
+from warmline.models import reason_model
 from warmline.storage import schema as t
 from warmline.storage.card_queries import load_card
 from warmline.storage.insight_config import load_insight
@@ -43,9 +44,13 @@ def test_training_learns_reasons_and_the_card_ranks_them_before_a_word(engine: E
     with engine.connect() as conn:
         config = load_insight(conn)
         assert config.model_id == trained.model_id
-        words = config.reasons.predict(["my card keeps getting declined at the till"])[0]
+        words = reason_model(config.model_id, config.reason_model).predict(
+            ["my card keeps getting declined at the till"]
+        )[0]
         assert words.label == "card_declined"
-        weather = config.reasons.predict(["lovely weather for a picnic today"])[0]
+        weather = reason_model(config.model_id, config.reason_model).predict(
+            ["lovely weather for a picnic today"]
+        )[0]
         assert weather.label is None and weather.why_unknown == "no known reason matches"
         # Miles: a declined card 40 minutes ago and an escalated chat about it.
         miles = customer_with_phone(engine, CAST["miles"].phone)

@@ -8,6 +8,7 @@ from warmline.domain.conversation.turns import Turn
 from warmline.domain.handover.feeling import customer_feeling, feeling_from_mood
 from warmline.domain.handover.note import Feeling
 from warmline.domain.insight import InteractionMood
+from warmline.models import analyse_messages
 
 T0 = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
 
@@ -31,8 +32,8 @@ def test_a_steady_feeling_has_no_trend_and_a_phrase_stays_whole() -> None:
 
 def test_nothing_readable_is_no_feeling() -> None:
     assert feeling_from_mood(mood("mood unknown", "mood unknown", None, messages=0)) is None
-    assert customer_feeling([Turn("agent", "How can I help?")]) is None
-    assert customer_feeling([]) is None
+    assert customer_feeling([Turn("agent", "How can I help?")], analyse_messages) is None
+    assert customer_feeling([], analyse_messages) is None
 
 
 def test_the_models_read_the_customers_lines_only() -> None:
@@ -41,8 +42,8 @@ def test_the_models_read_the_customers_lines_only() -> None:
         Turn("customer", "This is ridiculous, I'm furious, declined again!", T0),
         Turn("customer", "I just need to get to work.", T0 + dt.timedelta(minutes=1)),
     ]
-    found = customer_feeling(turns)
+    found = customer_feeling(turns, analyse_messages)
     assert found is not None and found.label in {"frustrated", "unhappy", "appalled", "upset"}
     assert found.line == "This is ridiculous, I'm furious, declined again!"
-    undated = customer_feeling([Turn("customer", t.text) for t in turns[1:]])
+    undated = customer_feeling([Turn("customer", t.text) for t in turns[1:]], analyse_messages)
     assert undated is not None and undated.line == found.line

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from warmline.domain.insight import MessageInsight
 from warmline.domain.insight.mood import (
     InteractionMood,
     customer_mood,
     interaction_mood,
     quote,
 )
-from warmline.models.emotions import MessageInsight, analyse_messages
+from warmline.models import analyse_messages
 
 T0 = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
 

@@ -6,15 +6,10 @@ from importlib import resources
 import pytest
 
 from warmline.demo.phrases import REASONS
+from warmline.domain.insight import ReasonPrediction
 from warmline.models.files import ModelFileError, pack
-from warmline.models.reasons import (
-    REASON_FILE,
-    ReasonModel,
-    ReasonPrediction,
-    TrainReport,
-    default_reason_model,
-)
-from warmline.training.reasons import MIN_EXAMPLES
+from warmline.models.reasons import REASON_FILE, ReasonModel, default_reason_model
+from warmline.training.reasons import MIN_EXAMPLES, TrainReport, train_reason_model
 
 SLOTS = {
     "amount": ["£12", "£61.50", "£250", "£1,200"],
@@ -43,7 +38,7 @@ def trained() -> tuple[ReasonModel, TrainReport]:
     texts, labels = demo_examples()
     texts += ["a rare question about safe deposit boxes", "safe deposit box opening hours"]
     labels += ["safe_deposit_box"] * 2
-    return ReasonModel.train(texts, labels, seed=0)
+    return train_reason_model(texts, labels, seed=0)
 
 
 def test_default_model_knows_banking_reasons() -> None:
@@ -124,7 +119,7 @@ def test_outside_texts_train_a_topic_gate() -> None:
         for a in ("what a lovely day", "the match was great", "I made soup", "my cat is asleep")
         for b in ("today", "honestly", "again", "lol", "at last")
     ]
-    model, report = ReasonModel.train(texts, labels, seed=3, outside_texts=outside)
+    model, report = train_reason_model(texts, labels, seed=3, outside_texts=outside)
     assert model.gate is not None
     assert report.outside_held_out == 4
     assert report.outside_unknown_share == 1.0
@@ -135,7 +130,7 @@ def test_outside_texts_train_a_topic_gate() -> None:
     assert off_topic.label is None and on_topic.label == "card_declined"
     again = ReasonModel.from_bytes(model.to_bytes())
     assert again.gate is not None and again.predict(["my cat made soup today"]) == [off_topic]
-    no_gate, _ = ReasonModel.train(texts, labels, seed=3, outside_texts=outside[:5])
+    no_gate, _ = train_reason_model(texts, labels, seed=3, outside_texts=outside[:5])
     assert no_gate.gate is None
 
 
@@ -143,7 +138,7 @@ def test_two_reasons_are_enough() -> None:
     texts = [f"my card got declined at shop {i}" for i in range(8)]
     texts += [f"I moved house, new address is {i} high street" for i in range(8)]
     labels = ["card_declined"] * 8 + ["change_address"] * 8
-    model, report = ReasonModel.train(texts, labels)
+    model, report = train_reason_model(texts, labels)
     assert model.labels == ("card_declined", "change_address")
     assert model.predict(["declined again at the shop"])[0].top[0][0] == "card_declined"
     assert report.held_out == 4
@@ -151,9 +146,9 @@ def test_two_reasons_are_enough() -> None:
 
 def test_training_refuses_what_it_cannot_learn() -> None:
     with pytest.raises(ValueError, match="two reasons"):
-        ReasonModel.train(["a", "b", "c", "d", "e"], ["x"] * 5)
+        train_reason_model(["a", "b", "c", "d", "e"], ["x"] * 5)
     with pytest.raises(ValueError, match="same length"):
-        ReasonModel.train(["a"], ["x", "y"])
+        train_reason_model(["a"], ["x", "y"])
 
 
 def test_model_files_are_small_and_checked() -> None:

@@ -185,7 +185,7 @@ def test_a_base_file_other_than_the_one_trained_on_is_refused(
 
 
 def test_an_encoder_that_reads_its_probes_differently_is_refused(tmp_path: Path) -> None:
-    files = encoder_build.EncoderFiles(encoder_build.MODELS)
+    files = encoder_build.EncoderFiles(encoder_build.SHIPPED)
     for path in (files.graph, files.adapters):
         shutil.copy(path, tmp_path / path.name)
     meta = files.read_meta()

@@ -5,8 +5,8 @@ from warmline.domain.identity.matching import (
     Thresholds,
     find_duplicates,
     record_from,
-    train,
 )
+from warmline.training.matching import train
 
 from .matching_people import make_people
 

@@ -9,14 +9,12 @@ from hypothesis import strategies as st
 
 from warmline.domain.identity.matching import (
     DEFAULT_MODEL,
-    NotEnoughData,
     blocking_keys,
     record_from,
-    train,
 )
 from warmline.domain.identity.matching.blocking import BLOCK_CAP
 from warmline.domain.identity.matching.model import FIELDS, MatchModel
-from warmline.training.matching import SESSIONS, _blocked_pairs
+from warmline.training.matching import SESSIONS, NotEnoughData, _blocked_pairs, train
 
 from .matching_people import make_people
 

@@ -35,6 +35,7 @@ from warmline.domain.handover.note import (
     build_handover_note,
 )
 from warmline.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from warmline.models import analyse_messages
 from warmline.storage import handover_queries as hq
 from warmline.storage import queries
 from warmline.storage import schema as t
@@ -50,6 +51,11 @@ COVERING_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 FeelingOf = Callable[[Sequence[Turn]], Feeling | None]
 
 
+def read_feeling(turns: Sequence[Turn]) -> Feeling | None:
+    """The customer's feeling in ``turns``, read by the shipped emotion model."""
+    return customer_feeling(turns, analyse_messages)
+
+
 def hand_over(
     engine: Engine,
     actor: Actor,
@@ -60,7 +66,7 @@ def hand_over(
     remark: str | None = None,
     role: str | None = None,
     llm: LlmEndpoint | None = None,
-    feeling_of: FeelingOf = customer_feeling,
+    feeling_of: FeelingOf = read_feeling,
     region: str = "GB",
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:

@@ -31,15 +31,14 @@ from warmline.domain.insight import (
     RecentActivity,
     RecentInteraction,
     StyleMessage,
-    TrainReport,
     learn_associations,
     population_stats,
 )
-from warmline.domain.insight import ReasonModel as Model
 from warmline.errors import InvalidRequest
 from warmline.storage import insight_config
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
+from warmline.training.reasons import TrainReport, train_reason_model
 
 #: Customers whose writing the style population is measured on (a sample is enough).
 STYLE_SAMPLE = 5_000
@@ -168,7 +167,7 @@ def train_reasons(engine: Engine, *, seed: int = 0, actor: Actor = LOCAL_ADMIN) 
             )
         associations = learn_associations(histories(conn))
         sample = writing_sample(conn)
-    model, report = Model.train(texts, labels, seed=seed)
+    model, report = train_reason_model(texts, labels, seed=seed)
     population = population_stats(sample) if sample else None
     model_id = "rsn_" + secrets.token_hex(8)
     with writing(engine) as conn, conn.begin():

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from warmline.cli.console import checked_engine, console, reported_errors
+from warmline.models import reason_model
 from warmline.storage.insight_config import DEFAULT_ID, InsightConfig, load_insight
 
 reasons_app = typer.Typer(
@@ -67,4 +68,6 @@ def show_command() -> None:
     """Show the reason model in force and the strongest learned associations."""
     engine = checked_engine()
     with reported_errors(), engine.connect() as conn:
-        show_config(load_insight(conn))
+        config = load_insight(conn)
+        reason_model(config.model_id, config.reason_model)  # a broken install is said here
+        show_config(config)

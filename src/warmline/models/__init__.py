@@ -1,0 +1,30 @@
+"""Loading and running the trained models: files, onnxruntime, word vectors, language id.
+
+Everything here may read a file of the package or of an installed model package, and
+keeps what it loaded for the life of the process. What the models read comes back as
+the domain's plain values (:mod:`warmline.domain.insight.readings`).
+"""
+
+from __future__ import annotations
+
+from warmline.models.emotions import analyse_messages, default_emotion_model
+from warmline.models.reasons import ReasonModel, default_reason_model, reason_model
+
+
+def warm_up() -> None:
+    """Load every model now (about a second), so the first message or contact does not wait."""
+    analyse_messages(["hello", "bonjour tout le monde"])
+    reasons = default_reason_model()
+    reasons.predict(["my card got declined at the till"])
+    if reasons.second_opinion is not None:  # its first run allocates what later runs reuse
+        reasons.second_opinion.probabilities(["my card got declined at the till"])
+
+
+__all__ = [
+    "ReasonModel",
+    "analyse_messages",
+    "default_emotion_model",
+    "default_reason_model",
+    "reason_model",
+    "warm_up",
+]

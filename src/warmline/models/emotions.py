@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 from numpy.typing import NDArray
 
 from warmline.domain.insight.message_text import MessageText, prepare, words
-from warmline.models.files import pack, unpack
+from warmline.domain.insight.readings import MessageInsight
+from warmline.models.files import pack, shipped, unpack
 from warmline.models.language import detect_language
 from warmline.models.linear_scores import linear_arrays, linear_parts, sigmoid, softmax
 from warmline.models.ngrams import NgramFeatures
@@ -33,30 +32,6 @@ KIND = "warmline.emotions"
 EMOTION_FILE = "goemotions_ekman.npz"
 #: Polarity classes of the sentiment head, in column order.
 POLARITY = ("negative", "neutral", "positive")
-UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class MessageInsight:
-    """What one message says about how the customer feels."""
-
-    sentiment: float
-    """-1 (negative) to 1 (positive); 0.0 when the message could not be read."""
-    emotions: tuple[tuple[str, float], ...]
-    """(label, probability), strongest first; empty when the message could not be read."""
-    language: str | None
-    """ISO 639-1 code, or None when there are no words or the language is unclear."""
-    supported: bool
-    """The models could read it: English text, or emoji. False for empty messages too."""
-    empty: bool = False
-    emoji_only: bool = False
-    truncated: bool = False
-    """Longer than ``MAX_CHARS`` (see :mod:`message_text`): only the start was read."""
-
-    @property
-    def emotion(self) -> str:
-        """The strongest emotion, or 'unknown' when there is none to report."""
-        return self.emotions[0][0] if self.emotions else UNKNOWN
 
 
 class EmotionModel:
@@ -160,8 +135,7 @@ class EmotionModel:
 @functools.cache
 def default_emotion_model() -> EmotionModel:
     """The shipped GoEmotions model (loaded once per process)."""
-    data = (resources.files("warmline.models") / "shipped" / EMOTION_FILE).read_bytes()
-    return EmotionModel.from_bytes(data)
+    return EmotionModel.from_bytes(shipped(EMOTION_FILE))
 
 
 def analyse_messages(texts: Sequence[str]) -> list[MessageInsight]:

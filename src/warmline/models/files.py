@@ -9,12 +9,15 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 _HEADER = "header"
+#: The models that ship inside the package (see its ``ATTRIBUTION.md``).
+SHIPPED = Path(__file__).parent / "shipped"
 
 
 class ModelFileError(ValueError):
@@ -54,3 +57,8 @@ def unpack(kind: str, data: bytes) -> tuple[dict[str, Any], dict[str, NDArray[np
     if not isinstance(header, dict) or header.get("kind") != kind:
         raise ModelFileError(f"not a {kind} model file")
     return header, arrays
+
+
+def shipped(name: str) -> bytes:
+    """The bytes of the shipped model file ``name``."""
+    return (SHIPPED / name).read_bytes()

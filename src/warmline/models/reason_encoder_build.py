@@ -24,7 +24,7 @@ import onnx
 from numpy.typing import NDArray
 from onnx import numpy_helper
 
-from warmline.models.reason_encoder import MODELS
+from warmline.models.files import SHIPPED
 
 #: Tensors with at least this many numbers come from the base file, not the package.
 LARGE = 100_000
@@ -52,7 +52,7 @@ class EncoderFiles:
 
     @property
     def tokenizer(self) -> Path:
-        return MODELS / "minilm_tokenizer.json"
+        return SHIPPED / "minilm_tokenizer.json"
 
     def read_meta(self) -> dict[str, Any]:
         meta: dict[str, Any] = json.loads(self.meta.read_text(encoding="utf-8"))

@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from importlib import resources
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from warmline.domain.insight.message_text import MessageText, prepare, words
+from warmline.domain.insight.readings import ReasonPrediction
 from warmline.models.emotions import default_emotion_model
-from warmline.models.files import ModelFileError, pack, unpack
+from warmline.models.files import ModelFileError, pack, shipped, unpack
 from warmline.models.language import detect_language
 from warmline.models.linear_scores import (
     dequantise,
@@ -52,71 +51,6 @@ TOP = 3
 GATE = 0.5
 NO_MATCH = "no known reason matches"
 EMPTY = "empty"
-
-
-@dataclass(frozen=True, slots=True)
-class ReasonPrediction:
-    """The likely reason for one text, or None with the reason it is unknown."""
-
-    label: str | None
-    confidence: float
-    """Probability of the best reason (0.0 when nothing could be scored)."""
-    top: tuple[tuple[str, float], ...]
-    """The three most likely reasons with their probabilities, even when unknown."""
-    why_unknown: str | None = None
-    """'empty', "language 'fr' not supported" or 'no known reason matches'."""
-
-
-@dataclass(frozen=True, slots=True)
-class TrainReport:
-    """How a trained reason model did on data it did not see."""
-
-    examples: int
-    """Examples used (after leaving out reasons with too few)."""
-    held_out: int
-    held_out_accuracy: float
-    """Share of held-out messages whose best reason is the right one."""
-    held_out_unknown_share: float
-    """Share of held-out messages the threshold calls unknown."""
-    accuracy_when_known: float
-    """Accuracy on the held-out messages that were not called unknown."""
-    outside_unknown_share: float | None
-    """Share of held-out off-topic texts called unknown (None if none were given)."""
-    threshold: float
-    temperature: float
-    outside_held_out: int = 0
-    """Off-topic texts held out to measure that share."""
-    counts: dict[str, int] = field(default_factory=dict)
-    """Examples per reason, every reason given."""
-    too_few: tuple[str, ...] = ()
-    """Reasons left out for having fewer than ``min_examples`` examples."""
-    languages: tuple[str, ...] = ("en",)
-    min_examples: int = 5
-    second_opinion_below: float = 0.0
-    """Confidence under which the least sure share of held-out messages fall (see
-    :mod:`second_opinion`)."""
-
-    def lines(self) -> list[str]:
-        """The report in sentences, for a command line."""
-        out = [
-            f"{self.examples} examples of {len(self.counts) - len(self.too_few)} reasons; "
-            f"held-out accuracy {self.held_out_accuracy:.1%} on {self.held_out} messages",
-            f"unknown below {self.threshold:.2f} confidence"
-            + (" or off-topic" if self.outside_held_out else "")
-            + f": {self.held_out_unknown_share:.1%} "
-            f"of held-out messages, which are then right {self.accuracy_when_known:.1%}"
-            " of the time",
-        ]
-        if self.outside_unknown_share is not None:
-            out.append(
-                f"{self.outside_unknown_share:.1%} of {self.outside_held_out} held-out off-topic"
-                " texts come out unknown"
-            )
-        if self.too_few:
-            out.append(
-                f"left out (fewer than {self.min_examples} examples): " + ", ".join(self.too_few)
-            )
-        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,16 +110,6 @@ class ReasonModel:
         # The model's own words count as English only if it reads English (banking
         # jargon like "gbp" is not in the general lexicon).
         self._lexicon = default_emotion_model().english | own if "en" in self.languages else own
-
-    @classmethod
-    def train(
-        cls, texts: Sequence[str], labels: Sequence[str], *, seed: int = 0, **options: Any
-    ) -> tuple[ReasonModel, TrainReport]:
-        """Train on labelled texts; see :func:`reason_training.train_reason_model` for options."""
-        # Imported here: training needs scikit-learn, prediction does not.
-        from warmline.training.reasons import train_reason_model
-
-        return train_reason_model(texts, labels, seed=seed, **options)
 
     def _embedding_columns(self) -> NDArray[np.float32] | None:
         if self.embedding_weights is None:
@@ -298,5 +222,15 @@ class ReasonModel:
 def default_reason_model() -> ReasonModel:
     """The shipped banking model (Banking77's 77 intents) with its second opinion;
     loaded once per process."""
-    data = (resources.files("warmline.models") / "shipped" / REASON_FILE).read_bytes()
-    return ReasonModel.from_bytes(data, second_opinion=shipped_second_opinion())
+    return ReasonModel.from_bytes(shipped(REASON_FILE), second_opinion=shipped_second_opinion())
+
+
+def reason_model(model_id: str, data: bytes | None) -> ReasonModel:
+    """The reason model in force: trained (``data``, parsed once per process per model) or,
+    when nothing was trained, the shipped one."""
+    return default_reason_model() if data is None else _trained(model_id, data)
+
+
+@functools.lru_cache(maxsize=4)
+def _trained(model_id: str, data: bytes) -> ReasonModel:
+    return ReasonModel.from_bytes(data)

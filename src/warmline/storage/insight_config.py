@@ -1,6 +1,7 @@
 """The insight models in force: the organisation's own reason model, its learned
-associations and style population (``warmline reasons train``), or the shipped
-banking model when nothing was trained."""
+associations and style population (``warmline reasons train``), or none (the shipped
+banking model reads reasons then). The reason model is kept as the bytes stored; the
+model itself is :func:`warmline.models.reason_model`'s to load."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from warmline.domain.insight import Associations, PopulationStats, ReasonModel
-from warmline.domain.insight import default_reason_model as shipped_reason_model
+from warmline.domain.insight import Associations, PopulationStats
 from warmline.storage import schema as t
 from warmline.storage.config_cache import Rechecked
 
@@ -23,7 +23,8 @@ DEFAULT_ID = "banking77"
 @dataclass(frozen=True)
 class InsightConfig:
     model_id: str
-    reasons: ReasonModel
+    #: The trained reason model's file; None while the shipped model is in force.
+    reason_model: bytes | None = None
     associations: Associations = field(default_factory=Associations)
     population: PopulationStats | None = None
     trained_at: dt.datetime | None = None
@@ -44,13 +45,13 @@ def load_insight(conn: Connection) -> InsightConfig:
     if config is not None:
         return config
     if found is None:
-        config = InsightConfig(DEFAULT_ID, shipped_reason_model())
+        config = InsightConfig(DEFAULT_ID)
     else:
         row = conn.execute(sa.select(m).where(m.c.id == found)).mappings().one()
         population = row["population"]
         config = InsightConfig(
             row["id"],
-            ReasonModel.from_bytes(bytes(row["model"])),
+            bytes(row["model"]),
             Associations.from_json(row["associations"]),
             PopulationStats.from_dict(population) if population else None,
             row["trained_at"],

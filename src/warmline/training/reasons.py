@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +29,7 @@ from warmline.models.language import detect_language
 from warmline.models.linear_scores import softmax
 from warmline.models.ngrams import NgramFeatures
 from warmline.models.reason_encoder import SECOND_OPINION_SHARE
-from warmline.models.reasons import GATE, ReasonModel, TopicGate, TrainReport
+from warmline.models.reasons import GATE, ReasonModel, TopicGate
 from warmline.models.word_vectors import sentence_vectors
 
 MIN_EXAMPLES = 5
@@ -71,6 +71,58 @@ class _Fitted:
                 np.concatenate([-intercept / 2, intercept / 2]),
             )
         return coef.T, intercept
+
+
+@dataclass(frozen=True, slots=True)
+class TrainReport:
+    """How a trained reason model did on data it did not see."""
+
+    examples: int
+    """Examples used (after leaving out reasons with too few)."""
+    held_out: int
+    held_out_accuracy: float
+    """Share of held-out messages whose best reason is the right one."""
+    held_out_unknown_share: float
+    """Share of held-out messages the threshold calls unknown."""
+    accuracy_when_known: float
+    """Accuracy on the held-out messages that were not called unknown."""
+    outside_unknown_share: float | None
+    """Share of held-out off-topic texts called unknown (None if none were given)."""
+    threshold: float
+    temperature: float
+    outside_held_out: int = 0
+    """Off-topic texts held out to measure that share."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """Examples per reason, every reason given."""
+    too_few: tuple[str, ...] = ()
+    """Reasons left out for having fewer than ``min_examples`` examples."""
+    languages: tuple[str, ...] = ("en",)
+    min_examples: int = 5
+    second_opinion_below: float = 0.0
+    """Confidence under which the least sure share of held-out messages fall (see
+    :mod:`second_opinion`)."""
+
+    def lines(self) -> list[str]:
+        """The report in sentences, for a command line."""
+        out = [
+            f"{self.examples} examples of {len(self.counts) - len(self.too_few)} reasons; "
+            f"held-out accuracy {self.held_out_accuracy:.1%} on {self.held_out} messages",
+            f"unknown below {self.threshold:.2f} confidence"
+            + (" or off-topic" if self.outside_held_out else "")
+            + f": {self.held_out_unknown_share:.1%} "
+            f"of held-out messages, which are then right {self.accuracy_when_known:.1%}"
+            " of the time",
+        ]
+        if self.outside_unknown_share is not None:
+            out.append(
+                f"{self.outside_unknown_share:.1%} of {self.outside_held_out} held-out off-topic"
+                " texts come out unknown"
+            )
+        if self.too_few:
+            out.append(
+                f"left out (fewer than {self.min_examples} examples): " + ", ".join(self.too_few)
+            )
+        return out
 
 
 def _matrix(

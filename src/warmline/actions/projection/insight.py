@@ -17,13 +17,14 @@ import sqlalchemy as sa
 
 from warmline.actions.projection.batch import Batch
 from warmline.actions.projection.rows import Row
-from warmline.domain.insight import MessageInsight, analyse_messages, interaction_mood
+from warmline.domain.insight import MessageInsight, interaction_mood
 from warmline.domain.insight.records import (
     insight_from_json,
     insight_json,
     mood_json,
     prediction_json,
 )
+from warmline.models import analyse_messages, reason_model
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 from warmline.storage.insight_config import load_insight
@@ -87,7 +88,8 @@ def _earlier_points(p: Batch, interaction_ids: list[str]) -> defaultdict[str, li
 def _predict_reasons(p: Batch, interactions: dict[str, Row], texts: dict[str, str]) -> None:
     if not texts:
         return
-    model = load_insight(p.conn).reasons
+    config = load_insight(p.conn)
+    model = reason_model(config.model_id, config.reason_model)
     ids = list(texts)
     for interaction_id, prediction in zip(ids, model.predict([texts[i] for i in ids]), strict=True):
         interactions[interaction_id].set(predicted_reason=prediction_json(prediction))

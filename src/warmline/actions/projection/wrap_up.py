@@ -32,6 +32,7 @@ from warmline.domain.conversation.summary import summarise
 from warmline.domain.conversation.turns import Turn
 from warmline.domain.effort.case_effort import ContactRow, case_effort
 from warmline.domain.effort.restatement import count_restatements
+from warmline.models.word_vectors import sentence_vectors
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 
@@ -63,7 +64,7 @@ def wrap_up_batch(p: Batch) -> None:
         _change(row, summary=line, summary_by=WARMLINE if line else None)
     for row in in_cases:
         before = [turns.get(m["id"], []) for m in earlier[row.values["id"]]]
-        restated = count_restatements(before, turns.get(row.values["id"], []))
+        restated = count_restatements(before, turns.get(row.values["id"], []), sentence_vectors)
         _change(row, restatements=restated)
         members[row.values["case_id"]][row.values["id"]]["restatements"] = restated
     _store_effort(p, members)

@@ -15,15 +15,14 @@ but a weaker one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from warmline.domain.conversation.problem_statement import problem_lines
 from warmline.domain.conversation.turns import Turn
-from warmline.models.word_vectors import sentence_vectors
 
 # The lowest threshold at which same-intent pairs from Banking77's TRAIN split are found
 # with precision >= 0.90 (a wrong "second time explaining it" costs more than a missed
@@ -31,6 +30,10 @@ from warmline.models.word_vectors import sentence_vectors
 THRESHOLD = 0.35
 MAX_CHARS = 1000  # a statement longer than this says its problem in its first part
 MAX_EARLIER = 50  # the most recent statements of the case are the ones repeated
+
+#: Unit-length sentence embeddings, one row per text (zeros for a text with no words):
+#: :func:`warmline.models.word_vectors.sentence_vectors` in the product.
+Embed = Callable[[Sequence[str]], NDArray[np.float32]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +45,13 @@ class Restatement:
 
 
 def find_restatement(
-    earlier: Sequence[str], new: str, *, threshold: float = THRESHOLD
+    earlier: Sequence[str], new: str, embed: Embed, *, threshold: float = THRESHOLD
 ) -> Restatement | None:
     """The earlier statement ``new`` repeats most closely, if any reaches ``threshold``."""
     candidates = [line for line in earlier[-MAX_EARLIER:] if line.strip()]
     if not new.strip() or not candidates:
         return None
-    scores = similarities(new, candidates)
+    scores = similarities(new, candidates, embed)
     best = int(np.argmax(scores))
     score = float(scores[best])
     if score < threshold:
@@ -70,7 +73,9 @@ def legs(turns: Sequence[Turn]) -> list[list[Turn]]:
     return [leg for leg in out if leg]
 
 
-def count_restatements(earlier: Sequence[Sequence[Turn]], turns: Sequence[Turn]) -> int:
+def count_restatements(
+    earlier: Sequence[Sequence[Turn]], turns: Sequence[Turn], embed: Embed
+) -> int:
     """How many of the customer's problem statements in ``turns`` repeat one they already
     made: in ``earlier`` interactions of the same case, or to an earlier agent of this one.
 
@@ -82,27 +87,19 @@ def count_restatements(earlier: Sequence[Sequence[Turn]], turns: Sequence[Turn])
     count = 0
     for leg in legs(turns):
         statements = [f.text for f in problem_lines(leg)]
-        count += sum(1 for line in statements if find_restatement(said, line) is not None)
+        count += sum(1 for line in statements if find_restatement(said, line, embed) is not None)
         said.extend(statements)
     return count
 
 
-def similarities(text: str, others: Sequence[str]) -> list[float]:
+def similarities(text: str, others: Sequence[str], embed: Embed) -> list[float]:
     """Cosine similarity of ``text`` to each of ``others`` (empty text scores 0)."""
     if not others:
         return []
-    vectors = embed([text, *others])
+    vectors = embed([t[:MAX_CHARS] for t in (text, *others)])
     return [float(v) for v in vectors[1:] @ vectors[0]]
 
 
-def similarity(a: str, b: str) -> float:
+def similarity(a: str, b: str, embed: Embed) -> float:
     """Cosine similarity of two lines."""
-    return similarities(a, [b])[0]
-
-
-def embed(texts: Sequence[str]) -> Any:
-    """Unit-length embeddings of ``texts``, one row each (a numpy array).
-
-    A text with no words embeds as zeros, so it is similar to nothing.
-    """
-    return sentence_vectors([t[:MAX_CHARS] for t in texts])
+    return similarities(a, [b], embed)[0]

@@ -1,8 +1,8 @@
-"""Conversation insight: feelings, style and reasons, from plain data, on a CPU, offline.
+"""Conversation insight on plain data: feelings over a conversation, style, and reasons in
+the context of a customer's history.
 
-Pure domain logic: no database, no network. Models are small numpy archives shipped
-in ``models/`` (see its ``ATTRIBUTION.md``) or trained in-process from an
-organisation's own labelled interactions.
+Pure domain logic: no database, no network, no model files. What the models read in a
+message (:mod:`.readings`) comes from :mod:`warmline.models`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from warmline.domain.insight.mood import (
     customer_mood,
     interaction_mood,
 )
+from warmline.domain.insight.readings import MessageInsight, ReasonPrediction
 from warmline.domain.insight.style import StyleCue, style_profile
 from warmline.domain.insight.style_measures import (
     PopulationStats,
@@ -31,23 +32,6 @@ from warmline.domain.insight.style_measures import (
     StyleMessage,
     population_stats,
 )
-from warmline.models.emotions import MessageInsight, analyse_messages
-from warmline.models.reasons import (
-    ReasonModel,
-    ReasonPrediction,
-    TrainReport,
-    default_reason_model,
-)
-
-
-def warm_up() -> None:
-    """Load every model now (about a second), so the first message or contact does not wait."""
-    analyse_messages(["hello", "bonjour tout le monde"])
-    reasons = default_reason_model()
-    reasons.predict(["my card got declined at the till"])
-    if reasons.second_opinion is not None:  # its first run allocates what later runs reuse
-        reasons.second_opinion.probabilities(["my card got declined at the till"])
-
 
 __all__ = [
     "Associations",
@@ -61,22 +45,17 @@ __all__ = [
     "OpenCase",
     "OpenCommitment",
     "PopulationStats",
-    "ReasonModel",
     "ReasonPrediction",
     "RecentActivity",
     "RecentInteraction",
     "StyleContact",
     "StyleCue",
     "StyleMessage",
-    "TrainReport",
-    "analyse_messages",
     "context_at",
     "customer_mood",
-    "default_reason_model",
     "interaction_mood",
     "learn_associations",
     "population_stats",
     "rank_likely_reasons",
     "style_profile",
-    "warm_up",
 ]

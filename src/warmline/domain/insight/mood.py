@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from warmline.models.emotions import UNKNOWN, MessageInsight
+from warmline.domain.insight.readings import UNKNOWN, MessageInsight
 
 #: The word an agent would use for each emotion of the model.
 FEELINGS = {

@@ -1,8 +1,9 @@
 """Probabilistic identity matching (Fellegi-Sunter): records, blocking, scoring, decisions.
 
 Pure logic on plain data. The integrator stores :class:`MatchRecord` JSON per
-customer, the :func:`blocking_keys` in a key table, a trained
-:class:`MatchModel` as JSON, and calls :func:`resolve_against` for each event.
+customer, the :func:`blocking_keys` in a key table, a trained :class:`MatchModel`
+(learned by :mod:`warmline.training.matching`) as JSON, and calls
+:func:`resolve_against` for each event.
 """
 
 from warmline.domain.identity.matching.blocking import BLOCK_CAP, blocking_keys
@@ -23,7 +24,6 @@ from warmline.domain.identity.matching.index import MemoryIndex
 from warmline.domain.identity.matching.model import DEFAULT_MODEL, FIELD_LEVELS, MatchModel
 from warmline.domain.identity.matching.record import MatchRecord, record_from
 from warmline.domain.identity.matching.scoring import Comparison, Evidence, compare, match_weight
-from warmline.training.matching import NotEnoughData, train
 
 __all__ = [
     "BLOCK_CAP",
@@ -38,7 +38,6 @@ __all__ = [
     "MatchRecord",
     "MatchResult",
     "MemoryIndex",
-    "NotEnoughData",
     "PairFinding",
     "ScoredCandidate",
     "Thresholds",
@@ -50,6 +49,5 @@ __all__ = [
     "match_weight",
     "record_from",
     "resolve_against",
-    "train",
     "two_people",
 ]
