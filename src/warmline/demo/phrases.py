@@ -1,6 +1,6 @@
 """What the demo bank's customers and agents say, by contact reason. All text is original.
 
-Slots in braces are filled by :mod:`warmline.demo.world`: ``{amount}``, ``{merchant}``,
+Slots in braces are filled by :mod:`warmline.demo.history`: ``{amount}``, ``{merchant}``,
 ``{day}``, ``{card}``, ``{payee}``.
 """
 
