@@ -63,7 +63,7 @@ from sklearn.metrics import f1_score
 from insight_data import banking77, goemotions, goemotions_labels
 from insight_replay import before, histories
 from warmline.actions.ingest import ingest_events
-from warmline.demo.history import generate_world
+from warmline.demo.world import generate_world
 from warmline.domain.insight.associations import learn_associations
 from warmline.domain.insight.contact_context import context_at
 from warmline.domain.insight.likely_reasons import rank_likely_reasons

@@ -5,7 +5,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from warmline.demo.history import seed_world
+from warmline.demo.world import seed_world
 from warmline.storage import schema as t
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)

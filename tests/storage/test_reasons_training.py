@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from warmline.actions.insight_admin import train_reasons
-from warmline.demo.history import CAST, seed_world
+from warmline.demo.cast import CAST
+from warmline.demo.world import seed_world
 from warmline.domain.card.assembly import CardContext
 from warmline.errors import InvalidRequest
 from warmline.models import reason_model

@@ -3,7 +3,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from warmline.demo.history import CAST, generate_world
+from warmline.demo.cast import CAST
+from warmline.demo.world import generate_world
 from warmline.events import parse_event
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)

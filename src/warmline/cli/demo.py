@@ -32,7 +32,7 @@ def demo(
     replay today's stories of the cast (Miles, Priya, Elena, Bob) so the desk has fresh ones,
     unless they were played within the continuity window (the desk would show them twice).
     """
-    from warmline.demo.history import cast_played_at
+    from warmline.demo.world import cast_played_at
 
     settings = Settings()
     engine = engine_for(settings)
@@ -67,7 +67,7 @@ def demo(
 def _seed_demo(engine: Engine, settings: Settings, count: int, empty: bool) -> None:
     """Seed the demo bank (``count`` generated customers, none once it is seeded) and the
     cast's stories as today's; on the first run, learn its contact reasons."""
-    from warmline.demo.history import seed_world
+    from warmline.demo.world import seed_world
 
     with Progress(
         TextColumn("seeding the demo bank"),

@@ -1,22 +1,8 @@
-"""A demo retail bank: a few thousand customers with years of history on every channel.
+"""A generated customer's years of history on every channel, as CloudEvents envelopes.
 
-Deterministic: the same seed and ``now`` give the same events (ids included), so
-seeding twice stores nothing new. Everything goes through the normal ingest path.
-
-The cast of the seed stories, at fixed identifiers:
-
-- **Miles Okafor** (``miles.okafor@example.org``, ``+44 20 7946 0958``): a customer of
-  ten years. 40 minutes ago his card was declined at a fuel station; 12 minutes ago he
-  opened a chat in the app (verified by biometrics), which the chat agent could not
-  solve (ended 4 minutes ago, escalated). His phone call is left for ``warmline
-  simulate`` or your own ``POST /v1/contacts``, so the desk shows the channel switch.
-- **Priya Raman** (``priya.raman@example.org``, ``+44 20 7946 0321``): a mortgage
-  overpayment misapplied; her call an hour ago was transferred from tier 1 to tier 2,
-  a case is escalated and a promise to call back is open; an older promise is overdue.
-- **Elena Marsh** (``elena.marsh@example.org``, ``+44 20 7946 0777``): applied for a
-  £14,500 car loan on the web three days ago; approved this morning.
-- **Bob Fletcher** (``bob.fletcher@example.org``, ``+44 20 7946 0444``): a frustrated
-  repeat caller, third contact about the same unresolved dispute.
+:class:`World` builds one customer at a time (traits and identity noise, interactions on
+every channel with the customer's and agents' words, cases, promises, activities and
+feedback); ``events`` collects what it built. Deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -24,14 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 import unicodedata
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
-from warmline.actions.ingest import ingest_events
 from warmline.demo.phrases import (
     AGENT_OPENERS,
     CUSTOMER_CLOSERS,
@@ -45,7 +26,6 @@ from warmline.demo.phrases import (
     PAYEES,
     REASONS,
 )
-from warmline.storage import schema as t
 
 CHANNELS = {"chat": 25, "voice": 30, "email": 14, "app": 14, "web": 6, "branch": 11}
 SOURCES = {
@@ -84,24 +64,6 @@ ACTIVITIES = {
     "change_address": "address.changed",
     "loan_enquiry": "loan.applied",
     "direct_debit_query": "direct_debit.created",
-}
-
-#: Event ids of the cast's stories start with this (then the minute they were played).
-CAST_PREFIX = "demo-cast-"
-
-
-@dataclass(frozen=True)
-class CastMember:
-    name: str
-    email: str
-    phone: str
-
-
-CAST = {
-    "miles": CastMember("Miles Okafor", "miles.okafor@example.org", "+442079460958"),
-    "priya": CastMember("Priya Raman", "priya.raman@example.org", "+442079460321"),
-    "elena": CastMember("Elena Marsh", "elena.marsh@example.org", "+442079460777"),
-    "bob": CastMember("Bob Fletcher", "bob.fletcher@example.org", "+442079460444"),
 }
 
 
@@ -188,7 +150,7 @@ class World:
         short = {"identifiers": [ref["identifiers"][0]]}
         name = traits.get("preferred_name", first)
         for at in times:
-            self.interaction(short, name, style, at, reason=_weighted_reason(rng))
+            self.interaction(short, name, style, at, reason=weighted_reason(rng))
 
     def identity_noise(self, n: int, traits: dict[str, Any], ref: dict[str, Any]) -> None:
         """What real memories hold: the same person met again without their email (a branch
@@ -356,7 +318,7 @@ class World:
                     "Confirm the refund has been applied",
                 ]
             ),
-            due_at=_z(due),
+            due_at=iso_z(due),
         )
         if due < self.now and rng.random() < 0.85:
             self.emit("commitment.fulfilled", due, "crm", commitment_id=cmt)
@@ -377,199 +339,6 @@ class World:
                 note="With the back-office team",
             )
 
-    def cast(self) -> None:
-        """The seed stories, placed relative to ``now`` so the live desk shows them as recent.
-
-        Their ids carry ``now`` (to the minute): seeding again later replays the stories as
-        today's, while the generated customers' history is stored once.
-        """
-        now, ten_years = self.now, dt.timedelta(days=3653 + 30)
-        stamp = now.strftime("%Y%m%d%H%M")
-        self.prefix = f"{CAST_PREFIX}{stamp}"
-
-        def person(key: str, since: dt.timedelta, **traits: Any) -> dict[str, Any]:
-            who = CAST[key]
-            ref = {
-                "identifiers": [
-                    {"kind": "email", "value": who.email, "verified": True},
-                    {"kind": "phone", "value": who.phone, "verified": True},
-                ]
-            }
-            self.emit(
-                "customer.identified",
-                now - since,
-                "crm",
-                customer={
-                    **ref,
-                    "traits": {
-                        "name": who.name,
-                        "customer_since": (now - since).date().isoformat(),
-                        **traits,
-                    },
-                },
-            )
-            return {"identifiers": [ref["identifiers"][0]]}
-
-        miles = person("miles", ten_years, preferred_name="Miles", segment="premier")
-        for years in (9, 7, 5, 3, 2, 1):
-            self.interaction(
-                miles,
-                "Miles",
-                "plain",
-                now - dt.timedelta(days=365 * years + 40),
-                reason=_weighted_reason(self.rng),
-                outcome="resolved",
-            )
-        self.emit(
-            "activity",
-            now - dt.timedelta(minutes=40),
-            "cards",
-            customer=miles,
-            name="card.declined",
-            summary="Declined at Fuel & Go, Station Road",
-            attributes={"amount": 61.5, "merchant": "Fuel & Go"},
-        )
-        self.emit(
-            "interaction.started",
-            now - dt.timedelta(minutes=12),
-            "chat-platform",
-            customer=miles,
-            interaction_id=f"app-chat-miles-today-{stamp}",
-            channel="chat",
-            agent_id="agent-lena",
-            queue="cards",
-        )
-        # After the chat is known, so the verification belongs to it (and can travel on).
-        self.emit(
-            "customer.authenticated",
-            now - dt.timedelta(minutes=12),
-            "mobile-app",
-            customer=miles,
-            channel="app",
-            method="app_biometric",
-            level="strong",
-            interaction_id=f"app-chat-miles-today-{stamp}",
-        )
-        for minutes, speaker, text in (
-            (
-                11,
-                "customer",
-                "My card got declined at the fuel station, second time this week. I have money in the account.",
-            ),
-            (
-                10,
-                "agent",
-                "Sorry about that, Miles. I can see a block from our fraud checks on card ending 4417.",
-            ),
-            (8, "customer", "Can you just remove it? I'm stuck at the pump."),
-            (
-                6,
-                "agent",
-                "I can't lift this block from chat, I'm afraid. The card team can do it on the phone straight away.",
-            ),
-            (5, "customer", "Fine, I'll call. Please make sure they know about this."),
-        ):
-            self.emit(
-                "message.posted",
-                now - dt.timedelta(minutes=minutes),
-                "chat-platform",
-                interaction_id=f"app-chat-miles-today-{stamp}",
-                speaker=speaker,
-                text=text,
-            )
-        self.emit(
-            "interaction.ended",
-            now - dt.timedelta(minutes=4),
-            "chat-platform",
-            interaction_id=f"app-chat-miles-today-{stamp}",
-            outcome="escalated",
-            reason="card_declined",
-            summary="Fraud block on card 4417; chat cannot lift it; customer will phone the card team.",
-        )
-
-        priya = person("priya", dt.timedelta(days=6 * 365), segment="everyday")
-        self.emit(
-            "commitment.made",
-            now - dt.timedelta(days=9),
-            "crm",
-            customer=priya,
-            commitment_id=f"cmt-priya-old-{stamp}",
-            text="Send the mortgage overpayment statement",
-            due_at=_z(now - dt.timedelta(days=2)),
-        )
-        iid = self.interaction(
-            priya,
-            "Priya",
-            "formal",
-            now - dt.timedelta(minutes=75),
-            reason="mortgage_overpayment",
-            channel="voice",
-            outcome="escalated",
-            interaction_id=f"pbx-priya-today-{stamp}",
-        )
-        self.emit(
-            "case.opened",
-            now - dt.timedelta(minutes=60),
-            "crm",
-            customer=priya,
-            case_id=f"case-priya-{stamp}",
-            title="Mortgage overpayment applied to the wrong month",
-            interaction_id=iid,
-            priority="high",
-        )
-        self.emit(
-            "case.updated",
-            now - dt.timedelta(minutes=55),
-            "crm",
-            case_id=f"case-priya-{stamp}",
-            status="escalated",
-            note="Transferred from agent-sofia (mortgages) to agent-dave (mortgages tier 2)",
-        )
-        self.emit(
-            "commitment.made",
-            now - dt.timedelta(minutes=55),
-            "crm",
-            case_id=f"case-priya-{stamp}",
-            commitment_id=f"cmt-priya-callback-{stamp}",
-            made_by="agent-dave",
-            text="We will call you back by 5pm tomorrow with the corrected balance",
-            due_at=_z(
-                (now + dt.timedelta(days=1)).replace(hour=17, minute=0, second=0, microsecond=0)
-            ),
-        )
-
-        elena = person("elena", dt.timedelta(days=12 * 365), segment="premier")
-        self.emit(
-            "activity",
-            now - dt.timedelta(days=3),
-            "loans",
-            customer=elena,
-            name="loan.applied",
-            attributes={"purpose": "car", "amount": 14500, "channel": "web"},
-        )
-        self.emit(
-            "activity",
-            now - dt.timedelta(hours=3),
-            "loans",
-            customer=elena,
-            name="loan.approved",
-            summary="Car loan approved",
-            attributes={"purpose": "car", "amount": 14500},
-        )
-
-        bob = person("bob", dt.timedelta(days=4 * 365), preferred_name="Bob", segment="everyday")
-        for days in (12, 6, 2):
-            self.interaction(
-                bob,
-                "Bob",
-                "casual",
-                now - dt.timedelta(days=days),
-                reason="dispute_transaction",
-                channel="voice",
-                outcome="unresolved",
-                frustrated=days < 10,
-            )
-
 
 def _greet(greeting: str, text: str) -> str:
     """'Hello,' + 'My card…' reads 'Hello, my card…' (but 'Hello, I…' keeps its capital)."""
@@ -580,59 +349,9 @@ def _greet(greeting: str, text: str) -> str:
     return f"{greeting} {text}"
 
 
-def _weighted_reason(rng: random.Random) -> str:
+def weighted_reason(rng: random.Random) -> str:
     return rng.choices(list(REASONS), weights=[r[0] for r in REASONS.values()])[0]
 
 
-def _z(moment: dt.datetime) -> str:
+def iso_z(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def generate_world(
-    *, customers: int = 2500, seed: int = 7, now: dt.datetime | None = None, batch: int = 1000
-) -> Iterator[list[dict[str, Any]]]:
-    """Batches of envelopes: the cast first, then ``customers`` generated customers."""
-    world = World(
-        seed, (now or dt.datetime.now(dt.UTC)).replace(microsecond=0), random.Random(seed)
-    )
-    world.cast()
-    world.prefix = f"demo-{seed}"
-    for n in range(customers):
-        world.customer(n)
-        if len(world.events) >= batch:
-            yield world.events
-            world.events = []
-    if world.events:
-        yield world.events
-
-
-def cast_played_at(engine: Engine) -> dt.datetime | None:
-    """When the cast's stories were last played into this memory (None: never)."""
-    r = t.raw_events
-    with engine.connect() as conn:
-        latest: dt.datetime | None = conn.execute(
-            sa.select(r.c.received_at)
-            .where(r.c.event_id.like(f"{CAST_PREFIX}%"))
-            .order_by(r.c.received_at.desc())
-            .limit(1)
-        ).scalar()
-    return latest
-
-
-def seed_world(
-    engine: Engine,
-    *,
-    customers: int = 2500,
-    seed: int = 7,
-    now: dt.datetime | None = None,
-    region: str = "GB",
-    progress: Callable[[int], None] | None = None,
-) -> dict[str, int]:
-    """Ingest the demo world; return counts by status (rejections would be a bug)."""
-    totals = {"accepted": 0, "pending": 0, "duplicate": 0, "rejected": 0}
-    for events in generate_world(customers=customers, seed=seed, now=now):
-        for item in ingest_events(engine, events, region=region).items:
-            totals[item.status] += 1
-        if progress:
-            progress(len(events))
-    return totals

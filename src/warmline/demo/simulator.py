@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from warmline.demo.history import CAST
+from warmline.demo.cast import CAST
 from warmline.storage import schema as t
 
 CHANNEL_FOR_KIND = {"phone": ["voice", "voice", "sms"], "email": ["email", "chat", "app", "web"]}

@@ -1,23 +1,157 @@
-"""Read models composed from queries and pure domain assembly: the context card."""
+"""The context card's reads: its rows in a fixed number of statements, assembled by the
+domain (:func:`warmline.domain.card.assembly.build_card`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from warmline.domain.card.assembly import CardContext, build_card, continuity_ids
 from warmline.domain.card.insight import Learned
-from warmline.storage import queries
+from warmline.storage import schema as t
+from warmline.storage.compiled_select import FastSelect
 from warmline.storage.insight_config import current_insight
+
+CARD_INTERACTIONS = 20
+CARD_LIST = 10
+CARD_MESSAGES = 60
+
+
+def _card_statements() -> dict[str, Any]:
+    """The card's statements, built once: constructing a SELECT costs more than running it."""
+    cid: sa.BindParameter[str] = sa.bindparam("cid")
+    i, c, k, a, v, m = (
+        t.interactions,
+        t.cases,
+        t.commitments,
+        t.activities,
+        t.assurances,
+        t.messages,
+    )
+    return {
+        "customer": sa.select(t.customers).where(t.customers.c.id == cid),
+        "interactions": sa.select(
+            i.c.id,
+            i.c.external_id,
+            i.c.source,
+            i.c.channel,
+            i.c.status,
+            i.c.started_at,
+            i.c.ended_at,
+            i.c.last_message_at,
+            i.c.agent_id,
+            i.c.queue,
+            i.c.subject,
+            i.c.outcome,
+            i.c.reason,
+            i.c.summary,
+            i.c.case_id,
+            i.c.transfers,
+            i.c.mood,
+            i.c.predicted_reason,
+            i.c.summary_by,
+        )
+        .where(i.c.customer_id == cid)
+        .order_by(i.c.started_at.desc(), i.c.id.desc())
+        .limit(CARD_INTERACTIONS),
+        "cases": sa.select(c)
+        .where(c.c.customer_id == cid, c.c.status != "resolved")
+        .order_by(c.c.updated_at.desc())
+        .limit(CARD_LIST),
+        "commitments": sa.select(k)
+        .where(k.c.customer_id == cid, k.c.status == "open")
+        .order_by(k.c.due_at)
+        .limit(CARD_LIST),
+        "activities": sa.select(a)
+        .where(a.c.customer_id == cid)
+        .order_by(a.c.occurred_at.desc(), a.c.id.desc())
+        .limit(CARD_LIST),
+        "assurances": sa.select(v)
+        .where(v.c.customer_id == cid)
+        .order_by(v.c.verified_at.desc())
+        .limit(3),
+        "suggestions": _card_suggestions(cid),
+        # The customer's latest messages (and the replies between them): how they write.
+        "recent_messages": sa.select(
+            m.c.speaker, m.c.text, m.c.sent_at, m.c.interaction_id, m.c.insight
+        )
+        .where(m.c.customer_id == cid)
+        .order_by(m.c.sent_at.desc())
+        .limit(CARD_MESSAGES),
+        "messages": sa.select(m.c.speaker, m.c.text, m.c.sent_at)
+        .where(m.c.interaction_id == sa.bindparam("iid"))
+        .order_by(m.c.sent_at.desc(), m.c.id.desc())
+        .limit(sa.bindparam("per", type_=sa.Integer)),
+    }
+
+
+def _card_suggestions(cid: sa.BindParameter[str]) -> Any:
+    """Open merge suggestions between this customer's records and another customer's: the
+    other side's record, so the agent can ask "is this also you?"."""
+    s, c = t.merge_suggestions, t.customers
+    mine = sa.select(c.c.id).where(sa.or_(c.c.id == cid, c.c.merged_into == cid))
+    sides = []
+    for here, there in ((s.c.customer_id, s.c.candidate_id), (s.c.candidate_id, s.c.customer_id)):
+        other = c.alias()
+        sides.append(
+            sa.select(
+                s.c.id,
+                s.c.score,
+                s.c.reasons,
+                s.c.customer_answer,
+                other.c.id.label("other_id"),
+                other.c.name.label("other_name"),
+                other.c.status.label("other_status"),
+                other.c.merged_into.label("other_live"),
+                other.c.created_at.label("other_since"),
+            )
+            .join(other, other.c.id == there)
+            .where(s.c.status == "open", here.in_(mine.scalar_subquery()))
+        )
+    return sa.union_all(*sides).limit(CARD_LIST)
+
+
+CARD = {name: FastSelect(statement) for name, statement in _card_statements().items()}
+
+
+def card_rows(conn: Connection, customer_id: str) -> dict[str, Any] | None:
+    """Everything a card is built from, in a fixed number of queries (pinned by a test)."""
+    customer = CARD["customer"].all(conn, cid=customer_id)
+    if not customer:
+        return None
+    rows: dict[str, Any] = {"customer": customer[0]}
+    for part in (
+        "interactions",
+        "cases",
+        "commitments",
+        "activities",
+        "assurances",
+        "suggestions",
+        "recent_messages",
+    ):
+        rows[part] = CARD[part].all(conn, cid=customer_id)
+    return rows
+
+
+def last_messages(
+    conn: Connection, interaction_ids: list[str], per: int = 5
+) -> dict[str, list[dict[str, Any]]]:
+    """The last ``per`` messages of each interaction, oldest first."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for interaction_id in interaction_ids:
+        rows = CARD["messages"].all(conn, iid=interaction_id, per=per)
+        out[interaction_id] = rows[::-1]
+    return out
 
 
 def load_card(conn: Connection, customer_id: str, ctx: CardContext) -> dict[str, Any] | None:
     """The card for ``customer_id`` at ``ctx``: eight queries, plus one per continuity item."""
-    rows = queries.card_rows(conn, customer_id)
+    rows = card_rows(conn, customer_id)
     if rows is None:
         return None
     recent = continuity_ids(rows["interactions"], ctx)
-    messages = queries.last_messages(conn, recent)
+    messages = last_messages(conn, recent)
     config = current_insight(conn)
     return build_card(rows, messages, ctx, Learned(config.associations, config.population))

@@ -1,6 +1,6 @@
 """The context card: what the person who answers needs before saying hello.
 
-Pure assembly from plain rows (see ``storage.queries.card_rows``): who the
+Pure assembly from plain rows (see ``storage.card_queries.card_rows``): who the
 customer is and for how long, continuity with a contact on another channel in
 the last minutes, recent interactions on every channel, what is open or
 promised, and recent business activities. Each item names its source. It is

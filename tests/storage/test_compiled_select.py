@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from tests.factories import customer, make_event, miles_story
 from warmline.actions.ingest import ingest_events
 from warmline.storage import schema as t
-from warmline.storage.queries import CARD
+from warmline.storage.card_queries import CARD
 
 
 def test_fast_reads_match_core(engine: Engine) -> None:
