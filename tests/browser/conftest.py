@@ -19,6 +19,7 @@ import httpx2 as httpx
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy.engine import Engine
 
 from warmline.actions.keys import create_key
 from warmline.app import create_app
@@ -42,7 +43,7 @@ class LiveServer:
     url: str
     agent_key: str
     integrator_key: str
-    engine: object
+    engine: Engine
 
     def api(self, key: str) -> httpx.Client:
         return httpx.Client(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import typer
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from tests.factories import conversation, identified
@@ -26,23 +29,27 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
+def command_paths(group: TyperGroup, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and group under ``group``, as the words typed to reach it."""
+    found = [path]
+    for name, command in group.commands.items():
+        if isinstance(command, TyperGroup):
+            found.extend(command_paths(command, (*path, name)))
+        else:
+            found.append((*path, name))
+    return found
+
+
 def test_every_command_has_help() -> None:
-    for args in (
-        ["--help"],
-        ["db", "upgrade", "--help"],
-        ["keys", "create", "--help"],
-        ["import", "--help"],
-        ["rebuild", "--help"],
-        ["serve", "--help"],
-        ["demo", "--help"],
-        ["identity", "train", "--help"],
-        ["identity", "dedupe", "--help"],
-        ["identity", "thresholds", "--help"],
-        ["identity", "show", "--help"],
-    ):
-        result = runner.invoke(app, args)
-        assert result.exit_code == 0, (args, result.output)
+    paths = command_paths(typer.main.get_group(app))
+    assert ("identity", "dedupe") in paths and ("keys", "revoke") in paths  # the walk reaches
+    assert len(paths) > 20
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
         assert "Usage" in result.output
+        summary = result.output.split("Usage", 1)[1]
+        assert len(summary.split()) > 4, (path, "has no help text")
 
 
 def test_commands_need_an_upgraded_database(env: str) -> None:
@@ -68,7 +75,8 @@ def test_upgrade_keys_import_rebuild(env: str, tmp_path: Path) -> None:
     assert result.exit_code == 1  # one bad line
     assert "line 3" in result.output and "invalid_json" in result.output
     again = runner.invoke(app, ["import", str(path)])
-    assert "5" in again.output  # the five good events are now duplicates
+    counts = import_counts(again.output)
+    assert counts == {"accepted": 0, "pending": 0, "duplicates": 5, "rejected": 1}
 
     engine = make_engine(env)
     with engine.connect() as conn:
@@ -77,6 +85,15 @@ def test_upgrade_keys_import_rebuild(env: str, tmp_path: Path) -> None:
     assert rebuilt.exit_code == 0 and "5 events" in rebuilt.output
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(t.messages)).scalar_one() == 2
+
+
+def import_counts(output: str) -> dict[str, int]:
+    """The counts row of ``warmline import``'s table, by its column headings."""
+    lines = output.splitlines()
+    heading = next(i for i, line in enumerate(lines) if "accepted" in line)
+    names = re.findall(r"[a-z]+", lines[heading])
+    row = next(line for line in lines[heading + 1 :] if re.search(r"\d", line))
+    return dict(zip(names, map(int, re.findall(r"\d+", row)), strict=True))
 
 
 def test_demo_prepares_the_database_and_prints_a_key(env: str) -> None:
@@ -143,28 +160,21 @@ def test_retention_run(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_reasons_show_names_a_broken_encoder_and_what_to_do(
     env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from warmline.models import (
-        reason_encoder as second_opinion,
-    )
-    from warmline.models import (
-        reason_encoder_build as encoder_build,
-    )
+    from warmline.models import reason_encoder, reason_encoder_build
     from warmline.models.reasons import default_reason_model
-    from warmline.storage import insight_config
 
-    # Models are parsed once per process: each invocation here starts from none.
-    monkeypatch.setattr(insight_config, "_parsed", {})
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     shown = runner.invoke(app, ["reasons", "show"])
     assert shown.exit_code == 0 and "second opinion" in shown.output
-    monkeypatch.setattr(insight_config, "_parsed", {})
-    monkeypatch.setattr(encoder_build, "base_sha256", lambda: "0" * 64)  # another MiniLM file
-    second_opinion.shipped_second_opinion.cache_clear()
+    # As if another MiniLM file were installed: its hash is not the one trained on. The
+    # models are loaded once per process, so this process forgets them first.
+    monkeypatch.setattr(reason_encoder_build, "base_sha256", lambda: "0" * 64)
+    reason_encoder.shipped_second_opinion.cache_clear()
     default_reason_model.cache_clear()
     try:
         result = runner.invoke(app, ["reasons", "show"])
     finally:
-        second_opinion.shipped_second_opinion.cache_clear()
+        reason_encoder.shipped_second_opinion.cache_clear()
         default_reason_model.cache_clear()
     assert result.exit_code == 2, result.output
     said = " ".join(result.output.split())  # the console wraps long lines

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from importlib import resources
-
 import numpy as np
 import pytest
 
@@ -13,7 +11,7 @@ from warmline.models.emotions import (
     analyse_messages,
     default_emotion_model,
 )
-from warmline.models.files import ModelFileError, pack
+from warmline.models.files import ModelFileError, pack, shipped
 
 EKMAN = {"anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise"}
 
@@ -112,8 +110,7 @@ def test_model_round_trips_through_bytes() -> None:
 
 
 def test_shipped_model_is_small_and_refuses_other_files() -> None:
-    shipped = resources.files("warmline.models") / "shipped" / EMOTION_FILE
-    assert len(shipped.read_bytes()) < 4_000_000
+    assert len(shipped(EMOTION_FILE)) < 4_000_000
     with pytest.raises(ModelFileError):
         EmotionModel.from_bytes(pack("something.else", {}, {}))
     with pytest.raises(ModelFileError):

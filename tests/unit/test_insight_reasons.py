@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import random
-from importlib import resources
 
 import pytest
 
 from warmline.demo.phrases import REASONS
 from warmline.domain.insight import ReasonPrediction
-from warmline.models.files import ModelFileError, pack
+from warmline.models.files import ModelFileError, pack, shipped
 from warmline.models.reasons import REASON_FILE, ReasonModel, default_reason_model
 from warmline.training.reasons import MIN_EXAMPLES, TrainReport, train_reason_model
 
@@ -152,8 +151,7 @@ def test_training_refuses_what_it_cannot_learn() -> None:
 
 
 def test_model_files_are_small_and_checked() -> None:
-    shipped = resources.files("warmline.models") / "shipped" / REASON_FILE
-    assert len(shipped.read_bytes()) < 4_000_000
+    assert len(shipped(REASON_FILE)) < 4_000_000
     with pytest.raises(ModelFileError):
         ReasonModel.from_bytes(pack("warmline.emotions", {}, {}))
     header = {"version": 1, "temperature": 1.0, "threshold": 0.5, "embedding": "other-512"}

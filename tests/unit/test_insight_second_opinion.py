@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
 from warmline.domain.insight.message_text import prepare
 from warmline.models import reason_encoder_build as encoder_build
-from warmline.models import reasons
+from warmline.models.files import shipped
 from warmline.models.reason_encoder import (
     EncoderMissing,
     SecondOpinion,
@@ -87,7 +86,7 @@ def stand_in_opinion(labels: Sequence[str], below: float) -> SecondOpinion:
 
 @pytest.fixture
 def banking_labels() -> tuple[str, ...]:
-    data = (resources.files("warmline.models") / "shipped" / REASON_FILE).read_bytes()
+    data = shipped(REASON_FILE)
     return ReasonModel.from_bytes(data).labels
 
 
@@ -134,25 +133,19 @@ def test_a_very_long_message_is_cut_not_refused() -> None:
     assert np.allclose(cut, first_64_tokens, atol=1e-6)
 
 
-def test_the_default_model_asks_its_encoder_about_exactly_its_unsure_messages(
-    monkeypatch: pytest.MonkeyPatch, banking_labels: tuple[str, ...]
+def test_a_model_asks_its_encoder_about_exactly_its_unsure_messages(
+    banking_labels: tuple[str, ...],
 ) -> None:
     stand_in = stand_in_opinion(banking_labels, below=0.9)
-    monkeypatch.setattr(reasons, "shipped_second_opinion", lambda: stand_in)
-    default_reason_model.cache_clear()
-    try:
-        model = default_reason_model()
-        assert model.second_opinion is stand_in
-        plain = ReasonModel.from_bytes(model.to_bytes())
-        texts = [prepare(t) for t in ("my card", "is there a limit on what I can top up")]
-        linear, _ = plain.scores(texts)
-        unsure = linear.max(axis=1) < 0.9
-        assert unsure.any() and not unsure.all()  # the examples exercise both paths
-        both, _ = model.scores(texts)
-        assert np.allclose(both[~unsure], linear[~unsure])
-        assert not np.allclose(both[unsure], linear[unsure])
-    finally:
-        default_reason_model.cache_clear()
+    plain = ReasonModel.from_bytes(shipped(REASON_FILE))
+    model = ReasonModel.from_bytes(shipped(REASON_FILE), second_opinion=stand_in)
+    texts = [prepare(t) for t in ("my card", "is there a limit on what I can top up")]
+    linear, _ = plain.scores(texts)
+    unsure = linear.max(axis=1) < 0.9
+    assert unsure.any() and not unsure.all()  # the examples exercise both paths
+    both, _ = model.scores(texts)
+    assert np.allclose(both[~unsure], linear[~unsure])
+    assert not np.allclose(both[unsure], linear[unsure])
 
 
 def test_the_shipped_encoder_is_rebuilt_and_reads_banking_messages(
@@ -175,12 +168,13 @@ def test_the_shipped_encoder_is_rebuilt_and_reads_banking_messages(
     assert default_reason_model().second_opinion is opinion
 
 
-def test_a_base_file_other_than_the_one_trained_on_is_refused(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(encoder_build, "base_sha256", lambda: "0" * 64)
+def test_a_base_file_other_than_the_one_trained_on_is_refused(tmp_path: Path) -> None:
+    files = encoder_build.EncoderFiles(encoder_build.SHIPPED)
+    for path in (files.graph, files.adapters):
+        shutil.copy(path, tmp_path / path.name)
+    meta = {**files.read_meta(), "base_sha256": "0" * 64}  # trained on another MiniLM file
     with pytest.raises(EncoderMissing, match="not the MiniLM file") as raised:
-        load_second_opinion()
+        load_second_opinion(_with_meta(tmp_path, meta))
     assert "pip install" in str(raised.value)
 
 
@@ -233,6 +227,6 @@ def test_weights_are_quantized_as_onnxruntime_quantizes_them(
 
 
 def test_an_opinion_on_other_reasons_is_refused(banking_labels: tuple[str, ...]) -> None:
-    data = (resources.files("warmline.models") / "shipped" / REASON_FILE).read_bytes()
+    data = shipped(REASON_FILE)
     with pytest.raises(ValueError, match="same reasons"):
         ReasonModel.from_bytes(data, second_opinion=Recorded())
