@@ -1,11 +1,11 @@
 """Sentiment, emotions and language of customer messages, a whole batch at a time.
 
-One sparse linear model (word and character n-gram TF-IDF, see :mod:`ngrams`) scores
-the seven emotions of GoEmotions' Ekman grouping one-vs-rest, each with its own
-decision threshold tuned on the dev split, and a three-way polarity head gives the
-sentiment (P(positive) - P(negative)). The shipped weights are trained by
+One sparse linear model (word and character n-gram TF-IDF, see
+:mod:`~warmline.models.ngrams`) scores the seven emotions of GoEmotions' Ekman grouping
+one-vs-rest, each with its own decision threshold tuned on the dev split, and a three-way
+polarity head gives the sentiment (P(positive) - P(negative)). The shipped weights are trained by
 ``scripts/train_insight_models.py`` on GoEmotions (Apache-2.0; see
-``models/ATTRIBUTION.md``).
+``shipped/ATTRIBUTION.md``).
 
 Limits, measured in ``benchmarks/insight.py`` and shown in the tests: the model
 reads words, not intent, so sarcasm ("great, declined again, just brilliant") can

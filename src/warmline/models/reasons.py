@@ -1,16 +1,18 @@
 """The reason for contact, from the customer's own words, or 'unknown' when none fits.
 
-A multinomial logistic regression over two cheap views of a message: word and
-character n-gram TF-IDF (:mod:`ngrams`) and a static sentence embedding
-(:mod:`sentence_vectors`). Its probabilities are temperature-scaled on held-out
-data, and a message whose best reason is less likely than a threshold (also chosen
-on held-out data, see :mod:`reason_training`) is reported as unknown, with why.
+A multinomial logistic regression over two cheap views of a message: word and character
+n-gram TF-IDF (:mod:`~warmline.models.ngrams`) and a static sentence embedding
+(:mod:`~warmline.models.word_vectors`). Its probabilities are temperature-scaled on
+held-out data, and a message whose best reason is less likely than a threshold (also
+chosen on held-out data, see :mod:`warmline.training.reasons`) is reported as unknown,
+with why.
 
 The shipped default is trained on Banking77's train split (CC BY 4.0, see
-``models/ATTRIBUTION.md``), and can ask a fine-tuned MiniLM, built locally, for a second
-opinion on the messages it is least sure of (:mod:`second_opinion`); an organisation trains its own
-(linear only) from the reasons of its ended interactions with :meth:`ReasonModel.train`
-and stores :meth:`ReasonModel.to_bytes`.
+``shipped/ATTRIBUTION.md``), and asks a fine-tuned MiniLM for a second opinion on the
+messages it is least sure of (:mod:`~warmline.models.reason_encoder`); an organisation
+trains its own (linear only) from the reasons of its ended interactions with
+:func:`warmline.training.reasons.train_reason_model` and stores
+:meth:`ReasonModel.to_bytes`.
 """
 
 from __future__ import annotations

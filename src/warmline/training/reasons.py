@@ -100,7 +100,7 @@ class TrainReport:
     min_examples: int = 5
     second_opinion_below: float = 0.0
     """Confidence under which the least sure share of held-out messages fall (see
-    :mod:`second_opinion`)."""
+    :mod:`warmline.models.reason_encoder`)."""
 
     def lines(self) -> list[str]:
         """The report in sentences, for a command line."""

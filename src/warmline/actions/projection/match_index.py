@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from warmline import events as ev
 from warmline.domain.identity.matching import BLOCK_CAP, MatchRecord, blocking_keys, record_from
 from warmline.domain.profile.traits import Fact, fold_fact
-from warmline.storage import projection_reads as lookups
+from warmline.storage import projection_reads as reads
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 
@@ -117,7 +117,7 @@ class MatchIndex:
                 wanted.update(k for k in blocking_keys(probe) if k not in self.stored)
         found: set[str] = set()
         for chunk in chunks(wanted):
-            for key, origin in lookups.MATCH_KEYS.rows(self.conn, keys=chunk):
+            for key, origin in reads.MATCH_KEYS.rows(self.conn, keys=chunk):
                 self.stored.setdefault(key, set()).add(origin)
         for key in wanted:
             origins = self.stored.setdefault(key, set())
@@ -129,7 +129,7 @@ class MatchIndex:
         """Read the profiles of records this batch may change (inputs and record)."""
         missing = [o for o in origins if o not in self.profiles or self.profiles[o].inputs is None]
         for chunk in chunks(missing):
-            for origin, inputs, record in lookups.MATCH_PROFILES.rows(self.conn, ids=chunk):
+            for origin, inputs, record in reads.MATCH_PROFILES.rows(self.conn, ids=chunk):
                 self.profiles[origin] = Profile(inputs, new=False, stored=record)
         for origin in missing:  # records from before the index existed start empty
             self.profiles.setdefault(origin, Profile(_empty(), new=True))
@@ -139,7 +139,7 @@ class MatchIndex:
         compared (and many not even that: the event named its customer)."""
         missing = [o for o in origins if o not in self.profiles]
         for chunk in chunks(missing):
-            for origin, record in lookups.MATCH_RECORDS.rows(self.conn, ids=chunk):
+            for origin, record in reads.MATCH_RECORDS.rows(self.conn, ids=chunk):
                 self.profiles[origin] = Profile(None, new=False, stored=record)
         for origin in missing:  # records from before the index existed start empty
             self.profiles.setdefault(origin, Profile(_empty(), new=True))

@@ -265,7 +265,7 @@ def _case(case: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:
 
 def _effort(effort: Mapping[str, int] | None) -> dict[str, Any]:
     """What the case has cost the customer, counted and in words ("second contact about
-    this, changed channel once"); counted at ingest (see actions/contact_wrap_up.py)."""
+    this, changed channel once"); counted at ingest (see actions/projection/wrap_up.py)."""
     if not effort:
         return {"effort": None, "effort_words": None}
     counted = Effort(**{k: int(effort.get(k, 0)) for k in Effort.__dataclass_fields__})

@@ -25,7 +25,8 @@ class MessageInsight:
     empty: bool = False
     emoji_only: bool = False
     truncated: bool = False
-    """Longer than ``MAX_CHARS`` (see :mod:`message_text`): only the start was read."""
+    """Longer than ``MAX_CHARS`` (see :mod:`~warmline.domain.insight.message_text`): only
+    the start was read."""
 
     @property
     def emotion(self) -> str:
