@@ -41,7 +41,7 @@ def handles(
 
 @handles(ev.CustomerIdentified)
 def _identified(b: Batch, event: ev.Event, at: Landing, payload: ev.CustomerIdentified) -> None:
-    """Identifiers and traits were recorded by ``_learn``; nothing else to do."""
+    """Identifiers and traits were recorded by :meth:`Batch.learn`; nothing else to do."""
 
 
 @handles(ev.CustomerAuthenticated)
