@@ -8,11 +8,14 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -37,6 +40,11 @@ from warmline.storage.engine import make_engine
 from warmline.web import desk, desk_conversation, desk_handover, desk_identity, pages
 
 log = logging.getLogger("warmline")
+
+#: Swagger UI's and ReDoc's scripts and styles, as the fastapi-offline package ships them:
+#: the docs pages load nothing from a CDN, so they work on a machine without internet.
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+FAVICON = pages.HERE / "static" / "favicon.ico"
 
 _PROBLEM = {
     "content": {
@@ -68,7 +76,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (409, "The state changed or forbids it (already merged, already undone)"),
         (410, "The customer was erased"),
         (413, "Body or batch too large"),
-        (429, "Too many failed key checks from this address"),
+        (429, "Too many failed key checks with this key, or with any key, from this address"),
         (500, "Nothing was half-written; retry"),
     )
 }
@@ -90,6 +98,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="Warmline",
         version=metadata.version("warmline"),
         summary="Customer memory for contact centres: every channel, every agent.",
+        docs_url=None,  # FastAPI's own pages load Swagger UI from a CDN; ours are offline
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.auth_throttle = FailureThrottle(limit=settings.auth_failure_limit)
@@ -204,4 +214,39 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(desk_conversation.router)
     app.include_router(desk_handover.router)
     app.mount("/desk/static", StaticFiles(directory=pages.HERE / "static"), name="desk-static")
+    _add_docs(app)
     return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    """The interactive docs at ``/docs`` (Swagger UI) and ``/redoc``, their assets served by
+    the app itself from an installed package, and the favicon."""
+    openapi_url, assets = app.openapi_url or "/openapi.json", "/docs/assets"
+
+    async def swagger_ui(_: Request) -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title="Warmline API",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url="/favicon.ico",
+            oauth2_redirect_url=None,
+        )
+
+    async def redoc(_: Request) -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title="Warmline API",
+            redoc_js_url=f"{assets}/redoc.standalone.js",
+            redoc_favicon_url="/favicon.ico",
+            with_google_fonts=False,
+        )
+
+    async def favicon(_: Request) -> FileResponse:
+        return FileResponse(FAVICON, media_type="image/x-icon")
+
+    # Plain routes, as FastAPI adds its own docs: outside the API and its route table.
+    app.add_route("/docs", swagger_ui, include_in_schema=False)
+    app.add_route("/redoc", redoc, include_in_schema=False)
+    app.add_route("/favicon.ico", favicon, include_in_schema=False)
+    app.mount(assets, StaticFiles(directory=DOCS_ASSETS), name="docs-assets")

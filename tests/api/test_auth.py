@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlalchemy.engine import Engine
 
 from tests.factories import Keys, identified
 from warmline.actions.keys import create_key, revoke_key
+from warmline.app import create_app
+from warmline.config import Settings
 from warmline.storage import schema as t
 
 
@@ -123,27 +126,77 @@ def test_key_changes_are_audited(engine: Engine) -> None:
     assert mine == [("key.created", "cli"), ("key.revoked", "cli")]
 
 
-def test_guessing_keys_is_stopped_long_before_it_can_succeed(
-    client: TestClient, keys: Keys
-) -> None:
-    for _ in range(20):
-        bad = client.get(
-            "/v1/customers", params={"q": "x"}, headers={"Authorization": "Bearer wl_guess"}
-        )
-        assert bad.status_code == 401
-    blocked = client.get(
-        "/v1/customers", params={"q": "x"}, headers={"Authorization": "Bearer wl_guess"}
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def search(client: TestClient, key: str) -> Response:
+    return client.get("/v1/customers", params={"q": "x"}, headers=bearer(key))
+
+
+def desk_sign_in(client: TestClient, key: str) -> Response:
+    return client.post(
+        "/desk/sign-in",
+        content=f"key={key}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
     )
+
+
+def test_a_colleagues_typo_does_not_lock_out_the_room(client: TestClient, engine: Engine) -> None:
+    # Everyone in the room shares one address (TestClient's); Dave keeps mistyping the end
+    # of his key, Eve signs in with hers.
+    _, dave = create_key(engine, role="agent", name="dave")
+    _, eve = create_key(engine, role="admin", name="eve")
+    typo = dave[:-1] + ("A" if dave[-1] != "A" else "B")
+    for _ in range(20):
+        assert search(client, typo).status_code == 401
+    blocked = search(client, typo)
+    assert (blocked.status_code, blocked.json()["code"]) == (429, "too_many_failures")
+    assert "this key" in blocked.json()["detail"]
+    assert "other keys still work" in blocked.json()["hint"]
+    assert 0 < int(blocked.headers["retry-after"]) <= 61
+    assert search(client, eve).status_code == 200
+    assert desk_sign_in(client, eve).status_code == 303
+    # Dave's own good key begins like the typo, so it waits too: a guesser who found how a
+    # key begins learns nothing from the refusals.
+    assert search(client, dave).status_code == 429
+
+
+def test_many_failures_with_one_prefix_lock_that_prefix_out(client: TestClient, keys: Keys) -> None:
+    for n in range(20):
+        assert search(client, f"wl_guessguessxx{n:04d}").status_code == 401  # one prefix
+    blocked = search(client, "wl_guessguessxxzzzz")
     assert (blocked.status_code, blocked.json()["code"]) == (429, "too_many_failures")
     assert int(blocked.headers["retry-after"]) > 0
-    # While blocked, even a good key is refused: the guesser learns nothing.
-    assert client.get("/v1/customers", params={"q": "x"}, headers=keys.agent).status_code == 429
-    desk = client.post(
-        "/desk/sign-in",
-        content="key=wl_guess",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
+    assert blocked.json()["retry_after"] == int(blocked.headers["retry-after"])
+    desk = desk_sign_in(client, "wl_guessguessxx-desk")
     assert desk.status_code == 429 and "too many failed sign-ins" in desk.text
+    assert int(desk.headers["retry-after"]) > 0
+    # Another prefix from the same address is still checked: refused as unknown, or let in.
+    assert search(client, "wl_anotherprefix").status_code == 401
+    assert client.get("/v1/customers", params={"q": "x"}, headers=keys.agent).status_code == 200
+
+
+def test_rotating_prefixes_hits_the_per_address_ceiling(
+    settings: Settings, engine: Engine, keys: Keys
+) -> None:
+    # A limit of 3 per prefix makes the address ceiling 15 (five times the limit).
+    app = create_app(settings.model_copy(update={"auth_failure_limit": 3}), engine)
+    with TestClient(app) as client:
+        for n in range(15):
+            guess = f"wl_{n:012d}{'x' * 20}"  # a new prefix each time
+            assert search(client, guess).status_code == 401, n
+        blocked = search(client, "wl_neverseenbefore")
+        body = blocked.json()
+        assert (blocked.status_code, body["code"]) == (429, "too_many_failures_from_address")
+        assert "every key from it is refused" in body["detail"] and body["hint"]
+        assert int(blocked.headers["retry-after"]) > 0
+        # Past the ceiling even a good key from this address waits.
+        good = client.get("/v1/customers", params={"q": "x"}, headers=keys.agent)
+        assert (good.status_code, good.json()["code"]) == (429, "too_many_failures_from_address")
+        desk = desk_sign_in(client, keys.agent["Authorization"][7:])
+        assert desk.status_code == 429 and "too many failed sign-ins" in desk.text
 
 
 def test_deeply_nested_json_is_rejected_early(client: TestClient, keys: Keys) -> None:

@@ -5,16 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import socket
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import typer
+from fastapi.testclient import TestClient
 from typer.core import TyperGroup
 from typer.testing import CliRunner
 
+import warmline
 from tests.factories import conversation, identified
+from warmline.app import create_app
 from warmline.cli import app
+from warmline.config import Settings
 from warmline.storage import schema as t
 from warmline.storage.engine import make_engine
 
@@ -26,6 +31,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("WARMLINE_DATABASE_URL", url)
     monkeypatch.setenv("WARMLINE_SQLITE_SYNCHRONOUS", "OFF")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # the simulator's key file
     return url
 
 
@@ -41,15 +47,37 @@ def command_paths(group: TyperGroup, path: tuple[str, ...] = ()) -> list[tuple[s
 
 
 def test_every_command_has_help() -> None:
-    paths = command_paths(typer.main.get_group(app))
-    assert ("identity", "dedupe") in paths and ("keys", "revoke") in paths  # the walk reaches
+    root = typer.main.get_group(app)
+    paths = command_paths(root)
+    assert ("identity", "dedupe") in paths and ("keys", "list") in paths  # the walk reaches
     assert len(paths) > 20
     for path in paths:
-        result = runner.invoke(app, [*path, "--help"])
+        # A terminal wide enough that only the help text's own line breaks can break a line.
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "400"})
         assert result.exit_code == 0, (path, result.output)
         assert "Usage" in result.output
         summary = result.output.split("Usage", 1)[1]
         assert len(summary.split()) > 4, (path, "has no help text")
+        # The description, between the usage line and the first panel: every paragraph on
+        # one line, a whole sentence (a break mid-sentence would leave a line unfinished).
+        description = summary.split("\n", 1)[1].split("╭", 1)[0]
+        paragraphs = [line.strip() for line in description.splitlines() if line.strip()]
+        assert paragraphs, (path, "has no description")
+        for paragraph in paragraphs:
+            assert paragraph.endswith("."), (path, paragraph)
+        command = root
+        for word in path:
+            command = command.commands[word]  # type: ignore[attr-defined]
+        for param in command.params:
+            if isinstance(param, typer.core.TyperOption | typer.core.TyperArgument):
+                text = param.help or ""
+                assert text.endswith(".") and "\n" not in text, (path, param.name, text)
+
+
+def test_version_is_the_installed_one() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"warmline {warmline.__version__}"
 
 
 def test_commands_need_an_upgraded_database(env: str) -> None:
@@ -114,6 +142,8 @@ def test_demo_prepares_the_database_and_prints_a_key(env: str) -> None:
             )
 
     assert miles_chats() == 1
+    said = " ".join(result.output.split())
+    assert "held-out accuracy" in said and "templates" in said  # and why it is that high
     # Run again at once: the stories are not played twice into the continuity window.
     again = runner.invoke(app, ["demo", "--no-serve"])
     assert again.exit_code == 0, again.output
@@ -129,6 +159,112 @@ def test_demo_prepares_the_database_and_prints_a_key(env: str) -> None:
     later = runner.invoke(app, ["demo", "--no-serve"])
     assert "today's stories; the history was seeded before" in later.output, later.output
     engine.dispose()
+
+
+def key_rows(output: str) -> dict[str, list[str]]:
+    """``warmline keys list``'s rows by key id, cells split on the table's column gaps."""
+    return {
+        cells[0]: cells
+        for line in output.splitlines()
+        if (cells := re.split(r"\s{2,}", line.strip()))[0].startswith("key_")
+    }
+
+
+def test_keys_list_shows_every_key_and_when_it_was_last_used(env: str) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    empty = runner.invoke(app, ["keys", "list"])
+    assert empty.exit_code == 0 and "no keys yet" in empty.output
+    made = {}
+    for args in (
+        ["--role", "agent", "--name", "dave"],
+        ["--role", "admin", "--name", "eve", "--expires-in-days", "30"],
+        ["--role", "integrator", "--name", "crm-sync"],
+    ):
+        created = runner.invoke(app, ["keys", "create", *args])
+        assert created.exit_code == 0, created.output
+        key_id = re.search(r"key_[0-9a-f]{16}", created.output)
+        assert key_id is not None
+        made[args[3]] = (key_id.group(0), created.output.strip().splitlines()[-1])
+    assert runner.invoke(app, ["keys", "revoke", made["crm-sync"][0]]).exit_code == 0
+
+    engine = make_engine(env)
+    settings = Settings(database_url=env, sqlite_synchronous="OFF", insight=False)
+    with TestClient(create_app(settings, engine)) as client:
+        dave = {"Authorization": f"Bearer {made['dave'][1]}"}
+        assert client.get("/v1/customers", params={"q": "x"}, headers=dave).status_code == 200
+
+    listed = runner.invoke(app, ["keys", "list"])
+    assert listed.exit_code == 0, listed.output
+    for _, secret in made.values():
+        assert secret not in listed.output and secret[:10] not in listed.output
+    rows = key_rows(listed.output)
+    heading = next(line for line in listed.output.splitlines() if "last used" in line)
+    assert re.split(r"\s{2,}", heading.strip()) == [
+        "id", "name", "role", "created", "last used", "expires", "revoked"
+    ]  # fmt: skip
+    today = f"{dt.datetime.now(dt.UTC):%Y-%m-%d}"
+    dave_row, eve_row, sync_row = (rows[made[n][0]] for n in ("dave", "eve", "crm-sync"))
+    assert dave_row[1:3] == ["dave", "agent"] and dave_row[4].startswith(today)
+    assert dave_row[5:] == ["never", "no"]
+    assert eve_row[1:3] == ["eve", "admin"] and eve_row[4] == "never"
+    in_30_days = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    assert eve_row[5].startswith(f"{in_30_days:%Y-%m-%d}")
+    assert sync_row[2] == "integrator" and sync_row[6].startswith(today)
+    engine.dispose()
+
+
+def test_last_used_is_written_at_most_once_a_minute(env: str) -> None:
+    from warmline.actions.keys import authenticate, create_key
+
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    engine = make_engine(env)
+    actor, key = create_key(engine, role="agent", name="dave")
+
+    def last_used() -> dt.datetime | None:
+        k = t.api_keys
+        with engine.connect() as conn:
+            at = conn.execute(sa.select(k.c.last_used_at).where(k.c.id == actor.key_id))
+            return at.scalar_one()  # type: ignore[no-any-return]
+
+    assert last_used() is None
+    assert authenticate(engine, key) is not None
+    first = last_used()
+    assert first is not None
+    assert authenticate(engine, key) is not None
+    assert last_used() == first  # used again within the minute: nothing written
+    two_minutes_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2)
+    with engine.begin() as conn:
+        conn.execute(t.api_keys.update().values(last_used_at=two_minutes_ago))
+    assert authenticate(engine, key) is not None
+    again = last_used()
+    assert again is not None and again > two_minutes_ago
+    engine.dispose()
+
+
+def busy_port() -> socket.socket:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    return listener
+
+
+def test_serve_and_demo_say_when_the_port_is_busy(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WARMLINE_INSIGHT", "false")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    with busy_port() as listener:
+        port = listener.getsockname()[1]
+        served = runner.invoke(app, ["serve", "--port", str(port)])
+        monkeypatch.setenv("WARMLINE_PORT", str(port))
+        demo = runner.invoke(app, ["demo", "--customers", "0"])
+    for result in (served, demo):
+        assert result.exit_code == 2, result.output
+        said = " ".join(result.output.split())  # the console wraps long lines
+        assert f"port {port} on 127.0.0.1 is already in use" in said
+        assert "--port" in said and "WARMLINE_PORT" in said
+        assert "http://" not in said  # no URL that would lead to the other program
+    assert "demo key" not in demo.output  # nothing was prepared either
 
 
 def test_simulate_says_when_the_server_is_not_there(env: str) -> None:

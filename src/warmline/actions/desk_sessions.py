@@ -13,7 +13,7 @@ import secrets
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from warmline.actions.keys import authenticate, hash_key
+from warmline.actions.keys import authenticate, hash_key, note_use
 from warmline.domain.access.roles import Actor, Role
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
@@ -56,6 +56,7 @@ def session_actor(engine: Engine, token: str, *, now: dt.datetime | None = None)
                 k.c.may_verify,
                 k.c.revoked_at,
                 k.c.expires_at,
+                k.c.last_used_at,
                 s.c.expires_at.label("until"),
             )
             .join(s, s.c.key_id == k.c.id)
@@ -65,6 +66,7 @@ def session_actor(engine: Engine, token: str, *, now: dt.datetime | None = None)
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None
+    note_use(engine, row.id, row.last_used_at, now)  # a shift on the desk is use of the key
     return Actor(row.id, row.name, Role(row.role), row.may_verify)
 
 

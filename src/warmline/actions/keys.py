@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -17,6 +19,28 @@ from warmline.storage import schema as t
 from warmline.storage.engine import writing
 
 KEY_PREFIX = "wl_"
+#: How stale a key's "last used" may get: at most one write per key per this interval.
+USE_RECORDED_EVERY = dt.timedelta(minutes=1)
+
+log = logging.getLogger("warmline")
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What is known about a key, never its secret (only its hash is stored)."""
+
+    key_id: str
+    name: str
+    role: Role
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+    may_verify: bool
+
+    def active(self, now: dt.datetime) -> bool:
+        """Neither revoked nor expired at ``now``."""
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
 def hash_key(key: str) -> str:
@@ -84,18 +108,74 @@ def authenticate(engine: Engine, key: str) -> Actor | None:
             .mappings()
             .first()
         )
+    now = dt.datetime.now(dt.UTC)
     if row is None or row["revoked_at"] is not None:
         return None
-    if row["expires_at"] is not None and row["expires_at"] <= dt.datetime.now(dt.UTC):
+    if row["expires_at"] is not None and row["expires_at"] <= now:
         return None
     if not hmac.compare_digest(row["key_hash"], digest):  # defence in depth; the index matched
         return None
+    note_use(engine, row["id"], row["last_used_at"], now)
     return Actor(row["id"], row["name"], Role(row["role"]), row["may_verify"])
 
 
-def revoke_keys_named(engine: Engine, name: str) -> int:
-    """Revoke every active key called ``name``; return how many (the demo renews its key)."""
-    return _revoke_where(engine, t.api_keys.c.name == name)
+def note_use(
+    engine: Engine, key_id: str, last_used_at: dt.datetime | None, now: dt.datetime
+) -> None:
+    """Record that a key was used now, unless that was recorded less than a minute ago.
+
+    One small write per key per minute at most (the condition holds across processes too);
+    a database too busy to take it loses a "last used" time, never the request.
+    """
+    if last_used_at is not None and now - last_used_at < USE_RECORDED_EVERY:
+        return
+    k = t.api_keys
+    stale = sa.or_(k.c.last_used_at.is_(None), k.c.last_used_at <= now - USE_RECORDED_EVERY)
+    try:
+        with writing(engine) as conn, conn.begin():
+            conn.execute(k.update().where(k.c.id == key_id, stale).values(last_used_at=now))
+    except sa.exc.DBAPIError:
+        log.warning("could not record that key %s was used", key_id, exc_info=True)
+
+
+def list_keys(engine: Engine) -> list[KeyInfo]:
+    """Every key, revoked and expired ones included, oldest first."""
+    k = t.api_keys
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                k.c.id,
+                k.c.name,
+                k.c.role,
+                k.c.created_at,
+                k.c.last_used_at,
+                k.c.expires_at,
+                k.c.revoked_at,
+                k.c.may_verify,
+            ).order_by(k.c.created_at, k.c.id)
+        ).all()
+    return [
+        KeyInfo(
+            r.id,
+            r.name,
+            Role(r.role),
+            r.created_at,
+            r.last_used_at,
+            r.expires_at,
+            r.revoked_at,
+            r.may_verify,
+        )
+        for r in rows
+    ]
+
+
+def revoke_keys_named(engine: Engine, name: str, *, role: Role | None = None) -> int:
+    """Revoke every active key called ``name`` (of ``role``, if given); return how many (the
+    demo renews its key, the simulator replaces a key whose secret it lost)."""
+    which = t.api_keys.c.name == name
+    if role is not None:
+        which = sa.and_(which, t.api_keys.c.role == role.value)
+    return _revoke_where(engine, which)
 
 
 def revoke_key(engine: Engine, key_id: str) -> None:

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 import sys
+from typing import Annotated
 
 import typer
 
+from warmline import __version__
 from warmline.cli import demo, event_log, serve
 from warmline.cli.audit import audit_app
 from warmline.cli.console import report
@@ -33,6 +37,53 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(identity_app, name="identity")
 app.add_typer(reasons_app, name="reasons")
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        print(f"warmline {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the installed version and exit.",
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
+def whole_sentences(text: str) -> str:
+    """A docstring as help: the lines of each paragraph joined. Typer's rich help keeps a
+    paragraph's line breaks after the first, which cut sentences where the source wrapped."""
+    paragraphs = []
+    for paragraph in inspect.cleandoc(text).split("\n\n"):
+        joined = ""
+        for line in paragraph.splitlines():
+            line = line.strip()
+            # A word hyphenated at the end of a line ("expectation-" "maximisation") stays whole.
+            gap = "" if not joined or re.search(r"[A-Za-z]-$", joined) else " "
+            joined += gap + line
+        paragraphs.append(joined)
+    return "\n\n".join(paragraphs)
+
+
+def _reflow_help(group: typer.Typer) -> None:
+    for command in group.registered_commands:
+        command.help = whole_sentences(command.help or inspect.getdoc(command.callback) or "")
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _reflow_help(sub.typer_instance)
+
+
+_reflow_help(app)
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -30,7 +30,7 @@ def report(message: str, hint: str = "") -> None:
         err.print(f"[dim]hint:[/] {escape(hint)}")
 
 
-def fail(message: str, hint: str = "", code: int = 2) -> None:
+def fail(message: str, hint: str = "", code: int = 2) -> NoReturn:
     report(message, hint)
     raise typer.Exit(code)
 

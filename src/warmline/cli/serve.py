@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Annotated, Any
 
 import typer
 
-from warmline.cli.console import check_schema, console, engine_for, reported_errors
+from warmline.cli.console import check_schema, console, engine_for, fail, reported_errors
 from warmline.config import Settings
 
 
@@ -30,6 +32,7 @@ def run_server(settings: Settings, engine: Any, host: str, port: int) -> None:
     if settings.insight:  # models load in the background: a broken install is said now
         with reported_errors():
             check_installed()
+    check_port_free(host, port)
     console.print(
         f"Warmline on [bold]http://{host}:{port}[/] (API docs: http://{host}:{port}/docs)"
     )
@@ -41,3 +44,34 @@ def run_server(settings: Settings, engine: Any, host: str, port: int) -> None:
         log_level="warning",
         timeout_graceful_shutdown=3,
     )
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Exit 2 with what to do when the server could not listen on ``host:port`` (a port
+    already taken, most often), before any URL is printed that would lead nowhere."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        fail(
+            f"cannot listen on {host}:{port}: {host} is not an address of this machine "
+            f"({exc.strerror})",
+            "pass --host with one of this machine's addresses, or set WARMLINE_HOST",
+        )
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                fail(
+                    f"port {port} on {host} is already in use: another Warmline, or another "
+                    "program, is listening there",
+                    f"stop it, or serve on another port: --port {port + 1} "
+                    f"(or WARMLINE_PORT={port + 1})",
+                )
+            fail(
+                f"cannot listen on {host}:{port}: {exc.strerror}",
+                "choose another port with --port (or WARMLINE_PORT; ports below 1024 need "
+                "root), or another address with --host (or WARMLINE_HOST)",
+            )

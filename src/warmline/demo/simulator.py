@@ -56,6 +56,14 @@ AGENT_LINES = [
 ]
 
 
+class ServerRefused(RuntimeError):
+    """The server answered with an error: its status and problem details."""
+
+    def __init__(self, path: str, status: int, problem: dict[str, Any], text: str) -> None:
+        super().__init__(f"{path} answered {status}: {text}")
+        self.status, self.problem = status, problem
+
+
 @dataclass
 class Api:
     """A tiny JSON client for the server's public API (standard library only)."""
@@ -76,8 +84,17 @@ class Api:
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (scheme checked)
                 return json.loads(response.read())
         except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")[:300]
-            raise RuntimeError(f"{path} answered {exc.code}: {detail}") from None
+            detail = exc.read().decode(errors="replace")[:2000]
+            try:
+                problem = json.loads(detail)
+            except ValueError:
+                problem = None
+            raise ServerRefused(
+                path,
+                exc.code,
+                problem if isinstance(problem, dict) else {},
+                detail[:300],
+            ) from None
 
 
 def pick_callers(engine: Engine | None, count: int, rng: random.Random) -> list[tuple[str, str]]:

@@ -36,21 +36,22 @@ def client_address(request: Request) -> str:
 
 def current_actor(request: Request, engine: EngineDep) -> Actor:
     """The key holder making this request (401 if there is no valid key; 429 after too many
-    failures from the same address)."""
-    throttle: FailureThrottle = request.app.state.auth_throttle
-    address = client_address(request)
-    throttle.check(address)
+    failures with the same key prefix, or with any key, from the same address)."""
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
         raise Unauthenticated(
             "missing_key",
             "this endpoint needs an API key",
             hint="send 'Authorization: Bearer <key>'; create a key with `warmline keys create`",
         )
-    actor = authenticate(engine, key.strip())
+    throttle: FailureThrottle = request.app.state.auth_throttle
+    address = client_address(request)
+    throttle.check(address, key)
+    actor = authenticate(engine, key)
     if actor is None:
-        throttle.failed(address)
+        throttle.failed(address, key)
         raise Unauthenticated(
             "invalid_key",
             "the API key is unknown, revoked or expired",

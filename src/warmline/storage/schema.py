@@ -284,6 +284,8 @@ api_keys = sa.Table(
     _at("created_at"),
     _at("expires_at", nullable=True),
     _at("revoked_at", nullable=True),
+    # Recorded by authentication at most once a minute per key (`warmline keys list`).
+    _at("last_used_at", nullable=True),
 )
 
 desk_sessions = sa.Table(
