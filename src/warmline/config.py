@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         max_length=2,
         description="ISO country assumed for phone numbers written without +country code.",
     )
+    default_currency: str = Field(
+        "GBP",
+        pattern="^[A-Z]{3}$",
+        description="ISO 4217 currency of amounts whose event names none (shown as £61.50).",
+    )
     max_batch_events: int = Field(
         10_000, ge=1, description="Most events one POST /v1/events or import batch may carry."
     )

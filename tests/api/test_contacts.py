@@ -47,13 +47,18 @@ def test_a_call_after_a_chat_leads_with_continuity(client: TestClient, keys: Key
     assert (who["name"], who["address_as"], who["tenure_years"]) == ("Miles Okafor", "Miles", 10)
     assert who["traits"]["segment"]["value"] == "premier"
     first = card["continuity"][0]
-    assert first["text"] == "was in chat 4 minutes ago about card declined"
-    assert first["source"] == "chat-platform"
+    # One time for one contact: when it started, as the card's other lists say; the end apart.
+    assert first["text"] == "was in chat 12 minutes ago about card declined"
+    assert first["state"] == "ended 4 minutes ago, escalated"
+    assert first["source"] == "chat-platform" and first["from"] == "the chat platform"
     assert [m["speaker"] for m in first["messages"]] == ["customer", "agent"]
     assert card["open_cases"][0]["title"] == "Card declined twice"
     commitment = card["open_commitments"][0]
     assert commitment["overdue"] is True and commitment["due"] == "overdue by 6 hours"
-    assert card["recent_activities"][0]["text"] == "card declined 40 minutes ago"
+    # Words, not codes: the amount in the configured currency, the merchant in the sentence.
+    assert (
+        card["recent_activities"][0]["text"] == "card declined at Fuel & Go, £61.50 40 minutes ago"
+    )
     assert card["recent_activities"][0]["source"] == "cards"
     assert card["recent_interactions"][0]["external_id"] == "chat-77"
     # The voice call itself is on the timeline now, recorded through the raw log.

@@ -102,7 +102,9 @@ def test_a_code_keyed_into_the_ivr_carries_the_app_verification_into_the_call(
         v for v in card_verifications(client, keys, cid, call["interaction_id"]) if v["carried"]
     ]
     assert here["applies_to_this_contact"] is True
-    assert here["text"].startswith("verified in the app 2 minutes ago (strong, app_biometric")
+    assert here["text"].startswith(
+        "verified in the app 2 minutes ago (strong: app, fingerprint or face, by continuation code"
+    )
     assert here["clock"] == dt.datetime.fromisoformat(here["at"]).strftime("%H:%M")
     # Carried, not asked again: the case counts no re-verification.
     case = client.get(f"/v1/customers/{cid}/card", headers=keys.agent).json()["open_cases"][0]

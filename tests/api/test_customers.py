@@ -43,7 +43,7 @@ def test_find_by_identifier_normalises_like_ingest(client: TestClient, keys: Key
     nobody = client.get(
         "/v1/customers", params={"identifier": "email:nobody@example.org"}, headers=keys.agent
     )
-    assert nobody.json() == {"customers": []}
+    assert nobody.json()["customers"] == [] and nobody.json()["total"] == 0
 
 
 def test_find_by_name_is_case_and_accent_insensitive(client: TestClient, keys: Keys) -> None:
@@ -87,7 +87,7 @@ def test_injection_shaped_queries_match_literally(client: TestClient, keys: Keys
     weird = client.get(
         "/v1/customers", params={"identifier": "device:' OR '1'='1"}, headers=keys.agent
     )
-    assert weird.json() == {"customers": []}
+    assert weird.json()["customers"] == []
     assert client.get("/v1/customers", params={"q": "miles"}, headers=keys.agent).json()[
         "customers"
     ]

@@ -63,10 +63,9 @@ def test_erasure_removes_the_customer_everywhere(
     found = client.get(
         "/v1/customers", params={"identifier": "email:miles@example.org"}, headers=keys.agent
     )
-    assert found.json() == {"customers": []}
-    assert client.get("/v1/customers", params={"q": "Quintavalle"}, headers=keys.agent).json() == {
-        "customers": []
-    }
+    assert found.json()["customers"] == []
+    by_name = client.get("/v1/customers", params={"q": "Quintavalle"}, headers=keys.agent)
+    assert by_name.json()["customers"] == []
     # A replayed old batch changes nothing: the customer does not come back.
     replay = post(client, keys.integrator, STORY)
     assert replay["duplicates"] == len(STORY) and replay["accepted"] == 0

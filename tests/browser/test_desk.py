@@ -79,7 +79,7 @@ def test_a_contact_pops_live_with_continuity(page: Page, live_server: LiveServer
     card = page.locator("#card-panel .card")
     expect(card.locator(".customer-name")).to_have_text("Miles Okafor")
     expect(card.locator(".continuity-text")).to_contain_text(
-        "Miles was in chat 4 minutes ago about card declined"
+        "Miles was in chat 12 minutes ago about card declined"
     )
     expect(card.locator(".continuity .msg-customer")).to_contain_text(
         "declined at the fuel station"

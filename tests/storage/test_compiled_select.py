@@ -35,8 +35,9 @@ def test_fast_reads_match_core(engine: Engine) -> None:
             sa.select(t.customers.c.id).where(t.customers.c.name == "Miles Okafor")
         ).scalar_one()
         iid = conn.execute(sa.select(t.interactions.c.id)).scalar_one()
+        by_statement = {"messages": {"iid": iid, "per": 5}, "current": {"cid": cid, "iid": iid}}
         for name, fast in CARD.items():
-            params = {"iid": iid, "per": 5} if name == "messages" else {"cid": cid}
+            params = by_statement.get(name, {"cid": cid})
             core = [dict(r) for r in conn.execute(fast.statement, params).mappings()]
             assert fast.all(conn, **params) == core, name
             assert core, f"{name}: the story should give every card query a row"

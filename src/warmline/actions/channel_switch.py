@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from warmline.actions.ingest import ingest_events
-from warmline.domain.card.assembly import CardContext, continuity_ids, last_seen
+from warmline.domain.card.assembly import CardContext, last_seen, nearby_ids
 from warmline.domain.conversation.summary import trim
 from warmline.domain.ids import stable_id
 from warmline.domain.labels import humanise
@@ -51,7 +51,7 @@ def join_recent_case(
     )
     with engine.connect() as conn:
         recent = hq.recent_interactions(conn, customer_id)
-        nearby = set(continuity_ids(recent, ctx))
+        nearby = set(nearby_ids(recent, ctx))
         candidates = [r for r in recent if r["id"] in nearby]
         # An open case nearby is what the customer is most likely still about; otherwise
         # the latest contact without a case starts one.

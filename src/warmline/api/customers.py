@@ -11,11 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from warmline.actions.audit import record_read
 from warmline.domain.access.masking import SENSITIVE_TRAITS, is_sensitive, mask_profile
 from warmline.domain.access.roles import Actor, Permission, allows
-from warmline.domain.identity.identifiers import IdentifierError, normalise_identifier
 from warmline.errors import InvalidRequest
 from warmline.serving.access import access_customer
 from warmline.serving.deps import EngineDep, SettingsDep, require
 from warmline.serving.responses import json_response
+from warmline.serving.search import search_customers
 from warmline.storage import queries
 
 router = APIRouter(tags=["customers"])
@@ -30,10 +30,20 @@ def find_customers(
     identifier: Annotated[
         str | None, Query(max_length=300, description="kind:value, e.g. phone:+442079460958")
     ] = None,
-    q: Annotated[str | None, Query(max_length=200, description="part of a name")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="words of a name (each a prefix), or an identifier typed in full "
+            "(an email, a phone or account number, or kind:value)",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> Response:
-    """Exactly one of ``identifier`` (exact, normalised like ingest) or ``q`` (name prefix)."""
+    """Exactly one of ``identifier`` (exact, normalised like ingest) or ``q``: holders of an
+    identifier first, then names by how well they match and how recently the customer was
+    in touch. ``total`` says how many matched; pass ``next_offset`` back as ``offset``."""
     if (identifier is None) == (q is None):
         raise InvalidRequest(
             "missing_query",
@@ -41,31 +51,22 @@ def find_customers(
             hint="e.g. /v1/customers?identifier=email:miles@example.org",
         )
     with engine.connect() as conn:
-        if identifier is not None:
-            kind, sep, value = identifier.partition(":")
-            if not sep:
-                raise InvalidRequest(
-                    "invalid_identifier",
-                    "identifier must be written kind:value",
-                    hint="e.g. phone:+442079460958 or email:miles@example.org",
-                )
-            try:
-                value = normalise_identifier(kind, value, default_region=settings.default_region)
-            except IdentifierError as exc:
-                raise InvalidRequest("invalid_identifier", str(exc)) from None
-            ids = queries.customers_by_identifier(conn, kind, value)[:limit]
-        else:
-            assert q is not None
-            ids = queries.customers_by_name(conn, q, limit)
-        found = queries.customer_summaries(conn, ids)
+        page = search_customers(
+            conn,
+            identifier if identifier is not None else q or "",
+            region=settings.default_region,
+            limit=limit,
+            offset=offset,
+            identifier_only=identifier is not None,
+        )
     record_read(
         engine,
         actor,
         "customers.search",
         None,
-        {"by": "identifier" if identifier else "name", "hits": len(found)},
+        {"by": "identifier" if identifier else "name", "hits": len(page.results)},
     )
-    return json_response({"customers": found})
+    return json_response(page.to_json())
 
 
 @router.get("/v1/customers/{customer_id}", summary="A customer's profile")

@@ -126,14 +126,22 @@ def list_suggestions(
     engine: EngineDep,
     actor: Merger,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    before: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """Pairs that may be one person: the customer confirmed ones first, then the newest;
-    both sides as they are now, with the evidence and the reasons."""
+    both sides as they are now, with the evidence and the reasons. Pass ``next_cursor``
+    back as ``cursor`` for the next page."""
     with engine.connect() as conn:
-        found = iq.open_suggestions(conn, limit=limit, before=before)
+        found, next_cursor = iq.open_suggestions(conn, limit=limit, cursor=cursor)
+        total = iq.count_open_suggestions(conn)
     record_read(engine, actor, "suggestions.viewed", None, {"count": len(found)})
-    return json_response({"suggestions": [seen_by(actor, s) for s in found]})
+    return json_response(
+        {
+            "suggestions": [seen_by(actor, s) for s in found],
+            "open": total,
+            "next_cursor": next_cursor,
+        }
+    )
 
 
 @router.post("/v1/merge-suggestions/{suggestion_id}/approve", summary="Approve: merge them")

@@ -140,17 +140,33 @@ def play_cast(world: World) -> None:
         summary="Fraud block on card 4417; chat cannot lift it; customer will phone the card team.",
     )
 
+    # Priya wrote nine days ago about an overpayment applied to the wrong month and was
+    # promised a statement, now overdue; she phoned an hour ago, was passed to tier 2.
     priya = person("priya", dt.timedelta(days=6 * 365), segment="everyday")
+    case_id = f"case-priya-{stamp}"
+    first = now - dt.timedelta(days=9)
+    world.interaction(
+        priya,
+        "Priya",
+        "formal",
+        first,
+        reason="mortgage_overpayment",
+        channel="email",
+        outcome="follow_up",
+        case_id=case_id,
+        case_title="Mortgage overpayment applied to the wrong month",
+    )
     world.emit(
         "commitment.made",
-        now - dt.timedelta(days=9),
+        first + dt.timedelta(hours=2),
         "crm",
-        customer=priya,
+        case_id=case_id,
         commitment_id=f"cmt-priya-old-{stamp}",
+        made_by="agent-sofia",
         text="Send the mortgage overpayment statement",
         due_at=iso_z(now - dt.timedelta(days=2)),
     )
-    iid = world.interaction(
+    world.interaction(
         priya,
         "Priya",
         "formal",
@@ -159,22 +175,13 @@ def play_cast(world: World) -> None:
         channel="voice",
         outcome="escalated",
         interaction_id=f"pbx-priya-today-{stamp}",
-    )
-    world.emit(
-        "case.opened",
-        now - dt.timedelta(minutes=60),
-        "crm",
-        customer=priya,
-        case_id=f"case-priya-{stamp}",
-        title="Mortgage overpayment applied to the wrong month",
-        interaction_id=iid,
-        priority="high",
+        case_id=case_id,
     )
     world.emit(
         "case.updated",
         now - dt.timedelta(minutes=55),
         "crm",
-        case_id=f"case-priya-{stamp}",
+        case_id=case_id,
         status="escalated",
         note="Transferred from agent-sofia (mortgages) to agent-dave (mortgages tier 2)",
     )
@@ -182,7 +189,7 @@ def play_cast(world: World) -> None:
         "commitment.made",
         now - dt.timedelta(minutes=55),
         "crm",
-        case_id=f"case-priya-{stamp}",
+        case_id=case_id,
         commitment_id=f"cmt-priya-callback-{stamp}",
         made_by="agent-dave",
         text="We will call you back by 5pm tomorrow with the corrected balance",
@@ -210,7 +217,10 @@ def play_cast(world: World) -> None:
         attributes={"purpose": "car", "amount": 14500},
     )
 
+    # Bob has phoned three times about one disputed payment: the case the first call
+    # opened is still with the back office, and its promised email is late.
     bob = person("bob", dt.timedelta(days=4 * 365), preferred_name="Bob", segment="everyday")
+    case_id = f"case-bob-{stamp}"
     for days in (12, 6, 2):
         world.interaction(
             bob,
@@ -221,4 +231,24 @@ def play_cast(world: World) -> None:
             channel="voice",
             outcome="unresolved",
             frustrated=days < 10,
+            case_id=case_id,
         )
+        if days == 12:
+            world.emit(
+                "commitment.made",
+                now - dt.timedelta(days=days, hours=-1),
+                "crm",
+                case_id=case_id,
+                commitment_id=f"cmt-bob-review-{stamp}",
+                made_by="agent-amir",
+                text="Email the outcome of the review",
+                due_at=iso_z(now - dt.timedelta(days=3)),
+            )
+    world.emit(
+        "case.updated",
+        now - dt.timedelta(days=2, hours=-1),
+        "crm",
+        case_id=case_id,
+        status="pending_internal",
+        note="With the disputes team",
+    )

@@ -86,6 +86,8 @@ class World:
     events: list[dict[str, Any]] = field(default_factory=list)
     counter: int = 0
     prefix: str = ""
+    #: Cases opened so far: a later contact about one joins it instead of opening another.
+    cases_opened: set[str] = field(default_factory=set)
 
     def emit(self, type_: str, at: dt.datetime, source: str, **data: Any) -> str:
         self.counter += 1
@@ -193,7 +195,12 @@ class World:
         outcome: str | None = None,
         frustrated: bool = False,
         interaction_id: str | None = None,
+        case_id: str | None = None,
+        case_title: str | None = None,
     ) -> str:
+        """One contact and its words; with ``case_id``, a contact about that case (which it
+        opens, titled ``case_title``, if it is the first), else one that may open a case of
+        its own."""
         rng = self.rng
         channel = channel or _pick(rng, CHANNELS)
         source = SOURCES[channel]
@@ -284,13 +291,39 @@ class World:
                 kind="csat",
                 score=rng.choices([1, 2, 3, 4, 5], weights=[4, 5, 10, 30, 51])[0],
             )
-        if reason in (
+        if case_id is not None:
+            if case_id in self.cases_opened:
+                self.emit("case.updated", t, "crm", case_id=case_id, interaction_id=iid)
+            else:
+                title = case_title or reason.replace("_", " ").capitalize()
+                self.open_case(ref, case_id, title, at, iid)
+        elif reason in (
             "dispute_transaction",
             "complaint_service",
             "mortgage_overpayment",
         ) or outcome in ("escalated", "follow_up"):
             self.case(ref, iid, reason, t)
         return iid
+
+    def open_case(
+        self,
+        ref: dict[str, Any],
+        case_id: str,
+        title: str,
+        at: dt.datetime,
+        iid: str,
+    ) -> None:
+        """Open a case, by the contact ``iid`` that raised it."""
+        self.cases_opened.add(case_id)
+        self.emit(
+            "case.opened",
+            at,
+            "crm",
+            customer=ref,
+            case_id=case_id,
+            title=title,
+            interaction_id=iid,
+        )
 
     def case(self, ref: dict[str, Any], iid: str, reason: str, at: dt.datetime) -> None:
         rng, case_id = self.rng, f"case-{self.prefix}-{self.counter}"

@@ -50,6 +50,11 @@ def seen_by(actor: Actor, item: dict[str, Any]) -> dict[str, Any]:
     """A merge, suggestion or preview with personal values masked unless the role sees them."""
     if allows(actor.role, Permission.SEE_UNMASKED):
         return item
+    return masked_pair(item)
+
+
+def masked_pair(item: dict[str, Any]) -> dict[str, Any]:
+    """A merge, suggestion or preview with both sides' personal values masked."""
     out = {**item}
     if isinstance(out.get("evidence"), dict):
         out["evidence"] = mask_evidence(out["evidence"])

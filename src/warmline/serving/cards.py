@@ -20,6 +20,7 @@ def card_context(settings: Settings, **kw: Any) -> CardContext:
     return CardContext(
         now=dt.datetime.now(dt.UTC),
         continuity_window=dt.timedelta(minutes=settings.continuity_minutes),
+        currency=settings.default_currency,
         **kw,
     )
 

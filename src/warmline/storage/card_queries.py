@@ -32,30 +32,14 @@ def _card_statements() -> dict[str, Any]:
     )
     return {
         "customer": sa.select(t.customers).where(t.customers.c.id == cid),
-        "interactions": sa.select(
-            i.c.id,
-            i.c.external_id,
-            i.c.source,
-            i.c.channel,
-            i.c.status,
-            i.c.started_at,
-            i.c.ended_at,
-            i.c.last_message_at,
-            i.c.agent_id,
-            i.c.queue,
-            i.c.subject,
-            i.c.outcome,
-            i.c.reason,
-            i.c.summary,
-            i.c.case_id,
-            i.c.transfers,
-            i.c.mood,
-            i.c.predicted_reason,
-            i.c.summary_by,
-        )
+        "interactions": sa.select(*_interaction_columns())
         .where(i.c.customer_id == cid)
         .order_by(i.c.started_at.desc(), i.c.id.desc())
         .limit(CARD_INTERACTIONS),
+        # The contact a card is for, when it is older than the card's latest interactions.
+        "current": sa.select(*_interaction_columns()).where(
+            i.c.customer_id == cid, i.c.id == sa.bindparam("iid")
+        ),
         "cases": sa.select(c)
         .where(c.c.customer_id == cid, c.c.status != "resolved")
         .order_by(c.c.updated_at.desc())
@@ -80,11 +64,36 @@ def _card_statements() -> dict[str, Any]:
         .where(m.c.customer_id == cid)
         .order_by(m.c.sent_at.desc())
         .limit(CARD_MESSAGES),
-        "messages": sa.select(m.c.speaker, m.c.text, m.c.sent_at)
+        "messages": sa.select(m.c.id, m.c.speaker, m.c.text, m.c.sent_at, m.c.insight)
         .where(m.c.interaction_id == sa.bindparam("iid"))
         .order_by(m.c.sent_at.desc(), m.c.id.desc())
         .limit(sa.bindparam("per", type_=sa.Integer)),
     }
+
+
+def _interaction_columns() -> list[Any]:
+    i = t.interactions
+    return [
+        i.c.id,
+        i.c.external_id,
+        i.c.source,
+        i.c.channel,
+        i.c.status,
+        i.c.started_at,
+        i.c.ended_at,
+        i.c.last_message_at,
+        i.c.agent_id,
+        i.c.queue,
+        i.c.subject,
+        i.c.outcome,
+        i.c.reason,
+        i.c.summary,
+        i.c.case_id,
+        i.c.transfers,
+        i.c.mood,
+        i.c.predicted_reason,
+        i.c.summary_by,
+    ]
 
 
 def _card_suggestions(cid: sa.BindParameter[str]) -> Any:
@@ -146,12 +155,23 @@ def last_messages(
     return out
 
 
+#: Messages of the contact happening now shown on its card (the latest ones).
+NOW_MESSAGES = 30
+
+
 def load_card(conn: Connection, customer_id: str, ctx: CardContext) -> dict[str, Any] | None:
-    """The card for ``customer_id`` at ``ctx``: eight queries, plus one per continuity item."""
+    """The card for ``customer_id`` at ``ctx``: eight queries, plus one per continuity item
+    and one for the messages of the contact happening now."""
     rows = card_rows(conn, customer_id)
     if rows is None:
         return None
+    current = ctx.interaction_id
+    if current and not any(i["id"] == current for i in rows["interactions"]):
+        found = CARD["current"].all(conn, cid=customer_id, iid=current)
+        rows["current"] = found[0] if found else None
     recent = continuity_ids(rows["interactions"], ctx)
     messages = last_messages(conn, recent)
+    if current:
+        messages.update(last_messages(conn, [current], per=NOW_MESSAGES))
     config = current_insight(conn)
     return build_card(rows, messages, ctx, Learned(config.associations, config.population))

@@ -3,6 +3,7 @@ what a merge would do (the preview)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +17,7 @@ from warmline.domain.identity.resolution import verified_conflicts
 from warmline.domain.profile.traits import Fact, fold_facts
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
+from warmline.storage.cursors import decode_cursor, encode_cursor
 from warmline.storage.identity_config import load_matching
 
 MATCH_TRAITS = ("name", "date_of_birth", "address", "postcode")
@@ -113,21 +115,48 @@ def _touching(
 
 
 def open_suggestions(
-    conn: Connection, *, limit: int, before: str | None = None
-) -> list[dict[str, Any]]:
+    conn: Connection, *, limit: int, cursor: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
     """Open suggestions, those the customer confirmed first, then the newest; each with
-    both customers as they are now."""
+    both customers as they are now. Paged by a cursor over that order: pass the returned
+    ``next_cursor`` back as ``cursor`` (None when this page is the last)."""
     s = t.merge_suggestions
+    unanswered = sa.case((s.c.customer_answer.is_(None), 1), else_=0)
     query = (
-        sa.select(s)
+        sa.select(s, unanswered.label("unanswered"))
         .where(s.c.status == "open")
-        .order_by(s.c.customer_answer.is_(None), s.c.created_at.desc(), s.c.id.desc())
-        .limit(limit)
+        .order_by(unanswered, s.c.created_at.desc(), s.c.id.desc())
+        .limit(limit + 1)
     )
-    if before is not None:
-        query = query.where(s.c.id < before)
+    if cursor is not None:
+        rank, at, last_id = decode_cursor(cursor, int, dt.datetime, str)
+        query = query.where(
+            sa.or_(
+                unanswered > rank,
+                sa.and_(
+                    unanswered == rank,
+                    sa.or_(s.c.created_at < at, sa.and_(s.c.created_at == at, s.c.id < last_id)),
+                ),
+            )
+        )
     rows = [dict(r) for r in conn.execute(query).mappings()]
-    return [with_sides(conn, row) for row in rows]
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(last["unanswered"], last["created_at"], last["id"])
+    return [
+        with_sides(conn, {k: v for k, v in row.items() if k != "unanswered"}) for row in rows
+    ], (next_cursor)
+
+
+def count_open_suggestions(conn: Connection) -> int:
+    s = t.merge_suggestions
+    return int(
+        conn.execute(
+            sa.select(sa.func.count()).select_from(s).where(s.c.status == "open")
+        ).scalar_one()
+    )
 
 
 def with_sides(conn: Connection, suggestion: dict[str, Any]) -> dict[str, Any]:

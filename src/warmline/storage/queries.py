@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import heapq
 from typing import Any
@@ -11,10 +10,9 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from warmline.domain.identity.names import name_tokens
-from warmline.errors import InvalidRequest
 from warmline.storage import schema as t
 from warmline.storage.compiled_select import FastSelect
+from warmline.storage.cursors import decode_cursor, encode_cursor
 
 MAX_MERGE_HOPS = 16
 
@@ -117,34 +115,6 @@ def customers_by_identifier(conn: Connection, kind: str, value: str) -> list[str
     return list(dict.fromkeys(r["customer_id"] for r in rows))
 
 
-def customers_by_name(conn: Connection, query: str, limit: int) -> list[str]:
-    """Ids of customers whose name has a token starting with each token of ``query``."""
-    tokens = name_tokens(query)
-    if not tokens:
-        raise InvalidRequest(
-            "empty_query",
-            "the name search has no letters or digits",
-            hint="send ?q=<part of a name>",
-        )
-    matches: set[str] | None = None
-    # The longest token narrows the most; its prefix range is an index scan on (token, customer).
-    for token in sorted(tokens, key=len, reverse=True):
-        query_ = (
-            sa.select(t.name_tokens.c.customer_id)
-            .where(t.name_tokens.c.token >= token, t.name_tokens.c.token < token + "\uffff")
-            .distinct()
-        )
-        if matches is not None:
-            if not matches:
-                break
-            query_ = query_.where(t.name_tokens.c.customer_id.in_(list(matches)[:1000]))
-        else:
-            query_ = query_.limit(5000)
-        matches = {r.customer_id for r in conn.execute(query_)}
-    found = sorted(matches or ())
-    return found[:limit]
-
-
 def customer_summaries(conn: Connection, ids: list[str]) -> list[dict[str, Any]]:
     """Name, tenure and status of each customer in ``ids``, in that order."""
     if not ids:
@@ -232,25 +202,9 @@ _TIMELINE: dict[str, tuple[sa.Table, str, tuple[str, ...]]] = {
     ),
     "feedback": (t.feedback, "submitted_at", ("kind", "score", "comment", "interaction_id")),
 }
-
-
-def encode_cursor(at: dt.datetime, item_id: str) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([at.isoformat(), item_id])).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
-    try:
-        at, item_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        when = dt.datetime.fromisoformat(at)
-        if when.tzinfo is None or not isinstance(item_id, str):
-            raise ValueError(cursor)
-    except (ValueError, TypeError, orjson.JSONDecodeError):
-        raise InvalidRequest(
-            "invalid_cursor",
-            "the cursor is not one this API returned",
-            hint="pass the next_cursor of the previous page unchanged, or leave it out",
-        ) from None
-    return when, item_id
+#: Columns shown under another name, where theirs is taken: every item's ``kind`` says
+#: what the item is, so feedback's own kind (csat, nps, ces) is ``feedback_kind``.
+_RENAMED = {("feedback", "kind"): "feedback_kind"}
 
 
 def timeline_page(
@@ -261,12 +215,13 @@ def timeline_page(
     Each kind is read with its own index on (customer_id, time, id) and the pages are
     merged, so a page costs the same for a customer with ten or ten thousand interactions.
     """
-    after = decode_cursor(cursor) if cursor else None
+    after = decode_cursor(cursor, dt.datetime, str) if cursor else None
     streams = []
     for kind, (table, at_col, columns) in _TIMELINE.items():
         at, ident = table.c[at_col], table.c.id
+        shown = (table.c[c].label(_RENAMED.get((kind, c), c)) for c in columns)
         query = (
-            sa.select(ident, at.label("at"), *(table.c[c] for c in columns))
+            sa.select(ident, at.label("at"), *shown)
             .where(table.c.customer_id == customer_id)
             .order_by(at.desc(), ident.desc())
             .limit(limit + 1)

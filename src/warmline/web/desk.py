@@ -15,18 +15,19 @@ from warmline.actions.audit import record_read
 from warmline.actions.desk_sessions import SESSION_HOURS, sign_in, sign_out
 from warmline.domain.access.roles import Permission, allows
 from warmline.domain.card.assembly import unrecognised_card
-from warmline.domain.identity.identifiers import IdentifierError, normalise_identifier
-from warmline.errors import InvalidRequest, NotFound, TooManyFailures, WarmlineError
+from warmline.errors import NotFound, TooManyFailures, WarmlineError
 from warmline.serving.access import access_customer
 from warmline.serving.bodies import read_bounded
 from warmline.serving.cards import card_context, read_card
 from warmline.serving.deps import EngineDep, SettingsDep, client_address
+from warmline.serving.search import search_customers
 from warmline.storage import queries
 from warmline.web.handover_views import handover_view, live_contact, notice_view
 from warmline.web.pages import COOKIE, DeskActor, render, templates
 from warmline.web.sse import frame, polled_stream
 
 POLL_SECONDS = 0.25
+SEARCH_PAGE = 20
 
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
@@ -65,15 +66,17 @@ def sign_in_page(error: str = "") -> HTMLResponse:
 async def sign_in_submit(request: Request, engine: EngineDep, settings: SettingsDep) -> Response:
     throttle = request.app.state.auth_throttle
     address = client_address(request)
-    try:
-        throttle.check(address)
-    except TooManyFailures as exc:
-        return render("sign_in.html", status=429, error=exc.message)
     form = parse_qs((await read_bounded(request, 4096)).decode(errors="replace"))
     key = (form.get("key") or [""])[0].strip()
+    try:
+        throttle.check(address, key)
+    except TooManyFailures as exc:
+        refused = render("sign_in.html", status=429, error=exc.message)
+        refused.headers["Retry-After"] = str(exc.extra["retry_after"])
+        return refused
     opened = await run_in_threadpool(sign_in, engine, key) if key else None
     if opened is None:
-        throttle.failed(address)
+        throttle.failed(address, key)
     if opened is None or not allows(opened[0].role, Permission.READ_CUSTOMERS):
         message = (
             "That key is not for the desk: it may not read customers."
@@ -205,13 +208,20 @@ def customer_card(
 def timeline(
     customer_id: str,
     engine: EngineDep,
+    settings: SettingsDep,
     actor: DeskActor,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
     with engine.connect() as conn:
         live = access_customer(conn, engine, actor, customer_id, "timeline.viewed")
         items, next_cursor = queries.timeline_page(conn, live, limit=25, cursor=cursor)
-    return render("timeline.html", items=items, next_cursor=next_cursor, customer_id=live)
+    return render(
+        "timeline.html",
+        items=items,
+        next_cursor=next_cursor,
+        customer_id=live,
+        currency=settings.default_currency,
+    )
 
 
 @router.get("/conversation/{interaction_id}")
@@ -230,37 +240,17 @@ def search(
     settings: SettingsDep,
     actor: DeskActor,
     q: Annotated[str, Query(max_length=200)] = "",
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> HTMLResponse:
     q = q.strip()
-    error, found = "", []
+    error, page = "", None
     try:
         with engine.connect() as conn:
-            ids = _search_ids(conn, q, settings.default_region)
-            found = queries.customer_summaries(conn, ids)
-        record_read(engine, actor, "customers.search", None, {"by": "desk", "hits": len(found)})
+            page = search_customers(
+                conn, q, region=settings.default_region, limit=SEARCH_PAGE, offset=offset
+            )
+        hits = len(page.results)
+        record_read(engine, actor, "customers.search", None, {"by": "desk", "hits": hits})
     except WarmlineError as exc:
         error = exc.message
-    return render("search.html", q=q, found=found, error=error)
-
-
-def _search_ids(conn: Any, q: str, region: str) -> list[str]:
-    """'kind:value', an email or a phone number searches identifiers; anything else, names."""
-    kind, sep, value = q.partition(":")
-    if sep and kind.isidentifier() and kind.islower():
-        candidates = [(kind, value)]
-    elif "@" in q:
-        candidates = [("email", q)]
-    elif sum(ch.isdigit() for ch in q) >= 6:
-        candidates = [("phone", q), ("account_number", q), ("customer_number", q)]
-    else:
-        return queries.customers_by_name(conn, q, 20)
-    ids: list[str] = []
-    for kind, value in candidates:
-        try:
-            normalised = normalise_identifier(kind, value, default_region=region)
-        except IdentifierError as exc:
-            if len(candidates) == 1:
-                raise InvalidRequest("invalid_identifier", str(exc)) from None
-            continue
-        ids.extend(queries.customers_by_identifier(conn, kind, normalised))
-    return list(dict.fromkeys(ids))[:20]
+    return render("search.html", q=q, page=page, error=error, page_size=SEARCH_PAGE)

@@ -1,5 +1,9 @@
 """The live conversation on the desk: new messages of an open interaction, with what each
-shows of the customer's feelings and the interaction's mood, as Server-Sent Events."""
+shows of the customer's feelings and the interaction's mood, as Server-Sent Events.
+
+The same stream keeps the card of the contact happening now live: asked ``with_card``,
+it also sends the card's "probably about" again whenever the customer has said more,
+since their words point to the reason."""
 
 from __future__ import annotations
 
@@ -12,8 +16,10 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.errors import InvalidRequest, NotFound
 from warmline.serving.access import access_customer
-from warmline.serving.deps import EngineDep
+from warmline.serving.cards import card_context
+from warmline.serving.deps import EngineDep, SettingsDep
 from warmline.storage import queries
+from warmline.storage.card_queries import load_card
 from warmline.web.pages import COOKIE, DeskActor, templates
 from warmline.web.sse import frame, polled_stream
 
@@ -48,23 +54,35 @@ async def conversation_stream(
     interaction_id: str,
     request: Request,
     engine: EngineDep,
+    settings: SettingsDep,
     actor: DeskActor,
     after: Annotated[str, Query(max_length=120)] = "",
+    with_card: bool = False,
 ) -> StreamingResponse:
     """New messages as they arrive (event ``message``), the interaction's mood after them
-    (``mood``), and ``ended`` when the interaction ends. Watching is audited once."""
+    (``mood``), and ``ended`` when the interaction ends; ``with_card``, the card's likely
+    reasons after each new customer message (``reasons``). Watching is audited once."""
     # A reconnecting browser says where it got to (the last event's id).
     cursor = parse_after(request.headers.get("last-event-id") or after)
 
-    def open_it() -> str:
+    def open_it() -> tuple[str, str, str | None]:
         with engine.connect() as conn:
             found = queries.interaction_with_messages(conn, interaction_id, limit=0)
             if found is None:
                 raise NotFound("interaction_not_found", "no such interaction")
-            access_customer(conn, engine, actor, found["customer_id"], "conversation.watched")
-            return str(found["id"])
+            live = access_customer(
+                conn, engine, actor, found["customer_id"], "conversation.watched"
+            )
+            return str(found["id"]), live, found["channel"]
 
-    internal = await run_in_threadpool(open_it)
+    internal, customer_id, channel = await run_in_threadpool(open_it)
+
+    def reasons() -> str:
+        ctx = card_context(settings, channel=channel, interaction_id=internal)
+        with engine.connect() as conn:
+            card = load_card(conn, customer_id, ctx)
+        return templates.get_template("card_reasons.html").render(card=card)
+
     token = request.cookies.get(COOKIE, "")
 
     async def poll() -> tuple[list[str], bool]:
@@ -82,6 +100,8 @@ async def conversation_stream(
         if fresh:
             mood = templates.get_template("conversation_mood.html").render(mood=found["mood"])
             frames.append(frame("mood", {"html": mood}))
+        if with_card and any(m["speaker"] == "customer" for m in fresh):
+            frames.append(frame("reasons", {"html": await run_in_threadpool(reasons)}))
         if found is None or found["status"] != "open":
             frames.append(frame("ended", {}))
             return frames, True

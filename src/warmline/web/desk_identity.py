@@ -4,33 +4,52 @@ post, see :func:`warmline.web.pages.desk_form`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.audit import record_read
 from warmline.actions.merges import approve_suggestion
 from warmline.actions.suggestions import ANSWERS, answer_suggestion, reject_suggestion
-from warmline.domain.access.roles import Permission
-from warmline.errors import InvalidRequest
-from warmline.serving.access import seen_by
+from warmline.domain.access.roles import Permission, allows
+from warmline.errors import InvalidRequest, NotFound
+from warmline.serving.access import masked_pair
 from warmline.serving.deps import EngineDep
 from warmline.storage import identity_queries as iq
 from warmline.web.pages import DeskActor, desk_form, render, require_on_desk
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 REVIEW_PAGE = 30
+#: The shortest reason accepted for revealing a pair's values.
+MIN_REASON = 5
 
 
 @router.get("/identity")
-def review_page(engine: EngineDep, actor: DeskActor) -> HTMLResponse:
+def review_page(
+    engine: EngineDep,
+    actor: DeskActor,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
     require_on_desk(actor, Permission.MERGE_CUSTOMERS)
     with engine.connect() as conn:
-        found = iq.open_suggestions(conn, limit=REVIEW_PAGE)
+        found, next_cursor = iq.open_suggestions(conn, limit=REVIEW_PAGE, cursor=cursor)
+        total = iq.count_open_suggestions(conn)
     record_read(engine, actor, "suggestions.viewed", None, {"count": len(found), "by": "desk"})
-    suggestions = [seen_by(actor, s) for s in found]
+    # Masked for every role at first: an admin reveals one pair at a time, with a reason.
+    suggestions = [masked_pair(s) for s in found]
     return render(
-        "identity.html", actor=actor, suggestions=suggestions, decided=None, merge_id=None
+        "identity.html",
+        actor=actor,
+        suggestions=suggestions,
+        total=total,
+        first_page=cursor is None,
+        may_reveal=allows(actor.role, Permission.SEE_UNMASKED),
+        revealed=False,
+        next_cursor=next_cursor,
+        decided=None,
+        merge_id=None,
     )
 
 
@@ -52,6 +71,36 @@ async def decide(
     return render(
         "suggestion_review.html", s={"id": suggestion_id}, decided=decided, merge_id=merge_id
     )
+
+
+@router.post("/suggestions/{suggestion_id}/reveal")
+async def reveal(
+    suggestion_id: str, request: Request, engine: EngineDep, actor: DeskActor
+) -> HTMLResponse:
+    """An admin sees one pair's values unmasked, for a reason kept in the audit log."""
+    require_on_desk(actor, Permission.SEE_UNMASKED)
+    form = await desk_form(request)
+    reason = form.get("reason", "").strip()
+    if len(reason) < MIN_REASON:
+        raise InvalidRequest(
+            "reason_required",
+            f"say why you need to see them (at least {MIN_REASON} characters)",
+            hint="the reason is kept with the audit entry of this reveal",
+        )
+
+    def read() -> dict[str, Any]:
+        with engine.connect() as conn:
+            row = iq.suggestion_row(conn, suggestion_id)
+            if row is None or row["status"] != "open":
+                raise NotFound("suggestion_not_found", "no open suggestion with that id")
+            found = iq.with_sides(conn, row)
+        detail = {"suggestion_id": suggestion_id, "reason": reason[:500], "by": "desk"}
+        for side in ("customer", "candidate"):
+            record_read(engine, actor, "suggestion.revealed", found[side]["id"], detail)
+        return found
+
+    found = await run_in_threadpool(read)
+    return render("suggestion_review.html", s=found, revealed=True, may_reveal=False, decided=None)
 
 
 @router.post("/suggestions/{suggestion_id}/answer")

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from warmline.actions.handovers import ACCEPTED, COVERING_ROLES
 from warmline.domain.access.roles import Actor, Permission, allows
+from warmline.domain.card.assembly import CODE_CHANNELS
 from warmline.domain.handover.note import HandoverNote, possessive
 from warmline.domain.timewords import until
 from warmline.storage import handover_queries as hq
@@ -60,6 +61,8 @@ def live_contact(conn: Connection, interaction_id: str | None) -> dict[str, Any]
     return {
         "interaction_id": interaction["id"],
         "channel": interaction["channel"],
+        # A code is read out or keyed in only where the customer is there to do it.
+        "code_entry": interaction["channel"] in CODE_CHANNELS,
         "pending_handover": hq.pending_handover(conn, interaction["id"]),
     }
 

@@ -21,7 +21,15 @@ from warmline.actions.desk_sessions import session_actor
 from warmline.domain.access.roles import Actor, Permission, allows
 from warmline.domain.card.assembly import CHANNEL_WORDS
 from warmline.domain.card.insight import is_negative, message_feeling
+from warmline.domain.card.words import (
+    activity_words,
+    feedback_words,
+    language_words,
+    source_words,
+)
 from warmline.domain.effort.case_effort import Effort, effort_words
+from warmline.domain.identity.evidence import question_of
+from warmline.domain.labels import humanise
 from warmline.domain.timewords import ago
 from warmline.errors import Forbidden, InvalidRequest
 from warmline.serving.bodies import read_bounded
@@ -41,6 +49,12 @@ templates.globals["channel_words"] = CHANNEL_WORDS
 templates.globals["message_feeling"] = message_feeling
 templates.tests["negative_feeling"] = is_negative
 templates.filters["effort_words"] = lambda counted: effort_words(Effort(**counted))
+templates.filters["words"] = lambda code: humanise(str(code)) if code is not None else ""
+templates.filters["language_words"] = language_words
+templates.filters["source_words"] = source_words
+templates.globals["activity_words"] = activity_words
+templates.globals["feedback_words"] = feedback_words
+templates.globals["question_of"] = question_of
 
 
 class SignedOut(Exception):

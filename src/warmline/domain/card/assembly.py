@@ -1,10 +1,11 @@
 """The context card: what the person who answers needs before saying hello.
 
 Pure assembly from plain rows (see ``storage.card_queries.card_rows``): who the
-customer is and for how long, continuity with a contact on another channel in
-the last minutes, recent interactions on every channel, what is open or
-promised, and recent business activities. Each item names its source. It is
-information for the agent to use in their own way: no scripted lines.
+customer is and for how long, the contact happening now (what they are writing in it,
+live), continuity with a contact on another channel in the last minutes, recent
+interactions on every channel, what is open or promised, and recent business
+activities. Each item names its source, in words. It is information for the agent to
+use in their own way: no scripted lines.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from warmline.domain.card import insight as card_insight
 from warmline.domain.card.insight import Learned
+from warmline.domain.card.words import activity_words, method_words, source_words
 from warmline.domain.effort.case_effort import Effort, effort_words
 from warmline.domain.identity.continuation import CONTINUATION_SOURCE
 from warmline.domain.labels import humanise
@@ -34,6 +36,10 @@ CHANNEL_WORDS = {
     "branch": "the branch",
     "video": "a video call",
 }
+#: Channels where a customer can read out or key in a continuation code: a voice or video
+#: call, a chat, the branch counter. An email or SMS arrives too late for a code that lasts
+#: minutes; the app and the website have their own sign-in.
+CODE_CHANNELS = frozenset({"voice", "video", "chat", "branch"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,8 @@ class CardContext:
     channel: str | None = None
     interaction_id: str | None = None
     continuity_window: dt.timedelta = dt.timedelta(minutes=30)
+    currency: str = "GBP"
+    """The currency of amounts an event gave without one."""
 
 
 def last_seen(interaction: Mapping[str, Any]) -> dt.datetime:
@@ -54,8 +62,9 @@ def last_seen(interaction: Mapping[str, Any]) -> dt.datetime:
     return max(times)
 
 
-def continuity_ids(interactions: Sequence[Mapping[str, Any]], ctx: CardContext) -> list[str]:
-    """Interactions the customer was in, on another channel, within the continuity window."""
+def nearby_ids(interactions: Sequence[Mapping[str, Any]], ctx: CardContext) -> list[str]:
+    """Interactions the customer was in, on another channel, within the continuity window
+    (a channel switch joins the case of one of them)."""
     found = []
     for interaction in interactions:
         if interaction["id"] == ctx.interaction_id:
@@ -67,22 +76,43 @@ def continuity_ids(interactions: Sequence[Mapping[str, Any]], ctx: CardContext) 
     return found
 
 
+def continuity_ids(interactions: Sequence[Mapping[str, Any]], ctx: CardContext) -> list[str]:
+    """The nearby contacts (:func:`nearby_ids`) the card leads with: those still open, or
+    with nothing since. A contact that others followed (two later calls) is history."""
+    prior = [i for i in interactions if i["id"] != ctx.interaction_id]
+    nearby = set(nearby_ids(prior, ctx))
+    return [
+        str(i["id"])
+        for i in prior
+        if i["id"] in nearby
+        and (
+            i["status"] == "open"
+            or not any(o["started_at"] > last_seen(i) for o in prior if o["id"] != i["id"])
+        )
+    ]
+
+
 def build_card(
     rows: Mapping[str, Any],
     messages: Mapping[str, Sequence[Mapping[str, Any]]],
     ctx: CardContext,
     learned: Learned | None = None,
 ) -> dict[str, Any]:
-    """Assemble the card. ``messages`` holds the last messages of the continuity interactions;
-    ``learned`` what the organisation's history taught (reason associations, usual style)."""
+    """Assemble the card. ``messages`` holds the last messages of the contact happening now
+    and of the continuity interactions; ``learned`` what the organisation's history
+    taught (reason associations, usual style)."""
     learned = learned or Learned()
     customer = rows["customer"]
+    current = next((i for i in rows["interactions"] if i["id"] == ctx.interaction_id), None)
+    current = current or rows.get("current")
     interactions = [i for i in rows["interactions"] if i["id"] != ctx.interaction_id]
     recent = set(continuity_ids(interactions, ctx))
+    current_messages = messages.get(current["id"], []) if current else []
     return {
         "recognised": True,
         "generated_at": ctx.now,
         "customer": _who(customer, ctx),
+        "now": _now(current, current_messages, ctx) if current else None,
         "continuity": [
             _continuity(i, messages.get(i["id"], []), ctx)
             for i in interactions
@@ -101,8 +131,40 @@ def build_card(
         "moments": _moments(customer["traits"] or {}, ctx),
         "possible_duplicates": _possible_duplicates(rows.get("suggestions", []), customer["id"]),
         "mood": card_insight.mood(interactions, ctx.now),
-        "likely_reasons": card_insight.likely_reasons(rows, learned, ctx.now),
+        "likely_reasons": card_insight.likely_reasons(
+            rows, learned, ctx.now, current=current, current_messages=current_messages
+        ),
         "style": card_insight.style(rows, rows.get("recent_messages", []), learned),
+    }
+
+
+def _now(
+    interaction: Mapping[str, Any], messages: Sequence[Mapping[str, Any]], ctx: CardContext
+) -> dict[str, Any]:
+    """The contact happening now, on its own: its channel, when it started (and ended),
+    and what has been said in it so far."""
+    channel = interaction["channel"]
+    live = interaction["status"] == "open"
+    ended = interaction["ended_at"]
+    return {
+        "interaction_id": interaction["id"],
+        "external_id": interaction["external_id"],
+        "channel": channel,
+        "channel_words": CHANNEL_WORDS.get(channel or "", channel or "this contact"),
+        "live": live,
+        "started_at": interaction["started_at"],
+        "started": ago(interaction["started_at"], ctx.now),
+        "ended_at": ended,
+        "ended": ago(ended, ctx.now) if ended else None,
+        "outcome": humanise(interaction["outcome"]),
+        "reason": humanise(interaction["reason"]),
+        "agent_id": interaction["agent_id"],
+        "transfers": interaction["transfers"],
+        "mood": (interaction.get("mood") or {}).get("words"),
+        "messages": [dict(m) for m in messages],
+        "code_entry": live and channel in CODE_CHANNELS,
+        "source": interaction["source"],
+        "from": source_words(interaction["source"]),
     }
 
 
@@ -186,24 +248,28 @@ def _continuity(
     interaction: Mapping[str, Any], messages: Sequence[Mapping[str, Any]], ctx: CardContext
 ) -> dict[str, Any]:
     channel = interaction["channel"] or "another channel"
-    when = ago(last_seen(interaction), ctx.now)
-    state = (
-        "still open"
-        if interaction["status"] == "open"
-        else f"ended {interaction['outcome'] or ''}".strip()
-    )
+    started = interaction["started_at"]
+    # One time for one contact, as the card's other lists give it: when it started; the
+    # end is said apart.
+    if interaction["status"] == "open":
+        state = "still open"
+    else:
+        ended = interaction["ended_at"] or last_seen(interaction)
+        outcome = humanise(interaction["outcome"])
+        state = f"ended {ago(ended, ctx.now)}" + (f", {outcome}" if outcome else "")
     return {
         "interaction_id": interaction["id"],
         "external_id": interaction["external_id"],
         "channel": interaction["channel"],
-        "text": f"was in {CHANNEL_WORDS.get(channel, channel)} {when} "
+        "text": f"was in {CHANNEL_WORDS.get(channel, channel)} {ago(started, ctx.now)} "
         f"about {_about(interaction, messages)}",
         "state": state,
-        "at": last_seen(interaction),
+        "at": started,
         "agent_id": interaction["agent_id"],
         "mood": (interaction.get("mood") or {}).get("words"),
         "messages": [dict(m) for m in messages],
         "source": interaction["source"],
+        "from": source_words(interaction["source"]),
     }
 
 
@@ -233,6 +299,7 @@ def _interaction(interaction: Mapping[str, Any], ctx: CardContext) -> dict[str, 
         "agent_id": interaction["agent_id"],
         "transfers": interaction["transfers"],
         "source": interaction["source"],
+        "from": source_words(interaction["source"]),
     }
 
 
@@ -259,6 +326,7 @@ def _case(case: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:
         "updated": ago(case["updated_at"], ctx.now),
         "latest_note": case["latest_note"],
         "source": case["source"],
+        "from": source_words(case["source"]),
         **_effort(case.get("effort")),
     }
 
@@ -283,17 +351,23 @@ def _commitment(commitment: Mapping[str, Any], ctx: CardContext) -> dict[str, An
         "made": ago(commitment["made_at"], ctx.now),
         "made_by": commitment["made_by"],
         "source": commitment["source"],
+        "from": source_words(commitment["source"]),
     }
 
 
 def _activity(activity: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:
+    attributes = activity["attributes"] or {}
+    sentence, others = activity_words(activity["name"], attributes, ctx.currency)
     return {
         "name": activity["name"],
-        "text": f"{humanise(activity['name'])} {ago(activity['occurred_at'], ctx.now)}",
+        "kind": humanise(activity["name"].split(".")[0]),
+        "text": f"{sentence} {ago(activity['occurred_at'], ctx.now)}",
+        "details": others,
         "summary": activity["summary"],
-        "attributes": activity["attributes"],
+        "attributes": attributes,
         "at": activity["occurred_at"],
         "source": activity["source"],
+        "from": source_words(activity["source"]),
     }
 
 
@@ -306,13 +380,14 @@ def _verification(assurance: Mapping[str, Any], ctx: CardContext) -> dict[str, A
         "level": assurance["level"],
         "at": at,
         "text": f"verified in {channel} {ago(at, ctx.now)} "
-        f"({assurance['level']}, {assurance['method']})",
+        f"({assurance['level']}: {method_words(assurance['method'])})",
         "expired": assurance["expires_at"] <= ctx.now,
         # Verification belongs to the session it happened in; carrying it into this contact
         # needs a continuation code (a caller's number can be spoofed).
         "applies_to_this_contact": assurance["interaction_id"] is not None
         and assurance["interaction_id"] == ctx.interaction_id,
         "source": assurance["source"],
+        "from": source_words(assurance["source"]),
         # Carried from another session by a continuation code: "verified in the app at 10:02".
         "carried": assurance["source"] == CONTINUATION_SOURCE,
         "clock": at.astimezone(dt.UTC).strftime("%H:%M"),

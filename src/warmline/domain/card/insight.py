@@ -73,10 +73,20 @@ def mood(interactions: Sequence[Mapping[str, Any]], now: dt.datetime) -> dict[st
 
 
 def likely_reasons(
-    rows: Mapping[str, Any], learned: Learned, now: dt.datetime
+    rows: Mapping[str, Any],
+    learned: Learned,
+    now: dt.datetime,
+    *,
+    current: Mapping[str, Any] | None = None,
+    current_messages: Sequence[Mapping[str, Any]] = (),
 ) -> list[dict[str, Any]]:
-    """Why they are probably getting in touch, best first, each with the facts behind it."""
-    interactions = rows["interactions"]
+    """Why they are probably getting in touch, best first, each with the facts behind it.
+
+    Once the customer has said it in the contact happening now (``current``), their own
+    words come first: the reason recorded for it, else the one their first lines point
+    to; the history's guesses follow. One reason is listed once.
+    """
+    interactions = [i for i in rows["interactions"] if current is None or i is not current]
     reasons = {i["id"]: reason_of(i) for i in interactions}
     context = ContactContext(
         cases=[
@@ -104,16 +114,51 @@ def likely_reasons(
             if i["ended_at"] is not None and i["ended_at"] < now
         ],
     )
-    ranked = rank_likely_reasons(context, learned.associations, now, limit=LIKELY_REASONS)
+    found = _said_now(current, current_messages) if current else []
+    ranked = rank_likely_reasons(context, learned.associations, now, limit=LIKELY_REASONS + 1)
+    listed = {r["reason"] for r in found}
+    for r in ranked:
+        words = humanise(r.reason) or r.reason
+        if words in listed or len(found) >= LIKELY_REASONS:
+            continue
+        listed.add(words)
+        found.append(
+            {
+                "reason": words,
+                "label": r.reason,
+                "score": r.score,
+                "likelihood": likelihood(r.score),
+                "evidence": [e.fact for e in r.evidence],
+                "from_their_words": False,
+            }
+        )
+    return found
+
+
+def _said_now(
+    current: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The reason of the contact happening now, from what was recorded or what they said."""
+    channel = current.get("channel") or "this contact"
+    if current.get("reason"):
+        label, score, evidence = current["reason"], 1.0, f"recorded for this {channel} contact"
+    else:
+        predicted = current.get("predicted_reason") or {}
+        if not predicted.get("label"):
+            return []
+        label, score = predicted["label"], float(predicted.get("confidence") or 0.0)
+        said = next((m["text"] for m in messages if m["speaker"] == "customer"), "")
+        quoted = f" “{said[:80]}{'…' if len(said) > 80 else ''}”" if said else ""
+        evidence = f"their words in this {channel} contact{quoted}"
     return [
         {
-            "reason": humanise(r.reason) or r.reason,
-            "label": r.reason,
-            "score": r.score,
-            "likelihood": likelihood(r.score),
-            "evidence": [e.fact for e in r.evidence],
+            "reason": humanise(label) or label,
+            "label": label,
+            "score": score,
+            "likelihood": likelihood(score),
+            "evidence": [evidence],
+            "from_their_words": True,
         }
-        for r in ranked
     ]
 
 

@@ -7,6 +7,7 @@ a sentence a supervisor reads, the match probability and the reasons for the dec
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from warmline.domain.identity.matching import (
@@ -47,4 +48,20 @@ def evidence_json(comparison: Comparison | None, decision: Decision | None) -> d
         "probability": comparison.probability if comparison else None,
         "weight": round(comparison.weight, 2) if comparison else None,
         "reasons": list(decision.reasons) if decision else [],
+    }
+
+
+def question_of(reasons: Sequence[str]) -> dict[str, Any]:
+    """A pair's stored reasons sorted for the person deciding it: what makes it a question
+    (the safety rule that held it, e.g. "first names differ ...: could be a relative"),
+    what the records share, and the model's score in words."""
+    score = [r for r in reasons if r.startswith("match probability")]
+    shared = [r for r in reasons if r.startswith("shares ")]
+    question = [r for r in reasons if r not in score and r not in shared]
+    return {
+        "question": question,
+        "shared": shared,
+        "score": score[0] if score else None,
+        # A rule held it for a person, whatever the score said.
+        "held_by_rule": bool(question),
     }

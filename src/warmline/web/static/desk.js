@@ -66,6 +66,15 @@
   // the answer (rendered, escaped) takes the form's place; errors show beside it.
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
+    if (form.classList.contains("reveal-form")) {
+      ev.preventDefault();
+      var reason = form.querySelector("input[name=reason]").value;
+      var article = form.closest(".review-item");
+      send("/desk/suggestions/" + encodeURIComponent(form.dataset.suggestionId) + "/reveal", { reason: reason }).then(function (html) {
+        article.outerHTML = html;
+      }).catch(function (e) { failed(form, e); });
+      return;
+    }
     var kind = form.classList.contains("handover-form") ? "handover"
       : form.classList.contains("continuation-form") ? "continuation" : null;
     if (!kind) return;
@@ -90,13 +99,73 @@
   var searchPanel = document.getElementById("search-results");
   var live = document.getElementById("live");
 
-  function openContact(item) {
-    Array.prototype.forEach.call(list.children, function (li) { li.classList.remove("active"); });
-    item.classList.add("active");
+  // What another customer left on screen goes when a card opens: the highlighted contact,
+  // the open conversation, the timeline and the live watch of their contact.
+  function clearContext(keepItem) {
+    Array.prototype.forEach.call(list.children, function (li) {
+      if (li !== keepItem) li.classList.remove("active");
+    });
+    stopWatchingNow();
+    stopWatching();
+    conversationPanel.hidden = true;
+    conversationPanel.replaceChildren();
+    desk.classList.remove("has-conversation");
     timelinePanel.hidden = true;
-    load("/desk/contact/" + encodeURIComponent(item.dataset.pushId)).then(function (html) {
-      cardPanel.innerHTML = html;
-    }).catch(function (e) { showError(cardPanel, e); });
+    timelinePanel.replaceChildren();
+  }
+
+  function showCard(html) {
+    cardPanel.innerHTML = html;  // rendered and escaped by the server
+    var now = cardPanel.querySelector("section.now");
+    if (now && now.dataset.live === "yes") watchNow(now);
+  }
+
+  function openContact(item) {
+    clearContext(item);
+    item.classList.add("active");
+    load("/desk/contact/" + encodeURIComponent(item.dataset.pushId)).then(showCard)
+      .catch(function (e) { showError(cardPanel, e); });
+  }
+
+  // The contact happening now stays live on its card: the customer's words as they arrive,
+  // the likely reason they point to, and the card's actions gone once the contact ends.
+  var watchingNow = null;
+  function stopWatchingNow() { if (watchingNow) { watchingNow.close(); watchingNow = null; } }
+
+  function watchNow(section) {
+    stopWatchingNow();
+    var messages = section.querySelector("ol.now-messages");
+    var url = "/desk/conversation/" + encodeURIComponent(section.dataset.interactionId) +
+      "/stream?with_card=true&after=" + encodeURIComponent(messages.dataset.after || "");
+    var source = watchingNow = new EventSource(url);
+    source.addEventListener("message", function (ev) {
+      var data = JSON.parse(ev.data);
+      messages.dataset.after = data.after;
+      if (messages.querySelector('[data-message-id="' + data.id + '"]')) return;
+      var empty = section.querySelector(".no-messages");
+      if (empty) empty.remove();
+      messages.insertAdjacentHTML("beforeend", data.html);
+      messages.lastElementChild.classList.add("new");
+    });
+    source.addEventListener("mood", function (ev) {
+      var mood = section.querySelector(".now-mood");
+      if (mood) mood.innerHTML = '<span class="label">In this contact</span> ' + JSON.parse(ev.data).html;
+    });
+    source.addEventListener("reasons", function (ev) {
+      var reasons = cardPanel.querySelector(".likely-reasons");
+      if (reasons) reasons.outerHTML = JSON.parse(ev.data).html;  // rendered and escaped by the server
+    });
+    source.addEventListener("ended", function () {
+      stopWatchingNow();
+      var active = list.querySelector(".contact-item.active");
+      if (active) openContact(active);  // the card as it is now: ended, without live actions
+    });
+    source.addEventListener("signed_out", function () { stopWatchingNow(); signIn(); });
+    source.onerror = function () {
+      if (source.readyState === EventSource.CLOSED && watchingNow === source) {
+        setTimeout(function () { if (document.body.contains(section)) watchNow(section); }, 1000);
+      }
+    };
   }
 
   // Accepting a handover: the note says so at once, then the card reloads so its actions
@@ -115,9 +184,10 @@
 
   function openCustomer(id) {
     searchPanel.hidden = true;
-    timelinePanel.hidden = true;
+    clearContext(null);
     load("/desk/card/" + encodeURIComponent(id)).then(function (html) {
-      cardPanel.innerHTML = html;
+      showCard(html);
+      cardPanel.scrollIntoView({ block: "start" });
     }).catch(function (e) { showError(cardPanel, e); });
   }
 
@@ -127,6 +197,7 @@
       if (!cursor) {
         timelinePanel.innerHTML = "<h3>Timeline</h3>";
         timelinePanel.hidden = false;
+        timelinePanel.scrollIntoView({ block: "start" });  // it opens below the card
       } else {
         var more = timelinePanel.querySelector(".load-more");
         if (more) more.remove();
@@ -171,6 +242,7 @@
       conversationPanel.innerHTML = html;
       conversationPanel.hidden = false;
       desk.classList.add("has-conversation");
+      conversationPanel.scrollIntoView({ block: "nearest" });
       watch(conversationPanel.querySelector("ol.messages"));
     }).catch(function (e) { showError(conversationPanel, e); });
   }
@@ -184,16 +256,30 @@
     else if (t.classList.contains("load-more")) { t.disabled = true; openTimeline(t.dataset.customerId, t.dataset.cursor); }
     else if (t.classList.contains("open-conversation")) openConversation(t.dataset.interactionId);
     else if (t.classList.contains("close-conversation")) { stopWatching(); conversationPanel.hidden = true; desk.classList.remove("has-conversation"); }
+    else if (t.classList.contains("dismiss-notice")) {
+      var notices = document.getElementById("notices");
+      t.closest(".notice").remove();
+      if (!notices.querySelector(".notice")) notices.hidden = true;
+    }
   });
+
+  function search(q, offset) {
+    load("/desk/search?q=" + encodeURIComponent(q) + "&offset=" + encodeURIComponent(offset || 0)).then(function (html) {
+      searchPanel.innerHTML = html;
+      searchPanel.hidden = false;
+      searchPanel.scrollIntoView({ block: "nearest" });
+    }).catch(function (e) { showError(searchPanel, e); searchPanel.hidden = false; });
+  }
 
   document.getElementById("search-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var q = document.getElementById("search").value.trim();
     if (!q) { searchPanel.hidden = true; return; }
-    load("/desk/search?q=" + encodeURIComponent(q)).then(function (html) {
-      searchPanel.innerHTML = html;
-      searchPanel.hidden = false;
-    }).catch(function (e) { showError(searchPanel, e); searchPanel.hidden = false; });
+    search(q, 0);
+  });
+  document.addEventListener("click", function (ev) {
+    var t = ev.target.closest("button.search-page");
+    if (t) search(t.dataset.q, t.dataset.offset);
   });
 
   function connect() {
