@@ -175,9 +175,10 @@ def miles_story(
             time=ago(5),
             source="crm",
         ),
+        # A promise from an earlier contact, before this case: overdue now.
         make_event(
             "commitment.made",
-            case_id="case-9",
+            customer=miles,
             commitment_id="cmt-9",
             time=ago(60 * 30),
             text="Send the replacement PIN",

@@ -51,7 +51,10 @@ class Settings(BaseSettings):
         description="Compute sentiment, emotions, mood and likely reasons at ingest (off: skip).",
     )
     auth_failure_limit: int = Field(
-        20, ge=1, description="Failed key checks per address per minute before refusing (429)."
+        20,
+        ge=1,
+        description="Failed key checks per address and key prefix per minute before refusing "
+        "(429); five times as many with any keys from one address.",
     )
     desk_embed_origins: str = Field(
         "",

@@ -278,3 +278,40 @@ def test_a_birthday_shows_only_with_consent(client: TestClient, keys: Keys) -> N
         ],
     )
     assert moments() == []
+
+
+def test_a_promise_due_before_its_case_was_opened_is_not_called_overdue(
+    client: TestClient, keys: Keys
+) -> None:
+    ann = customer(("email", "ann@example.org", True), name="Ann Lee")
+    opened = now() - dt.timedelta(hours=1)
+    post(
+        client,
+        keys.integrator,
+        [
+            make_event("customer.identified", customer=ann, time=opened.isoformat()),
+            make_event(
+                "case.opened",
+                customer=ann,
+                case_id="case-1",
+                title="Refund",
+                time=opened.isoformat(),
+            ),
+            make_event(
+                "commitment.made",
+                case_id="case-1",
+                commitment_id="cmt-1",
+                text="Send the refund",
+                due_at=(opened - dt.timedelta(days=2)).isoformat(),
+                time=opened.isoformat(),
+            ),
+        ],
+    )
+    cid = client.get(
+        "/v1/customers", params={"identifier": "email:ann@example.org"}, headers=keys.agent
+    ).json()["customers"][0]["id"]
+    (promise,) = client.get(f"/v1/customers/{cid}/card", headers=keys.agent).json()[
+        "open_commitments"
+    ]
+    assert promise["overdue"] is False
+    assert promise["due"] == "due before its case was opened: check the dates"

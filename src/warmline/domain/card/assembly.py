@@ -121,7 +121,10 @@ def build_card(
         "recent_interactions": [_interaction(i, ctx) for i in interactions[:RECENT_INTERACTIONS]],
         "last_by_channel": _last_by_channel(interactions, ctx),
         "open_cases": [_case(c, ctx) for c in rows["cases"]],
-        "open_commitments": [_commitment(c, ctx) for c in rows["commitments"]],
+        "open_commitments": [
+            _commitment(c, ctx, {case["id"]: case["opened_at"] for case in rows["cases"]})
+            for c in rows["commitments"]
+        ],
         "recent_activities": [
             _activity(a, ctx)
             for a in rows["activities"]
@@ -340,14 +343,22 @@ def _effort(effort: Mapping[str, int] | None) -> dict[str, Any]:
     return {"effort": dict(effort), "effort_words": effort_words(counted) or None}
 
 
-def _commitment(commitment: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:
+def _commitment(
+    commitment: Mapping[str, Any], ctx: CardContext, cases_opened: Mapping[str, dt.datetime]
+) -> dict[str, Any]:
     due = commitment["due_at"]
+    opened = cases_opened.get(commitment["case_id"] or "")
+    # A promise of a case cannot fall due before the case was opened: the dates another
+    # system sent disagree, and the card says so rather than calling it overdue.
+    impossible = bool(due and opened and due < opened)
     return {
         "commitment_id": commitment["id"],
         "text": commitment["text"],
         "due_at": due,
-        "due": until(due, ctx.now) if due else "no due time",
-        "overdue": bool(due and due < ctx.now),
+        "due": "due before its case was opened: check the dates"
+        if impossible
+        else (until(due, ctx.now) if due else "no due time"),
+        "overdue": bool(due and due < ctx.now and not impossible),
         "made": ago(commitment["made_at"], ctx.now),
         "made_by": commitment["made_by"],
         "source": commitment["source"],

@@ -126,7 +126,9 @@ def _evidence(
     reason: str, raised: list[tuple[float, Signal]], associations: Associations, now: dt.datetime
 ) -> tuple[Evidence, ...]:
     if not raised:
-        share = associations.reasons.get(reason, 0) / max(associations.contacts, 1)
+        if not associations.contacts:
+            return (Evidence("prior", "nothing learned yet to weigh it by", None, 0.0),)
+        share = associations.reasons.get(reason, 0) / associations.contacts
         return (Evidence("prior", f"{share:.0%} of contacts are about this", None, 0.0),)
     shown: dict[str, Evidence] = {}
     for weight, signal in sorted(raised, key=lambda r: -r[0]):
