@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from warmline.config import Settings
 from warmline.domain.access.roles import Actor
-from warmline.domain.card.assembly import CardContext
+from warmline.domain.card.context import CardContext
 from warmline.serving.access import access_customer, as_seen_by
 from warmline.storage.card_queries import load_card
 

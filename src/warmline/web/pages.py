@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 
 from warmline.actions.desk_sessions import session_actor
 from warmline.domain.access.roles import Actor, Permission, allows
-from warmline.domain.card.assembly import CHANNEL_WORDS
+from warmline.domain.card.context import CHANNEL_WORDS
 from warmline.domain.card.insight import is_negative, message_feeling
 from warmline.domain.card.words import (
     activity_words,
