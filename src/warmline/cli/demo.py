@@ -175,7 +175,7 @@ def simulate_command(
         fail(*_refusal(exc, url, own_key))
     except (OSError, RuntimeError) as exc:
         fail(f"the server at {url} did not take the contact: {exc}", "is `warmline serve` running?")
-    console.print(f"played {done} contacts")
+    console.print(f"played {done} contact{'' if done == 1 else 's'}")
 
 
 def _warn_if_no_desk(engine: Engine, agent: str) -> None:
