@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warmline.api import (
+    articles,
     audit,
     contacts,
     continuations,
@@ -207,7 +208,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             "schema_expected": head,
         }
 
-    for module in (events, customers, contacts, merges, audit, privacy, handovers, continuations):
+    for module in (
+        events,
+        customers,
+        contacts,
+        merges,
+        audit,
+        privacy,
+        handovers,
+        continuations,
+        articles,
+    ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)
     app.include_router(desk_identity.router)

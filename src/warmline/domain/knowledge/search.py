@@ -1,0 +1,276 @@
+"""Finding the article that answers a question: words and meaning together, and what
+agents said helped.
+
+Two views of every article are kept in memory: its words, scored with BM25 (Robertson
+and Zaragoza 2009; k1 1.2, b 0.75, the title counted twice) over Snowball stems, and
+its meaning, a unit sentence embedding compared by cosine. A query is scored by both;
+their best candidates are fused (BM25 as a share of what a document holding every word
+of the query would score, cosine as it is, weighted), and an article agents marked as
+having helped for the reason in hand rises, one that did not help sinks. Every hit says
+why it was found.
+
+Scoring touches only the postings of the query's words and one matrix-vector product,
+so it does not sort every article that shares a common word with the query.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import Stemmer
+from numpy.typing import NDArray
+
+from warmline.domain.conversation.turns import STOPWORDS
+from warmline.domain.identity.names import fold
+
+K1, B = 1.2, 0.75
+TITLE_WEIGHT = 2
+#: How much each view counts when fused (chosen on Banking77's train split, see
+#: ``benchmarks/knowledge.py``).
+LEXICAL_WEIGHT, DENSE_WEIGHT = 0.5, 0.5
+#: Candidates taken from each view before fusing.
+CANDIDATES = 100
+#: The most a query reads (a pasted essay is cut, not refused).
+MAX_QUERY_CHARS = 2000
+#: The cosine from which an article is said to be close in meaning to the query.
+MEANING = 0.15
+#: How far feedback moves an article for a reason: at most this factor either way.
+FEEDBACK_RANGE = 2.0
+
+_WORD = re.compile(r"[^\W_]+")
+_stemmer = Stemmer.Stemmer("english")
+
+
+def terms(text: str) -> list[str]:
+    """The stems of a text's content words, case and accent folded."""
+    return [stem for _, stem in worded_terms(text)]
+
+
+def worded_terms(text: str) -> list[tuple[str, str]]:
+    """Each content word of a text with its stem."""
+    words = [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
+    return list(zip(words, _stemmer.stemWords(words), strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """What the index keeps of one article."""
+
+    article_id: str
+    slug: str
+    title: str
+    body: str
+    products: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+    audience: str = "internal"
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Only articles for this product, channel and audience (None: any)."""
+
+    product: str | None = None
+    channel: str | None = None
+    audience: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """What agents said about one article for one reason."""
+
+    helped: int = 0
+    not_helped: int = 0
+
+    def factor(self) -> float:
+        """Multiplies the article's score: (1 + helped) / (1 + did not help), bounded."""
+        ratio = (1 + self.helped) / (1 + self.not_helped)
+        return min(max(ratio, 1 / FEEDBACK_RANGE), FEEDBACK_RANGE)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """An article found for a query, its score and why."""
+
+    document: Document
+    score: float
+    lexical: float
+    dense: float
+    why: tuple[str, ...]
+
+
+@dataclass
+class KnowledgeIndex:
+    """Articles' words (BM25 postings) and meanings (unit vectors), ready to score."""
+
+    documents: list[Document]
+    vectors: NDArray[np.float32]
+    postings: dict[str, tuple[NDArray[np.int64], NDArray[np.float32]]] = field(default_factory=dict)
+    stems_of: list[frozenset[str]] = field(default_factory=list)
+    idf: dict[str, float] = field(default_factory=dict)
+    _masks: dict[tuple[str, str], NDArray[np.bool_]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, documents: Sequence[Document], vectors: NDArray[np.float32]) -> KnowledgeIndex:
+        """Index ``documents``; ``vectors`` holds one unit vector per document, in order."""
+        if len(vectors) != len(documents):
+            raise ValueError("one vector per document")
+        counts = [Counter(terms(d.title) * TITLE_WEIGHT + terms(d.body)) for d in documents]
+        lengths = np.array([sum(c.values()) for c in counts], dtype=np.float32)
+        average = float(lengths.mean()) if len(lengths) else 1.0
+        frequency: Counter[str] = Counter()
+        for c in counts:
+            frequency.update(c.keys())
+        n = len(documents)
+        by_term: dict[str, tuple[list[int], list[float]]] = {}
+        for i, c in enumerate(counts):
+            norm = K1 * (1 - B + B * lengths[i] / max(average, 1e-9))
+            for term, tf in c.items():
+                docs, weights = by_term.setdefault(term, ([], []))
+                docs.append(i)
+                weights.append(tf * (K1 + 1) / (tf + norm))
+        postings, idfs = {}, {}
+        for term, (docs, weights) in by_term.items():
+            df = frequency[term]
+            idf = idfs[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            postings[term] = (
+                np.array(docs, dtype=np.int64),
+                np.array(weights, dtype=np.float32) * np.float32(idf),
+            )
+        return cls(
+            list(documents),
+            np.asarray(vectors, dtype=np.float32),
+            postings,
+            [frozenset(c) for c in counts],
+            idfs,
+        )
+
+    def ideal(self, stems: Sequence[str]) -> float:
+        """The BM25 score of a document holding every stem of the query, often: a match is
+        measured against it, so matching one word of five is a fifth of a match. A word no
+        article has counts as the rarest."""
+        rarest = math.log(1 + (len(self.documents) + 0.5) / 0.5)
+        return sum(self.idf.get(stem, rarest) * (K1 + 1) for stem in stems)
+
+    def lexical_scores(self, stems: Sequence[str]) -> NDArray[np.float32]:
+        """BM25 of every document for the query's stems (only their postings are read)."""
+        scores = np.zeros(len(self.documents), dtype=np.float32)
+        for stem, times in Counter(stems).items():
+            found = self.postings.get(stem)
+            if found is not None:
+                scores[found[0]] += found[1] * times
+        return scores
+
+    def mask(self, filters: Filters) -> NDArray[np.bool_] | None:
+        """Which documents the filters allow (None: all). An article that names no product
+        or channel is for all of them."""
+        wanted = [
+            (kind, value)
+            for kind, value in (
+                ("product", filters.product),
+                ("channel", filters.channel),
+                ("audience", filters.audience),
+            )
+            if value
+        ]
+        if not wanted:
+            return None
+        keep = np.ones(len(self.documents), dtype=np.bool_)
+        for kind, value in wanted:
+            keep &= self._mask_for(kind, value)
+        return keep
+
+    def _mask_for(self, kind: str, value: str) -> NDArray[np.bool_]:
+        found = self._masks.get((kind, value))
+        if found is None:
+            if kind == "audience":
+                found = np.array([d.audience == value for d in self.documents], dtype=np.bool_)
+            else:
+                sets = [d.products if kind == "product" else d.channels for d in self.documents]
+                found = np.array([not s or value in s for s in sets], dtype=np.bool_)
+            self._masks[(kind, value)] = found
+        return found
+
+
+def search(
+    index: KnowledgeIndex,
+    query: str,
+    query_vector: NDArray[np.float32],
+    *,
+    filters: Filters | None = None,
+    feedback: Mapping[str, Feedback] | None = None,
+    limit: int = 5,
+) -> list[Hit]:
+    """The articles that best answer ``query`` (its unit vector ``query_vector``), best first."""
+    if not index.documents or not query.strip():
+        return []
+    said = worded_terms(query[:MAX_QUERY_CHARS])
+    stems = [stem for _, stem in said]
+    lexical = index.lexical_scores(stems)
+    dense = index.vectors @ np.asarray(query_vector, dtype=np.float32)
+    allowed = index.mask(filters or Filters())
+    if allowed is not None:
+        lexical = np.where(allowed, lexical, 0.0)
+        dense = np.where(allowed, dense, -1.0)
+    candidates = _top(lexical, CANDIDATES) | _top(dense, CANDIDATES)
+    if allowed is not None:
+        candidates = {i for i in candidates if allowed[i]}
+    ideal = index.ideal(stems)
+    feedback = feedback or {}
+    hits = []
+    for i in candidates:
+        document = index.documents[i]
+        lex = min(float(lexical[i]) / ideal, 1.0) if ideal > 0 else 0.0
+        sim = max(float(dense[i]), 0.0)
+        feedback_said = feedback.get(document.article_id, Feedback())
+        score = (LEXICAL_WEIGHT * lex + DENSE_WEIGHT * sim) * feedback_said.factor()
+        if score <= 0:
+            continue
+        why = _why(said, index.stems_of[i], lex, sim, feedback_said)
+        hits.append(Hit(document, round(score, 4), round(lex, 4), round(sim, 4), why))
+    hits.sort(key=lambda h: (-h.score, h.document.slug))
+    return hits[:limit]
+
+
+def _top(scores: NDArray[np.float32], k: int) -> set[int]:
+    if not len(scores):
+        return set()
+    k = min(k, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k]
+    return {int(i) for i in top}
+
+
+def _why(
+    said: Sequence[tuple[str, str]],
+    present: frozenset[str],
+    lexical: float,
+    similarity: float,
+    feedback: Feedback,
+) -> tuple[str, ...]:
+    matched = list(dict.fromkeys(word for word, stem in said if stem in present))
+    why = []
+    if matched:
+        why.append(f"shares the words {', '.join(matched[:4])}")
+    # Meaning is named when it is some and carried at least a third of the score.
+    if similarity >= MEANING and DENSE_WEIGHT * similarity >= 0.5 * LEXICAL_WEIGHT * lexical:
+        why.append(f"close in meaning ({similarity:.2f})")
+    if feedback.helped or feedback.not_helped:
+        why.append(
+            f"helped {feedback.helped} time{'s' if feedback.helped != 1 else ''}, "
+            f"did not help {feedback.not_helped} for this reason"
+        )
+    return tuple(why)
+
+
+def feedback_by_article(rows: Iterable[Mapping[str, Any]]) -> dict[str, Feedback]:
+    """Counts per article from ``(article_id, helped, n)`` rows."""
+    counts: dict[str, list[int]] = {}
+    for row in rows:
+        pair = counts.setdefault(str(row["article_id"]), [0, 0])
+        pair[0 if row["helped"] else 1] += int(row["n"])
+    return {a: Feedback(h, n) for a, (h, n) in counts.items()}
