@@ -48,6 +48,7 @@ def knowledge_gaps(
                 row["outcome"] == "resolved",
                 repeated,
                 row["reason"] or predicted,
+                row["interaction_id"],
             )
         )
     gaps = find_gaps(questions, vectors, since=since, until=now, limit=limit)
@@ -60,6 +61,7 @@ def knowledge_gaps(
             "resolution_rate": round(g.resolution_rate, 3),
             "best_article_score": round(g.best_score, 3),
             "quotes": g.quotes,
+            "resolved_examples": g.resolved_examples,
             "reasons": [
                 {"reason": humanise(r) or r, "label": r, "questions": n}
                 for r, n in g.reasons.most_common(3)

@@ -42,6 +42,7 @@ class Question:
     repeated: bool
     """The customer got in touch again about the same case."""
     reason: str | None = None
+    interaction_id: str | None = None
 
 
 @dataclass
@@ -55,6 +56,8 @@ class Gap:
     quotes: list[str] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
     best_score: float = 0.0
+    #: Contacts of the group that were resolved: what an article could be drafted from.
+    resolved_examples: list[str] = field(default_factory=list)
 
     @property
     def trend(self) -> str:
@@ -120,6 +123,8 @@ def find_gaps(
                 gap.earlier += 1
             if question.reason:
                 gap.reasons[question.reason] += 1
+            if question.resolved and question.interaction_id and len(gap.resolved_examples) < 3:
+                gap.resolved_examples.append(question.interaction_id)
         nearest = sorted(ids, key=lambda i: -float(vectors[i] @ centre))
         seen: set[str] = set()
         for i in nearest:
