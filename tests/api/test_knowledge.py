@@ -107,7 +107,7 @@ def test_search_finds_by_meaning_and_words_filters_and_says_why(
 
 def test_feedback_moves_the_ranking_for_that_reason_only(client: TestClient, keys: Keys) -> None:
     ids = [write(client, keys, a)["id"] for a in ARTICLES]
-    query = "money I sent to my landlord is missing"
+    query = "the payment I made to my landlord has not turned up"
     before = [a["id"] for a in search(client, keys, query, reason="transfer_not_received")]
     assert before[0] == ids[2]
     for _ in range(4):

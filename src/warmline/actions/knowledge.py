@@ -23,6 +23,7 @@ from warmline.actions.audit import append_chained, audit_row
 from warmline.domain.access.roles import LOCAL_ADMIN, Actor
 from warmline.domain.knowledge.articles import Article, ArticleError, parse_markdown
 from warmline.domain.knowledge.drafts import draft_from_conversation
+from warmline.domain.knowledge.search import passages
 from warmline.errors import Conflict, Gone, InvalidRequest, NotFound
 from warmline.models.word_vectors import EMBEDDING, sentence_vectors
 from warmline.storage import knowledge_queries as kq
@@ -55,10 +56,18 @@ class ImportReport:
     errors: list[tuple[str, str, str]] = field(default_factory=list)
 
 
+#: What ``articles.vector`` holds: rows of float16, the whole article's then each passage's.
+VECTOR_MODEL = f"{EMBEDDING}+passages"
+
+
+def article_vectors(title: str, body: str, embed: Embed = sentence_vectors) -> NDArray[np.float32]:
+    """The unit embeddings of an article: its whole (title and opening), then each passage."""
+    return embed([f"{title}\n{body[:EMBED_CHARS]}", *passages(body)])
+
+
 def vector_bytes(article: Article, embed: Embed = sentence_vectors) -> bytes:
-    """The article's unit embedding as float16 bytes."""
-    vector = embed([f"{article.title}\n{article.body[:EMBED_CHARS]}"])[0]
-    return np.asarray(vector, dtype=np.float16).tobytes()
+    """:func:`article_vectors` as float16 bytes, for ``articles.vector``."""
+    return np.asarray(article_vectors(article.title, article.body, embed), np.float16).tobytes()
 
 
 def save_article(
@@ -108,7 +117,7 @@ def save_article(
             "status": status,
             "content_hash": digest,
             "vector": vector_bytes(article, embed),
-            "vector_model": EMBEDDING,
+            "vector_model": VECTOR_MODEL,
             "updated_at": now,
         }
         if existing is None:

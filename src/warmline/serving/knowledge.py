@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.engine import Connection
 
+from warmline.actions.knowledge import VECTOR_MODEL, article_vectors
 from warmline.domain.knowledge.search import (
     Document,
     Filters,
@@ -25,7 +26,7 @@ from warmline.domain.knowledge.search import (
     feedback_by_article,
     search,
 )
-from warmline.models.word_vectors import DIMENSIONS, EMBEDDING, sentence_vectors
+from warmline.models.word_vectors import DIMENSIONS, sentence_vectors
 from warmline.storage import knowledge_queries as kq
 
 RECHECK_SECONDS = 5.0
@@ -79,16 +80,16 @@ def _build(conn: Connection) -> KnowledgeIndex:
         for r in rows
     ]
     vectors = np.zeros((len(rows), DIMENSIONS), dtype=np.float32)
-    stale = []
+    passage_vectors = []
     for i, r in enumerate(rows):
-        if r["vector"] is not None and r["vector_model"] == EMBEDDING:
-            vectors[i] = np.frombuffer(r["vector"], dtype=np.float16)
-        else:
-            stale.append(i)
-    if stale:  # stored with another embedding: read again (rare; an upgrade)
-        texts = [f"{rows[i]['title']}\n{rows[i]['body'][:2000]}" for i in stale]
-        vectors[stale] = sentence_vectors(texts)
-    return KnowledgeIndex.build(documents, vectors)
+        if r["vector"] is not None and r["vector_model"] == VECTOR_MODEL:
+            raw = np.frombuffer(r["vector"], dtype=np.float16).reshape(-1, DIMENSIONS)
+            stored = raw.astype(np.float32)
+        else:  # stored with another embedding (an upgrade): read again
+            stored = article_vectors(r["title"], r["body"])
+        vectors[i] = stored[0]
+        passage_vectors.append(stored[1:])
+    return KnowledgeIndex.build(documents, vectors, passage_vectors)
 
 
 def find_articles(

@@ -62,6 +62,8 @@ def knowledge_gaps(
             "best_article_score": round(g.best_score, 3),
             "quotes": g.quotes,
             "resolved_examples": g.resolved_examples,
+            "unanswered": round(g.unanswered, 2),
+            "interactions": g.members,
             "reasons": [
                 {"reason": humanise(r) or r, "label": r, "questions": n}
                 for r, n in g.reasons.most_common(3)

@@ -3,7 +3,9 @@ agents said helped.
 
 Two views of every article are kept in memory: its words, scored with BM25 (Robertson
 and Zaragoza 2009; k1 1.2, b 0.75, the title counted twice) over Snowball stems, and
-its meaning, a unit sentence embedding compared by cosine. A query is scored by both;
+its meaning: a unit sentence embedding of the whole (title and opening) and one of each
+passage (:func:`passages`), compared by cosine; an article means what its whole means
+and what its closest passage means, averaged. A query is scored by both;
 their best candidates are fused (BM25 as a share of what a document holding every word
 of the query would score, cosine as it is, weighted), and an article agents marked as
 having helped for the reason in hand rises, one that did not help sinks. Every hit says
@@ -33,11 +35,13 @@ K1, B = 1.2, 0.75
 TITLE_WEIGHT = 2
 #: How much each view counts when fused (chosen on Banking77's train split, see
 #: ``benchmarks/knowledge.py``).
-LEXICAL_WEIGHT, DENSE_WEIGHT = 0.5, 0.5
+LEXICAL_WEIGHT, DENSE_WEIGHT = 0.3, 0.7
 #: Candidates taken from each view before fusing.
 CANDIDATES = 100
 #: The most a query reads (a pasted essay is cut, not refused).
 MAX_QUERY_CHARS = 2000
+#: Passages of an article embedded on their own, at most, and their most characters.
+MAX_PASSAGES, PASSAGE_CHARS = 24, 400
 #: The cosine from which an article is said to be close in meaning to the query.
 MEANING = 0.15
 #: How far feedback moves an article for a reason: at most this factor either way.
@@ -50,6 +54,20 @@ _stemmer = Stemmer.Stemmer("english")
 def terms(text: str) -> list[str]:
     """The stems of a text's content words, case and accent folded."""
     return [stem for _, stem in worded_terms(text)]
+
+
+def passages(body: str) -> list[str]:
+    """An article's passages: its paragraphs and list items, each cut at
+    :data:`PASSAGE_CHARS`, at most :data:`MAX_PASSAGES`."""
+    found: list[str] = []
+    for block in re.split(r"\n\s*\n", body):
+        lines = [line.strip() for line in block.splitlines() if line.strip()]
+        items = [line for line in lines if re.match(r"^([-*+]|\d+[.)])\s", line)]
+        if items and len(items) == len(lines):
+            found.extend(re.sub(r"^([-*+]|\d+[.)])\s+", "", line) for line in lines)
+        elif lines:
+            found.append(" ".join(lines))
+    return [p[:PASSAGE_CHARS] for p in found if p][:MAX_PASSAGES]
 
 
 def worded_terms(text: str) -> list[tuple[str, str]]:
@@ -110,16 +128,30 @@ class KnowledgeIndex:
 
     documents: list[Document]
     vectors: NDArray[np.float32]
+    #: Every document's passage vectors, one document after another; ``starts[i]`` is where
+    #: document ``i``'s begin (``starts[n]`` the end).
+    passage_vectors: NDArray[np.float32] = field(
+        default_factory=lambda: np.zeros((0, 0), dtype=np.float32)
+    )
+    starts: NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     postings: dict[str, tuple[NDArray[np.int64], NDArray[np.float32]]] = field(default_factory=dict)
     stems_of: list[frozenset[str]] = field(default_factory=list)
     idf: dict[str, float] = field(default_factory=dict)
     _masks: dict[tuple[str, str], NDArray[np.bool_]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, documents: Sequence[Document], vectors: NDArray[np.float32]) -> KnowledgeIndex:
-        """Index ``documents``; ``vectors`` holds one unit vector per document, in order."""
+    def build(
+        cls,
+        documents: Sequence[Document],
+        vectors: NDArray[np.float32],
+        passage_vectors: Sequence[NDArray[np.float32]] | None = None,
+    ) -> KnowledgeIndex:
+        """Index ``documents``; ``vectors`` holds one unit vector per document, in order, and
+        ``passage_vectors`` (if given) each document's passage vectors (rows)."""
         if len(vectors) != len(documents):
             raise ValueError("one vector per document")
+        if passage_vectors is not None and len(passage_vectors) != len(documents):
+            raise ValueError("one set of passage vectors per document")
         counts = [Counter(terms(d.title) * TITLE_WEIGHT + terms(d.body)) for d in documents]
         lengths = np.array([sum(c.values()) for c in counts], dtype=np.float32)
         average = float(lengths.mean()) if len(lengths) else 1.0
@@ -142,13 +174,47 @@ class KnowledgeIndex:
                 np.array(docs, dtype=np.int64),
                 np.array(weights, dtype=np.float32) * np.float32(idf),
             )
+        dims = vectors.shape[1] if len(vectors) else 0
+        sets = (
+            list(passage_vectors)
+            if passage_vectors is not None
+            else [np.zeros((0, dims), dtype=np.float32) for _ in documents]
+        )
+        starts = np.zeros(len(documents) + 1, dtype=np.int64)
+        starts[1:] = np.cumsum([len(p) for p in sets])
+        stacked = (
+            np.vstack([np.asarray(p, dtype=np.float32).reshape(-1, dims) for p in sets])
+            if sets
+            else np.zeros((0, dims), dtype=np.float32)
+        )
         return cls(
             list(documents),
             np.asarray(vectors, dtype=np.float32),
+            stacked,
+            starts,
             postings,
             [frozenset(c) for c in counts],
             idfs,
         )
+
+    def meaning(self, ids: Sequence[int], query_vector: NDArray[np.float32]) -> NDArray[np.float32]:
+        """How close in meaning documents ``ids`` are to the query: their whole's cosine and
+        their closest passage's, averaged (the whole's alone for a document without passages)."""
+        ids = list(ids)
+        whole = self.vectors[ids] @ query_vector
+        ranges = [(int(self.starts[i]), int(self.starts[i + 1])) for i in ids]
+        spans = [np.arange(a, b, dtype=np.int64) for a, b in ranges if b > a]
+        if not spans:
+            return whole
+        rows = np.concatenate(spans)
+        sims = self.passage_vectors[rows] @ query_vector
+        closest = whole.copy()
+        offset = 0
+        for k, (a, b) in enumerate(ranges):
+            if b > a:
+                closest[k] = sims[offset : offset + b - a].max()
+                offset += b - a
+        return np.asarray((whole + closest) / 2, dtype=np.float32)
 
     def ideal(self, stems: Sequence[str]) -> float:
         """The BM25 score of a document holding every stem of the query, often: a match is
@@ -211,22 +277,24 @@ def search(
         return []
     said = worded_terms(query[:MAX_QUERY_CHARS])
     stems = [stem for _, stem in said]
+    query_vector = np.asarray(query_vector, dtype=np.float32)
     lexical = index.lexical_scores(stems)
-    dense = index.vectors @ np.asarray(query_vector, dtype=np.float32)
+    whole = index.vectors @ query_vector
     allowed = index.mask(filters or Filters())
     if allowed is not None:
         lexical = np.where(allowed, lexical, 0.0)
-        dense = np.where(allowed, dense, -1.0)
-    candidates = _top(lexical, CANDIDATES) | _top(dense, CANDIDATES)
+        whole = np.where(allowed, whole, -1.0)
+    candidates = sorted(_top(lexical, CANDIDATES) | _top(whole, CANDIDATES))
     if allowed is not None:
-        candidates = {i for i in candidates if allowed[i]}
+        candidates = [i for i in candidates if allowed[i]]
+    dense = dict(zip(candidates, index.meaning(candidates, query_vector).tolist(), strict=True))
     ideal = index.ideal(stems)
     feedback = feedback or {}
     hits = []
     for i in candidates:
         document = index.documents[i]
         lex = min(float(lexical[i]) / ideal, 1.0) if ideal > 0 else 0.0
-        sim = max(float(dense[i]), 0.0)
+        sim = max(dense[i], 0.0)
         feedback_said = feedback.get(document.article_id, Feedback())
         score = (LEXICAL_WEIGHT * lex + DENSE_WEIGHT * sim) * feedback_said.factor()
         if score <= 0:
