@@ -2,11 +2,11 @@
 ranked by how many ask and whether more ask lately.
 
 A question is a gap when the best article for it scores among the lowest
-(:data:`WEAK_SHARE` of the period's questions, or below :data:`UNANSWERED`), or when its contact ended unresolved or
-the customer came back about the same case and its best article scores below the
-median. Scores are compared within the period, not against a fixed line: how high a
-good match scores depends on the articles and the embedding. Gaps are grouped greedily
-by meaning (each joins the closest group whose centre is within
+(:data:`WEAK_SHARE` of the period's questions, or below :data:`UNANSWERED`), or when its
+contact ended unresolved or the customer came back about the same case and its best
+article scores below the median. Scores are compared within the period, not against a
+fixed line: how high a good match scores depends on the articles and the embedding. Gaps
+are grouped greedily by meaning (each joins the closest group whose centre is within
 :data:`JOIN_SIMILARITY`, centres kept as running means), then groups are ranked by how
 much they are unanswered (the sum, over their questions, of one minus the best article's
 score), with the recent half of the period counted against the earlier half for the
