@@ -12,7 +12,10 @@ having helped for the reason in hand rises, one that did not help sinks. Every h
 why it was found.
 
 Scoring touches only the postings of the query's words and one matrix-vector product,
-so it does not sort every article that shares a common word with the query.
+so it does not sort every article that shares a common word with the query. In a large
+index (over :data:`COARSE_FROM` articles) that product runs on the vectors projected to
+their :data:`COARSE_DIMENSIONS` principal directions, to choose candidates; the
+candidates are then scored on the full vectors.
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ LEXICAL_WEIGHT, DENSE_WEIGHT = 0.3, 0.7
 CANDIDATES = 100
 #: The most a query reads (a pasted essay is cut, not refused).
 MAX_QUERY_CHARS = 2000
+#: From this many articles the meaning's candidates are chosen on projected vectors.
+COARSE_FROM = 20_000
+COARSE_DIMENSIONS = 64
 #: Passages of an article embedded on their own, at most, and their most characters.
 MAX_PASSAGES, PASSAGE_CHARS = 24, 400
 #: The cosine from which an article is said to be close in meaning to the query.
@@ -137,6 +143,9 @@ class KnowledgeIndex:
     postings: dict[str, tuple[NDArray[np.int64], NDArray[np.float32]]] = field(default_factory=dict)
     stems_of: list[frozenset[str]] = field(default_factory=list)
     idf: dict[str, float] = field(default_factory=dict)
+    #: A large index's vectors on their principal directions, and the projection.
+    coarse: NDArray[np.float32] | None = None
+    projection: NDArray[np.float32] | None = None
     _masks: dict[tuple[str, str], NDArray[np.bool_]] = field(default_factory=dict)
 
     @classmethod
@@ -187,15 +196,26 @@ class KnowledgeIndex:
             if sets
             else np.zeros((0, dims), dtype=np.float32)
         )
+        whole = np.asarray(vectors, dtype=np.float32)
+        coarse, projection = _project(whole) if len(whole) >= COARSE_FROM else (None, None)
         return cls(
             list(documents),
-            np.asarray(vectors, dtype=np.float32),
+            whole,
             stacked,
             starts,
             postings,
             [frozenset(c) for c in counts],
             idfs,
+            coarse,
+            projection,
         )
+
+    def whole_scores(self, query_vector: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Every document's whole-article cosine to the query (on projected vectors in a
+        large index: for choosing candidates, not for their final score)."""
+        if self.coarse is not None and self.projection is not None:
+            return self.coarse @ (query_vector @ self.projection)
+        return self.vectors @ query_vector
 
     def meaning(self, ids: Sequence[int], query_vector: NDArray[np.float32]) -> NDArray[np.float32]:
         """How close in meaning documents ``ids`` are to the query: their whole's cosine and
@@ -279,37 +299,58 @@ def search(
     stems = [stem for _, stem in said]
     query_vector = np.asarray(query_vector, dtype=np.float32)
     lexical = index.lexical_scores(stems)
-    whole = index.vectors @ query_vector
+    whole = index.whole_scores(query_vector)
     allowed = index.mask(filters or Filters())
     if allowed is not None:
         lexical = np.where(allowed, lexical, 0.0)
         whole = np.where(allowed, whole, -1.0)
-    candidates = sorted(_top(lexical, CANDIDATES) | _top(whole, CANDIDATES))
+    candidates = sorted(_top(lexical, CANDIDATES, nonzero=True) | _top(whole, CANDIDATES))
     if allowed is not None:
         candidates = [i for i in candidates if allowed[i]]
-    dense = dict(zip(candidates, index.meaning(candidates, query_vector).tolist(), strict=True))
+    if not candidates:
+        return []
+    ids = np.asarray(candidates, dtype=np.int64)
     ideal = index.ideal(stems)
+    lex = (
+        np.minimum(lexical[ids] / ideal, 1.0, dtype=np.float64) if ideal > 0 else np.zeros(len(ids))
+    )
+    sim = np.maximum(index.meaning(candidates, query_vector), 0.0, dtype=np.float64)
     feedback = feedback or {}
-    hits = []
-    for i in candidates:
-        document = index.documents[i]
-        lex = min(float(lexical[i]) / ideal, 1.0) if ideal > 0 else 0.0
-        sim = max(dense[i], 0.0)
-        feedback_said = feedback.get(document.article_id, Feedback())
-        score = (LEXICAL_WEIGHT * lex + DENSE_WEIGHT * sim) * feedback_said.factor()
-        if score <= 0:
-            continue
-        why = _why(said, index.stems_of[i], lex, sim, feedback_said)
-        hits.append(Hit(document, round(score, 4), round(lex, 4), round(sim, 4), why))
-    hits.sort(key=lambda h: (-h.score, h.document.slug))
-    return hits[:limit]
+    said_by = [feedback.get(index.documents[i].article_id, Feedback()) for i in candidates]
+    factors = np.array([f.factor() for f in said_by], dtype=np.float64)
+    scores = np.round((LEXICAL_WEIGHT * lex + DENSE_WEIGHT * sim) * factors, 4)
+    # Best first, ties by slug; only the hits returned are explained.
+    order = sorted(
+        (k for k in range(len(ids)) if scores[k] > 0),
+        key=lambda k: (-scores[k], index.documents[candidates[k]].slug),
+    )[:limit]
+    return [
+        Hit(
+            index.documents[candidates[k]],
+            float(scores[k]),
+            round(float(lex[k]), 4),
+            round(float(sim[k]), 4),
+            _why(said, index.stems_of[candidates[k]], float(lex[k]), float(sim[k]), said_by[k]),
+        )
+        for k in order
+    ]
 
 
-def _top(scores: NDArray[np.float32], k: int) -> set[int]:
-    if not len(scores):
-        return set()
-    k = min(k, len(scores))
-    top = np.argpartition(-scores, k - 1)[:k]
+def _project(vectors: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """The vectors on their principal directions (from a fixed sample), and the projection."""
+    sample = vectors[np.random.default_rng(0).choice(len(vectors), 10_000, replace=False)]
+    _, _, directions = np.linalg.svd(sample - sample.mean(axis=0), full_matrices=False)
+    projection = np.ascontiguousarray(directions[:COARSE_DIMENSIONS].T, dtype=np.float32)
+    return np.ascontiguousarray(vectors @ projection, dtype=np.float32), projection
+
+
+def _top(scores: NDArray[np.float32], k: int, *, nonzero: bool = False) -> set[int]:
+    """The ``k`` highest-scoring documents (among those scoring above zero if ``nonzero``:
+    a word's postings are usually far fewer than the articles)."""
+    among = np.flatnonzero(scores) if nonzero else np.arange(len(scores))
+    if len(among) <= k:
+        return {int(i) for i in among}
+    top = among[np.argpartition(-scores[among], k - 1)[:k]]
     return {int(i) for i in top}
 
 
