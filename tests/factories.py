@@ -18,6 +18,7 @@ class Keys:
     integrator: dict[str, str]
     admin: dict[str, str]
     auditor: dict[str, str]
+    kiosk: dict[str, str]
 
 
 def at(minutes: float = 0) -> str:

@@ -20,9 +20,13 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from warmline.actions.branch_setup import load_branches_file
+from warmline.actions.sms import sender_from_setting
 from warmline.api import (
     articles,
     audit,
+    branches,
+    checkins,
     contacts,
     continuations,
     customers,
@@ -30,6 +34,7 @@ from warmline.api import (
     handovers,
     merges,
     privacy,
+    visits,
 )
 from warmline.config import Settings
 from warmline.errors import WarmlineError
@@ -114,6 +119,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine or make_engine(
         settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
     )
+    app.state.sms_sender = sender_from_setting(settings.sms_sender)
+    if settings.branches_file:
+        # Checked whole before the server takes a request: a wrong file stops it with the fix.
+        load_branches_file(app.state.engine, Path(settings.branches_file))
 
     frame_ancestors = " ".join(["'self'", *settings.desk_embed_origins.split()])
     desk_policy = (
@@ -225,6 +234,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         handovers,
         continuations,
         articles,
+        branches,
+        checkins,
+        visits,
     ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)

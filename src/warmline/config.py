@@ -85,6 +85,34 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(
         None, description="Bearer key for llm_url, if it needs one (never logged)."
     )
+    branches_file: str = Field(
+        "",
+        max_length=4000,
+        description="A YAML file of branches, their services, service points and staff, "
+        "loaded (and checked) when the server starts; empty: branches come from the admin API.",
+    )
+    signing_key: SecretStr | None = Field(
+        None,
+        description="The secret that signs branch check-in codes (32 or more characters); "
+        "empty: Warmline makes one and keeps it in the database.",
+    )
+    sms_sender: str = Field(
+        "log",
+        max_length=300,
+        pattern=r"^(log|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$",
+        description="Where one-time check-in codes go by SMS: 'log' (the server log, for "
+        "trying it out) or 'package.module:factory' returning a sender.",
+    )
+    checkin_code_minutes: int = Field(
+        10, ge=1, le=30, description="How long a check-in QR code from the app works."
+    )
+    appointment_grace_minutes: int = Field(
+        15,
+        ge=0,
+        le=240,
+        description="How late a customer may arrive for an appointment before it is recorded "
+        "as a no-show.",
+    )
     sqlite_synchronous: str = Field(
         "FULL",
         pattern="^(FULL|NORMAL|OFF)$",

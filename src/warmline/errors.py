@@ -13,6 +13,7 @@
     ├── Unprocessable       422    well-formed but every item was rejected
     ├── TooManyFailures     429    too many failed key checks from one address
     ├── RateLimited         429    over a limit on how often something may be done
+    ├── Unavailable         503    a service Warmline relies on failed (an SMS gateway)
     └── DatabaseNotReady    503    the schema is missing or behind: run `warmline db upgrade`
 
 One handler in :mod:`warmline.app` renders them as RFC 9457 problem details
@@ -103,6 +104,11 @@ class TooManyFailures(WarmlineError):
 class RateLimited(WarmlineError):
     status = 429
     title = "Too many requests"
+
+
+class Unavailable(WarmlineError):
+    status = 503
+    title = "Service unavailable"
 
 
 class DatabaseNotReady(WarmlineError):

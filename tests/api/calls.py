@@ -8,9 +8,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import post
-from tests.factories import Keys, make_event, miles_story
+from tests.factories import Keys, customer, make_event, miles_story
 
 PHONE = {"kind": "phone", "value": "020 7946 0958"}
+MILES_BY_EMAIL = customer(("email", "miles@example.org"))
 CALL_LINES = (
     ("customer", "Hi, my card keeps getting declined when I pay for fuel.", None),
     ("agent", "I can see a fraud block on the card from this morning.", "test-agent"),
@@ -63,5 +64,36 @@ def say(
                 **({"agent_id": agent} if agent else {}),
             )
             for n, (speaker, text, agent) in enumerate(lines)
+        ],
+    )
+
+
+def verify_in_app(
+    client: TestClient, keys: Keys, *, session: str = "app-1", minutes: float = 2
+) -> None:
+    """Miles logs in to the app with his fingerprint ``minutes`` ago."""
+    # From the clock now, not the module's NOW: the card words times against the clock.
+    at = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)).isoformat()
+    post(
+        client,
+        keys.integrator,
+        [
+            make_event(
+                "interaction.started",
+                customer=MILES_BY_EMAIL,
+                interaction_id=session,
+                channel="app",
+                time=at,
+            ),
+            make_event(
+                "customer.authenticated",
+                source="mobile-app",
+                customer=MILES_BY_EMAIL,
+                channel="app",
+                method="app_biometric",
+                level="strong",
+                interaction_id=session,
+                time=at,
+            ),
         ],
     )

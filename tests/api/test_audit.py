@@ -42,7 +42,7 @@ def test_auditors_read_the_log_with_filters(client: TestClient, keys: Keys) -> N
     assert len(page["entries"]) == 2 and len(rest["entries"]) == 1
     made = client.get("/v1/audit", params={"action": "key.created"}, headers=keys.auditor).json()
     assert sorted(e["detail"]["role"] for e in made["entries"]) == sorted(
-        ["agent", "supervisor", "integrator", "admin", "auditor"]
+        ["agent", "supervisor", "integrator", "admin", "auditor", "kiosk"]
     )
     naive = client.get("/v1/audit", params={"since": "2026-11-22T10:00:00"}, headers=keys.auditor)
     assert (naive.status_code, naive.json()["code"]) == (400, "naive_timestamp")
@@ -57,7 +57,7 @@ def test_auditors_read_no_customer_and_write_nothing(client: TestClient, keys: K
 
 def test_tampering_breaks_the_chain(client: TestClient, keys: Keys, engine: Engine) -> None:
     read_miles(client, keys)
-    assert verify_chain(engine) == (8, None)  # five keys created, three reads
+    assert verify_chain(engine) == (9, None)  # six keys created, three reads
     with engine.begin() as conn:
         first = conn.execute(sa.select(sa.func.min(t.audit_log.c.id))).scalar_one()
         conn.execute(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.api.calls import seed_miles, start_call
+from tests.api.calls import seed_miles, start_call, verify_in_app
 from tests.api.helpers import post
 from tests.factories import Keys, customer, make_event
 from warmline.actions.continuations import issue_code
@@ -20,37 +20,6 @@ from warmline.storage import schema as t
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 MILES = customer(("email", "miles@example.org"))
-
-
-def verify_in_app(
-    client: TestClient, keys: Keys, *, session: str = "app-1", minutes: float = 2
-) -> None:
-    """Miles logs in to the app with his fingerprint ``minutes`` ago."""
-    # From the clock now, not the module's NOW: the card words times against the clock.
-    at = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)).isoformat()
-    post(
-        client,
-        keys.integrator,
-        [
-            make_event(
-                "interaction.started",
-                customer=MILES,
-                interaction_id=session,
-                channel="app",
-                time=at,
-            ),
-            make_event(
-                "customer.authenticated",
-                source="mobile-app",
-                customer=MILES,
-                channel="app",
-                method="app_biometric",
-                level="strong",
-                interaction_id=session,
-                time=at,
-            ),
-        ],
-    )
 
 
 def someone(client: TestClient, keys: Keys, email: str, phone: str, name: str) -> str:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from warmline.actions.channel_switch import join_recent_case
+from warmline.actions.desk_bell import BELL
 from warmline.actions.ingest import ingest_events
 from warmline.domain.identity.identifiers import Identifier
 from warmline.domain.ids import stable_id
@@ -42,6 +43,8 @@ class Contact:
     started_at: dt.datetime
     #: The case a channel switch put this contact in (its external id), if any.
     joined_case: str | None = None
+    #: More for the desk's contact list (a branch visit's ticket).
+    push_detail: Mapping[str, Any] = field(default_factory=dict)
 
 
 def start_contact(
@@ -55,13 +58,18 @@ def start_contact(
     region: str = "GB",
     now: dt.datetime | None = None,
     continuity: dt.timedelta | None = None,
+    subject: str | None = None,
+    started_at: dt.datetime | None = None,
+    push_detail: Mapping[str, Any] | None = None,
 ) -> Contact:
     """Resolve the caller, record the interaction and queue the card for the agent's desk.
 
     The caller is resolved by ingest itself (the contact is an ``interaction.started``
     event), so a contact and any other event find customers the same way. With
     ``continuity``, a recognised caller who was in touch on another channel within it
-    joins that contact's case (see :mod:`warmline.actions.channel_switch`).
+    joins that contact's case (see :mod:`warmline.actions.channel_switch`). A contact that
+    began before it reached anyone (a branch visit: the customer arrived, then was called)
+    gives ``started_at``; ``subject`` is what it is about, when the channel asked.
     """
     now = now or dt.datetime.now(dt.UTC)
     contact_id = contact_id or f"wl-contact-{secrets.token_hex(8)}"
@@ -70,7 +78,7 @@ def start_contact(
         "id": contact_id,
         "source": CONTACT_SOURCE,
         "type": "interaction.started",
-        "time": now.isoformat(),
+        "time": (started_at or now).isoformat(),
         "data": {
             "customer": {
                 "identifiers": [
@@ -81,6 +89,7 @@ def start_contact(
             "channel": channel,
             **({"agent_id": agent_id} if agent_id else {}),
             **({"queue": queue} if queue else {}),
+            **({"subject": subject} if subject else {}),
         },
     }
     result = ingest_events(engine, [envelope], region=region).items[0]
@@ -113,6 +122,7 @@ def start_contact(
         pushed_to=agent_id or (f"queue:{queue}" if queue else None),
         started_at=now,
         joined_case=joined,
+        push_detail=push_detail or {},
     )
     if contact.pushed_to:
         push_to_desk(engine, contact)
@@ -131,6 +141,7 @@ def push_to_desk(engine: Engine, contact: Contact) -> None:
                 interaction_id=contact.interaction_id,
                 channel=contact.channel,
                 detail={
+                    **contact.push_detail,
                     "contact_id": contact.contact_id,
                     "recognised": contact.recognised,
                     "candidates": list(contact.candidates),
@@ -138,3 +149,4 @@ def push_to_desk(engine: Engine, contact: Contact) -> None:
                 at=contact.started_at,
             )
         )
+    BELL.ring(contact.pushed_to)

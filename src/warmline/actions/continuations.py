@@ -70,9 +70,10 @@ def issue_code(
     code = rules.new_code()
     digest = rules.code_hash(code)  # slow: before the write lock is taken
     with writing(engine) as conn, conn.begin():
-        live = _live(conn, customer_id)
-        assurance = _assurance(conn, assurance_id, interaction_id)
-        _check_issuable(conn, assurance, live, now)
+        live = live_customer(conn, customer_id)
+        assurance = find_assurance(conn, assurance_id, interaction_id)
+        check_carriable(conn, assurance, live, now)
+        _check_issue_limit(conn, live, now)
         if conn.execute(
             sa.select(t.continuations.c.id).where(t.continuations.c.code_hash == digest)
         ).first():
@@ -97,7 +98,8 @@ def issue_code(
     return IssuedCode(code, continuation_id, live, assurance["id"], expires)
 
 
-def _live(conn: Connection, customer_id: str) -> str:
+def live_customer(conn: Connection, customer_id: str) -> str:
+    """The live customer ``customer_id`` is (after merges); 404 or 410 when there is none."""
     live = queries.live_customer_id(conn, customer_id)
     if live is None and queries.is_erased(conn, customer_id):
         raise Gone("customer_erased", "this customer's data was erased at their request")
@@ -106,9 +108,10 @@ def _live(conn: Connection, customer_id: str) -> str:
     return live
 
 
-def _assurance(
+def find_assurance(
     conn: Connection, assurance_id: str | None, interaction_id: str | None
 ) -> dict[str, Any]:
+    """The verification to carry: by its id, or the newest one of an interaction."""
     if (assurance_id is None) == (interaction_id is None):
         raise InvalidRequest(
             "invalid_continuation",
@@ -130,9 +133,11 @@ def _assurance(
     return found
 
 
-def _check_issuable(
+def check_carriable(
     conn: Connection, assurance: dict[str, Any], live: str, now: dt.datetime
 ) -> None:
+    """Refuse to carry a verification of another customer, one already carried by a code,
+    or one that has expired."""
     if queries.live_customer_id(conn, assurance["customer_id"]) != live:
         raise Conflict(
             "assurance_of_another_customer",
@@ -151,6 +156,9 @@ def _check_issuable(
             f"that verification expired at {assurance['expires_at'].isoformat()}",
             hint="verify the customer again in the session, then ask for a code",
         )
+
+
+def _check_issue_limit(conn: Connection, live: str, now: dt.datetime) -> None:
     c = t.continuations
     issued = conn.execute(
         sa.select(sa.func.count())
@@ -202,8 +210,8 @@ def redeem_code(
             append_chained(conn, [audit_row(actor, "continuation.redeemed", customer_id, detail)])
     if failure is not None:
         raise failure  # after the commit: the failure must count
-    original = _original(engine, found["assurance_id"])
-    _record_verification(engine, found["id"], original, interaction, region, now)
+    original = original_assurance(engine, found["assurance_id"])
+    record_carried_verification(engine, found["id"], original, interaction, region=region, now=now)
     return original
 
 
@@ -333,35 +341,40 @@ def _record_failure(
         _burn(conn, t.continuations.c.customer_id == customer_id, BURNT_FOR_GUESSES, now)
 
 
-def _original(engine: Engine, assurance_id: str) -> dict[str, Any]:
+def original_assurance(engine: Engine, assurance_id: str) -> dict[str, Any]:
+    """The verification a code carries (it outlives the code)."""
     with engine.connect() as conn:
         found = hq.assurance(conn, assurance_id)
     assert found is not None  # assurances outlive their codes (retention is days, codes minutes)
     return found
 
 
-def _record_verification(
+def record_carried_verification(
     engine: Engine,
-    continuation_id: str,
+    event_id: str,
     original: dict[str, Any],
     interaction: dict[str, Any],
+    *,
     region: str,
     now: dt.datetime,
+    by: str = "continuation code",
+    expires_at: dt.datetime | None = None,
 ) -> None:
     """The carried verification, as an event on the new interaction: the original's channel,
-    level, time and expiry, so the card says "verified in the app at 10:02 (strong)"."""
+    level, time and expiry (or ``expires_at``), so the card says "verified in the app at
+    10:02 (strong)"; ``by`` says what carried it."""
     envelope = {
         "specversion": "1.0",
-        "id": continuation_id,
+        "id": event_id,
         "source": rules.CONTINUATION_SOURCE,
         "type": "customer.authenticated",
         "time": original["verified_at"].isoformat(),
         "data": {
             "interaction_id": interaction["external_id"],
             "channel": original["channel"],
-            "method": rules.carried_method(original["method"]),
+            "method": rules.carried_method(original["method"], by),
             "level": original["level"],
-            "expires_at": original["expires_at"].isoformat(),
+            "expires_at": (expires_at or original["expires_at"]).isoformat(),
         },
     }
     ingest_events(engine, [envelope], region=region, now=now)

@@ -10,7 +10,9 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from warmline.domain.branch.tickets import visit_item
 from warmline.storage import schema as t
+from warmline.storage.branch_queries import visits_by_interaction
 from warmline.storage.compiled_select import FastSelect
 from warmline.storage.cursors import decode_cursor, encode_cursor
 
@@ -62,6 +64,9 @@ def export_rows(conn: Connection, customer_id: str, records: list[str]) -> dict[
         t.handovers,
         t.continuations,
         t.continuation_attempts,
+        t.visits,
+        t.appointments,
+        t.checkin_codes,
     ):
         query = sa.select(table).where(table.c.customer_id == customer_id)
         out[table.name] = [dict(r) for r in conn.execute(query).mappings()]
@@ -236,7 +241,18 @@ def timeline_page(
     if len(items) > limit:
         items = items[:limit]
         next_cursor = encode_cursor(items[-1]["at"], items[-1]["id"])
+    _with_visits(conn, items)
     return items, next_cursor
+
+
+def _with_visits(conn: Connection, items: list[dict[str, Any]]) -> None:
+    """A branch visit's interaction carries its visit: ticket, wait, who served, how long."""
+    branch = [i["id"] for i in items if i["kind"] == "interaction" and i["channel"] == "branch"]
+    visits = visits_by_interaction(conn, branch) if branch else {}
+    now = dt.datetime.now(dt.UTC)
+    for item in items:
+        if item["id"] in visits:
+            item["visit"] = visit_item(visits[item["id"]], now)
 
 
 def interaction_row(conn: Connection, interaction_id: str) -> dict[str, Any] | None:

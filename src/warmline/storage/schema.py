@@ -554,6 +554,146 @@ article_feedback = sa.Table(
     sa.Index(None, "reason", "article_id"),
 )
 
+branches = sa.Table(
+    "branches",
+    metadata,
+    # A branch as configured (YAML or the admin API): its services, service points and the
+    # staff who may sit at them, in ``setup`` (see domain/branch/setup.py).
+    sa.Column("code", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("setup", JSONType, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+    _at("updated_at"),
+)
+
+sittings = sa.Table(
+    "sittings",
+    metadata,
+    # A staff member (their desk key's name) at a service point, from when to when.
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("staff", sa.String(200), nullable=False),
+    sa.Column("branch", sa.String(40), nullable=False),
+    sa.Column("service_point", sa.String(40), nullable=False),
+    _at("started_at"),
+    _at("ended_at", nullable=True),
+    sa.Index(None, "staff", "ended_at"),
+    sa.Index(None, "branch", "ended_at"),
+)
+
+visits = sa.Table(
+    "visits",
+    metadata,
+    # A branch visit: the ticket in the queue from check-in, then the interaction (channel
+    # ``branch``) from the call. Not a projection: the queue lives only here.
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("branch", sa.String(40), nullable=False),
+    sa.Column("service", sa.String(40), nullable=False),
+    # The branch's local day: ticket numbers start again each day.
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("ticket", sa.String(8), nullable=False),
+    # waiting, called, done or no_show
+    sa.Column("status", sa.String(16), nullable=False),
+    # code (the app's QR), phone (and an SMS code) or appointment
+    sa.Column("via", sa.String(16), nullable=False),
+    # None for a guest (a number no customer holds) until they are called.
+    sa.Column("customer_id", Id),
+    sa.Column("origin_id", Id),
+    # A guest: checked in with a number no customer (or several) held; the number is kept
+    # until the call, when their visit gets a record of its own to link later.
+    sa.Column("guest", sa.Boolean, nullable=False),
+    sa.Column("guest_phone", sa.String(32)),
+    sa.Column("reason", sa.String(200)),
+    sa.Column("appointment_id", Id),
+    # The verification the visit carries from the app (an assurance), or the SMS code's.
+    sa.Column("assurance_id", Id),
+    sa.Column("verified_by", sa.String(16)),
+    sa.Column("checked_in_by", sa.String(200), nullable=False),
+    _at("checked_in_at"),
+    _at("called_at", nullable=True),
+    sa.Column("called_by", sa.String(200)),
+    sa.Column("service_point", sa.String(40)),
+    sa.Column("interaction_id", Id),
+    _at("ended_at", nullable=True),
+    sa.Column("outcome", sa.String(16)),
+    sa.UniqueConstraint("branch", "day", "ticket"),
+    sa.Index(None, "branch", "status", "checked_in_at"),
+    sa.Index(None, "customer_id"),
+    sa.Index(None, "interaction_id"),
+)
+
+appointments = sa.Table(
+    "appointments",
+    metadata,
+    # A booked branch visit, from any channel: the reference the customer types at the
+    # kiosk, what it is about (so staff prepare), who it is with, and what became of it.
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("ref", sa.String(12), nullable=False, unique=True),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("origin_id", Id, nullable=False),
+    sa.Column("branch", sa.String(40), nullable=False),
+    sa.Column("service", sa.String(40), nullable=False),
+    _at("starts_at"),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("staff", sa.String(200)),
+    sa.Column("channel", sa.String(16)),
+    # booked, arrived, no_show or cancelled
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("booked_by", sa.String(200), nullable=False),
+    _at("booked_at"),
+    _at("arrived_at", nullable=True),
+    sa.Column("visit_id", Id),
+    sa.Index(None, "branch", "status", "starts_at"),
+    sa.Index(None, "customer_id"),
+)
+
+checkin_codes = sa.Table(
+    "checkin_codes",
+    metadata,
+    # A check-in code an app showed as a QR: its random id only (the signature that makes it
+    # work is never stored), what it carries, for which branch, until when, and its use.
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("origin_id", Id, nullable=False),
+    sa.Column("branch", sa.String(40), nullable=False),
+    sa.Column("assurance_id", Id, nullable=False),
+    sa.Column("issued_by", sa.String(200), nullable=False),
+    _at("issued_at"),
+    _at("expires_at"),
+    _at("used_at", nullable=True),
+    sa.Column("visit_id", Id),
+    sa.Index(None, "customer_id", "issued_at"),
+)
+
+phone_codes = sa.Table(
+    "phone_codes",
+    metadata,
+    # A one-time code sent by SMS to check in: kept as a slow salted hash, the number only
+    # as a keyed hash (for the limits); the tries made and whether it was used.
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("branch", sa.String(40), nullable=False),
+    sa.Column("phone_key", sa.String(64), nullable=False),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("salt", sa.String(32), nullable=False),
+    sa.Column("kiosk", sa.String(200), nullable=False),
+    _at("sent_at"),
+    _at("expires_at"),
+    sa.Column("tries", sa.Integer, nullable=False, default=0),
+    _at("used_at", nullable=True),
+    sa.Index(None, "phone_key", "sent_at"),
+    sa.Index(None, "kiosk", "sent_at"),
+)
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    # The key that signs check-in codes when WARMLINE_SIGNING_KEY is not set: made once,
+    # shared by every server process on the database.
+    sa.Column("purpose", sa.String(40), primary_key=True),
+    sa.Column("secret", sa.String(128), nullable=False),
+    _at("created_at"),
+)
+
 #: Tables rebuilt from the raw event log by ``warmline rebuild``.
 PROJECTIONS = (
     customers,
@@ -584,6 +724,9 @@ BY_ORIGIN = (
     feedback,
     handovers,
     continuations,
+    visits,
+    appointments,
+    checkin_codes,
 )
 #: Rows that follow their interaction's customer rather than carry an origin of their own.
 BY_INTERACTION = (messages,)

@@ -12,6 +12,8 @@ class Role(StrEnum):
     INTEGRATOR = "integrator"
     ADMIN = "admin"
     AUDITOR = "auditor"
+    #: A kiosk or a waiting-room screen in a branch: checks customers in, shows tickets.
+    KIOSK = "kiosk"
 
 
 class Permission(StrEnum):
@@ -31,6 +33,18 @@ class Permission(StrEnum):
     READ_ARTICLES = "articles:read"
     #: Write, change and retire articles; see the questions no article answers.
     MANAGE_ARTICLES = "articles:manage"
+    #: See the branches, their services and service points.
+    READ_BRANCHES = "branches:read"
+    #: Create and change branches, services, service points and who staffs them.
+    MANAGE_BRANCHES = "branches:manage"
+    #: Check a customer in at a branch (a kiosk): by app code, phone and SMS code, booking.
+    CHECK_IN = "visits:check_in"
+    #: Call tickets at a service point, finish visits, record no-shows, link guests.
+    SERVE_VISITS = "visits:serve"
+    #: Book a branch appointment for a customer, from any channel.
+    BOOK_APPOINTMENTS = "appointments:book"
+    #: Issue the signed QR code an app shows to check in at a branch.
+    ISSUE_CHECKIN_CODES = "checkin_codes:issue"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -45,6 +59,9 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.HAND_OVER,
             Permission.PRESENT_CONTINUATIONS,
             Permission.READ_ARTICLES,
+            Permission.READ_BRANCHES,
+            Permission.SERVE_VISITS,
+            Permission.BOOK_APPOINTMENTS,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -57,23 +74,34 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PRESENT_CONTINUATIONS,
             Permission.READ_ARTICLES,
             Permission.MANAGE_ARTICLES,
+            Permission.READ_BRANCHES,
+            Permission.SERVE_VISITS,
+            Permission.BOOK_APPOINTMENTS,
         }
     ),
     # Integrators feed the memory (events, contacts from the channels); they cannot read
     # customers back out of it: a contact they start gets no card in the response.
     # An app's backend issues continuation codes for its verified sessions; an IVR
-    # presents the codes callers key in.
+    # presents the codes callers key in. The app also books branch appointments and shows
+    # the signed code that checks the customer in at a branch; a vendor's kiosk checks in.
     Role.INTEGRATOR: frozenset(
         {
             Permission.WRITE_EVENTS,
             Permission.START_CONTACTS,
             Permission.ISSUE_CONTINUATIONS,
             Permission.PRESENT_CONTINUATIONS,
+            Permission.READ_BRANCHES,
+            Permission.CHECK_IN,
+            Permission.BOOK_APPOINTMENTS,
+            Permission.ISSUE_CHECKIN_CODES,
         }
     ),
     Role.ADMIN: frozenset(Permission),
     # Auditors read who looked at what; they read no customer and change nothing.
     Role.AUDITOR: frozenset({Permission.READ_AUDIT}),
+    # A kiosk on the branch floor checks customers in and a screen shows the tickets called;
+    # neither reads a customer beyond the first name it greets them by.
+    Role.KIOSK: frozenset({Permission.READ_BRANCHES, Permission.CHECK_IN}),
 }
 
 

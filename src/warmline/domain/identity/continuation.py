@@ -90,6 +90,7 @@ def code_expiry(
     return min(issued_at + dt.timedelta(minutes=minutes), assurance_expires_at)
 
 
-def carried_method(method: str) -> str:
-    """How an inherited verification names its method: 'app_biometric, by continuation code'."""
-    return f"{method}, by continuation code"[:500]
+def carried_method(method: str, by: str = "continuation code") -> str:
+    """How an inherited verification names its method: 'app_biometric, by continuation code'
+    (or by what else carried it: a branch check-in code)."""
+    return f"{method}, by {by}"[:500]
