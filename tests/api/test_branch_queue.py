@@ -173,8 +173,14 @@ def test_call_next_pops_the_card_on_the_callers_desk(
     assert again["recalled"] is True and again["interaction_id"] == called["interaction_id"]
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(t.desk_pushes)).scalar() == 2
-        assert conn.execute(sa.select(sa.func.count()).select_from(t.interactions).where(
-            t.interactions.c.channel == "branch")).scalar() == 1  # fmt: skip
+        assert (
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(t.interactions)
+                .where(t.interactions.c.channel == "branch")
+            ).scalar()
+            == 1
+        )
 
 
 def test_a_visit_after_an_app_chat_joins_its_case_and_counts_as_effort(
@@ -188,19 +194,48 @@ def test_a_visit_after_an_app_chat_joins_its_case_and_counts_as_effort(
         client,
         keys.integrator,
         [
-            make_event("interaction.started", customer=ref, interaction_id="app-chat-1",
-                       channel="app", time=ago(45)),
-            make_event("message.posted", interaction_id="app-chat-1", speaker="customer",
-                       text="My card was swallowed by the ATM outside the branch", time=ago(44)),
-            make_event("interaction.ended", interaction_id="app-chat-1", outcome="unresolved",
-                       reason="card_swallowed", time=ago(40)),
-            make_event("case.opened", customer=ref, case_id="case-swallowed",
-                       title="Card swallowed by an ATM", interaction_id="app-chat-1", time=ago(40)),
-            make_event("customer.authenticated", source="mobile-app", customer=ref, channel="app",
-                       method="app_biometric", level="strong", interaction_id="app-chat-1",
-                       time=ago(45), expires_at=ago(-10)),
+            make_event(
+                "interaction.started",
+                customer=ref,
+                interaction_id="app-chat-1",
+                channel="app",
+                time=ago(45),
+            ),
+            make_event(
+                "message.posted",
+                interaction_id="app-chat-1",
+                speaker="customer",
+                text="My card was swallowed by the ATM outside the branch",
+                time=ago(44),
+            ),
+            make_event(
+                "interaction.ended",
+                interaction_id="app-chat-1",
+                outcome="unresolved",
+                reason="card_swallowed",
+                time=ago(40),
+            ),
+            make_event(
+                "case.opened",
+                customer=ref,
+                case_id="case-swallowed",
+                title="Card swallowed by an ATM",
+                interaction_id="app-chat-1",
+                time=ago(40),
+            ),
+            make_event(
+                "customer.authenticated",
+                source="mobile-app",
+                customer=ref,
+                channel="app",
+                method="app_biometric",
+                level="strong",
+                interaction_id="app-chat-1",
+                time=ago(45),
+                expires_at=ago(-10),
+            ),
         ],
-    )  # fmt: skip
+    )
     check_in(
         client,
         keys,
@@ -211,8 +246,11 @@ def test_a_visit_after_an_app_chat_joins_its_case_and_counts_as_effort(
     # The chat ended 25 minutes before they arrived and they waited 15: 40 minutes before the
     # call, beyond the 30-minute continuity window, yet what they came about.
     with engine.begin() as conn:
-        conn.execute(t.visits.update().values(
-            checked_in_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=15)))  # fmt: skip
+        conn.execute(
+            t.visits.update().values(
+                checked_in_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=15)
+            )
+        )
     called = call_next(client, keys.agent)
     assert called["joined_case"] == "case-swallowed"
     card = called["card"]
@@ -236,8 +274,9 @@ def test_a_visit_after_an_app_chat_joins_its_case_and_counts_as_effort(
     assert visit["visit"]["ticket"] == "A001" and visit["visit"]["waited_minutes"] == 15
     assert visit["visit"]["served_minutes"] == 0
     assert "waited 15 minutes, served by test-agent at Counter 1" in visit["visit"]["words"]
-    again = client.post(f"/v1/visits/{visit_id}/finish", json={"outcome": "resolved"},
-                        headers=keys.agent)  # fmt: skip
+    again = client.post(
+        f"/v1/visits/{visit_id}/finish", json={"outcome": "resolved"}, headers=keys.agent
+    )
     assert (again.status_code, again.json()["code"]) == (409, "visit_not_at_counter")
 
 
@@ -264,13 +303,15 @@ def test_a_called_customer_who_does_not_come_is_a_no_show(
 
 def test_staff_sit_at_a_service_point_of_their_branch(client: TestClient, keys: Keys) -> None:
     add_branch(client, keys)
-    sat = client.post("/v1/branches/soho/sittings", json={"service_point": "counter-2"},
-                      headers=keys.agent)  # fmt: skip
+    sat = client.post(
+        "/v1/branches/soho/sittings", json={"service_point": "counter-2"}, headers=keys.agent
+    )
     assert sat.status_code == 201
     queue = client.get("/v1/branches/soho/queue", headers=keys.agent).json()
     staffed = {p["code"]: p["staff"] for p in queue["service_points"]}
     assert staffed == {"counter-1": None, "counter-2": "test-agent", "desk-3": None}
-    nowhere = client.post("/v1/branches/soho/sittings", json={"service_point": "roof"},
-                          headers=keys.agent)  # fmt: skip
+    nowhere = client.post(
+        "/v1/branches/soho/sittings", json={"service_point": "roof"}, headers=keys.agent
+    )
     assert nowhere.json()["code"] == "service_point_not_found"
     assert "test-agent" in STAFF

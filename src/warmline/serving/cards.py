@@ -13,6 +13,7 @@ from warmline.domain.access.roles import Actor
 from warmline.domain.card.context import CardContext
 from warmline.serving.access import access_customer, as_seen_by
 from warmline.serving.knowledge import card_suggestions
+from warmline.storage.branch_queries import attach_visits
 from warmline.storage.card_queries import load_card
 
 
@@ -40,4 +41,5 @@ def read_card(
     card = as_seen_by(actor, load_card(conn, live, ctx))
     if card is not None:
         card["articles"] = card_suggestions(conn, card)
+        attach_visits(conn, card, ctx.now)
     return card

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from warmline.domain.branch.setup import Branch, branch_from_json
-from warmline.domain.branch.tickets import CALLED, WAITING
+from warmline.domain.branch.tickets import CALLED, WAITING, visit_item
 from warmline.domain.branch.waits import Served
 from warmline.domain.identity.resolution import SHAREABLE_KINDS
 from warmline.storage import schema as t
@@ -89,6 +89,26 @@ def visits_by_interaction(
         item["point_name"] = point.name if point else row["service_point"]
         found[row["interaction_id"]] = item
     return found
+
+
+def attach_visits(conn: Connection, card: dict[str, Any], now: dt.datetime) -> None:
+    """Put each branch visit beside its interaction on a card (the contact now, continuity,
+    recent contacts): ticket, reason, wait, who served. One read, only when there is one."""
+    items = [
+        item
+        for item in [
+            card.get("now"),
+            *card.get("continuity", []),
+            *card.get("recent_interactions", []),
+        ]
+        if item and item.get("channel") == "branch"
+    ]
+    if not items:
+        return
+    visits = visits_by_interaction(conn, [item["interaction_id"] for item in items])
+    for item in items:
+        if item["interaction_id"] in visits:
+            item["visit"] = visit_item(visits[item["interaction_id"]], now)
 
 
 def next_number(conn: Connection, branch_code: str, day: dt.date, service: str) -> int:

@@ -98,6 +98,7 @@ def visit_item(visit: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
         "service_point": visit.get("service_point"),
         "point_name": visit.get("point_name"),
         "via": visit["via"],
+        "reason": visit.get("reason"),
         "guest": visit["guest"],
         "checked_in_at": visit["checked_in_at"],
         "called_at": visit.get("called_at"),
