@@ -13,6 +13,7 @@ import typer
 from warmline import __version__
 from warmline.cli import demo, event_log, serve
 from warmline.cli.audit import audit_app
+from warmline.cli.branches import branches_app
 from warmline.cli.console import report
 from warmline.cli.db import db_app
 from warmline.cli.identity import identity_app
@@ -39,6 +40,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(identity_app, name="identity")
 app.add_typer(reasons_app, name="reasons")
 app.add_typer(knowledge_app, name="knowledge")
+app.add_typer(branches_app, name="branches")
 
 
 def _print_version(asked: bool) -> None:

@@ -59,12 +59,24 @@ def demo(
         )
     else:
         _seed_demo(engine, settings, count, empty)
+    from warmline.demo.branches import seed_branches
+
+    branches = seed_branches(engine)
+    console.print(
+        "branches: "
+        + ", ".join(branches.added + branches.changed + branches.unchanged)
+        + " (kiosk, screen and counters for the demo key)"
+    )
     revoke_keys_named(engine, "demo")
     _, key = create_key(engine, role="admin", name="demo")
     console.print(f"database: {engine.url!r} (schema {migrate.current_revision(engine)})")
     console.print(f"demo key (admin, shown once): [bold]{key}[/]")
     console.print(f"agent desk: [bold]http://{host}:{port}/desk[/] (sign in with the key)")
     console.print("live contacts: in another terminal, `.venv/bin/warmline simulate`")
+    console.print(
+        f"branch floor: [bold]http://{host}:{port}/branch[/] (kiosk and screen; sign in with "
+        "the key; texted codes appear in this terminal)"
+    )
     if not no_serve:
         run_server(settings, engine, host, port)
 

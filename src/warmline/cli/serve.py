@@ -33,12 +33,14 @@ def run_server(settings: Settings, engine: Any, host: str, port: int) -> None:
         with reported_errors():
             check_installed()
     check_port_free(host, port)
+    with reported_errors():  # a wrong branches file is said with its fixes, then exit 2
+        app = create_app(settings, engine)
     console.print(
         f"Warmline on [bold]http://{host}:{port}[/] (API docs: http://{host}:{port}/docs)"
     )
     # Desk streams stay open; give them 3 s to close on Ctrl-C instead of waiting forever.
     uvicorn.run(
-        create_app(settings, engine),
+        app,
         host=host,
         port=port,
         log_level="warning",
