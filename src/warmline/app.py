@@ -45,10 +45,12 @@ from warmline.storage import migrate
 from warmline.storage.engine import make_engine
 from warmline.web import (
     desk,
+    desk_branch,
     desk_conversation,
     desk_handover,
     desk_identity,
     desk_knowledge,
+    kiosk,
     pages,
 )
 
@@ -136,7 +138,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         response: Response = await call_next(request)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
-        if request.url.path.startswith("/desk"):
+        if request.url.path.startswith(("/desk", "/branch")):
             # Defence in depth for customer text: no inline script can run on a desk page.
             response.headers["Content-Security-Policy"] = desk_policy
         return response
@@ -201,11 +203,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         )
 
     @app.exception_handler(pages.SignedOut)
-    async def _signed_out(request: Request, _: pages.SignedOut) -> Response:
+    async def _signed_out(request: Request, exc: pages.SignedOut) -> Response:
         # Pages go to the sign-in form; the desk's script and event stream get a plain 401.
         wants_page = "text/html" in request.headers.get("accept", "")
         if wants_page and not request.headers.get("x-desk-fragment"):
-            return RedirectResponse("/desk/sign-in", status_code=303)
+            return RedirectResponse(exc.sign_in, status_code=303)
         return Response(status_code=401)
 
     @app.get("/", include_in_schema=False)
@@ -244,6 +246,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(desk_conversation.router)
     app.include_router(desk_handover.router)
     app.include_router(desk_knowledge.router)
+    app.include_router(desk_branch.router)
+    app.include_router(kiosk.router)
     app.mount("/desk/static", StaticFiles(directory=pages.HERE / "static"), name="desk-static")
     _add_docs(app)
     return app

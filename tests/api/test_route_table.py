@@ -17,6 +17,9 @@ from warmline.domain.access.roles import PERMISSIONS, Role
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/")}
 DESK_PUBLIC = {("GET", "/desk/sign-in"), ("POST", "/desk/sign-in"), ("POST", "/desk/sign-out")}
+# The branch floor's devices sign in with a kiosk key the same way.
+DESK_PUBLIC |= {("GET", "/branch/sign-in"), ("POST", "/branch/sign-in")}
+DESK_PUBLIC |= {("POST", "/branch/sign-out")}
 
 
 def permission_of(route: APIRoute) -> Any:
@@ -45,7 +48,7 @@ def concrete(path: str) -> str:
 
 def test_every_api_route_declares_a_permission_or_is_public(client: TestClient) -> None:
     for method, path, route in routes(client):
-        if path.startswith("/desk") or (method, path) in PUBLIC:
+        if path.startswith(("/desk", "/branch")) or (method, path) in PUBLIC:
             continue
         assert permission_of(route) is not None, f"{method} {path} has no require(...)"
 

@@ -5,25 +5,32 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.audit import record_read
-from warmline.actions.desk_sessions import SESSION_HOURS, sign_in, sign_out
+from warmline.actions.desk_sessions import sign_out
 from warmline.domain.access.roles import Permission, allows
 from warmline.domain.card.assembly import unrecognised_card
-from warmline.errors import NotFound, TooManyFailures, WarmlineError
+from warmline.errors import NotFound, WarmlineError
 from warmline.serving.access import access_customer
-from warmline.serving.bodies import read_bounded
 from warmline.serving.cards import card_context, read_card
-from warmline.serving.deps import EngineDep, SettingsDep, client_address
+from warmline.serving.deps import EngineDep, SettingsDep
 from warmline.serving.search import search_customers
+from warmline.serving.visits import visit_context
 from warmline.storage import queries
+from warmline.web.desk_branch import branch_bar, visit_for_push
 from warmline.web.handover_views import handover_view, live_contact, notice_view
-from warmline.web.pages import COOKIE, DeskActor, render, templates
+from warmline.web.pages import (
+    COOKIE,
+    DESK_SIGN_IN,
+    DeskActor,
+    render,
+    sign_in_with_key,
+    templates,
+)
 from warmline.web.sse import frame, polled_stream
 
 POLL_SECONDS = 0.25
@@ -34,7 +41,7 @@ router = APIRouter(prefix="/desk", include_in_schema=False)
 
 
 @router.get("")
-def desk_page(engine: EngineDep, actor: DeskActor) -> HTMLResponse:
+def desk_page(engine: EngineDep, settings: SettingsDep, actor: DeskActor) -> HTMLResponse:
     with engine.connect() as conn:
         last = queries.latest_push_id(conn, actor.name)
         recent = queries.pushes_after(conn, actor.name, max(last - 30, 0), limit=30)
@@ -48,6 +55,7 @@ def desk_page(engine: EngineDep, actor: DeskActor) -> HTMLResponse:
         notices=notices,
         last_push=last,
         may_merge=may_merge,
+        branch_bar=branch_bar(engine, settings, actor),
     )
 
 
@@ -64,40 +72,11 @@ def sign_in_page(error: str = "") -> HTMLResponse:
 
 @router.post("/sign-in")
 async def sign_in_submit(request: Request, engine: EngineDep, settings: SettingsDep) -> Response:
-    throttle = request.app.state.auth_throttle
-    address = client_address(request)
-    form = parse_qs((await read_bounded(request, 4096)).decode(errors="replace"))
-    key = (form.get("key") or [""])[0].strip()
-    try:
-        throttle.check(address, key)
-    except TooManyFailures as exc:
-        refused = render("sign_in.html", status=429, error=exc.message)
-        refused.headers["Retry-After"] = str(exc.extra["retry_after"])
-        return refused
-    opened = await run_in_threadpool(sign_in, engine, key) if key else None
-    if opened is None:
-        throttle.failed(address, key)
-    if opened is None or not allows(opened[0].role, Permission.READ_CUSTOMERS):
-        message = (
-            "That key is not for the desk: it may not read customers."
-            if opened
-            else "That key is unknown, revoked or expired. Ask an admin for a desk key."
-        )
-        return render("sign_in.html", status=401, error=message)
-    response = RedirectResponse("/desk", status_code=303)
     # Embedded in another agent desktop (a cross-site frame) the cookie must be SameSite=None,
     # which browsers only accept over HTTPS; standalone it stays Strict.
-    embedded = bool(settings.desk_embed_origins)
-    response.set_cookie(
-        COOKIE,
-        opened[1],
-        max_age=SESSION_HOURS * 3600,
-        httponly=True,
-        samesite="none" if embedded else "strict",
-        secure=embedded or request.url.scheme == "https",
-        path="/desk",
+    return await sign_in_with_key(
+        request, engine, DESK_SIGN_IN, embedded=bool(settings.desk_embed_origins)
     )
-    return response
 
 
 @router.post("/sign-out")
@@ -126,7 +105,7 @@ async def stream(request: Request, engine: EngineDep, actor: DeskActor) -> Strea
         return frames, False
 
     token = request.cookies.get(COOKIE, "")
-    return polled_stream(request, engine, token, poll, every=POLL_SECONDS)
+    return polled_stream(request, engine, token, poll, every=POLL_SECONDS, bell=actor.name)
 
 
 #: Pushes shown as notices (a handover was accepted), not as contacts to open.
@@ -168,6 +147,8 @@ def _contact_item(engine: Any, push: dict[str, Any]) -> dict[str, Any]:
         "name": (summary[0]["name"] if summary and recognised else None),
         "kind": push["kind"],
         "sender": detail.get("from"),
+        "ticket": detail.get("ticket"),
+        "guest": bool(detail.get("guest")),
     }
 
 
@@ -182,6 +163,9 @@ def contact_card(
         push = pushes[0]
         ctx = card_context(settings, channel=push["channel"], interaction_id=push["interaction_id"])
         handover, contact = None, None
+        visit = visit_for_push(conn, push)
+        if visit is not None:
+            ctx = visit_context(settings, visit, push["interaction_id"])
         if push["detail"].get("recognised"):
             card = read_card(conn, engine, actor, push["customer_id"], ctx)
             contact = live_contact(conn, push["interaction_id"])
@@ -191,7 +175,12 @@ def contact_card(
             candidates = queries.customer_summaries(conn, push["detail"].get("candidates", []))
             card = unrecognised_card(push["channel"], [], candidates)
     return render(
-        "card.html", card=card, channel=push["channel"], handover=handover, contact=contact
+        "card.html",
+        card=card,
+        channel=push["channel"],
+        handover=handover,
+        contact=contact,
+        visit=visit,
     )
 
 
@@ -201,7 +190,7 @@ def customer_card(
 ) -> HTMLResponse:
     with engine.connect() as conn:
         card = read_card(conn, engine, actor, customer_id, card_context(settings))
-    return render("card.html", card=card, channel=None, handover=None, contact=None)
+    return render("card.html", card=card, channel=None, handover=None, contact=None, visit=None)
 
 
 @router.get("/timeline/{customer_id}")

@@ -9,6 +9,7 @@ header: a cross-site form cannot set it, so an embedded desk (whose cookie is
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -17,10 +18,12 @@ import jinja2
 import markupsafe
 import nh3
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markdown_it import MarkdownIt
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
-from warmline.actions.desk_sessions import session_actor
+from warmline.actions.desk_sessions import SESSION_HOURS, session_actor, sign_in
 from warmline.domain.access.roles import Actor, Permission, allows
 from warmline.domain.card.context import CHANNEL_WORDS
 from warmline.domain.card.insight import is_negative, message_feeling
@@ -34,9 +37,9 @@ from warmline.domain.effort.case_effort import Effort, effort_words
 from warmline.domain.identity.evidence import question_of
 from warmline.domain.labels import humanise
 from warmline.domain.timewords import ago
-from warmline.errors import Forbidden, InvalidRequest
+from warmline.errors import Forbidden, InvalidRequest, TooManyFailures
 from warmline.serving.bodies import read_bounded
-from warmline.serving.deps import EngineDep
+from warmline.serving.deps import EngineDep, client_address
 
 HERE = Path(__file__).parent
 # Articles are Markdown written by people: raw HTML in them is shown as text, and what
@@ -72,8 +75,78 @@ templates.globals["question_of"] = question_of
 templates.filters["markdown"] = lambda text: markupsafe.Markup(render_markdown(text))  # noqa: S704
 
 
+@dataclass(frozen=True, slots=True)
+class SignInPage:
+    """A page that opens a session with a key: the desk's, or a branch device's."""
+
+    template: str
+    permission: Permission
+    #: What a valid key whose role lacks ``permission`` is told.
+    not_for_it: str
+    landing: str
+    cookie: str
+    path: str
+
+
+DESK_SIGN_IN = SignInPage(
+    template="sign_in.html",
+    permission=Permission.READ_CUSTOMERS,
+    not_for_it="That key is not for the desk: it may not read customers.",
+    landing="/desk",
+    cookie=COOKIE,
+    path="/desk",
+)
+
+
+async def sign_in_with_key(
+    request: Request, engine: Engine, page: SignInPage, *, embedded: bool = False
+) -> Response:
+    """Check the posted key (failures throttled per address and key prefix), open a session
+    and set its cookie; or show the sign-in page again with why not."""
+    throttle = request.app.state.auth_throttle
+    address = client_address(request)
+    form = parse_qs((await read_bounded(request, 4096)).decode(errors="replace"))
+    key = (form.get("key") or [""])[0].strip()
+    try:
+        throttle.check(address, key)
+    except TooManyFailures as exc:
+        refused = render(page.template, status=429, error=exc.message)
+        refused.headers["Retry-After"] = str(exc.extra["retry_after"])
+        return refused
+    opened = await run_in_threadpool(sign_in, engine, key) if key else None
+    if opened is None:
+        throttle.failed(address, key)
+    if opened is None or not allows(opened[0].role, page.permission):
+        message = (
+            page.not_for_it
+            if opened
+            else "That key is unknown, revoked or expired. Ask an admin for a key."
+        )
+        return render(page.template, status=401, error=message)
+    response = RedirectResponse(page.landing, status_code=303)
+    response.set_cookie(
+        page.cookie,
+        opened[1],
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        samesite="none" if embedded else "strict",
+        secure=embedded or request.url.scheme == "https",
+        path=page.path,
+    )
+    return response
+
+
 class SignedOut(Exception):
     """The desk session is missing, expired or its key was revoked."""
+
+    #: Where a page asked for without a session sends the browser.
+    sign_in = "/desk/sign-in"
+
+
+class KioskSignedOut(SignedOut):
+    """A branch kiosk or screen without its session: it is signed in again by staff."""
+
+    sign_in = "/branch/sign-in"
 
 
 def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:

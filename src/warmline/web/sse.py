@@ -1,6 +1,7 @@
 """Server-Sent Events for the desk: one polling loop for every live stream.
 
-A stream polls for news, sends what it found, re-checks the desk session every
+A stream polls for news, sends what it found (at once when the process's bell rings for
+it: :mod:`warmline.actions.desk_bell`), re-checks the desk session every
 ``RECHECK_SECONDS`` (a signed-out or revoked desk stops receiving at once, with a
 ``signed_out`` event), and sends a comment line when it has been quiet for
 ``KEEPALIVE_SECONDS`` so proxies keep the connection open.
@@ -18,6 +19,7 @@ from fastapi import Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from warmline.actions.desk_bell import BELL
 from warmline.actions.desk_sessions import session_actor
 
 RECHECK_SECONDS = 2.0
@@ -34,13 +36,29 @@ def frame(event: str, data: Any, event_id: str | int | None = None) -> str:
 
 
 def polled_stream(
-    request: Request, engine: Any, token: str, poll: Poll, *, every: float
+    request: Request,
+    engine: Any,
+    token: str,
+    poll: Poll,
+    *,
+    every: float,
+    bell: str | None = None,
 ) -> StreamingResponse:
-    """A streaming response that calls ``poll`` every ``every`` seconds until the browser
-    goes, the poll says the stream is over, or the desk session ends."""
+    """A streaming response that calls ``poll`` every ``every`` seconds (and whenever
+    ``bell`` rings) until the browser goes, the poll says the stream is over, or the desk
+    session ends."""
 
     async def events() -> AsyncIterator[str]:
         yield "retry: 1000\n\n"
+        if bell is None:
+            async for item in _polled(asyncio.sleep):
+                yield item
+            return
+        with BELL.listen(bell) as listener:
+            async for item in _polled(listener.wait):
+                yield item
+
+    async def _polled(wait: Callable[[float], Awaitable[None]]) -> AsyncIterator[str]:
         checked = sent = time.monotonic()
         while not await request.is_disconnected():
             frames, over = await poll()
@@ -59,7 +77,7 @@ def polled_stream(
             if clock - sent > KEEPALIVE_SECONDS:
                 sent = clock
                 yield ": keep-alive\n\n"
-            await asyncio.sleep(every)
+            await wait(every)
 
     return StreamingResponse(
         events(),

@@ -33,7 +33,7 @@ SENDS_PER_PHONE = 3
 SENDS_PER_KIOSK = 60
 SEND_WINDOW = dt.timedelta(hours=1)
 #: How the verification an SMS code gives is recorded on the visit.
-METHOD = "sms_one_time_code"
+METHOD = "sms_otp"
 LEVEL = "weak"
 
 _N, _R, _P = 2**14, 8, 1

@@ -35,6 +35,7 @@ SOURCE_WORDS = {
     "warmline.contacts": "Warmline, when the contact started",
     "warmline.continuations": "Warmline, by continuation code",
     "warmline.channel_switch": "Warmline, on the channel switch",
+    "warmline.branch": "Warmline, at the branch",
     "warmline.demo.simulator": "the demo simulator",
     "crm": "the CRM",
     "pbx": "the phone system",

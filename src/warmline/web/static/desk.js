@@ -314,6 +314,62 @@
     if (t) search(t.dataset.q, t.dataset.offset);
   });
 
+  // The branch counter: call next or a named ticket (the card comes by the live stream, as
+  // a call's does), sit at a service point, end the visit.
+  var branchBar = document.getElementById("branch-bar");
+  function showBar(html) { branchBar.innerHTML = html; branchBar.hidden = !html.trim(); }
+  function barError(err) {
+    var line = branchBar.querySelector(".branch-error");
+    if (!line) return;
+    line.textContent = err.message;
+    line.hidden = false;
+    branchBar.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+  }
+  function refreshBar() {
+    if (branchBar.hidden) return;
+    load("/desk/branch/bar").then(showBar).catch(function () { /* the next refresh tries again */ });
+  }
+  function callTicket(ticket) {
+    send("/desk/branch/call", { ticket: ticket || "" }).then(showBar).catch(barError);
+  }
+  function visitDone(box) {
+    return function (html) { box.outerHTML = html; refreshBar(); };
+  }
+  document.addEventListener("click", function (ev) {
+    var t = ev.target.closest("button");
+    if (!t) return;
+    if (t.classList.contains("call-next")) { t.disabled = true; callTicket(""); }
+    else if (t.classList.contains("call-this")) { t.disabled = true; callTicket(t.dataset.ticket); }
+    else if (t.classList.contains("leave-point")) send("/desk/branch/leave", {}).then(showBar).catch(barError);
+    else if (t.classList.contains("visit-no-show")) {
+      var box = t.closest(".visit-box");
+      t.disabled = true;
+      send("/desk/visits/" + encodeURIComponent(t.dataset.visitId) + "/no-show", {}).then(visitDone(box))
+        .catch(function (e) { failed(box, e); t.disabled = false; });
+    }
+  });
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (form.classList.contains("call-ticket-form")) {
+      ev.preventDefault();
+      callTicket(form.querySelector("input[name=ticket]").value);
+    } else if (form.classList.contains("sit-form")) {
+      ev.preventDefault();
+      send("/desk/branch/sit", { at: form.querySelector("select[name=at]").value }).then(showBar).catch(barError);
+    } else if (form.classList.contains("visit-finish-form") || form.classList.contains("link-visit-form")) {
+      ev.preventDefault();
+      var box = form.classList.contains("visit-finish-form") ? form.closest(".visit-box") : form;
+      var action = form.classList.contains("visit-finish-form") ? "/finish" : "/link";
+      var fields = {};
+      new FormData(form).forEach(function (value, key) { fields[key] = value; });
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      send("/desk/visits/" + encodeURIComponent(form.dataset.visitId) + action, fields).then(visitDone(box))
+        .catch(function (e) { failed(form, e); button.disabled = false; });
+    }
+  });
+  setInterval(refreshBar, 10000);
+
   function connect() {
     var source = new EventSource("/desk/stream?after=" + encodeURIComponent(desk.dataset.lastPush || "0"));
     source.onopen = function () { live.classList.add("on"); live.textContent = "live"; };
@@ -325,7 +381,9 @@
       var item = list.firstElementChild;
       item.classList.add("new");
       document.getElementById("no-contacts").hidden = true;
-      openContact(item);
+      // An appointment arriving does not take the place of the customer already on screen.
+      if (item.dataset.kind !== "arrival" || !cardPanel.querySelector(".card")) openContact(item);
+      refreshBar();
     });
     // A handover this desk sent was accepted: say so at the top, live.
     source.addEventListener("notice", function (ev) {
