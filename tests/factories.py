@@ -70,6 +70,29 @@ def started(
     )
 
 
+def app_session(
+    ref: dict[str, Any], session: str, *, started: str, verified: str, **verification: Any
+) -> list[dict[str, Any]]:
+    """A session in the app (``started``) where the customer proved who they are by
+    fingerprint (``verified``): what a continuation or check-in code carries on."""
+    return [
+        make_event(
+            "interaction.started", customer=ref, interaction_id=session, channel="app", time=started
+        ),
+        make_event(
+            "customer.authenticated",
+            source="mobile-app",
+            customer=ref,
+            channel="app",
+            method="app_biometric",
+            level="strong",
+            interaction_id=session,
+            time=verified,
+            **verification,
+        ),
+    ]
+
+
 def message(interaction_id: str, text: str, speaker: str = "customer", **kw: Any) -> dict[str, Any]:
     return make_event(
         "message.posted", interaction_id=interaction_id, speaker=speaker, text=text, **kw

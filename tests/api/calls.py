@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import post
-from tests.factories import Keys, customer, make_event, miles_story
+from tests.factories import Keys, app_session, customer, make_event, miles_story
 
 PHONE = {"kind": "phone", "value": "020 7946 0958"}
 MILES_BY_EMAIL = customer(("email", "miles@example.org"))
@@ -74,26 +74,4 @@ def verify_in_app(
     """Miles logs in to the app with his fingerprint ``minutes`` ago."""
     # From the clock now, not the module's NOW: the card words times against the clock.
     at = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)).isoformat()
-    post(
-        client,
-        keys.integrator,
-        [
-            make_event(
-                "interaction.started",
-                customer=MILES_BY_EMAIL,
-                interaction_id=session,
-                channel="app",
-                time=at,
-            ),
-            make_event(
-                "customer.authenticated",
-                source="mobile-app",
-                customer=MILES_BY_EMAIL,
-                channel="app",
-                method="app_biometric",
-                level="strong",
-                interaction_id=session,
-                time=at,
-            ),
-        ],
-    )
+    post(client, keys.integrator, app_session(MILES_BY_EMAIL, session, started=at, verified=at))

@@ -155,7 +155,7 @@ def test_a_phone_check_in_greets_a_customer_by_first_name_only(
     assert audit == [("visit.checked_in", cid)]
     called = call_next(client, keys.agent)
     mine = [v for v in called["card"]["verifications"] if v["applies_to_this_contact"]]
-    assert [(v["level"], v["method"]) for v in mine] == [("weak", "sms_one_time_code")]
+    assert [(v["level"], v["method"]) for v in mine] == [("weak", "sms_otp")]
 
 
 def test_wrong_expired_and_reused_phone_codes_are_refused(

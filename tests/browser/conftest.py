@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy.engine import Engine
 
@@ -44,6 +45,7 @@ class LiveServer:
     agent_key: str
     integrator_key: str
     engine: Engine
+    app: FastAPI
 
     def api(self, key: str) -> httpx.Client:
         return httpx.Client(
@@ -67,9 +69,10 @@ def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
     _, agent_key = create_key(engine, role="agent", name="dave")
     _, integrator_key = create_key(engine, role="integrator", name="pbx", may_verify=True)
     port = _free_port()
+    app = create_app(settings, engine)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings, engine),
+            app,
             host="127.0.0.1",
             port=port,
             log_level="warning",
@@ -82,7 +85,7 @@ def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
     while not server.started:
         assert time.monotonic() < deadline, "the test server did not start"
         time.sleep(0.02)
-    yield LiveServer(f"http://127.0.0.1:{port}", agent_key, integrator_key, engine)
+    yield LiveServer(f"http://127.0.0.1:{port}", agent_key, integrator_key, engine, app)
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()

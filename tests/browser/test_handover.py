@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import LiveServer
 from tests.browser.test_desk import MILES, ago, feed, seed_miles, sign_in
-from tests.factories import make_event
+from tests.factories import app_session, make_event
 from warmline.actions.keys import create_key
 
 HOSTILE = '<img src=x onerror="window.__xss=1">'
@@ -112,28 +112,7 @@ def test_a_code_the_customer_reads_out_verifies_the_call(
     page: Page, live_server: LiveServer
 ) -> None:
     seed_miles(live_server)
-    feed(
-        live_server,
-        [
-            make_event(
-                "interaction.started",
-                customer=MILES,
-                interaction_id="app-1",
-                channel="app",
-                time=ago(3),
-            ),
-            make_event(
-                "customer.authenticated",
-                source="mobile-app",
-                customer=MILES,
-                channel="app",
-                method="app_biometric",
-                level="strong",
-                interaction_id="app-1",
-                time=ago(2),
-            ),
-        ],
-    )
+    feed(live_server, app_session(MILES, "app-1", started=ago(3), verified=ago(2)))
     customer_id = _miles_id(live_server)
     with live_server.api(live_server.integrator_key) as api:
         issued = api.post(
