@@ -22,9 +22,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.branch_setup import check_staff, point_or_404
 from warmline.actions.contacts import Contact, push_to_desk, start_contact
-from warmline.actions.continuations import original_assurance, record_carried_verification
+from warmline.actions.continuations import carried_verification, original_assurance
 from warmline.actions.desk_bell import BELL, screen_name
-from warmline.actions.ingest import ingest_events
 from warmline.domain.access.roles import Actor
 from warmline.domain.branch import checkin_code, phone_code
 from warmline.domain.branch.setup import Branch, ServicePoint
@@ -240,6 +239,8 @@ def _start_visit(
         subject=visit["reason"],
         started_at=visit["checked_in_at"],
         push_detail={**detail, "guest": visit["guest"]},
+        # In the start's own batch: the card pops with the verification on it.
+        with_events=_verification(engine, visit, contact_id, now),
     )
     values: dict[str, Any] = {"interaction_id": contact.interaction_id}
     if visit["guest"]:
@@ -249,7 +250,6 @@ def _start_visit(
         )
     with writing(engine) as conn, conn.begin():
         conn.execute(t.visits.update().where(t.visits.c.id == visit["id"]).values(**values))
-    _record_verification(engine, visit, contact, region, now)
     return contact
 
 
@@ -271,35 +271,37 @@ def _identifiers(conn: Connection, visit: dict[str, Any]) -> list[Identifier]:
     return [Identifier(*naming)]
 
 
-def _record_verification(
-    engine: Engine, visit: dict[str, Any], contact: Contact, region: str, now: dt.datetime
-) -> None:
-    interaction = {"external_id": contact.contact_id}
+def _verification(
+    engine: Engine, visit: dict[str, Any], contact_id: str, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The verification the customer brought, as an event on the visit's contact: the app's
+    (carried by the check-in code) or the SMS code's; none for a booking."""
     if visit.get("verified_by") == "checkin_code" and visit.get("assurance_id"):
         original = original_assurance(engine, visit["assurance_id"])
-        record_carried_verification(
-            engine,
-            stable_id("visit", visit["id"], "carried"),
-            original,
-            interaction,
-            region=region,
-            now=now,
-            by=checkin_code.carried_by(),
-            expires_at=max(original["expires_at"], now + AT_THE_COUNTER),
-        )
-    elif visit.get("verified_by") == "sms_code":
-        envelope = {
-            "specversion": "1.0",
-            "id": stable_id("visit", visit["id"], "sms"),
-            "source": BRANCH_SOURCE,
-            "type": "customer.authenticated",
-            "time": visit["checked_in_at"].isoformat(),
-            "data": {
-                "interaction_id": contact.contact_id,
-                "channel": "branch",
-                "method": phone_code.METHOD,
-                "level": phone_code.LEVEL,
-                "expires_at": (now + AT_THE_COUNTER).isoformat(),
-            },
-        }
-        ingest_events(engine, [envelope], region=region, now=now)
+        return [
+            carried_verification(
+                stable_id("visit", visit["id"], "carried"),
+                original,
+                contact_id,
+                by=checkin_code.carried_by(),
+                expires_at=max(original["expires_at"], now + AT_THE_COUNTER),
+            )
+        ]
+    if visit.get("verified_by") == "sms_code":
+        return [
+            {
+                "specversion": "1.0",
+                "id": stable_id("visit", visit["id"], "sms"),
+                "source": BRANCH_SOURCE,
+                "type": "customer.authenticated",
+                "time": visit["checked_in_at"].isoformat(),
+                "data": {
+                    "interaction_id": contact_id,
+                    "channel": "branch",
+                    "method": phone_code.METHOD,
+                    "level": phone_code.LEVEL,
+                    "expires_at": (now + AT_THE_COUNTER).isoformat(),
+                },
+            }
+        ]
+    return []

@@ -61,6 +61,7 @@ def start_contact(
     subject: str | None = None,
     started_at: dt.datetime | None = None,
     push_detail: Mapping[str, Any] | None = None,
+    with_events: Sequence[Mapping[str, Any]] = (),
 ) -> Contact:
     """Resolve the caller, record the interaction and queue the card for the agent's desk.
 
@@ -70,6 +71,8 @@ def start_contact(
     joins that contact's case (see :mod:`warmline.actions.channel_switch`). A contact that
     began before it reached anyone (a branch visit: the customer arrived, then was called)
     gives ``started_at``; ``subject`` is what it is about, when the channel asked.
+    ``with_events`` are recorded with the start, in its batch (the verification a customer
+    brought to a branch): the card the desk opens has them from the first.
     """
     now = now or dt.datetime.now(dt.UTC)
     contact_id = contact_id or f"wl-contact-{secrets.token_hex(8)}"
@@ -92,7 +95,7 @@ def start_contact(
             **({"subject": subject} if subject else {}),
         },
     }
-    result = ingest_events(engine, [envelope], region=region).items[0]
+    result = ingest_events(engine, [envelope, *with_events], region=region).items[0]
     if result.status == "duplicate" or result.customer_id is None:
         raise Conflict(
             "contact_exists",

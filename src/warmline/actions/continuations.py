@@ -360,21 +360,36 @@ def record_carried_verification(
     by: str = "continuation code",
     expires_at: dt.datetime | None = None,
 ) -> None:
-    """The carried verification, as an event on the new interaction: the original's channel,
-    level, time and expiry (or ``expires_at``), so the card says "verified in the app at
-    10:02 (strong)"; ``by`` says what carried it."""
-    envelope = {
+    """The carried verification, as an event on the new interaction (see
+    :func:`carried_verification`)."""
+    envelope = carried_verification(
+        event_id, original, interaction["external_id"], by=by, expires_at=expires_at
+    )
+    ingest_events(engine, [envelope], region=region, now=now)
+
+
+def carried_verification(
+    event_id: str,
+    original: dict[str, Any],
+    contact_id: str,
+    *,
+    by: str = "continuation code",
+    expires_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The event of a verification carried to the contact ``contact_id``: the original's
+    channel, level, time and expiry (or ``expires_at``), so the card says "verified in the
+    app at 10:02 (strong)"; ``by`` says what carried it."""
+    return {
         "specversion": "1.0",
         "id": event_id,
         "source": rules.CONTINUATION_SOURCE,
         "type": "customer.authenticated",
         "time": original["verified_at"].isoformat(),
         "data": {
-            "interaction_id": interaction["external_id"],
+            "interaction_id": contact_id,
             "channel": original["channel"],
             "method": rules.carried_method(original["method"], by),
             "level": original["level"],
             "expires_at": (expires_at or original["expires_at"]).isoformat(),
         },
     }
-    ingest_events(engine, [envelope], region=region, now=now)
