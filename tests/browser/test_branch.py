@@ -52,7 +52,8 @@ def kiosk_page(browser: Browser, url: str, key: str, size: tuple[int, int]) -> P
 def sit_at_counter(page: Page, where: str = "soho/counter-1") -> None:
     page.select_option("#sit-at", where)
     page.click(".sit-form button[type=submit]")
-    expect(page.locator(".sitting")).to_contain_text("Soho · Counter 1")
+    counter = where.rsplit("-", 1)[1]
+    expect(page.locator(".sitting")).to_contain_text(f"Soho · Counter {counter}")
 
 
 def test_a_qr_check_in_carries_the_apps_verification_to_the_staff_desk(
@@ -182,3 +183,59 @@ def test_a_restart_keeps_the_queue_and_the_desk_calls_on(
     finally:
         server.stop()
         engine.dispose()
+
+
+def test_the_counter_links_a_guest_records_a_no_show_and_loses_a_race_politely(
+    browser: Browser, page: Page, live_server: LiveServer
+) -> None:
+    seed_miles(live_server)
+    sender = StubSender()
+    live_server.app.state.sms_sender = sender
+    _, erin_key = create_key(live_server.engine, role="agent", name="erin")
+    admin, kiosk_key = open_branch(live_server.url, live_server.engine)
+    with live_server.api(admin) as api:
+        staffed = api.put("/v1/branches/soho", json=soho(staff=["dave", "erin"]))
+        assert staffed.status_code == 200, staffed.text
+    kiosk = kiosk_page(browser, live_server.url, kiosk_key, TABLET)
+    for number in ("07911 123401", "07911 123402", "07911 123403"):  # nobody holds these
+        kiosk.click("text=Paying in")
+        kiosk.click("text=Use my mobile number")
+        kiosk.fill("#phone", number)
+        kiosk.click("text=Text me a code")
+        expect(kiosk.locator("#phone-code")).to_be_visible()
+        kiosk.fill("#phone-code", sender.last_code())
+        kiosk.click(".step[data-step=otp] button[type=submit]")
+        expect(kiosk.locator(".ticket-done h1")).to_have_text("You are checked in")
+        expect(kiosk.locator(".guest-note")).to_contain_text("link this visit to your account")
+        kiosk.click(".restart-now")
+
+    sign_in(page, live_server)
+    sit_at_counter(page)
+    page.click(".call-next")
+    card = page.locator("#card-panel .card")
+    expect(card.locator("h2")).to_have_text("A guest at the branch")
+    card.locator(".link-visit-form input[name=identifier]").fill("nobody@example.org")
+    card.locator(".link-visit-form button[type=submit]").click()
+    expect(card.locator(".link-visit-form .error")).to_contain_text("no customer holds that")
+    card.locator(".link-visit-form input[name=identifier]").fill("miles@example.org")
+    card.locator(".link-visit-form button[type=submit]").click()
+    expect(card.locator(".visit-done")).to_contain_text("A001 linked to Miles Okafor")
+
+    page.click(".call-next")
+    expect(page.locator("#card-panel .visit-box")).to_contain_text("ticket A002")
+    page.locator("#card-panel .visit-no-show").click()
+    expect(page.locator("#card-panel .visit-done")).to_contain_text("A002 recorded as a no-show")
+
+    # Erin, at the next counter, calls A002 (taken) and A003 while dave calls it too.
+    erin = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    sign_in(erin, live_server, erin_key)
+    sit_at_counter(erin, "soho/counter-2")
+    erin.fill(".call-ticket-form input[name=ticket]", "a2")
+    erin.click(".call-ticket-form button[type=submit]")
+    expect(erin.locator(".branch-error")).to_contain_text("A002 is no longer waiting")
+    page.click(".call-next")
+    expect(page.locator("#card-panel .visit-box")).to_contain_text("ticket A003")
+    erin.fill(".call-ticket-form input[name=ticket]", "A003")
+    erin.click(".call-ticket-form button[type=submit]")
+    expect(erin.locator(".branch-error")).to_contain_text("A003 was called by dave at Counter 1")
+    expect(erin.locator("#card-panel .visit-box")).to_have_count(0)
