@@ -229,7 +229,9 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=3000)
     parser.add_argument("--postgres-url", help="also measure here; its public schema is DROPPED")
     parser.add_argument("--skip-sqlite", action="store_true")
-    parser.add_argument("--reuse", action="store_true", help="keep the memory in --workdir (built once)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the memory in --workdir (built once)"
+    )
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--seed", type=int, default=20261206)
     args = parser.parse_args()
