@@ -91,11 +91,6 @@ class Settings(BaseSettings):
         description="A YAML file of branches, their services, service points and staff, "
         "loaded (and checked) when the server starts; empty: branches come from the admin API.",
     )
-    signing_key: SecretStr | None = Field(
-        None,
-        description="The secret that signs branch check-in codes (32 or more characters); "
-        "empty: Warmline makes one and keeps it in the database.",
-    )
     sms_sender: str = Field(
         "log",
         max_length=300,
@@ -112,6 +107,33 @@ class Settings(BaseSettings):
         le=240,
         description="How late a customer may arrive for an appointment before it is recorded "
         "as a no-show.",
+    )
+    forms_dir: str = Field(
+        "",
+        max_length=2000,
+        description="Folder of form definitions (one YAML file a form, and sources.yaml to "
+        "name your sources to customers); empty: no forms.",
+    )
+    moments_file: str = Field(
+        "",
+        max_length=2000,
+        description="Moment rules (YAML); empty: the rules shipped with Warmline.",
+    )
+    link_secret: SecretStr | None = Field(
+        None,
+        description="Key that signs what is given to customers (HMAC-SHA256; at least 32 "
+        "characters): links to forms, branch check-in codes. Without it no form link can be "
+        "made, and check-in codes are signed with a key Warmline makes and keeps in the "
+        "database.",
+    )
+    form_link_minutes: int = Field(
+        15, ge=1, le=1440, description="How long a link to confirm a form works."
+    )
+    public_url: str = Field(
+        "",
+        max_length=2000,
+        description="The address customers reach Warmline at, for links sent to them "
+        "(e.g. https://service.example.com); empty: the address of the request.",
     )
     sqlite_synchronous: str = Field(
         "FULL",

@@ -114,3 +114,8 @@ class Unavailable(WarmlineError):
 class DatabaseNotReady(WarmlineError):
     status = 503
     title = "Database not ready"
+
+
+class NotConfigured(WarmlineError):
+    status = 503
+    title = "Not configured"

@@ -1,7 +1,11 @@
 """The key that signs branch check-in codes (and keys the hashes of phone numbers).
 
-``WARMLINE_SIGNING_KEY`` when it is set (so the database never holds it); otherwise one
-random key made on first use and kept in the database, shared by every server process.
+``WARMLINE_LINK_SECRET`` when it is set, the one secret for everything signed that is given
+to customers (form links too: :mod:`warmline.domain.access.signed_links`), so the database
+never holds it; each use signs its own kind of message (a check-in code's starts with
+``warmline.checkin.v1``), so nothing signed for one purpose is valid for another. Without
+it, one random key made on first use and kept in the database, shared by every server
+process: the kiosk works out of the box.
 """
 
 from __future__ import annotations
@@ -15,12 +19,12 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from warmline.domain.access.signed_links import MIN_SECRET_CHARS
 from warmline.errors import InvalidRequest
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
 
 PURPOSE = "checkin"
-MIN_CHARS = 32
 _made: dict[str, bytes] = {}
 _lock = threading.Lock()
 
@@ -29,11 +33,12 @@ def signing_key(engine: Engine, configured: SecretStr | None) -> bytes:
     """The signing key in force (read once per database and process)."""
     if configured is not None and configured.get_secret_value():
         secret = configured.get_secret_value()
-        if len(secret) < MIN_CHARS:
+        if len(secret) < MIN_SECRET_CHARS:
             raise InvalidRequest(
-                "signing_key_too_short",
-                f"WARMLINE_SIGNING_KEY has {len(secret)} characters; it needs {MIN_CHARS} or more",
-                hint="make one with: python3 -c 'import secrets; print(secrets.token_hex(32))'",
+                "link_secret_too_short",
+                f"WARMLINE_LINK_SECRET has {len(secret)} characters; it needs "
+                f"{MIN_SECRET_CHARS} or more",
+                hint="set it to the output of `openssl rand -base64 48`",
             )
         return secret.encode()
     where = str(engine.url)

@@ -90,7 +90,7 @@ def post_checkin_code(
         actor,
         customer_id,
         branch=body.branch,
-        key=signing_key(engine, settings.signing_key),
+        key=signing_key(engine, settings.link_secret),
         assurance_id=body.assurance_id,
         interaction_id=body.interaction_id,
         minutes=settings.checkin_code_minutes,

@@ -53,7 +53,7 @@ def send_code(
     sender: SmsSender,
 ) -> SentCode:
     """Send the one-time code for a phone check-in."""
-    key = signing_key(engine, settings.signing_key)
+    key = signing_key(engine, settings.link_secret)
     number = phone_number(phone, settings.default_region)
     return send_phone_code(engine, actor, branch, number, sender=sender, key=key)
 
@@ -69,7 +69,7 @@ def checkin(
     reason: str | None,
 ) -> dict[str, Any]:
     """Check in and say what the kiosk shows: the ticket, a first name, the wait."""
-    key = signing_key(engine, settings.signing_key)
+    key = signing_key(engine, settings.link_secret)
     done = check_in(engine, actor, branch, proof, key=key, service=service, reason=reason)
     return checkin_view(engine, branch, done)
 

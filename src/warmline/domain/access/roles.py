@@ -45,6 +45,13 @@ class Permission(StrEnum):
     BOOK_APPOINTMENTS = "appointments:book"
     #: Issue the signed QR code an app shows to check in at a branch.
     ISSUE_CHECKIN_CODES = "checkin_codes:issue"
+    #: Read a form pre-filled from the memory (sensitive values masked unless the role sees
+    #: them or a key that may verify says the customer is verified).
+    PREFILL_FORMS = "forms:prefill"
+    #: Record the customer's confirmations and corrections of a pre-filled form.
+    CONFIRM_FORMS = "forms:confirm"
+    #: Make a signed link for the customer to confirm a form themselves.
+    SEND_FORM_LINKS = "forms:link"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -62,6 +69,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_BRANCHES,
             Permission.SERVE_VISITS,
             Permission.BOOK_APPOINTMENTS,
+            Permission.PREFILL_FORMS,
+            Permission.SEND_FORM_LINKS,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -77,13 +86,17 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_BRANCHES,
             Permission.SERVE_VISITS,
             Permission.BOOK_APPOINTMENTS,
+            Permission.PREFILL_FORMS,
+            Permission.SEND_FORM_LINKS,
         }
     ),
     # Integrators feed the memory (events, contacts from the channels); they cannot read
     # customers back out of it: a contact they start gets no card in the response.
     # An app's backend issues continuation codes for its verified sessions; an IVR
-    # presents the codes callers key in. The app also books branch appointments and shows
-    # the signed code that checks the customer in at a branch; a vendor's kiosk checks in.
+    # presents the codes callers key in. Their web forms read what is on record for the
+    # customer signed in there (pre-fill) and record what the customer confirmed. The app
+    # also books branch appointments and shows the signed code that checks the customer in
+    # at a branch; a vendor's kiosk checks in.
     Role.INTEGRATOR: frozenset(
         {
             Permission.WRITE_EVENTS,
@@ -94,6 +107,9 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CHECK_IN,
             Permission.BOOK_APPOINTMENTS,
             Permission.ISSUE_CHECKIN_CODES,
+            Permission.PREFILL_FORMS,
+            Permission.CONFIRM_FORMS,
+            Permission.SEND_FORM_LINKS,
         }
     ),
     Role.ADMIN: frozenset(Permission),
