@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from warmline import events as ev
 from warmline.actions.projection.match_index import MatchIndex
 from warmline.actions.projection.rows import Landing, Owner, Row, new_row
+from warmline.domain.identity.identifiers import UNNORMALISED
 from warmline.domain.identity.names import name_tokens
 from warmline.domain.ids import stable_id
 from warmline.domain.profile.traits import Fact, fold_fact, trait_columns
@@ -156,7 +157,8 @@ class Batch:
         """Add new identifiers to the event's record, confirm verification, record traits.
 
         An identifier another record holds is added only if a source vouches for it
-        (verified) or resolution found it shared (``share``): a household phone.
+        (verified) or resolution found it shared (``share``): a household phone; or if it
+        was kept as written (it is what this event said, and shared it names nobody).
         """
         origin = landing.origin_id
         for ident in ref.identifiers:
@@ -169,8 +171,11 @@ class Batch:
                     mine.row.set(verified=True)
                     self.index.add_identifier(origin, ident.kind, ident.value, True)
                 continue
-            if owners and not ident.verified and key not in share:
-                continue  # held by someone else: only a source that vouches for it may share it
+            if owners and not ident.verified and key not in share and ident.quality != UNNORMALISED:
+                # Held by someone else: only a source that vouches for it may share it. Text
+                # kept as written is held by whoever wrote it: held twice, it names nobody
+                # ("n/a" written in the email field of many people).
+                continue
             values = new_row(
                 t.identifiers,
                 id=stable_id("idn", origin, *key),
@@ -179,11 +184,13 @@ class Batch:
                 kind=ident.kind,
                 value=ident.value,
                 verified=ident.verified,
+                quality=ident.quality,
                 source=event.source,
                 first_seen_at=event.time,
             )
             owners.append(Owner(origin, ident.verified, Row(values, new=True)))
-            self.index.add_identifier(origin, ident.kind, ident.value, ident.verified)
+            if ident.quality != UNNORMALISED:  # kept as written: matched as written only
+                self.index.add_identifier(origin, ident.kind, ident.value, ident.verified)
         if ref.traits is not None:
             self.record_facts(
                 ref.traits.model_dump(mode="json", exclude_none=True),

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from warmline import events as ev
+from warmline.domain.identity.identifiers import UNNORMALISED
 from warmline.domain.identity.matching import BLOCK_CAP, MatchRecord, blocking_keys, record_from
 from warmline.domain.profile.traits import Fact, fold_fact
 from warmline.storage import projection_reads as reads
@@ -85,7 +86,11 @@ def probe_record(ref: ev.CustomerRef) -> MatchRecord | None:
         return None
     return record_from(
         matching,
-        [(i.kind, i.value, i.verified) for i in ref.identifiers if i.kind not in NOT_EVIDENCE],
+        [
+            (i.kind, i.value, i.verified)
+            for i in ref.identifiers
+            if i.kind not in NOT_EVIDENCE and i.quality != UNNORMALISED
+        ],
     )
 
 

@@ -38,6 +38,7 @@ from warmline import events as ev
 from warmline.actions.projection.batch import Batch
 from warmline.actions.projection.rows import BRIDGE, Landing, Outcome, new_row
 from warmline.domain.identity.evidence import decide_pair, evidence_json
+from warmline.domain.identity.identifiers import UNNORMALISED
 from warmline.domain.identity.matching import (
     Comparison,
     CustomerOf,
@@ -95,7 +96,10 @@ class Resolver:
             if found.verified:
                 resolved = self._known(origin)
             else:
-                resolved = self._check_unvouched(event, probe, origin, holders)
+                unnormalised = frozenset(
+                    (i.kind, i.value) for i in idents if i.quality == UNNORMALISED
+                )
+                resolved = self._check_unvouched(event, probe, origin, holders, unnormalised)
             if resolved[1].resolution == "known":
                 self._join_matching(event, probe, origin)
             return resolved
@@ -230,8 +234,10 @@ class Resolver:
         probe: MatchRecord,
         origin: str,
         holders: dict[tuple[str, str], list[Holder]],
+        unnormalised: frozenset[tuple[str, str]],
     ) -> Resolved:
-        """An unverified identifier named ``origin``: do the event's traits agree?"""
+        """An unverified identifier named ``origin``: do the event's traits agree?
+        (``unnormalised``: the event's identifiers kept as written.)"""
         p = self.p
         record = p.index.profile(origin).record
         comparison, decision = decide_pair(probe, record, self.config.model, self.config.thresholds)
@@ -245,7 +251,9 @@ class Resolver:
             key for key, hs in holders.items() if any(h.customer_id == origin for h in hs)
         )
         new = p.new_record(event)
-        self._suggest(event, new, origin, comparison, decision)
+        if not shared <= unnormalised:
+            # Text kept as written ("n/a") is no reason to ask anyone anything.
+            self._suggest(event, new, origin, comparison, decision)
         outcome = Outcome(new, None, new, "review", (p.live(origin),))
         return Landing(new, new), outcome, shared
 
