@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import orjson
 from pydantic import (
@@ -20,13 +20,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ModelWrapValidatorHandler,
-    PrivateAttr,
     StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from warmline.domain.identity.identifiers import (
@@ -112,6 +112,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_T = TypeVar("_T")
+#: What validation found out about a value, kept beside it: never read from the input (its
+#: alias holds a NUL, which no event may carry), never serialised, not in the schema.
+Internal = Annotated[SkipJsonSchema[_T], "internal"]
+
+
+def _internal(name: str, default: Any = None) -> Any:
+    return Field(default, validation_alias=f"\x00{name}", exclude=True, repr=False)
+
+
 class IdentifierIn(_Strict):
     """An identifier as a channel knows it; normalised on the way in.
 
@@ -123,8 +133,10 @@ class IdentifierIn(_Strict):
     kind: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     value: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     verified: bool = False
-    _quality: str | None = PrivateAttr(None)
-    _problem: EventError | None = PrivateAttr(None)
+    #: None when normalised; else how far it could be (``identifiers.QUALITIES``).
+    quality: Internal[str | None] = _internal("quality")
+    #: What was wrong with the value as sent (a warning; ``field`` is empty).
+    problem: Internal[EventError | None] = _internal("problem")
 
     @model_validator(mode="after")
     def _normalise(self, info: ValidationInfo) -> IdentifierIn:
@@ -136,30 +148,21 @@ class IdentifierIn(_Strict):
         object.__setattr__(self, "value", kept.value)
         if kept.quality is None:
             return self
-        self._quality = kept.quality
+        object.__setattr__(self, "quality", kept.quality)
         if kept.quality == UNNORMALISED:
             object.__setattr__(self, "verified", False)
             reason = (
                 f"{kept.problem}; kept as written and unverified: it matches the same text only"
             )
-            self._problem = EventError("", reason, "invalid_identifier")
+            problem = EventError("", reason, "invalid_identifier")
         else:
             reason = f"{kept.problem}, marked as such"
-            self._problem = EventError("", reason, "phone_not_valid_for_region")
+            problem = EventError("", reason, "phone_not_valid_for_region")
+        object.__setattr__(self, "problem", problem)
         return self
 
-    @property
-    def quality(self) -> str | None:
-        """None when normalised; else how far it could be (see ``identifiers.QUALITIES``)."""
-        return self._quality
-
-    @property
-    def problem(self) -> EventError | None:
-        """What was wrong with the value as sent (a warning; ``field`` is empty)."""
-        return self._problem
-
     def to_identifier(self) -> Identifier:
-        return Identifier(self.kind, self.value, self.verified, self._quality)
+        return Identifier(self.kind, self.value, self.verified, self.quality)
 
 
 #: Earliest date of birth taken as real; earlier ones are typing slips ("0980-04-02").
@@ -187,7 +190,8 @@ class Traits(BaseModel):
     customer_since: dt.date | None = None
     segment: Short | None = None
     language: Annotated[str, StringConstraints(min_length=2, max_length=35)] | None = None
-    _dropped: tuple[EventError, ...] = PrivateAttr(())
+    #: Traits left out, each with why (``field`` is ``/<trait name>``).
+    dropped: Internal[tuple[EventError, ...]] = _internal("dropped", ())
 
     @model_validator(mode="wrap")
     @classmethod
@@ -196,39 +200,44 @@ class Traits(BaseModel):
     ) -> Traits:
         if not isinstance(data, dict):
             return handler(data)
-        given = dict(data)
-        dropped = _unusable_extras(given, set(cls.model_fields))
+        given, dropped = data, []
+        if any(key not in _NAMED_TRAITS for key in data):
+            given = dict(data)
+            dropped = _unusable_extras(given, _NAMED_TRAITS)
         try:
             traits = handler(given)
         except ValidationError as exc:
             errors = errors_from(exc, "")
             if any(e.field.count("/") != 1 or e.field[1:] not in given for e in errors):
                 raise
+            given = dict(given)
             for error in errors:
                 given.pop(error.field[1:], None)
                 dropped.append(_left_out(error))
             traits = handler(given)
         implausible = _implausible(traits, info.context or {})
         if implausible:
+            given = dict(given)
             for error in implausible:
                 given.pop(error.field[1:], None)
             dropped += implausible
             traits = handler(given)
         if dropped:
-            traits._dropped = tuple(dropped)
+            object.__setattr__(traits, "dropped", tuple(dropped))
         return traits
 
-    @property
-    def dropped(self) -> tuple[EventError, ...]:
-        """Traits left out, each with why (``field`` is ``/<trait name>``)."""
-        return self._dropped
+
+#: Traits the contract names (not what validation keeps beside them).
+_NAMED_TRAITS = frozenset(
+    name for name, info in Traits.model_fields.items() if info.validation_alias is None
+)
 
 
 def _left_out(error: EventError) -> EventError:
     return EventError(error.field, f"{error.reason}; left out, the rest is kept", error.code)
 
 
-def _unusable_extras(given: dict[str, Any], named: set[str]) -> list[EventError]:
+def _unusable_extras(given: dict[str, Any], named: frozenset[str]) -> list[EventError]:
     """Take out of ``given`` the traits of the sender's own that cannot be kept."""
     dropped: list[EventError] = []
     extras = [key for key in given if key not in named]
@@ -246,13 +255,15 @@ def _unusable_extras(given: dict[str, Any], named: set[str]) -> list[EventError]
 def _implausible(traits: Traits, context: dict[str, Any]) -> list[EventError]:
     """Values of the right type that cannot be what they say: a date of birth in the
     future or before 1900, a postcode that is not letters and digits."""
-    found = []
-    born, today = traits.date_of_birth, context.get("today") or dt.datetime.now(dt.UTC).date()
+    found: list[EventError] = []
+    born, postcode = traits.date_of_birth, traits.postcode
+    if born is None and postcode is None:
+        return found
+    today = context.get("today") or dt.datetime.now(dt.UTC).date()
     if born is not None and not EARLIEST_BIRTH <= born <= today:
         when = "in the future" if born > today else f"before {EARLIEST_BIRTH.year}"
         reason = f"a date of birth {when} ({born.isoformat()}) cannot be right"
         found.append(_left_out(EventError("/date_of_birth", reason, "implausible_date")))
-    postcode = traits.postcode
     if postcode is not None and not (
         _POSTCODE.match(postcode.strip())
         and 2 <= sum(ch.isalnum() for ch in postcode) <= MAX_POSTCODE_CHARS
@@ -280,8 +291,11 @@ class CustomerRef(_Strict):
     sensitive: Annotated[
         list[Annotated[str, StringConstraints(min_length=1, max_length=64)]], Field(max_length=50)
     ] = Field(default_factory=list)
-    _warnings: tuple[EventError, ...] = PrivateAttr(())
-    _positions: tuple[int, ...] = PrivateAttr(())
+    #: What was left out or kept unnormalised, each with its place (relative to the
+    #: customer reference, e.g. ``/identifiers/1``) and a code.
+    warnings: Internal[tuple[EventError, ...]] = _internal("warnings", ())
+    #: Where each of ``identifiers`` was in the event as sent, when some were left out.
+    kept_at: Internal[tuple[int, ...] | None] = _internal("kept_at")
 
     @model_validator(mode="wrap")
     @classmethod
@@ -291,55 +305,64 @@ class CustomerRef(_Strict):
         given = data.get("identifiers") if isinstance(data, dict) else None
         if not isinstance(given, list):
             return handler(data)
-        positions = list(range(len(given)))
-        warnings: list[EventError] = []
         try:
             ref = handler(data)
         except ValidationError as exc:
-            errors = errors_from(exc, "")
-            usable = dict(data)
-            bad: set[int] = set()
-            for error in errors:
-                parts = error.field.split("/")
-                if parts[1:2] == ["identifiers"] and len(parts) > 2 and parts[2].isdigit():
-                    bad.add(int(parts[2]))
-                elif parts[1:2] == ["traits"] and len(parts) == 2:
-                    usable.pop("traits", None)  # not an object: no traits, the rest kept
-                else:
-                    raise
-            positions = [n for n in positions if n not in bad]
-            if not positions:
-                raise
-            usable["identifiers"] = [given[n] for n in positions]
-            ref = handler(usable)
-            warnings = [
-                EventError(e.field, f"{e.reason}; left out, the rest is kept", e.code)
-                for e in errors
-            ]
-        for position, ident in zip(positions, ref.identifiers, strict=True):
-            if ident.problem is not None:
-                warnings.append(
-                    EventError(f"/identifiers/{position}", ident.problem.reason, ident.problem.code)
-                )
-        if ref.traits is not None:
-            warnings += [
-                EventError(f"/traits{e.field}", e.reason, e.code) for e in ref.traits.dropped
-            ]
-        ref._positions = tuple(positions)
-        if warnings:
-            ref._warnings = tuple(sorted(warnings, key=lambda e: _pointer_order(e.field)))
+            return _without_unusable(exc, data, given, handler)
+        if any(i.problem is not None for i in ref.identifiers) or (
+            ref.traits is not None and ref.traits.dropped
+        ):
+            _note_warnings(ref, list(range(len(given))), [])
         return ref
-
-    @property
-    def warnings(self) -> tuple[EventError, ...]:
-        """What was left out or kept unnormalised, each with its place (relative to the
-        customer reference, e.g. ``/identifiers/1``) and a code."""
-        return self._warnings
 
     @property
     def positions(self) -> tuple[int, ...]:
         """Where each of :attr:`identifiers` was in the event as sent."""
-        return self._positions or tuple(range(len(self.identifiers)))
+        return self.kept_at or tuple(range(len(self.identifiers)))
+
+
+def _without_unusable(
+    exc: ValidationError,
+    data: dict[str, Any],
+    given: list[Any],
+    handler: ModelWrapValidatorHandler[CustomerRef],
+) -> CustomerRef:
+    """The reference without the identifiers (or traits) that could not be validated, as
+    long as an identifier remains; else the errors stand."""
+    errors = errors_from(exc, "")
+    usable = dict(data)
+    bad: set[int] = set()
+    for error in errors:
+        parts = error.field.split("/")
+        if parts[1:2] == ["identifiers"] and len(parts) > 2 and parts[2].isdigit():
+            bad.add(int(parts[2]))
+        elif parts[1:2] == ["traits"] and len(parts) == 2:
+            usable.pop("traits", None)  # not an object: no traits, the rest kept
+        else:
+            raise exc
+    positions = [n for n in range(len(given)) if n not in bad]
+    if not positions:
+        raise exc
+    usable["identifiers"] = [given[n] for n in positions]
+    ref = handler(usable)
+    left_out = [
+        EventError(e.field, f"{e.reason}; left out, the rest is kept", e.code) for e in errors
+    ]
+    object.__setattr__(ref, "kept_at", tuple(positions))
+    _note_warnings(ref, positions, left_out)
+    return ref
+
+
+def _note_warnings(ref: CustomerRef, positions: list[int], warnings: list[EventError]) -> None:
+    """Gather on ``ref`` what was left out or kept as written, in the order of the event."""
+    for position, ident in zip(positions, ref.identifiers, strict=True):
+        if ident.problem is not None:
+            problem = ident.problem
+            warnings.append(EventError(f"/identifiers/{position}", problem.reason, problem.code))
+    if ref.traits is not None:
+        warnings += [EventError(f"/traits{e.field}", e.reason, e.code) for e in ref.traits.dropped]
+    ordered = tuple(sorted(warnings, key=lambda e: _pointer_order(e.field)))
+    object.__setattr__(ref, "warnings", ordered)
 
 
 def _pointer_order(pointer: str) -> tuple[tuple[int, int | str], ...]:
