@@ -193,3 +193,76 @@ def test_customer_of_looks_a_candidate_up_only_when_asked() -> None:
     assert len(mapping) == 2 and set(mapping) == {"a", "b"} and asked == []
     assert mapping["a"] == "cus_a" and asked == ["a"]
     assert mapping.get("z") is None and "z" not in mapping and asked == ["a"]
+
+
+def test_a_generation_suffix_is_evidence_of_two_people() -> None:
+    senior = person("John Okafor Sr", [PHONE])
+    junior = person("John Okafor Jr.", [PHONE])
+    assert (senior.generation, junior.generation) == ("sr", "jr")
+    decision = outcome(senior, junior)
+    assert decision.outcome == "review"
+    assert "name suffixes differ (Sr / Jr): could be parent and child" in decision.reasons
+    # One side without a suffix says nothing either way.
+    assert (
+        outcome(
+            person("John Okafor Jr", date_of_birth="1984-07-21"),
+            person("John Okafor", date_of_birth="1984-07-21"),
+        ).outcome
+        == "link"
+    )
+
+
+def test_a_record_without_a_birth_date_cannot_bridge_father_and_son() -> None:
+    father = person("John Okafor", date_of_birth="1955-03-01")
+    no_date = person("John Okafor", [("email", "okafors@example.org", False)])
+    son = person(
+        "John Okafor", [("email", "okafors@example.org", False)], date_of_birth="1984-07-21"
+    )
+    # The son and the record without a date, as a pair: nothing says two people.
+    assert outcome(son, no_date).outcome == "link"
+    # Judged against everything known of the customer that record belongs to: the father.
+    records = {"father": father, "no-date": no_date}
+    customer_of = {"father": "c1", "no-date": "c1"}
+
+    def records_of(record_id: str) -> list[MatchRecord]:
+        return [r for rid, r in records.items() if customer_of[rid] == customer_of[record_id]]
+
+    result = resolve_against(
+        son, {"no-date": no_date}, DEFAULT_MODEL, Thresholds(), customer_of, records_of
+    )
+    assert result.decision.outcome == "review"
+    assert result.decision.reasons[0] == (
+        "another record of this customer: dates of birth differ "
+        "(1984-07-21 / 1955-03-01): could be a relative"
+    )
+    # The father himself, written the same way, still joins his customer.
+    again = person(
+        "John Okafor", [("email", "okafors@example.org", False)], date_of_birth="1955-03-01"
+    )
+    result = resolve_against(
+        again, {"no-date": no_date}, DEFAULT_MODEL, Thresholds(), customer_of, records_of
+    )
+    assert result.decision.outcome == "link"
+
+
+def test_people_are_apart_when_no_record_of_one_agrees_with_any_of_the_other() -> None:
+    from warmline.domain.identity.matching import apart
+
+    tom = [person("Tom Okafor", date_of_birth="1990-05-05"), person("Thomas Okafor")]
+    tim = [person("Tim Okafor", date_of_birth="1990-05-05")]
+    assert apart(tom, tim) == ["first names differ (Tom, Thomas / Tim): could be a relative"]
+    # A customer whose records already disagree (a mistyped year) agrees with either.
+    typed = [
+        person("Ann Okafor", date_of_birth="1980-02-01"),
+        person("Ann Okafor", date_of_birth="1981-02-01"),
+    ]
+    assert apart(typed, [person("Ann Okafor", date_of_birth="1981-02-01")]) == []
+    # A national id both hold says one person whatever else differs.
+    nid = [("national_id", "AB123456C", False)]
+    assert (
+        apart(
+            [person("Ann Okafor", nid, date_of_birth="1980-02-01")],
+            [person("Ann Okafor", nid, date_of_birth="1999-02-01")],
+        )
+        == []
+    )

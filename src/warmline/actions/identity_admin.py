@@ -22,7 +22,7 @@ from warmline.actions.audit import append_chained, audit_row
 from warmline.actions.merges import lock_merges, record_merge
 from warmline.domain.access.roles import LOCAL_ADMIN, Actor
 from warmline.domain.identity.evidence import evidence_json
-from warmline.domain.identity.matching import MatchRecord, Thresholds
+from warmline.domain.identity.matching import Decision, MatchRecord, Thresholds, apart
 from warmline.domain.identity.matching.dedupe import PairFinding, find_duplicates
 from warmline.domain.ids import stable_id
 from warmline.errors import Conflict, InvalidRequest
@@ -151,6 +151,8 @@ class DedupeReport:
     pairs: int = 0
     merged: int = 0
     suggested: int = 0
+    #: Pairs that would link, suggested instead: their customers are two people.
+    held_as_relatives: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     merges: list[str] = field(default_factory=list)
 
@@ -175,6 +177,7 @@ def dedupe(
         transaction = conn.begin()  # one transaction: all of it, or (a dry run) none of it
         lock_merges(conn)
         settled = _decided_pairs(conn)
+        members = _members(conn)
         for pair in findings:
             left, right = iq.live_root(conn, pair.left_id), iq.live_root(conn, pair.right_id)
             if left == right:
@@ -182,7 +185,24 @@ def dedupe(
             elif frozenset((pair.left_id, pair.right_id)) in settled:
                 report.skipped["decided before by a person"] += 1
             elif pair.decision.outcome == "link":
-                _merge_pair(conn, pair, left, right, actor, now, report)
+                # Judged as people: every record of one customer against every record of
+                # the other, so a record without a birth date cannot join father and son.
+                ours, theirs = (
+                    [records[r] for r in members.get(root, {root}) if r in records]
+                    for root in (left, right)
+                )
+                if reasons := apart(ours, theirs):
+                    said = tuple(f"another record of these customers: {r}" for r in reasons)
+                    held = pair._replace(
+                        decision=Decision("review", (*said, *pair.decision.reasons))
+                    )
+                    report.suggested += _suggest_pair(conn, held, now)
+                    report.held_as_relatives += 1
+                    continue
+                merged = _merge_pair(conn, pair, left, right, actor, now, report)
+                if merged is not None:
+                    older, newer = merged
+                    members[older] = members.get(older, {older}) | members.pop(newer, {newer})
             else:
                 report.suggested += _suggest_pair(conn, pair, now)
         if apply:
@@ -190,6 +210,17 @@ def dedupe(
         else:
             transaction.rollback()
     return report
+
+
+def _members(conn: Connection) -> dict[str, set[str]]:
+    """Live customer -> its records (itself and those merged into it), for customers of
+    more than one record."""
+    c = t.customers
+    members: dict[str, set[str]] = {}
+    rows = conn.execute(sa.select(c.c.id, c.c.merged_into).where(c.c.status == "merged"))
+    for record, root in rows:
+        members.setdefault(root, {root}).add(record)
+    return members
 
 
 def _merge_pair(
@@ -200,7 +231,8 @@ def _merge_pair(
     actor: Actor,
     now: dt.datetime,
     report: DedupeReport,
-) -> None:
+) -> tuple[str, str] | None:
+    """Merge the newer customer into the older; returns (older, newer), None if refused."""
     c = t.customers
     since = dict(
         conn.execute(sa.select(c.c.id, c.c.created_at).where(c.c.id.in_([left, right]))).all()
@@ -223,9 +255,10 @@ def _merge_pair(
         )
     except Conflict:
         report.skipped["conflicting verified identifiers"] += 1
-        return
+        return None
     report.merged += 1
     report.merges.append(str(merge["id"]))
+    return older, newer
 
 
 def _suggest_pair(conn: Connection, pair: PairFinding, now: dt.datetime) -> int:

@@ -65,6 +65,10 @@ class Batch:
     inserts: dict[sa.Table, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     renamed: set[str] = field(default_factory=set)
     index: MatchIndex = field(init=False)
+    #: Live customer -> the records merged into it as stored (read when first asked about),
+    #: and the new records this batch joined to it.
+    _stored_members: dict[str, set[str]] = field(default_factory=dict)
+    _joined: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.index = MatchIndex(self.conn)
@@ -126,6 +130,23 @@ class Batch:
                     roots.add(r["merged_into"])
         if roots:
             self.load_customers(roots)
+
+    def members(self, origin_id: str) -> list[str]:
+        """Every record of the live customer ``origin_id`` belongs to, itself included:
+        what the relatives rules judge a customer by."""
+        root = self.live(origin_id)
+        stored = self._stored_members.get(root)
+        if stored is None and self.customers[root].new:
+            stored = set()  # new in this batch: nothing stored was merged into it
+        if stored is None:
+            rows = reads.MERGED_INTO.rows(self.conn, ids=[root])
+            stored = self._stored_members[root] = {record for record, _ in rows}
+        return sorted({root, *stored, *self._joined.get(root, ())})
+
+    def join_new(self, record: str, root: str) -> None:
+        """This batch's new ``record`` joins customer ``root``."""
+        self.customers[record].set(status="merged", merged_into=root)
+        self._joined.setdefault(root, set()).add(record)
 
     def live(self, origin_id: str) -> str:
         """The live customer a record belongs to now (its row read if not yet loaded)."""

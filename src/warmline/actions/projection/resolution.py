@@ -45,8 +45,8 @@ from warmline.domain.identity.matching import (
     Decision,
     MatchRecord,
     MatchResult,
+    apart,
     assess,
-    compare,
     resolve_against,
     two_people,
 )
@@ -113,7 +113,9 @@ class Resolver:
             candidates = p.index.candidates(probe, also=found.candidates)
             customer_of = CustomerOf(candidates, p.live)
             model, thresholds = self.config.model, self.config.thresholds
-            result = resolve_against(probe, candidates, model, thresholds, customer_of)
+            result = resolve_against(
+                probe, candidates, model, thresholds, customer_of, self.records_of
+            )
             best, comparison = result.best_id, result.comparison
             if best is not None:  # the customers of the candidates that scored, in one read
                 p.load_customers([best, *(o.candidate_id for o in result.others)])
@@ -126,7 +128,7 @@ class Resolver:
                     resolved = self._linked(
                         event, customer_of[best], "auto_link", score, evidence, "linked", best
                     )
-                    self._bridges(event, resolved[0].origin_id, result, customer_of, grouped)
+                    self._bridges(event, probe, resolved[0].origin_id, result, customer_of, grouped)
                     return resolved
                 new = p.new_record(event)
                 self._suggest(event, new, best, comparison, result.decision)
@@ -162,6 +164,7 @@ class Resolver:
     def _bridges(
         self,
         event: ev.Event,
+        probe: MatchRecord,
         new: str,
         result: MatchResult,
         customer_of: Mapping[str, str],
@@ -172,9 +175,15 @@ class Resolver:
         recorded and undoable like any merge); joining records of one customer already
         changes nothing, so this does not depend on earlier merges either."""
         assert result.best_id is not None
+        ours: list[MatchRecord] | None = None
         for other in result.others:
             if other.decision.outcome != "link":
                 continue
+            if customer_of[other.candidate_id] != customer_of[result.best_id]:
+                if ours is None:
+                    ours = [probe, *self.records_of(result.best_id)]
+                if apart(ours, self.records_of(other.candidate_id)):
+                    continue  # the customers it would join are two people
             self._bridge(event, other.candidate_id, new, other.comparison, other.decision, grouped)
             if customer_of[other.candidate_id] != customer_of[result.best_id]:
                 self.bridged.update((customer_of[other.candidate_id], customer_of[result.best_id]))
@@ -188,7 +197,7 @@ class Resolver:
         pile up with every update a known customer sends)."""
         p = self.p
         home = p.live(origin)
-        known = p.index.profile(origin).record
+        ours: list[MatchRecord] | None = None
         model, thresholds = self.config.model, self.config.thresholds
         for candidate, record in p.index.candidates(probe).items():
             if candidate == origin:
@@ -196,7 +205,9 @@ class Resolver:
             assessed = assess(probe, record, model, thresholds)
             if assessed is None or assessed[1].outcome != "link" or p.live(candidate) == home:
                 continue
-            if two_people(known, record, compare(known, record, model)):
+            if ours is None:
+                ours = [probe, *self.records_of(origin)]
+            if apart(ours, self.records_of(candidate)):
                 continue  # the event matches both, and they are two people: not ours to join
             self._bridge(event, candidate, origin, *assessed, grouped=[])
             self.bridged.update((p.live(candidate), home))
@@ -224,6 +235,14 @@ class Resolver:
             merge_id, other, into, comparison.probability, evidence, event
         )
 
+    def records_of(self, origin: str) -> list[MatchRecord]:
+        """Every record of the customer ``origin`` belongs to: what the relatives rules
+        judge a person by (see ``matching.apart``)."""
+        p = self.p
+        members = p.members(origin)
+        p.index.load_candidates(members)
+        return [p.index.profile(member).record for member in members]
+
     def _known(self, origin: str) -> Resolved:
         live = self.p.live(origin)
         return Landing(live, origin), Outcome(live, None, origin, "known"), frozenset()
@@ -245,7 +264,15 @@ class Resolver:
             probe, record, comparison
         )
         if decision.outcome == "link" or not contradicted:
-            return self._known(origin)  # the identifier says so and nothing says otherwise
+            # The identifier says so and nothing in the record says otherwise; nor may
+            # anything known of the customer (a record without a birth date cannot make the
+            # son one customer with the father, by the family email).
+            records = self.records_of(origin)
+            reasons = apart([probe], records) if len(records) > 1 else []
+            if not reasons:
+                return self._known(origin)
+            said = tuple(f"another record of this customer: {reason}" for reason in reasons)
+            decision = Decision("review", (*said, *decision.reasons))
         # Somebody else with the same phone or email: never joined, only suggested.
         shared = frozenset(
             key for key, hs in holders.items() if any(h.customer_id == origin for h in hs)
@@ -279,7 +306,7 @@ class Resolver:
         )
         if not p.apply_merges:
             return Landing(new, new), Outcome(new, None, new, resolution), frozenset()
-        p.customers[new].set(status="merged", merged_into=root)
+        p.join_new(new, root)
         return Landing(root, new), Outcome(root, None, new, resolution), frozenset()
 
     @staticmethod

@@ -9,18 +9,23 @@ three rules keep a quiet false merge from happening, whatever the score:
   phone, a family email): when nothing else agrees, or the first names differ,
   the pair is a review with the reason "shares a phone number" /
   "shares an email address", even if its score is below the review threshold;
-* first names or dates of birth that say "two people" never link, unless a
-  national id (equal, or one typo apart) says otherwise: different first
-  names, or alike but both real given names (Carl, Carol; Christina,
-  Christopher); birth dates in different years. Twins
+* first names, dates of birth or generation suffixes that say "two people" never
+  link, unless a national id (equal, or one typo apart) says otherwise: different
+  first names, or alike but both real given names (Carl, Carol; Christina,
+  Christopher); birth dates in different years; Jr and Sr. Twins
   and relatives share a surname, an address, a landline, even a birthday or a
   first name (John Smith senior and junior), and Fellegi-Sunter, which takes
   fields as independent, counts all that sharing as evidence of one person.
+
+These rules judge people, not pairs of records (:func:`apart`): a record that would
+join a customer is checked against every record of that customer, so a record with no
+birth date, which says nothing against the father, cannot make the son one customer
+with him.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -32,6 +37,7 @@ from warmline.domain.identity.matching.scoring import (
     F_CLOSE,
     F_DIFFERENT,
     F_SIMILAR,
+    MISSING,
     N_EXACT,
     N_TYPO,
     Comparison,
@@ -175,7 +181,62 @@ def _separating(
         assert dob is not None
         reason = f"dates of birth differ ({dob.left} / {dob.right}): could be a relative"
         found.append(("date_of_birth", reason))
+    if new.generation and candidate.generation and new.generation != candidate.generation:
+        shown = f"{new.generation.title()} / {candidate.generation.title()}"
+        found.append(("generation", f"name suffixes differ ({shown}): could be parent and child"))
     return found
+
+
+def apart(ours: Sequence[MatchRecord], theirs: Sequence[MatchRecord]) -> list[str]:
+    """Why the person the records ``ours`` describe and the person of ``theirs`` must be
+    two people, judged on everything known of each (empty if nothing says so).
+
+    A field separates them when both sides know it and no record of one agrees with any
+    record of the other on it: first names (differing, or both real given names spelt
+    alike), dates of birth (different years), generation suffixes (Jr, Sr); and verified
+    identifiers of a kind that share no value. A national id held by both (equal, or one
+    typo apart) says they are one person whatever else differs.
+    """
+    pairs = [(a, b, comparison_levels(a, b)) for a in ours for b in theirs]
+    if any(levels[_NATIONAL_ID] in (N_EXACT, N_TYPO) for _, _, levels in pairs):
+        return []
+    found = _conflicting_verified(_verified_of(ours), _verified_of(theirs))
+    first = [
+        _first_names_differ(a, b, levels[_FIRST])
+        for a, b, levels in pairs
+        if levels[_FIRST] != MISSING and a.first_name and b.first_name
+    ]
+    if first and all(first):
+        names = _both_sides(ours, theirs, lambda r: (r.first_name or "").title() or None)
+        found.append(f"first names differ ({names}): could be a relative")
+    dobs = [levels[_DOB] == D_DIFFERENT for _, _, levels in pairs if levels[_DOB] != MISSING]
+    if dobs and all(dobs):
+        dates = _both_sides(ours, theirs, lambda r: r.date_of_birth)
+        found.append(f"dates of birth differ ({dates}): could be a relative")
+    generations = [
+        a.generation != b.generation for a, b, _ in pairs if a.generation and b.generation
+    ]
+    if generations and all(generations):
+        shown = _both_sides(ours, theirs, lambda r: r.generation.title() if r.generation else None)
+        found.append(f"name suffixes differ ({shown}): could be parent and child")
+    return found
+
+
+def _verified_of(records: Sequence[MatchRecord]) -> MatchRecord:
+    """A record holding only what ``records`` hold verified, for the verified-conflict rule."""
+    verified = frozenset(pair for record in records for pair in record.verified)
+    return MatchRecord(verified=verified)
+
+
+def _both_sides(
+    ours: Sequence[MatchRecord],
+    theirs: Sequence[MatchRecord],
+    value: Callable[[MatchRecord], str | None],
+) -> str:
+    def side(records: Sequence[MatchRecord]) -> str:
+        return ", ".join(dict.fromkeys(v for r in records if (v := value(r))))
+
+    return f"{side(ours)} / {side(theirs)}"
 
 
 class CustomerOf(Mapping[str, str]):
@@ -203,6 +264,7 @@ def resolve_against(
     model: MatchModel,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     customer_of: Mapping[str, str] | None = None,
+    records_of: Callable[[str], Sequence[MatchRecord]] | None = None,
 ) -> MatchResult:
     """Score ``new`` against every candidate and decide: the best one, and the others.
 
@@ -218,12 +280,20 @@ def resolve_against(
     Otherwise the new record bridges two records of one person, and the other
     stays in ``others`` with its "link" decision, for the integrator to merge or
     suggest merging.
+
+    ``records_of`` (candidate id to every record of the customer it belongs to) lets a
+    link be judged against the whole customer (:func:`apart`): a candidate record that
+    links, whose customer's other records say "two people", is a review.
     """
     scored: list[ScoredCandidate] = []
     for candidate_id, candidate in candidates.items():
         assessed = assess(new, candidate, model, thresholds)
-        if assessed is not None:
-            scored.append(ScoredCandidate(candidate_id, *assessed))
+        if assessed is None:
+            continue
+        comparison, decision = assessed
+        if decision.outcome == "link" and records_of is not None:
+            decision = _judged_as_people(new, candidate, records_of(candidate_id), decision)
+        scored.append(ScoredCandidate(candidate_id, comparison, decision))
     if not scored:
         return MatchResult(None, None, Decision("new", ("no candidate reaches review",)))
     scored.sort(key=lambda s: (_RANK[s.decision.outcome], s.comparison.weight), reverse=True)
@@ -243,6 +313,20 @@ def resolve_against(
                 decision = Decision("review", (reason, *decision.reasons))
                 break
     return MatchResult(best.candidate_id, best.comparison, decision, others)
+
+
+def _judged_as_people(
+    new: MatchRecord, candidate: MatchRecord, records: Sequence[MatchRecord], link: Decision
+) -> Decision:
+    """A link to ``candidate``, judged against every record of its customer."""
+    others = [r for r in records if r is not candidate]
+    if not others:
+        return link
+    reasons = apart([new], [candidate, *others])
+    if not reasons:
+        return link
+    said = tuple(f"another record of this customer: {reason}" for reason in reasons)
+    return Decision("review", (*said, *link.reasons))
 
 
 def assess(
@@ -285,6 +369,7 @@ def _first_names_differ(new: MatchRecord, candidate: MatchRecord, level: int) ->
 
 
 def _conflicting_verified(new: MatchRecord, candidate: MatchRecord) -> list[str]:
+    """Kinds both verified, with no value in common (a pair, or two people's records)."""
     if not new.verified or not candidate.verified:
         return []
     kinds = {kind for kind, _ in new.verified} & {kind for kind, _ in candidate.verified}

@@ -25,16 +25,24 @@ from nicknames import NickNamer, name_triplets
 from warmline.domain.identity.identifiers import IdentifierError, normalise_identifier
 from warmline.domain.identity.names import fold
 
-#: Bump when the JSON shape changes; :func:`MatchRecord.from_json` refuses other versions.
-JSON_VERSION = 1
+#: Bump when the JSON shape changes; :func:`MatchRecord.from_json` refuses other versions
+#: (a record stored by another version is rebuilt from its inputs when read).
+JSON_VERSION = 2
 
 _TITLES = frozenset(
     {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lady", "lord", "rev", "fr",
      "mstr", "master", "madam", "mme", "mlle", "herr", "frau"}
 )  # fmt: skip
 _SUFFIXES = frozenset(
-    {"jr", "jnr", "sr", "snr", "ii", "iii", "iv", "phd", "md", "esq", "obe", "mbe", "cbe"}
-)
+    {"jr", "jnr", "junior", "sr", "snr", "senior", "ii", "iii", "iv", "phd", "md", "esq", "obe",
+     "mbe", "cbe"}
+)  # fmt: skip
+_WORD_SUFFIXES = frozenset({"junior", "senior"})
+#: Suffixes that say which generation of a family a person is, in one spelling each.
+GENERATIONS = {
+    "jr": "jr", "jnr": "jr", "junior": "jr", "sr": "sr", "snr": "sr", "senior": "sr",
+    "ii": "ii", "iii": "iii", "iv": "iv",
+}  # fmt: skip
 #: Surname particles kept with the surname: "van der Berg" is not "Berg".
 _PARTICLES = frozenset(
     {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "st", "ter",
@@ -118,6 +126,9 @@ class MatchRecord:
     identifiers: tuple[tuple[str, str], ...] = ()
     #: Identifiers (kind, value) a trusted source verified.
     verified: frozenset[tuple[str, str]] = frozenset()
+    #: The generation suffix of the name, one spelling per generation ("jr", "sr", "iii"):
+    #: John Smith Jr and John Smith Sr are two people.
+    generation: str | None = None
     #: Derived: the formal names the first (and preferred) name may stand for.
     first_forms: frozenset[str] = field(init=False, repr=False, compare=False)
 
@@ -165,7 +176,7 @@ class MatchRecord:
 
 _SCALAR_FIELDS = (
     "first_name", "last_name", "lone_name", "preferred_name", "date_of_birth",
-    "street_number", "street", "locality", "postcode",
+    "street_number", "street", "locality", "postcode", "generation",
 )  # fmt: skip
 
 
@@ -180,7 +191,8 @@ def record_from(
     values are normalised like ingest does, and ones that do not normalise are
     left out (ingest has already refused them).
     """
-    first, last, lone = parse_name(_text(traits.get("name")))
+    name = _text(traits.get("name"))
+    first, last, lone = parse_name(name)
     preferred = _text(traits.get("preferred_name"))
     preferred_tokens = _name_tokens(preferred) if preferred else []
     number, street, locality = parse_address(_text(traits.get("address")))
@@ -220,6 +232,7 @@ def record_from(
         national_ids=_distinct(national_ids),
         identifiers=_distinct(others),
         verified=frozenset(verified) if verified else _NOTHING_VERIFIED,
+        generation=name_generation(name),
     )
 
 
@@ -243,7 +256,8 @@ def parse_name(name: str | None) -> tuple[str | None, str | None, bool]:
         return None, None, False
     if "," in name:
         last_part, _, first_part = name.partition(",")
-        name = f"{first_part} {last_part}"
+        if _name_tokens(first_part):  # not "John Smith, Jr.": a suffix alone is no first name
+            name = f"{first_part} {last_part}"
     tokens = _name_tokens(name)
     if not tokens:
         return None, None, False
@@ -255,14 +269,37 @@ def parse_name(name: str | None) -> tuple[str | None, str | None, bool]:
     return tokens[0], " ".join(tokens[start:]), False
 
 
-def _name_tokens(text: str) -> list[str]:
+def name_generation(name: str | None) -> str | None:
+    """The generation suffix of a full name ("John Smith Jr." -> "jr", "Smith, John III"
+    -> "iii"), one spelling per generation; None if it has none."""
+    if not name:
+        return None
+    found = None
+    words = _raw_words(name)
+    while words and _is_suffix(words):
+        found = GENERATIONS.get(words.pop().rstrip("."), found)
+    return found
+
+
+def _is_suffix(words: list[str]) -> bool:
+    """Whether the last of ``words`` is a suffix: "Senior" and "Junior" are surnames too
+    (John Senior), so only after two other words."""
+    last = words[-1].rstrip(".")
+    return last in _SUFFIXES and (last not in _WORD_SUFFIXES or len(words) > 2)
+
+
+def _raw_words(text: str) -> list[str]:
     words = _NAME_JUNK.sub(" ", _fold(text)).replace(",", " ").replace("'", "").split()
-    words = [w.strip("-") for w in words]
+    return [w for w in (w.strip("-") for w in words) if w]
+
+
+def _name_tokens(text: str) -> list[str]:
+    words = _raw_words(text)
     while words and words[0].rstrip(".") in _TITLES:
         words.pop(0)
-    while words and words[-1].rstrip(".") in _SUFFIXES:
+    while words and _is_suffix(words):
         words.pop()
-    return [w for w in words if w]
+    return words
 
 
 def parse_date(value: object) -> str | None:
