@@ -22,7 +22,7 @@ from warmline.actions.audit import append_chained, audit_row
 from warmline.actions.merges import lock_merges, record_merge
 from warmline.domain.access.roles import LOCAL_ADMIN, Actor
 from warmline.domain.identity.evidence import evidence_json
-from warmline.domain.identity.matching import Decision, MatchRecord, Thresholds, apart
+from warmline.domain.identity.matching import MatchRecord, Thresholds, apart
 from warmline.domain.identity.matching.dedupe import PairFinding, find_duplicates
 from warmline.domain.ids import stable_id
 from warmline.errors import Conflict, InvalidRequest
@@ -31,6 +31,7 @@ from warmline.storage import schema as t
 from warmline.storage.engine import writing
 from warmline.storage.identity_config import forget_current, load_matching
 from warmline.training.matching import NotEnoughData, train
+from warmline.training.matching_check import check_pairs, evaluate, worse
 
 DEDUPE = "warmline.dedupe"
 
@@ -54,9 +55,15 @@ def train_model(
     max_pairs: int = 1_000_000,
     progress: Callable[[int, int], None] | None = None,
     actor: Actor = LOCAL_ADMIN,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Learn m/u weights without labels from every record, store them as the model in
-    force (keeping the thresholds) and return it."""
+    """Learn m/u weights without labels from every record, check the model against the one
+    in force on pairs whose truth is known (:mod:`warmline.training.matching_check`), store
+    it as the model in force (keeping the thresholds) and return it with both figures.
+
+    A model whose links are less precise, or that would put many more pairs to a person,
+    is refused with the figures (``model_worse``), unless ``force``.
+    """
     with engine.connect() as conn:
         records = list(live_records(conn).values())
         current = load_matching(conn)
@@ -66,6 +73,19 @@ def train_model(
         raise InvalidRequest(
             "not_enough_data", str(exc), hint="the model in force stays; train again later"
         ) from None
+    pairs = check_pairs(records, seed=seed)
+    checked = {
+        "in force": evaluate(current.model, current.thresholds, pairs),
+        "trained": evaluate(model, current.thresholds, pairs),
+    }
+    if (why := worse(checked["trained"], checked["in force"])) and not force:
+        raise InvalidRequest(
+            "model_worse",
+            f"the trained model does worse than the one in force on {len(pairs):,} check "
+            f"pairs: {'; '.join(why)}. Trained: {checked['trained'].describe()}. "
+            f"In force: {checked['in force'].describe()}",
+            hint="the model in force stays; train again with more records, or --force",
+        )
     thresholds = {"link": current.thresholds.link, "review": current.thresholds.review}
     model_id = "mdl_" + secrets.token_hex(8)
     with writing(engine) as conn, conn.begin():
@@ -85,7 +105,7 @@ def train_model(
         detail = {"model_id": model_id, "records": model.records, "pairs": model.pairs}
         append_chained(conn, [audit_row(actor, "identity.trained", None, detail)])
     forget_current()
-    return {"id": model_id, "model": model, "thresholds": thresholds}
+    return {"id": model_id, "model": model, "thresholds": thresholds, "checked": checked}
 
 
 def set_thresholds(
@@ -96,7 +116,7 @@ def set_thresholds(
         thresholds = Thresholds(link=link, review=review)
     except ValueError as exc:
         raise InvalidRequest(
-            "invalid_thresholds", str(exc), hint="e.g. --link 0.999 --review 0.5"
+            "invalid_thresholds", str(exc), hint="e.g. --link 0.99 --review 0.9"
         ) from None
     values = {"link": link, "review": review}
     with writing(engine) as conn, conn.begin():
@@ -151,7 +171,7 @@ class DedupeReport:
     pairs: int = 0
     merged: int = 0
     suggested: int = 0
-    #: Pairs that would link, suggested instead: their customers are two people.
+    #: Pairs that would link, left alone: their customers are two people.
     held_as_relatives: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     merges: list[str] = field(default_factory=list)
@@ -191,13 +211,8 @@ def dedupe(
                     [records[r] for r in members.get(root, {root}) if r in records]
                     for root in (left, right)
                 )
-                if reasons := apart(ours, theirs):
-                    said = tuple(f"another record of these customers: {r}" for r in reasons)
-                    held = pair._replace(
-                        decision=Decision("review", (*said, *pair.decision.reasons))
-                    )
-                    report.suggested += _suggest_pair(conn, held, now)
-                    report.held_as_relatives += 1
+                if apart(ours, theirs):
+                    report.held_as_relatives += 1  # two people: neither merged nor asked
                     continue
                 merged = _merge_pair(conn, pair, left, right, actor, now, report)
                 if merged is not None:
