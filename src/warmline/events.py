@@ -190,6 +190,11 @@ class Traits(BaseModel):
     customer_since: dt.date | None = None
     segment: Short | None = None
     language: Annotated[str, StringConstraints(min_length=2, max_length=35)] | None = None
+    #: What the customer went by before, matched like the current values: a maiden or
+    #: former name, the address (and its postcode) before a move.
+    former_name: Short | None = None
+    former_address: Short | None = None
+    former_postcode: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
     #: Traits left out, each with why (``field`` is ``/<trait name>``).
     dropped: Internal[tuple[EventError, ...]] = _internal("dropped", ())
 
@@ -256,23 +261,24 @@ def _implausible(traits: Traits, context: dict[str, Any]) -> list[EventError]:
     """Values of the right type that cannot be what they say: a date of birth in the
     future or before 1900, a postcode that is not letters and digits."""
     found: list[EventError] = []
-    born, postcode = traits.date_of_birth, traits.postcode
-    if born is None and postcode is None:
-        return found
-    today = context.get("today") or dt.datetime.now(dt.UTC).date()
-    if born is not None and not EARLIEST_BIRTH <= born <= today:
-        when = "in the future" if born > today else f"before {EARLIEST_BIRTH.year}"
-        reason = f"a date of birth {when} ({born.isoformat()}) cannot be right"
-        found.append(_left_out(EventError("/date_of_birth", reason, "implausible_date")))
-    if postcode is not None and not (
-        _POSTCODE.match(postcode.strip())
-        and 2 <= sum(ch.isalnum() for ch in postcode) <= MAX_POSTCODE_CHARS
-    ):
-        reason = (
-            f"'{postcode[:20]}' is not a postcode: letters and digits (2-{MAX_POSTCODE_CHARS}), "
-            "spaces or dashes between"
-        )
-        found.append(_left_out(EventError("/postcode", reason, "invalid_postcode")))
+    born = traits.date_of_birth
+    if born is not None:
+        today = context.get("today") or dt.datetime.now(dt.UTC).date()
+        if not EARLIEST_BIRTH <= born <= today:
+            when = "in the future" if born > today else f"before {EARLIEST_BIRTH.year}"
+            reason = f"a date of birth {when} ({born.isoformat()}) cannot be right"
+            found.append(_left_out(EventError("/date_of_birth", reason, "implausible_date")))
+    for key in ("postcode", "former_postcode"):
+        postcode = getattr(traits, key)
+        if postcode is not None and not (
+            _POSTCODE.match(postcode.strip())
+            and 2 <= sum(ch.isalnum() for ch in postcode) <= MAX_POSTCODE_CHARS
+        ):
+            reason = (
+                f"'{postcode[:20]}' is not a postcode: letters and digits "
+                f"(2-{MAX_POSTCODE_CHARS}), spaces or dashes between"
+            )
+            found.append(_left_out(EventError(f"/{key}", reason, "invalid_postcode")))
     return found
 
 
@@ -287,7 +293,8 @@ class CustomerRef(_Strict):
     identifiers: Annotated[list[IdentifierIn], Field(min_length=1, max_length=20)]
     traits: Traits | None = None
     #: Names of traits in this event to treat as sensitive (masked for agents until revealed),
-    #: beyond the ones that always are (date of birth, address, postcode, national id).
+    #: beyond the ones that always are (date of birth, address, postcode, their former
+    #: values, national id).
     sensitive: Annotated[
         list[Annotated[str, StringConstraints(min_length=1, max_length=64)]], Field(max_length=50)
     ] = Field(default_factory=list)

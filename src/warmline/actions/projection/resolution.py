@@ -38,7 +38,7 @@ from warmline import events as ev
 from warmline.actions.projection.batch import Batch
 from warmline.actions.projection.rows import BRIDGE, Landing, Outcome, new_row
 from warmline.domain.identity.evidence import decide_pair, evidence_json
-from warmline.domain.identity.identifiers import UNNORMALISED
+from warmline.domain.identity.identifiers import UNNORMALISED, Identifier, is_mobile
 from warmline.domain.identity.matching import (
     Comparison,
     CustomerOf,
@@ -47,16 +47,19 @@ from warmline.domain.identity.matching import (
     MatchResult,
     apart,
     assess,
+    compare,
     resolve_against,
     two_people,
 )
-from warmline.domain.identity.resolution import Holder, resolve
+from warmline.domain.identity.resolution import Holder, resolve, shareable
 from warmline.domain.ids import stable_id
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 from warmline.storage.identity_config import MatchingConfig, current_matching
 
 INGEST_ACTOR = "warmline.ingest"
+#: First-name levels that say "the same first name" (a landline joins only those).
+_SAME_FIRST_NAME = frozenset({"exact", "nickname", "close", "swapped"})
 Resolved = tuple[Landing, Outcome, frozenset[tuple[str, str]]]
 
 
@@ -91,9 +94,12 @@ class Resolver:
         probe = p.index.probe(ref)
         if found.customer_id is not None:
             origin = found.customer_id
-            if probe is None:
-                return self._known(origin)
-            if found.verified:
+            named = _named(idents, holders)
+            if probe is not None and not found.verified and len(named) > 1:
+                # The first record an identifier names may be a relative's (the family
+                # email); another identifier of the event may name the person themselves.
+                origin = self._agreeing(probe, named) or origin
+            if probe is None or found.verified:
                 resolved = self._known(origin)
             else:
                 unnormalised = frozenset(
@@ -101,7 +107,10 @@ class Resolver:
                 )
                 resolved = self._check_unvouched(event, probe, origin, holders, unnormalised)
             if resolved[1].resolution == "known":
-                self._join_matching(event, probe, origin)
+                if len(named) > 1:
+                    self._join_holders(event, probe, origin, named)
+                if probe is not None:
+                    self._join_matching(event, probe, origin)
             return resolved
         roots = {p.live(c) for c in found.candidates}
         if len(roots) == 1 and len(found.candidates) > 1:
@@ -188,6 +197,58 @@ class Resolver:
             if customer_of[other.candidate_id] != customer_of[result.best_id]:
                 self.bridged.update((customer_of[other.candidate_id], customer_of[result.best_id]))
 
+    def _agreeing(self, probe: MatchRecord, named: list[tuple[str, Identifier]]) -> str | None:
+        """The first record the event's identifiers name that its traits do not contradict,
+        judged as a person (every record of its customer)."""
+        model = self.config.model
+        for record_id, _ in named:
+            record = self.p.index.profile(record_id).record
+            comparison = compare(probe, record, model)
+            if _contradicts(comparison, probe, record):
+                continue
+            records = self.records_of(record_id)
+            if len(records) == 1 or not apart([probe], records):
+                return record_id
+        return None
+
+    def _join_holders(
+        self,
+        event: ev.Event,
+        probe: MatchRecord | None,
+        origin: str,
+        named: list[tuple[str, Identifier]],
+    ) -> None:
+        """The event's other identifiers name records of other customers: the same person
+        recorded apart (a voice record holding only the mobile, a chat record holding only
+        the email). Each is joined to the event's record as a bridge (recorded, undoable)
+        unless the records disagree, or the customers are two people; a landline (often a
+        household's) joins only a record whose first name agrees."""
+        p = self.p
+        home = p.live(origin)
+        basis = probe if probe is not None else p.index.profile(origin).record
+        ours: list[MatchRecord] | None = None
+        model = self.config.model
+        for record_id, ident in named:
+            if record_id == origin or p.live(record_id) == home:
+                continue
+            record = p.index.profile(record_id).record
+            comparison = compare(basis, record, model)
+            if _contradicts(comparison, basis, record):
+                continue
+            if ident.quality == UNNORMALISED or (
+                ident.kind == "phone"
+                and not is_mobile(ident.value)
+                and comparison.level("first_name") not in _SAME_FIRST_NAME
+            ):
+                continue
+            if ours is None:
+                ours = [basis, *self.records_of(origin)]
+            if apart(ours, self.records_of(record_id)):
+                continue
+            reason = f"holds this event's {ident.kind.replace('_', ' ')}"
+            self._bridge(event, record_id, origin, comparison, Decision("link", (reason,)), [])
+            self.bridged.update((p.live(record_id), home))
+
     def _join_matching(self, event: ev.Event, probe: MatchRecord, origin: str) -> None:
         """An identifier named the event's record; its traits may also link records of
         other customers: the same person recorded apart (a mistyped identifier, a record
@@ -260,28 +321,24 @@ class Resolver:
         p = self.p
         record = p.index.profile(origin).record
         comparison, decision = decide_pair(probe, record, self.config.model, self.config.thresholds)
-        contradicted = any(e.weight < 0 for e in comparison.evidence) or two_people(
-            probe, record, comparison
-        )
-        if decision.outcome == "link" or not contradicted:
+        if decision.outcome == "link" or not _contradicts(comparison, probe, record):
             # The identifier says so and nothing in the record says otherwise; nor may
             # anything known of the customer (a record without a birth date cannot make the
             # son one customer with the father, by the family email).
             records = self.records_of(origin)
-            reasons = apart([probe], records) if len(records) > 1 else []
-            if not reasons:
+            if len(records) == 1 or not apart([probe], records):
                 return self._known(origin)
-            said = tuple(f"another record of this customer: {reason}" for reason in reasons)
-            decision = Decision("review", (*said, *decision.reasons))
-        # Somebody else with the same phone or email: never joined, only suggested.
+            decision = Decision("new", decision.reasons)  # the customer's relative
+        # Somebody else with the same phone or email: never joined; a question for a
+        # person only when the traits say it may well be one person.
         shared = frozenset(
             key for key, hs in holders.items() if any(h.customer_id == origin for h in hs)
         )
         new = p.new_record(event)
-        if not shared <= unnormalised:
-            # Text kept as written ("n/a") is no reason to ask anyone anything.
+        asked = decision.outcome == "review" and not shared <= unnormalised
+        if asked:  # text kept as written ("n/a") is no reason to ask anyone anything
             self._suggest(event, new, origin, comparison, decision)
-        outcome = Outcome(new, None, new, "review", (p.live(origin),))
+        outcome = Outcome(new, None, new, "review" if asked else "new", (p.live(origin),))
         return Landing(new, new), outcome, shared
 
     def _linked(
@@ -376,3 +433,27 @@ class Resolver:
             if fresh:
                 conn.execute(table.insert(), fresh)
             rows.clear()
+
+
+def _named(
+    idents: list[Identifier], holders: dict[tuple[str, str], list[Holder]]
+) -> list[tuple[str, Identifier]]:
+    """The records the event's identifiers name one by one (an identifier held by one
+    record, or verified on one of several), personal identifiers first."""
+    named: dict[str, Identifier] = {}
+    for ident in sorted(idents, key=shareable):
+        owners = holders.get((ident.kind, ident.value), [])
+        verified = [o for o in owners if o.verified]
+        if len(owners) == 1:
+            named.setdefault(owners[0].customer_id, ident)
+        elif len(verified) == 1 and not shareable(ident):
+            named.setdefault(verified[0].customer_id, ident)
+    return list(named.items())
+
+
+def _contradicts(comparison: Comparison, new: MatchRecord, record: MatchRecord) -> bool:
+    """Whether a record's traits speak against the event's: a field that disagrees, or
+    something that says two people."""
+    return any(weight < 0 for weight in comparison.weights) or bool(
+        two_people(new, record, comparison)
+    )

@@ -144,6 +144,17 @@ def _normalise_email(value: str, text: str) -> Kept:
     return Kept(result.normalized.lower())
 
 
+@lru_cache(maxsize=1 << 16)
+def is_mobile(e164: str) -> bool:
+    """Whether a phone number (E.164) is a mobile: one person's, where a landline is often
+    a household's. Unknown types (a range not in use) are not taken for mobiles."""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+
+
 def mask_identifier(kind: str, value: str) -> str:
     """What an agent sees of an identifier until it is revealed: enough to confirm, not copy."""
     if kind in UNMASKED_KINDS:

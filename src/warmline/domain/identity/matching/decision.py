@@ -6,9 +6,8 @@ three rules keep a quiet false merge from happening, whatever the score:
 * two records with verified identifiers of the same kind that share no value
   (two different verified emails) never link: at most review;
 * a shared phone number or email address never links on its own (a household
-  phone, a family email): when nothing else agrees, or the first names differ,
-  the pair is a review with the reason "shares a phone number" /
-  "shares an email address", even if its score is below the review threshold;
+  phone, a family email): when nothing else agrees the pair is at most a review,
+  with the reason "shares a phone number" / "shares an email address";
 * first names, dates of birth or generation suffixes that say "two people" never
   link, unless a national id (equal, or one typo apart) says otherwise: different
   first names, or alike but both real given names (Carl, Carol; Christina,
@@ -16,6 +15,8 @@ three rules keep a quiet false merge from happening, whatever the score:
   and relatives share a surname, an address, a landline, even a birthday or a
   first name (John Smith senior and junior), and Fellegi-Sunter, which takes
   fields as independent, counts all that sharing as evidence of one person.
+  Such a pair is not a review either: it is two people, and a queue that asks
+  about every household is a queue nobody finishes.
 
 These rules judge people, not pairs of records (:func:`apart`): a record that would
 join a customer is checked against every record of that customer, so a record with no
@@ -61,14 +62,17 @@ class Thresholds:
     """Match-probability thresholds: at or above ``link`` a pair links, at or above
     ``review`` it is suggested for review, below it the new record is someone new.
 
-    The defaults are round numbers: a link must be a thousand times likelier than
-    not (a false merge is the costly error), and anything likelier than not goes
-    to a person. ``benchmarks/identity.py`` and ``identity_scale.py`` show their
-    effect (precision 0.9997-1.0 on FEBRL and a synthetic million).
+    The defaults are round numbers: a link must be a hundred times likelier than not,
+    the safety rules standing guard over the cases scores get wrong (relatives), and a
+    person is asked only about a pair nine times likelier one person than two: a queue
+    of pairs likelier than not held every name-alike two records had in common, and was
+    more than people could finish. ``benchmarks/identity.py`` (FEBRL: precision 1.000),
+    ``identity_scale.py`` and ``identity_contact_centre.py`` (a contact centre's memory
+    with relatives; the queue's size and precision) show their effect.
     """
 
-    link: float = 0.999
-    review: float = 0.5
+    link: float = 0.99
+    review: float = 0.9
     #: Derived: the thresholds as match weights in bits.
     link_weight: float = field(init=False, repr=False, compare=False)
     review_weight: float = field(init=False, repr=False, compare=False)
@@ -137,20 +141,22 @@ def decide(
     else:
         outcome = "new"
         reasons = [f"match probability {p:.4f} is below the review threshold {thresholds.review}"]
-    caps = two_people(new, candidate, comparison)
+    found = _separating(new, candidate, comparison)
+    caps = [reason for _, reason in found]
+    # Twins, a parent and child, spouses: two people, and nobody's question. Only a
+    # conflict of verified identifiers on a pair that otherwise scores is put to a person.
+    relatives = any(field != "verified" for field, _ in found)
     levels = comparison.levels
     shared = []
     if levels[_PHONE] == EXACT:
         shared.append("shares a phone number")
     if levels[_EMAIL] == EXACT:
         shared.append("shares an email address")
-    if shared and (
-        any(cap.startswith("first names differ") for cap in caps) or not _other_support(comparison)
-    ):
+    if shared and (relatives or not _other_support(comparison)):
         caps[:0] = shared
-        if outcome == "new":
-            outcome = "review"
-    if caps and outcome == "link":
+    if relatives:
+        outcome = "new"
+    elif caps and outcome == "link":
         outcome = "review"
     return Decision(outcome, (*caps, *reasons) if caps else tuple(reasons))
 
@@ -283,7 +289,7 @@ def resolve_against(
 
     ``records_of`` (candidate id to every record of the customer it belongs to) lets a
     link be judged against the whole customer (:func:`apart`): a candidate record that
-    links, whose customer's other records say "two people", is a review.
+    links, whose customer's other records say "two people", is someone else.
     """
     scored: list[ScoredCandidate] = []
     for candidate_id, candidate in candidates.items():
@@ -291,8 +297,12 @@ def resolve_against(
         if assessed is None:
             continue
         comparison, decision = assessed
-        if decision.outcome == "link" and records_of is not None:
-            decision = _judged_as_people(new, candidate, records_of(candidate_id), decision)
+        if (
+            decision.outcome == "link"
+            and records_of is not None
+            and _apart_from_customer(new, candidate, records_of(candidate_id))
+        ):
+            continue  # another record of its customer says: someone else
         scored.append(ScoredCandidate(candidate_id, comparison, decision))
     if not scored:
         return MatchResult(None, None, Decision("new", ("no candidate reaches review",)))
@@ -315,18 +325,13 @@ def resolve_against(
     return MatchResult(best.candidate_id, best.comparison, decision, others)
 
 
-def _judged_as_people(
-    new: MatchRecord, candidate: MatchRecord, records: Sequence[MatchRecord], link: Decision
-) -> Decision:
-    """A link to ``candidate``, judged against every record of its customer."""
+def _apart_from_customer(
+    new: MatchRecord, candidate: MatchRecord, records: Sequence[MatchRecord]
+) -> list[str]:
+    """Why ``new`` is someone else than the customer whose record ``candidate`` links to,
+    judged on every record of that customer (empty if nothing says so)."""
     others = [r for r in records if r is not candidate]
-    if not others:
-        return link
-    reasons = apart([new], [candidate, *others])
-    if not reasons:
-        return link
-    said = tuple(f"another record of this customer: {reason}" for reason in reasons)
-    return Decision("review", (*said, *link.reasons))
+    return apart([new], [candidate, *others]) if others else []
 
 
 def assess(
@@ -337,12 +342,12 @@ def assess(
 ) -> tuple[Comparison, Decision] | None:
     """Compare and decide one pair; None when it is neither a link nor a review.
 
-    Pairs below the review threshold that share no phone or email are dropped
-    before :func:`decide`, which cannot raise them.
+    Pairs below the review threshold are dropped before :func:`decide`, which can only
+    lower an outcome.
     """
     levels = comparison_levels(new, candidate)
     comparison = compare(new, candidate, model, levels)
-    if comparison.weight < thresholds.review_weight and levels[_PHONE] != EXACT != levels[_EMAIL]:
+    if comparison.weight < thresholds.review_weight:
         return None
     decision = decide(new, candidate, comparison, thresholds)
     return None if decision.outcome == "new" else (comparison, decision)
