@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warmline.api import (
+    articles,
     audit,
     contacts,
     continuations,
@@ -37,7 +38,14 @@ from warmline.serving.responses import problem_response
 from warmline.serving.throttle import FailureThrottle
 from warmline.storage import migrate
 from warmline.storage.engine import make_engine
-from warmline.web import desk, desk_conversation, desk_handover, desk_identity, pages
+from warmline.web import (
+    desk,
+    desk_conversation,
+    desk_handover,
+    desk_identity,
+    desk_knowledge,
+    pages,
+)
 
 log = logging.getLogger("warmline")
 
@@ -207,12 +215,23 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             "schema_expected": head,
         }
 
-    for module in (events, customers, contacts, merges, audit, privacy, handovers, continuations):
+    for module in (
+        events,
+        customers,
+        contacts,
+        merges,
+        audit,
+        privacy,
+        handovers,
+        continuations,
+        articles,
+    ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)
     app.include_router(desk_identity.router)
     app.include_router(desk_conversation.router)
     app.include_router(desk_handover.router)
+    app.include_router(desk_knowledge.router)
     app.mount("/desk/static", StaticFiles(directory=pages.HERE / "static"), name="desk-static")
     _add_docs(app)
     return app

@@ -133,11 +133,12 @@ def test_import_stores_a_line_with_a_bad_field_and_says_so(env: str, tmp_path: P
     assert "Ann Lee" in names
 
 
-def import_counts(output: str) -> dict[str, int]:
-    """The counts row of ``warmline import``'s table, by its column headings."""
+def import_counts(output: str, first: str = "accepted") -> dict[str, int]:
+    """The counts row of an import's table, by its column headings (``first`` is the
+    first heading)."""
     lines = output.splitlines()
-    heading = next(i for i, line in enumerate(lines) if "accepted" in line)
-    names = re.findall(r"[a-z]+", lines[heading])
+    heading = next(i for i, line in enumerate(lines) if first in line)
+    names = re.findall(r"[a-z]+(?: [a-z]+)*", lines[heading])
     row = next(line for line in lines[heading + 1 :] if re.search(r"\d", line))
     return dict(zip(names, map(int, re.findall(r"\d+", row)), strict=True))
 

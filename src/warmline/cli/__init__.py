@@ -17,6 +17,7 @@ from warmline.cli.console import report
 from warmline.cli.db import db_app
 from warmline.cli.identity import identity_app
 from warmline.cli.keys import keys_app
+from warmline.cli.knowledge import knowledge_app
 from warmline.cli.reasons import reasons_app
 from warmline.cli.retention import retention_app
 from warmline.errors import WarmlineError
@@ -37,6 +38,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(identity_app, name="identity")
 app.add_typer(reasons_app, name="reasons")
+app.add_typer(knowledge_app, name="knowledge")
 
 
 def _print_version(asked: bool) -> None:

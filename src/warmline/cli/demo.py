@@ -102,6 +102,14 @@ def _seed_demo(engine: Engine, settings: Settings, count: int, empty: bool) -> N
             "this shows the training ran, not how well it will read real customers; "
             "`warmline reasons train` on your own labelled contacts tells that)"
         )
+    from warmline.actions.knowledge import import_folder
+    from warmline.demo.world import FAQ
+
+    faq = import_folder(engine, FAQ)
+    console.print(
+        f"knowledge: {len(faq.added)} articles added, {len(faq.changed)} changed, "
+        f"{len(faq.unchanged)} unchanged (the demo bank's FAQ)"
+    )
 
 
 def simulate_command(
@@ -175,7 +183,7 @@ def simulate_command(
         fail(*_refusal(exc, url, own_key))
     except (OSError, RuntimeError) as exc:
         fail(f"the server at {url} did not take the contact: {exc}", "is `warmline serve` running?")
-    console.print(f"played {done} contacts")
+    console.print(f"played {done} contact{'' if done == 1 else 's'}")
 
 
 def _warn_if_no_desk(engine: Engine, agent: str) -> None:

@@ -10,8 +10,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from warmline.config import Settings
 from warmline.domain.access.roles import Actor
-from warmline.domain.card.assembly import CardContext
+from warmline.domain.card.context import CardContext
 from warmline.serving.access import access_customer, as_seen_by
+from warmline.serving.knowledge import card_suggestions
 from warmline.storage.card_queries import load_card
 
 
@@ -36,4 +37,7 @@ def read_card(
     """The card of ``customer_id`` for ``actor``: the read audited (with ``detail``),
     sensitive values masked unless the role sees them."""
     live = access_customer(conn, engine, actor, customer_id, "card.viewed", **detail)
-    return as_seen_by(actor, load_card(conn, live, ctx))
+    card = as_seen_by(actor, load_card(conn, live, ctx))
+    if card is not None:
+        card["articles"] = card_suggestions(conn, card)
+    return card

@@ -8,7 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from warmline.domain.card.assembly import CardContext, build_card, continuity_ids
+from warmline.domain.card.assembly import build_card
+from warmline.domain.card.contacts import continuity_ids
+from warmline.domain.card.context import CardContext
 from warmline.domain.card.insight import Learned
 from warmline.storage import schema as t
 from warmline.storage.compiled_select import FastSelect

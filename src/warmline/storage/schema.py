@@ -502,6 +502,61 @@ continuation_attempts = sa.Table(
     sa.Index(None, "customer_id", "at"),
 )
 
+articles = sa.Table(
+    "articles",
+    metadata,
+    # Knowledge: one article, as it reads now (its earlier versions are in article_versions).
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("slug", sa.String(120), nullable=False, unique=True),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("products", JSONType, nullable=False),
+    sa.Column("channels", JSONType, nullable=False),
+    sa.Column("owner", sa.String(200)),
+    sa.Column("review_date", sa.Date),
+    # internal (agents only) or public (may be shown to customers)
+    sa.Column("audience", sa.String(16), nullable=False, default="internal"),
+    # published, draft (never suggested until reviewed) or retired
+    sa.Column("status", sa.String(16), nullable=False, default="published"),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    # Unit sentence embedding of title and body (float16 bytes), for semantic search.
+    sa.Column("vector", sa.LargeBinary),
+    sa.Column("vector_model", sa.String(64)),
+    _at("created_at"),
+    _at("updated_at"),
+    _at("retired_at", nullable=True),
+    sa.Index(None, "status", "updated_at"),
+)
+article_versions = sa.Table(
+    "article_versions",
+    metadata,
+    # Every version an article has had, and who made it: nothing an agent read is lost.
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("article_id", Id, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("meta", JSONType, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("changed_by", sa.String(200), nullable=False),
+    _at("changed_at"),
+    sa.UniqueConstraint("article_id", "version"),
+)
+article_feedback = sa.Table(
+    "article_feedback",
+    metadata,
+    # An agent's "helped" or "did not help" for an article suggested for a reason.
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("article_id", Id, nullable=False),
+    sa.Column("reason", sa.String(200), nullable=False),
+    sa.Column("helped", sa.Boolean, nullable=False),
+    sa.Column("interaction_id", Id),
+    sa.Column("actor", sa.String(200), nullable=False),
+    _at("at"),
+    sa.Index(None, "reason", "article_id"),
+)
+
 #: Tables rebuilt from the raw event log by ``warmline rebuild``.
 PROJECTIONS = (
     customers,

@@ -27,6 +27,10 @@ class Permission(StrEnum):
     HAND_OVER = "handovers:send"
     ISSUE_CONTINUATIONS = "continuations:issue"
     PRESENT_CONTINUATIONS = "continuations:present"
+    #: Read and search articles, and say whether a suggested one helped.
+    READ_ARTICLES = "articles:read"
+    #: Write, change and retire articles; see the questions no article answers.
+    MANAGE_ARTICLES = "articles:manage"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -40,6 +44,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ANSWER_SUGGESTIONS,
             Permission.HAND_OVER,
             Permission.PRESENT_CONTINUATIONS,
+            Permission.READ_ARTICLES,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -50,6 +55,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MERGE_CUSTOMERS,
             Permission.HAND_OVER,
             Permission.PRESENT_CONTINUATIONS,
+            Permission.READ_ARTICLES,
+            Permission.MANAGE_ARTICLES,
         }
     ),
     # Integrators feed the memory (events, contacts from the channels); they cannot read
