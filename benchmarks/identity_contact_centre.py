@@ -470,12 +470,16 @@ def main() -> None:
             rows.append(("warmline: ingest", results["ingest"]))
         err.print("[dim]warmline identity train, then dedupe[/]")
         trained = warmline(url, "identity", "train", check=False)
-        results["train_output"] = trained.splitlines()[-1] if trained else ""
+        results["train_output"] = "\n".join(
+            line.strip() for line in trained.splitlines() if "━" not in line and line.strip()
+        )
+        results["train_in_force"] = "in force from now on" in trained
         with Server(url, key, workdir, args.sqlite_synchronous) as client:
             results["dedupe_dry_run"] = warmline(url, "identity", "dedupe", "--dry-run").strip()
             results["dedupe_output"] = warmline(url, "identity", "dedupe").strip()
             results["dedupe"] = stage(memory, client)
-            rows.append(("warmline: identity train + dedupe", results["dedupe"]))
+            verdict = "in force" if results["train_in_force"] else "refused"
+            rows.append((f"warmline: identity train ({verdict}) + dedupe", results["dedupe"]))
     if not args.skip_splink:
         err.print("[dim]splink 5 on the same records[/]")
         found = run_splink(memory, args.threshold)
@@ -502,6 +506,9 @@ def main() -> None:
     Console(width=200).print(
         f"{results['people']:,} people, {results['records']:,} records; recall reachable by "
         f"joining records of one person linked by strong evidence: {results['linkable_recall']:.4f}"
+    )
+    Console(width=200).print(
+        "identity train said:\n" + results["train_output"], highlight=False, markup=False
     )
     print(json.dumps(results), flush=True)
 
