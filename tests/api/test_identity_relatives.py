@@ -162,3 +162,37 @@ def test_a_record_written_before_a_move_or_a_marriage_still_finds_her(
     )["results"][0]
     assert branch["resolution"] == "linked"
     assert live(client, keys, branch["customer_id"]) == first["customer_id"]
+
+
+def test_a_caller_who_could_be_senior_or_his_son_is_asked_about_not_linked(
+    client: TestClient, keys: Keys
+) -> None:
+    senior = post(
+        client,
+        keys.integrator,
+        [identified(customer(("phone", "07985 613785"), name="Scott Lane Senior",
+                             date_of_birth="1949-05-17", **HOME))],
+    )["results"][0]  # fmt: skip
+    # A call from another mobile: the name and the postcode, nothing of one person's own.
+    caller = post(
+        client,
+        keys.integrator,
+        [identified(customer(("phone", "07700 900686"), name="Scott Lane",
+                             postcode=HOME["postcode"]))],
+    )["results"][0]  # fmt: skip
+    assert caller["resolution"] == "review"
+    assert live(client, keys, caller["customer_id"]) != senior["customer_id"]
+    [asked] = suggestions(client, keys)
+    assert {asked["customer"]["id"], asked["candidate"]["id"]} == {
+        caller["customer_id"], senior["customer_id"]
+    }  # fmt: skip
+    assert any("written Sr and the other without" in r for r in asked["reasons"])
+    # Giving his birth date, he is the father.
+    known = post(
+        client,
+        keys.integrator,
+        [identified(customer(("phone", "07700 900687"), name="Scott Lane",
+                             date_of_birth="1949-05-17", postcode=HOME["postcode"]))],
+    )["results"][0]  # fmt: skip
+    assert known["resolution"] == "linked"
+    assert live(client, keys, known["customer_id"]) == senior["customer_id"]

@@ -9,6 +9,7 @@ from warmline.domain.identity.matching import (
     Thresholds,
     compare,
     decide,
+    namesake_at_home,
     record_from,
     resolve_against,
 )
@@ -271,3 +272,39 @@ def test_people_are_apart_when_no_record_of_one_agrees_with_any_of_the_other() -
         )
         == []
     )
+
+
+def test_a_record_without_a_suffix_that_only_shares_name_and_home_with_a_senior_is_asked() -> None:
+    # Written "Senior": there is a son of that name, most likely at this address.
+    senior = person("Scott Lane Senior", [("phone", "+447985613785", False)],
+                    date_of_birth="1949-05-17")  # fmt: skip
+    caller = person("Scott Lane", [("phone", "+447700900686", False)])  # name and home only
+    candidates = {"senior": senior}
+    records = {"senior": [senior]}
+    result = resolve_against(
+        caller, candidates, DEFAULT_MODEL, Thresholds(), records_of=records.__getitem__
+    )
+    assert outcome(caller, senior).outcome == "link"  # the pair alone would link
+    assert result.decision.outcome == "review"
+    assert "written Sr and the other without" in result.decision.reasons[0]
+    assert namesake_at_home([caller], [senior], compare(caller, senior, DEFAULT_MODEL))
+    # His birth date, or his own mobile, tells who it is.
+    for own in (
+        person("Scott Lane", date_of_birth="1949-05-17"),
+        person("Scott Lane", [("phone", "+447985613785", False)]),
+    ):
+        result = resolve_against(
+            own, candidates, DEFAULT_MODEL, Thresholds(), records_of=records.__getitem__
+        )
+        assert result.decision.outcome == "link", result.decision
+    # The household's landline is no one person's own.
+    landline = ("phone", "+441134960000", False)
+    senior_home = person("Scott Lane Sr", [landline])
+    caller_home = person("Scott Lane", [landline])
+    comparison = compare(caller_home, senior_home, DEFAULT_MODEL)
+    assert namesake_at_home([caller_home], [senior_home], comparison)
+    # Both written Senior, or neither: nothing to tell apart.
+    both = person("Scott Lane Sr", [("phone", "+447700900686", False)])
+    assert namesake_at_home([both], [senior], compare(both, senior, DEFAULT_MODEL)) is None
+    plain = person("Scott Lane", [("phone", "+447985613785", False)], date_of_birth="1949-05-17")
+    assert namesake_at_home([caller], [plain], compare(caller, plain, DEFAULT_MODEL)) is None

@@ -22,7 +22,13 @@ from warmline.actions.audit import append_chained, audit_row
 from warmline.actions.merges import lock_merges, record_merge
 from warmline.domain.access.roles import LOCAL_ADMIN, Actor
 from warmline.domain.identity.evidence import evidence_json
-from warmline.domain.identity.matching import MatchRecord, Thresholds, apart
+from warmline.domain.identity.matching import (
+    Decision,
+    MatchRecord,
+    Thresholds,
+    apart,
+    namesake_at_home,
+)
 from warmline.domain.identity.matching.dedupe import PairFinding, find_duplicates
 from warmline.domain.ids import stable_id
 from warmline.errors import Conflict, InvalidRequest
@@ -213,6 +219,10 @@ def dedupe(
                 )
                 if apart(ours, theirs):
                     report.held_as_relatives += 1  # two people: neither merged nor asked
+                    continue
+                if said := namesake_at_home(ours, theirs, pair.comparison):
+                    decision = Decision("review", (said, *pair.decision.reasons))
+                    report.suggested += _suggest_pair(conn, pair._replace(decision=decision), now)
                     continue
                 merged = _merge_pair(conn, pair, left, right, actor, now, report)
                 if merged is not None:

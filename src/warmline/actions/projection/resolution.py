@@ -48,6 +48,7 @@ from warmline.domain.identity.matching import (
     apart,
     assess,
     compare,
+    namesake_at_home,
     resolve_against,
     two_people,
 )
@@ -191,8 +192,9 @@ class Resolver:
             if customer_of[other.candidate_id] != customer_of[result.best_id]:
                 if ours is None:
                     ours = [probe, *self.records_of(result.best_id)]
-                if apart(ours, self.records_of(other.candidate_id)):
-                    continue  # the customers it would join are two people
+                theirs = self.records_of(other.candidate_id)
+                if apart(ours, theirs) or namesake_at_home(ours, theirs, other.comparison):
+                    continue  # two people, or no telling which of two of one name
             self._bridge(event, other.candidate_id, new, other.comparison, other.decision, grouped)
             if customer_of[other.candidate_id] != customer_of[result.best_id]:
                 self.bridged.update((customer_of[other.candidate_id], customer_of[result.best_id]))
@@ -268,7 +270,8 @@ class Resolver:
                 continue
             if ours is None:
                 ours = [probe, *self.records_of(origin)]
-            if apart(ours, self.records_of(candidate)):
+            theirs = self.records_of(candidate)
+            if apart(ours, theirs) or namesake_at_home(ours, theirs, assessed[0]):
                 continue  # the event matches both, and they are two people: not ours to join
             self._bridge(event, candidate, origin, *assessed, grouped=[])
             self.bridged.update((p.live(candidate), home))

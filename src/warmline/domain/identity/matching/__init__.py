@@ -17,6 +17,7 @@ from warmline.domain.identity.matching.decision import (
     apart,
     assess,
     decide,
+    namesake_at_home,
     resolve_against,
     two_people,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "decide",
     "find_duplicates",
     "match_weight",
+    "namesake_at_home",
     "record_from",
     "resolve_against",
     "two_people",

@@ -22,6 +22,12 @@ These rules judge people, not pairs of records (:func:`apart`): a record that wo
 join a customer is checked against every record of that customer, so a record with no
 birth date, which says nothing against the father, cannot make the son one customer
 with him.
+
+A generation suffix also says who else there is (:func:`namesake_at_home`): a person
+written "Senior" has a son of the same name, most often at the same address. A record
+without a suffix that agrees with such a customer only on the name and the address
+could be either of them; it is put to a person unless something of one person's own
+agrees too (a birth date, an email address, a mobile, a national id).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
+from warmline.domain.identity.identifiers import is_mobile
 from warmline.domain.identity.matching.model import FIELDS, MatchModel, weight_of
 from warmline.domain.identity.matching.record import MatchRecord, is_given_name
 from warmline.domain.identity.matching.scoring import (
@@ -228,6 +235,37 @@ def apart(ours: Sequence[MatchRecord], theirs: Sequence[MatchRecord]) -> list[st
     return found
 
 
+def namesake_at_home(
+    ours: Sequence[MatchRecord], theirs: Sequence[MatchRecord], comparison: Comparison
+) -> str | None:
+    """Why the link of the pair ``comparison`` compares cannot tell a father from a son of
+    the same name, or None: one side's records carry a generation suffix (Jr, Sr, III),
+    the other's none, and nothing of one person's own agrees (a birth date, an email
+    address, a mobile number, a national id): only the name and what a household
+    shares. Both sides with one suffix are one generation; different suffixes are two
+    people (:func:`apart`)."""
+    suffixes = [{r.generation for r in side if r.generation} for side in (ours, theirs)]
+    if bool(suffixes[0]) == bool(suffixes[1]) or _own_evidence(comparison):
+        return None
+    written = ", ".join(sorted(g.title() for g in suffixes[0] | suffixes[1]))
+    return (
+        f"one of them is written {written} and the other without: another of that name "
+        "may live there, and no birth date or identifier of their own agrees"
+    )
+
+
+def _own_evidence(comparison: Comparison) -> bool:
+    """Whether the pair agrees on something one person holds alone (a landline and an
+    address are a household's)."""
+    levels, weights = comparison.levels, comparison.weights
+    if weights[_DOB] > 0 or weights[_NATIONAL_ID] > 0 or levels[_EMAIL] == EXACT:
+        return True
+    if levels[_PHONE] != EXACT:
+        return False
+    shared = set(comparison.left.phones) & set(comparison.right.phones)
+    return any(is_mobile(phone) for phone in shared)
+
+
 def _verified_of(records: Sequence[MatchRecord]) -> MatchRecord:
     """A record holding only what ``records`` hold verified, for the verified-conflict rule."""
     verified = frozenset(pair for record in records for pair in record.verified)
@@ -322,6 +360,10 @@ def resolve_against(
                 reason = f"matches {rival.candidate_id} about as well, and they are two people"
                 decision = Decision("review", (reason, *decision.reasons))
                 break
+    if decision.outcome == "link" and records_of is not None:
+        said = namesake_at_home([new], records_of(best.candidate_id), best.comparison)
+        if said is not None:
+            decision = Decision("review", (said, *decision.reasons))
     return MatchResult(best.candidate_id, best.comparison, decision, others)
 
 
