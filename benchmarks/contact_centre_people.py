@@ -144,6 +144,9 @@ class ContactCentre:
         self._ids = itertools.count()
         self._first_weights = [1 / (rank + 5) for rank in range(len(FIRST_NAMES))]
         self._household_firsts: dict[str, set[str]] = {}
+        #: Addresses given out: a mailbox is one person's (or one household's), never two
+        #: strangers' (common names would otherwise meet at ``first.last42``).
+        self._emails: set[str] = set()
         drama = list(range(900000, 901000))
         self.rng.shuffle(drama)
         self._drama = iter(drama)
@@ -216,7 +219,7 @@ class ContactCentre:
         taken.add(first)
         person = Person(f"p{n:06d}", house, first, last, dob, role, landline=landline)
         if rng.random() < 0.92:
-            person.email = f"{first}.{last}{rng.randrange(100)}@{rng.choice(EMAIL_DOMAINS)}"
+            person.email = self._new_email(f"{first}.{last}")
         if rng.random() < 0.95:
             person.mobile = self._mobile()
         person.addresses = [(0, address)]
@@ -225,8 +228,7 @@ class ContactCentre:
     def _family_email(self, people: list[Person]) -> None:
         adults = [p for p in people if int(p.dob[:4]) <= 2000]
         if len(adults) >= 2 and self.rng.random() < 0.2:
-            domain = self.rng.choice(EMAIL_DOMAINS)
-            shared = f"the.{adults[0].last}s{self.rng.randrange(100)}@{domain}"
+            shared = self._new_email(f"the.{adults[0].last}s")
             for person in adults[:2]:
                 person.family_email = shared
 
@@ -255,6 +257,16 @@ class ContactCentre:
         unit = street_index * 20 + number // 15
         postcode = f"{area}{district} {unit % 10}{chr(65 + unit // 10 % 26)}{chr(65 + unit % 26)}"
         return Address(number, STREETS[street_index], TOWNS[town_index], postcode)
+
+    def _new_email(self, local: str) -> str:
+        """An address nobody else has: ``local``, two digits, a domain (more if taken)."""
+        rng, digits = self.rng, 100
+        while True:
+            email = f"{local}{rng.randrange(digits)}@{rng.choice(EMAIL_DOMAINS)}"
+            if email not in self._emails:
+                self._emails.add(email)
+                return email
+            digits *= 2
 
     def _mobile(self) -> str:
         rng = self.rng

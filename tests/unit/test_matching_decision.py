@@ -308,3 +308,17 @@ def test_a_record_without_a_suffix_that_only_shares_name_and_home_with_a_senior_
     assert namesake_at_home([both], [senior], compare(both, senior, DEFAULT_MODEL)) is None
     plain = person("Scott Lane", [("phone", "+447985613785", False)], date_of_birth="1949-05-17")
     assert namesake_at_home([caller], [plain], compare(caller, plain, DEFAULT_MODEL)) is None
+
+
+def test_an_initial_that_fits_does_not_make_brothers_one_person() -> None:
+    from warmline.domain.identity.matching import apart
+
+    joseph = [person("J Brooks", date_of_birth="1989-06-04"), person("Joseph Brooks")]
+    jason = [person("Jason Brooks", date_of_birth="1989-06-13")]
+    assert apart(joseph, jason) == [
+        "first names differ (J, Joseph / Jason): could be a relative"
+    ]
+    # Known only by the initial, he may be either: nothing says two people.
+    assert apart([person("J Brooks", date_of_birth="1989-06-04")], jason) == []
+    # An initial that does not fit does.
+    assert apart([person("K Brooks")], jason)

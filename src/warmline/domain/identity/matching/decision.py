@@ -206,7 +206,8 @@ def apart(ours: Sequence[MatchRecord], theirs: Sequence[MatchRecord]) -> list[st
 
     A field separates them when both sides know it and no record of one agrees with any
     record of the other on it: first names (differing, or both real given names spelt
-    alike), dates of birth (different years), generation suffixes (Jr, Sr); and verified
+    alike; an initial that fits counts for neither), dates of birth (different years),
+    generation suffixes (Jr, Sr); and verified
     identifiers of a kind that share no value. A national id held by both (equal, or one
     typo apart) says they are one person whatever else differs.
     """
@@ -214,10 +215,15 @@ def apart(ours: Sequence[MatchRecord], theirs: Sequence[MatchRecord]) -> list[st
     if any(levels[_NATIONAL_ID] in (N_EXACT, N_TYPO) for _, _, levels in pairs):
         return []
     found = _conflicting_verified(_verified_of(ours), _verified_of(theirs))
+    # An initial that fits a name says nothing either way: "J Brooks" does not make
+    # Joseph and Jason one person. One that does not fit still says two people.
     first = [
         _first_names_differ(a, b, levels[_FIRST])
         for a, b, levels in pairs
-        if levels[_FIRST] != MISSING and a.first_name and b.first_name
+        if levels[_FIRST] != MISSING
+        and a.first_name
+        and b.first_name
+        and not (_initial(a.first_name, b.first_name) and a.first_name[0] == b.first_name[0])
     ]
     if first and all(first):
         names = _both_sides(ours, theirs, lambda r: (r.first_name or "").title() or None)
@@ -264,6 +270,10 @@ def _own_evidence(comparison: Comparison) -> bool:
         return False
     shared = set(comparison.left.phones) & set(comparison.right.phones)
     return any(is_mobile(phone) for phone in shared)
+
+
+def _initial(a: str, b: str) -> bool:
+    return len(a) == 1 or len(b) == 1
 
 
 def _verified_of(records: Sequence[MatchRecord]) -> MatchRecord:
