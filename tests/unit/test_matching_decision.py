@@ -61,6 +61,15 @@ def test_a_typo_in_a_first_name_still_links() -> None:
     assert outcome(a, b).outcome == "link"
 
 
+def test_two_spellings_one_letter_pair_apart_are_one_name() -> None:
+    # Jeffrey and Jeffery are both given names, and one slip of the fingers apart.
+    a = person("Jeffrey Cooper", [("email", "jeffrey.cooper0@example.org", False)])
+    b = person("Jeffery Cooper", [("email", "jeffrey.cooper0@example.org", False)],
+               date_of_birth="1963-12-23")  # fmt: skip
+    decision = outcome(a, b)
+    assert decision.outcome == "link", decision
+
+
 def test_senior_and_junior_at_one_address_never_link() -> None:
     senior = person("John Okafor", date_of_birth="1955-03-01")
     junior = person("John Okafor", date_of_birth="1984-07-21")

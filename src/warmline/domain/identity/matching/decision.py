@@ -415,14 +415,24 @@ def _cannot_tell(new: MatchRecord, a: MatchRecord, b: MatchRecord, model: MatchM
 
 def _first_names_differ(new: MatchRecord, candidate: MatchRecord, level: int) -> bool:
     """Whether the first names say "two people": different, or spelt alike but both
-    real given names (Carl and Carol, Christina and Christopher). A typo seldom makes
+    real given names (Carl and Carol, Christina and Christopher), unless only two
+    neighbouring letters are swapped (Jeffrey, Jeffery). A typo seldom makes
     another real name ("Jonathan" as "Jonithan"), a relative's name always is one."""
     if level == F_DIFFERENT:
         return True
     a, b = new.first_name, candidate.first_name
-    if level not in (F_CLOSE, F_SIMILAR) or not a or not b:
+    if level not in (F_CLOSE, F_SIMILAR) or not a or not b or _transposed(a, b):
         return False
     return is_given_name(a) and is_given_name(b)
+
+
+def _transposed(a: str, b: str) -> bool:
+    """Whether two names differ only by two neighbouring letters swapped (Jeffrey,
+    Jeffery): a slip of the fingers, or one name's two spellings, never two names."""
+    if len(a) != len(b):
+        return False
+    at = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(at) == 2 and at[1] == at[0] + 1 and a[at[0]] == b[at[1]] and a[at[1]] == b[at[0]]
 
 
 def _conflicting_verified(new: MatchRecord, candidate: MatchRecord) -> list[str]:
