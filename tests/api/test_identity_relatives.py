@@ -196,3 +196,22 @@ def test_a_caller_who_could_be_senior_or_his_son_is_asked_about_not_linked(
     )["results"][0]  # fmt: skip
     assert known["resolution"] == "linked"
     assert live(client, keys, known["customer_id"]) == senior["customer_id"]
+
+
+def test_her_own_email_under_a_new_surname_and_address_is_her(client: TestClient, keys: Keys) -> None:
+    email = ("email", "ann.lee@example.org")
+    first = post(client, keys.integrator, [identified(customer(email, name="Ann Lee", **HOME))])
+    # Unverified, from a chat: the same mailbox, a married name, a new address.
+    later = post(
+        client,
+        keys.integrator,
+        [identified(customer(email, name="Ann Okafor", address="3 Harbour Road, Hull",
+                             postcode="HU1 2AB"), time=at(60))],
+    )["results"][0]  # fmt: skip
+    assert later["resolution"] == "known"
+    assert live(client, keys, later["customer_id"]) == first["results"][0]["customer_id"]
+    # A family mailbox under another first name is somebody else, the same surname or not.
+    family = ("email", "the.lees@example.org")
+    post(client, keys.integrator, [identified(customer(family, name="Bob Lee", **HOME))])
+    ann = post(client, keys.integrator, [identified(customer(family, name="Ann Lee"))])
+    assert ann["results"][0]["resolution"] != "known"

@@ -52,6 +52,7 @@ from warmline.domain.identity.matching import (
     resolve_against,
     two_people,
 )
+from warmline.domain.identity.matching.model import FIELDS
 from warmline.domain.identity.resolution import Holder, resolve, shareable
 from warmline.domain.ids import stable_id
 from warmline.storage import schema as t
@@ -324,8 +325,21 @@ class Resolver:
         p = self.p
         record = p.index.profile(origin).record
         comparison, decision = decide_pair(probe, record, self.config.model, self.config.thresholds)
-        if decision.outcome == "link" or not _contradicts(comparison, probe, record):
-            # The identifier says so and nothing in the record says otherwise; nor may
+        shared = frozenset(
+            key for key, hs in holders.items() if any(h.customer_id == origin for h in hs)
+        )
+        own = any(
+            key not in unnormalised
+            and (key[0] == "email" or (key[0] == "phone" and is_mobile(key[1])))
+            for key in shared
+        )
+        if (
+            decision.outcome == "link"
+            or not _contradicts(comparison, probe, record)
+            or (own and _renamed_or_moved(comparison, probe, record))
+        ):
+            # The identifier says so and nothing in the record says otherwise (but a new
+            # surname or address, under one person's own email or mobile); nor may
             # anything known of the customer (a record without a birth date cannot make the
             # son one customer with the father, by the family email).
             records = self.records_of(origin)
@@ -334,9 +348,6 @@ class Resolver:
             decision = Decision("new", decision.reasons)  # the customer's relative
         # Somebody else with the same phone or email: never joined; a question for a
         # person only when the traits say it may well be one person.
-        shared = frozenset(
-            key for key, hs in holders.items() if any(h.customer_id == origin for h in hs)
-        )
         new = p.new_record(event)
         asked = decision.outcome == "review" and not shared <= unnormalised
         if asked:  # text kept as written ("n/a") is no reason to ask anyone anything
@@ -452,6 +463,24 @@ def _named(
         elif len(verified) == 1 and not shareable(ident):
             named.setdefault(verified[0].customer_id, ident)
     return list(named.items())
+
+
+#: What a life changes: the surname (a marriage) and the address (a move).
+_LIFE_CHANGES = frozenset(
+    FIELDS.index(name)
+    for name in ("last_name", "street_number", "street", "locality", "postcode",
+                 "street_within_postcode", "locality_within_postcode")
+)  # fmt: skip
+
+
+def _renamed_or_moved(comparison: Comparison, new: MatchRecord, record: MatchRecord) -> bool:
+    """Whether the records disagree only on what a life changes (the surname, the
+    address) while the first names agree and nothing says two people: under one
+    person's own email or mobile, the same person married or moved."""
+    if comparison.level("first_name") not in _SAME_FIRST_NAME - {"swapped"}:
+        return False
+    disagree = [i for i, weight in enumerate(comparison.weights) if weight < 0]
+    return all(i in _LIFE_CHANGES for i in disagree) and not two_people(new, record, comparison)
 
 
 def _contradicts(comparison: Comparison, new: MatchRecord, record: MatchRecord) -> bool:
