@@ -198,7 +198,9 @@ def test_a_caller_who_could_be_senior_or_his_son_is_asked_about_not_linked(
     assert live(client, keys, known["customer_id"]) == senior["customer_id"]
 
 
-def test_her_own_email_under_a_new_surname_and_address_is_her(client: TestClient, keys: Keys) -> None:
+def test_her_own_email_under_a_new_surname_and_address_is_her(
+    client: TestClient, keys: Keys
+) -> None:
     email = ("email", "ann.lee@example.org")
     first = post(client, keys.integrator, [identified(customer(email, name="Ann Lee", **HOME))])
     # Unverified, from a chat: the same mailbox, a married name, a new address.

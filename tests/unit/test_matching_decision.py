@@ -324,9 +324,7 @@ def test_an_initial_that_fits_does_not_make_brothers_one_person() -> None:
 
     joseph = [person("J Brooks", date_of_birth="1989-06-04"), person("Joseph Brooks")]
     jason = [person("Jason Brooks", date_of_birth="1989-06-13")]
-    assert apart(joseph, jason) == [
-        "first names differ (J, Joseph / Jason): could be a relative"
-    ]
+    assert apart(joseph, jason) == ["first names differ (J, Joseph / Jason): could be a relative"]
     # Known only by the initial, he may be either: nothing says two people.
     assert apart([person("J Brooks", date_of_birth="1989-06-04")], jason) == []
     # An initial that does not fit does.

@@ -15,6 +15,7 @@ from warmline.cli import demo, event_log, serve
 from warmline.cli.audit import audit_app
 from warmline.cli.console import report
 from warmline.cli.db import db_app
+from warmline.cli.forms import forms_app
 from warmline.cli.identity import identity_app
 from warmline.cli.keys import keys_app
 from warmline.cli.knowledge import knowledge_app
@@ -39,6 +40,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(identity_app, name="identity")
 app.add_typer(reasons_app, name="reasons")
 app.add_typer(knowledge_app, name="knowledge")
+app.add_typer(forms_app, name="forms")
 
 
 def _print_version(asked: bool) -> None:

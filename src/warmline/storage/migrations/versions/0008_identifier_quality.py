@@ -5,8 +5,8 @@ possible but not valid for its region is kept in E.164 and marked ``not_valid_fo
 any other value that does not normalise is kept as written and marked ``unnormalised``.
 Identifiers stored before this revision were all normalised (NULL).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
