@@ -217,3 +217,25 @@ def test_her_own_email_under_a_new_surname_and_address_is_her(
     post(client, keys.integrator, [identified(customer(family, name="Bob Lee", **HOME))])
     ann = post(client, keys.integrator, [identified(customer(family, name="Ann Lee"))])
     assert ann["results"][0]["resolution"] != "known"
+
+
+def test_dedupe_asks_about_a_record_that_could_be_senior_or_his_son(
+    client: TestClient, keys: Keys, engine: Engine
+) -> None:
+    from warmline.actions.identity_admin import set_thresholds
+
+    set_thresholds(engine, link=0.9999999999, review=0.9999999998)  # imported apart
+    batch = [
+        identified(customer(("phone", "07985 613785"), name="Scott Lane Sr",
+                            date_of_birth="1949-05-17", **HOME)),
+        identified(customer(("phone", "07700 900686"), name="Scott Lane", **HOME)),
+    ]  # fmt: skip
+    senior, caller = (r["customer_id"] for r in post(client, keys.integrator, batch)["results"])
+    assert senior != caller
+    set_thresholds(engine, link=0.99, review=0.9)
+    identity_config.forget_current()
+    report = dedupe(engine, apply=True)
+    assert (report.merged, report.suggested) == (0, 1)
+    assert live(client, keys, caller) != live(client, keys, senior)
+    [asked] = suggestions(client, keys)
+    assert any("written Sr and the other without" in r for r in asked["reasons"])
