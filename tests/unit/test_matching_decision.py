@@ -329,3 +329,16 @@ def test_an_initial_that_fits_does_not_make_brothers_one_person() -> None:
     assert apart([person("J Brooks", date_of_birth="1989-06-04")], jason) == []
     # An initial that does not fit does.
     assert apart([person("K Brooks")], jason)
+
+
+def test_a_record_last_written_with_an_initial_keeps_the_name_it_had() -> None:
+    from warmline.domain.identity.matching import apart
+
+    # Jeffrey's record, last written "J Owen": the name it was given before still counts.
+    jeffrey = person("J Owen", date_of_birth="1987-10-22", former_name=["Jeffrey Owen"])
+    janet = person("Janet Owen", date_of_birth="1987-10-22")
+    assert jeffrey.former_first_names == ("jeffrey",)
+    assert apart([jeffrey], [janet]) == ["first names differ (J / Janet): could be a relative"]
+    # A name she went by before that agrees says one person.
+    jan = person("J Owen", date_of_birth="1987-10-22", former_name=["Jan Owen"])
+    assert apart([jan], [janet]) == []

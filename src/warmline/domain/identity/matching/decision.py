@@ -32,6 +32,7 @@ agrees too (a birth date, an email address, a mobile, a national id).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
@@ -215,16 +216,7 @@ def apart(ours: Sequence[MatchRecord], theirs: Sequence[MatchRecord]) -> list[st
     if any(levels[_NATIONAL_ID] in (N_EXACT, N_TYPO) for _, _, levels in pairs):
         return []
     found = _conflicting_verified(_verified_of(ours), _verified_of(theirs))
-    # An initial that fits a name says nothing either way: "J Brooks" does not make
-    # Joseph and Jason one person. One that does not fit still says two people.
-    first = [
-        _first_names_differ(a, b, levels[_FIRST])
-        for a, b, levels in pairs
-        if levels[_FIRST] != MISSING
-        and a.first_name
-        and b.first_name
-        and not (_initial(a.first_name, b.first_name) and a.first_name[0] == b.first_name[0])
-    ]
+    first = [said for a, b, _ in pairs if (said := _first_names_say_two(a, b)) is not None]
     if first and all(first):
         names = _both_sides(ours, theirs, lambda r: (r.first_name or "").title() or None)
         found.append(f"first names differ ({names}): could be a relative")
@@ -272,8 +264,26 @@ def _own_evidence(comparison: Comparison) -> bool:
     return any(is_mobile(phone) for phone in shared)
 
 
-def _initial(a: str, b: str) -> bool:
-    return len(a) == 1 or len(b) == 1
+def _first_names_say_two(a: MatchRecord, b: MatchRecord) -> bool | None:
+    """Whether the first names a record has gone by (its name now and the ones it was
+    given before) say two people: True when no name of one agrees with any of the other,
+    None when there is nothing to go by. An initial that fits a name says nothing either
+    way ("J Brooks" does not make Joseph and Jason one person, nor a record of Jeffrey's
+    last written "J Owen" his twin Janet); one that does not fit says two people."""
+    said: bool | None = None
+    for x in (a.first_name, *a.former_first_names):
+        for y in (b.first_name, *b.former_first_names):
+            if not x or not y:
+                continue
+            if len(x) == 1 or len(y) == 1:
+                if x[0] != y[0]:
+                    said = True
+                continue
+            one, other = MatchRecord(first_name=x), MatchRecord(first_name=y)
+            if not _first_names_differ(one, other, comparison_levels(one, other)[_FIRST]):
+                return False
+            said = True
+    return said
 
 
 def _verified_of(records: Sequence[MatchRecord]) -> MatchRecord:
@@ -340,6 +350,8 @@ def resolve_against(
     links, whose customer's other records say "two people", is someone else.
     """
     scored: list[ScoredCandidate] = []
+    if records_of is not None:
+        records_of = functools.cache(records_of)  # asked again for the best: read once
     for candidate_id, candidate in candidates.items():
         assessed = assess(new, candidate, model, thresholds)
         if assessed is None:
