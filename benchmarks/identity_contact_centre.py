@@ -470,8 +470,10 @@ def main() -> None:
             rows.append(("warmline: ingest", results["ingest"]))
         err.print("[dim]warmline identity train, then dedupe[/]")
         trained = warmline(url, "identity", "train", check=False)
-        results["train_output"] = "\n".join(
-            line.strip() for line in trained.splitlines() if "━" not in line and line.strip()
+        results["train_output"] = "\n".join(  # said on stdout and stderr: once
+            dict.fromkeys(
+                line.strip() for line in trained.splitlines() if "━" not in line and line.strip()
+            )
         )
         results["train_in_force"] = "in force from now on" in trained
         with Server(url, key, workdir, args.sqlite_synchronous) as client:
