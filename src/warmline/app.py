@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from warmline.api import (
     articles,
     audit,
+    connectors,
     contacts,
     continuations,
     customers,
@@ -225,6 +226,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         handovers,
         continuations,
         articles,
+        connectors,
     ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)

@@ -13,6 +13,7 @@ import typer
 from warmline import __version__
 from warmline.cli import demo, event_log, serve
 from warmline.cli.audit import audit_app
+from warmline.cli.connectors import connectors_app
 from warmline.cli.console import report
 from warmline.cli.db import db_app
 from warmline.cli.identity import identity_app
@@ -36,6 +37,7 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(connectors_app, name="connectors")
 app.add_typer(identity_app, name="identity")
 app.add_typer(reasons_app, name="reasons")
 app.add_typer(knowledge_app, name="knowledge")

@@ -99,6 +99,8 @@ def _message(b: Batch, event: ev.Event, at: Landing, payload: ev.MessagePosted) 
         text=payload.text,
         agent_id=payload.agent_id,
         sent_at=event.time,
+        private=payload.private,
+        attachments=[a.model_dump(exclude_none=True) for a in payload.attachments] or None,
     )
 
 

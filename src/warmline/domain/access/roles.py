@@ -31,6 +31,10 @@ class Permission(StrEnum):
     READ_ARTICLES = "articles:read"
     #: Write, change and retire articles; see the questions no article answers.
     MANAGE_ARTICLES = "articles:manage"
+    #: Create, list, rotate and revoke webhook connectors (Chatwoot, Zendesk).
+    MANAGE_CONNECTORS = "connectors:manage"
+    #: Ask for a short-lived link that opens a card inside another agent desktop.
+    EMBED_CARDS = "cards:embed"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -45,6 +49,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.HAND_OVER,
             Permission.PRESENT_CONTINUATIONS,
             Permission.READ_ARTICLES,
+            Permission.EMBED_CARDS,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -57,14 +62,17 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PRESENT_CONTINUATIONS,
             Permission.READ_ARTICLES,
             Permission.MANAGE_ARTICLES,
+            Permission.EMBED_CARDS,
         }
     ),
     # Integrators feed the memory (events, contacts from the channels); they cannot read
     # customers back out of it: a contact they start gets no card in the response.
     # An app's backend issues continuation codes for its verified sessions; an IVR
-    # presents the codes callers key in.
+    # presents the codes callers key in. Another agent desktop's backend asks for the
+    # embedded card of the agent it serves (the card is read as that agent).
     Role.INTEGRATOR: frozenset(
         {
+            Permission.EMBED_CARDS,
             Permission.WRITE_EVENTS,
             Permission.START_CONTACTS,
             Permission.ISSUE_CONTINUATIONS,
