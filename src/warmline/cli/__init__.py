@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from warmline import __version__
-from warmline.cli import demo, event_log, serve
+from warmline.cli import demo, event_log, imports, serve
 from warmline.cli.audit import audit_app
 from warmline.cli.connectors import connectors_app
 from warmline.cli.console import report
@@ -31,7 +31,7 @@ app = typer.Typer(
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("simulate")(demo.simulate_command)
-app.command("import")(event_log.import_events)
+app.command("import")(imports.import_file)
 app.command("rebuild")(event_log.rebuild)
 app.add_typer(retention_app, name="retention")
 app.add_typer(db_app, name="db")
