@@ -27,6 +27,7 @@ from warmline.api import (
     contacts,
     continuations,
     customers,
+    embed_links,
     events,
     handovers,
     merges,
@@ -45,6 +46,7 @@ from warmline.web import (
     desk_handover,
     desk_identity,
     desk_knowledge,
+    embed,
     pages,
 )
 
@@ -128,7 +130,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         response: Response = await call_next(request)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
-        if request.url.path.startswith("/desk"):
+        if request.url.path.startswith(("/desk", "/embed")):
             # Defence in depth for customer text: no inline script can run on a desk page.
             response.headers["Content-Security-Policy"] = desk_policy
         return response
@@ -227,6 +229,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         continuations,
         articles,
         connectors,
+        embed_links,
     ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)
@@ -234,6 +237,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(desk_conversation.router)
     app.include_router(desk_handover.router)
     app.include_router(desk_knowledge.router)
+    app.include_router(embed.router)
     app.mount("/desk/static", StaticFiles(directory=pages.HERE / "static"), name="desk-static")
     _add_docs(app)
     return app

@@ -223,6 +223,14 @@ class InteractionEnded(_InInteraction):
     summary: Text | None = None
 
 
+class ReasonRecorded(_InInteraction):
+    """The agent says why the customer got in touch, while the contact goes on."""
+
+    event_type: ClassVar[str] = "interaction.reason_recorded"
+    reason: Short
+    agent_id: Short | None = None
+
+
 class CaseOpened(Payload):
     """A case. With an ``interaction_id`` the customer may be left out: it follows that
     interaction (how Warmline opens a case for a channel switch)."""

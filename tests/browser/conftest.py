@@ -12,8 +12,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -57,19 +59,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
-    path = tmp_path / "desk.db"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    settings = Settings(database_url=url, sqlite_synchronous="OFF")
-    engine = make_engine(url, sqlite_synchronous="OFF")
-    _, agent_key = create_key(engine, role="agent", name="dave")
-    _, integrator_key = create_key(engine, role="integrator", name="pbx", may_verify=True)
-    port = _free_port()
+@contextmanager
+def serving(app: Any, port: int | None = None) -> Iterator[str]:
+    """``app`` served by uvicorn on a loopback port in a thread; yields its URL."""
+    port = port or _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings, engine),
+            app,
             host="127.0.0.1",
             port=port,
             log_level="warning",
@@ -82,10 +78,29 @@ def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
     while not server.started:
         assert time.monotonic() < deadline, "the test server did not start"
         time.sleep(0.02)
-    yield LiveServer(f"http://127.0.0.1:{port}", agent_key, integrator_key, engine)
+    yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def live_server_with(
+    tmp_path: Path, sqlite_template: Path, port: int | None = None, **settings_: Any
+) -> Iterator[LiveServer]:
+    path = tmp_path / "desk.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    settings = Settings(database_url=url, sqlite_synchronous="OFF", **settings_)
+    engine = make_engine(url, sqlite_synchronous="OFF")
+    _, agent_key = create_key(engine, role="agent", name="dave")
+    _, integrator_key = create_key(engine, role="integrator", name="pbx", may_verify=True)
+    with serving(create_app(settings, engine), port) as served:
+        yield LiveServer(served, agent_key, integrator_key, engine)
     engine.dispose()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
+    yield from live_server_with(tmp_path, sqlite_template)
 
 
 @pytest.fixture(scope="session")

@@ -116,6 +116,12 @@ def _transferred(
     )
 
 
+@handles(ev.ReasonRecorded)
+def _reason(b: Batch, event: ev.Event, at: Landing, payload: ev.ReasonRecorded) -> None:
+    row = b.anchor("interaction", payload.interaction_id, at, event)
+    row.set(reason=payload.reason, predicted_reason=None)  # the agent's word replaces the guess
+
+
 @handles(ev.InteractionEnded)
 def _ended(b: Batch, event: ev.Event, at: Landing, payload: ev.InteractionEnded) -> None:
     row = b.anchor("interaction", payload.interaction_id, at, event)
