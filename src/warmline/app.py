@@ -41,6 +41,7 @@ from warmline.serving.throttle import FailureThrottle
 from warmline.storage import migrate
 from warmline.storage.engine import make_engine
 from warmline.web import (
+    chatwoot_app,
     desk,
     desk_conversation,
     desk_handover,
@@ -238,6 +239,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(desk_handover.router)
     app.include_router(desk_knowledge.router)
     app.include_router(embed.router)
+    app.include_router(chatwoot_app.router)
     app.mount("/desk/static", StaticFiles(directory=pages.HERE / "static"), name="desk-static")
     _add_docs(app)
     return app

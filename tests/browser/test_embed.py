@@ -126,3 +126,52 @@ def test_a_page_on_an_origin_not_configured_cannot_frame_the_card(
         frame = page.frame_locator("#card")
         expect(frame.locator(".customer-name")).to_have_count(0)
         assert page.evaluate("window.received.length") == 0
+
+
+FAKE_CHATWOOT = """<!doctype html><html><head><title>Chatwoot</title></head><body>
+<h1>Conversation #12</h1>
+<iframe id="app" title="Warmline" src="{src}" width="640" height="720"></iframe>
+<script>
+window.addEventListener("message", function (e) {{
+  if (e.data !== "chatwoot-dashboard-app:fetch-info") return;
+  var context = {{event: "appContext", data: {{
+    conversation: {{id: 12, meta: {{sender: {{id: 41}}}}}}, contact: {{id: 41}},
+    currentAgent: {{id: 2, name: "Dave"}}}}}};
+  e.source.postMessage(JSON.stringify(context), e.origin);
+}});
+</script></body></html>"""
+
+
+def test_chatwoots_dashboard_app_opens_the_conversations_card(
+    page: Page, tmp_path: Path, sqlite_template: Path
+) -> None:
+    from tests.browser.test_desk import sign_in
+    from tests.connector_payloads import chatwoot_conversation, chatwoot_event
+    from warmline.actions.connectors import create_connector
+    from warmline.domain.access.roles import LOCAL_ADMIN
+
+    async def chatwoot(request: Request) -> HTMLResponse:
+        return HTMLResponse(FAKE_CHATWOOT.format(src=request.query_params["src"]))
+
+    port = _port()
+    fake = Starlette(routes=[Route("/", chatwoot)])
+    servers = live_server_with(
+        tmp_path, sqlite_template, desk_embed_origins=f"http://127.0.0.1:{port}", insight=False
+    )
+    server = next(servers)
+    try:
+        _, secret = create_connector(server.engine, LOCAL_ADMIN, kind="chatwoot", account="7")
+        with server.api(secret) as api:
+            delivered = api.post(
+                "/v1/connectors/chatwoot/7",
+                json=chatwoot_event("conversation_created", chatwoot_conversation()),
+            )
+            assert delivered.status_code == 200, delivered.text
+        sign_in(page, server)  # once, as the agent; the panel then uses the desk session
+        with serving(fake, port) as chatwoot_url:
+            page.goto(f"{chatwoot_url}/?src={server.url}/desk/apps/chatwoot/7")
+            panel = page.frame_locator("#app")
+            expect(panel.locator(".customer-name")).to_have_text("Ada Lovell")
+            expect(panel.locator(".embed-actions")).to_be_visible()
+    finally:
+        next(servers, None)

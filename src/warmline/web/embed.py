@@ -80,8 +80,6 @@ async def embedded_card(token: str, engine: EngineDep, settings: SettingsDep) ->
 
 
 def _session(engine: Any, request: Request, token: str) -> EmbedSession:
-    if request.headers.get("x-embed") != "1":
-        raise InvalidRequest("not_from_the_card", "card actions come from the embedded card itself")
     session = session_of(engine, token[:200])
     if session is None:
         raise Unauthenticated(
@@ -89,6 +87,9 @@ def _session(engine: Any, request: Request, token: str) -> EmbedSession:
             "this embedded card has expired or its agent's key was revoked",
             hint="reload the panel: the agent desktop asks for a new link",
         )
+    # A header a cross-site form cannot set: the request came from the card's own script.
+    if request.headers.get("x-embed") != "1":
+        raise InvalidRequest("not_from_the_card", "card actions come from the embedded card itself")
     return session
 
 
