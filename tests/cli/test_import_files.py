@@ -239,7 +239,7 @@ It works now, thanks!
 From bram@example.org Wed Mar  4 09:00:00 2026
 From: bram@example.org
 To: help@bank.example
-Subject: Address change
+Subject: =?utf-8?q?Address_change?=
 Date: Wed, 04 Mar 2026 09:00:00 +0000
 Message-ID: <m4@example.org>
 Content-Type: text/html; charset=utf-8

@@ -9,7 +9,6 @@ import email.policy
 import mailbox
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import IO, Any
@@ -107,7 +106,7 @@ def read_mbox(path: Path, meter: Meter, *, source: str, ours: list[str]) -> Iter
     """Each message in turn; a malformed one is left out with its number and byte offset."""
     box = mailbox.mbox(path, create=False)
     reader = MailReader(source, ours)
-    parser = BytesParser(policy=email.policy.default)
+    parser = BytesParser(policy=email.policy.compat32)
     try:
         for number, key in enumerate(box.iterkeys(), start=1):
             # The byte offsets mailbox found while scanning (it has no public API for them).
@@ -119,7 +118,6 @@ def read_mbox(path: Path, meter: Meter, *, source: str, ours: list[str]) -> Iter
             except (ValueError, TypeError, LookupError) as exc:
                 yield where, Rejection(f"malformed message: {exc}", "malformed_message"), []
                 continue
-            assert isinstance(parsed, EmailMessage)
             mail = read_mail(parsed)
             if isinstance(mail, Rejection):
                 yield where, mail, []

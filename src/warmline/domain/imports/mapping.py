@@ -175,7 +175,8 @@ class RowReader:
             if ref is None:
                 return self._unnamed(), notes
             key = value.get(c.name) if (c := self.mapping.field_column("id")) else None
-            event_id = f"customer/{key or ''}/{digest(sorted(value.items()))}"
+            fingerprint = digest(sorted(value.items()))
+            event_id = f"customer/{key}/{fingerprint}" if key else f"customer/{fingerprint}"
             return [
                 envelope(
                     self.mapping.source, event_id, "customer.identified", when, {"customer": ref}
