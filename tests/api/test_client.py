@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -112,3 +114,13 @@ def test_the_async_client_has_the_same_methods(live: str, keys: Keys) -> None:
             assert missing.value.code == "interaction_not_found"
 
     asyncio.run(run())
+
+
+def test_every_client_call_in_the_integration_page_is_a_method() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "integrate.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
+    called = {
+        name for block in blocks for name in re.findall(r"\b(?:crm|desk|admin)\.(\w+)\(", block)
+    }
+    assert {"post_events", "start_contact", "get_card", "embed_link"} <= called
+    assert {name for name in called if not callable(getattr(Client, name, None))} == set()

@@ -135,3 +135,19 @@ def test_the_cards_actions_go_through_its_embed_session(client: TestClient, keys
     assert stale.status_code == 401 and stale.json()["code"] == "embed_session_expired"
     chat = client.get(f"/embed/{session}/conversation/chat-77", headers={"X-Embed": "1"})
     assert chat.status_code == 200 and "fuel station" in chat.text
+
+
+def test_erasure_takes_the_customers_links_with_it(
+    client: TestClient, keys: Keys, engine: Engine
+) -> None:
+    miles = seed_miles(client, keys, dt.datetime.now(dt.UTC))
+    unopened = link(client, keys.integrator, customer_id=miles, agent="test-agent")
+    erased = client.delete(
+        f"/v1/customers/{miles}", params={"reason": "customer's request"}, headers=keys.admin
+    )
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["removed"]["embed_links"] == 1
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.embed_links)).scalar() == 0
+    page = client.get(unopened["url"].removeprefix("http://testserver"))
+    assert page.status_code == 401 and "Miles" not in page.text
