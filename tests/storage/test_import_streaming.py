@@ -4,11 +4,15 @@ than a batch ahead of what is stored (so a million rows are never in memory)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tests.factories import customer, make_event
 from warmline.actions.imports import Item, import_items
+from warmline.domain.imports.rejection import Rejection
+from warmline.storage import schema as t
 
 
 def test_the_reader_is_never_more_than_a_batch_ahead_of_the_store(engine: Engine) -> None:
@@ -33,3 +37,41 @@ def test_the_reader_is_never_more_than_a_batch_ahead_of_the_store(engine: Engine
     assert max(ahead) <= 0  # each batch was stored before the next row was read
     again = import_items(engine, items(), batch_size=40, insight=False, dry_run=True)
     assert again.statuses["duplicate"] == 250 and again.dry_run
+
+
+ANN = {"name": "Ann Lee", "date_of_birth": "1980-02-01", "postcode": "SW1A 1AA"}
+
+
+def test_a_dry_run_counts_new_known_and_linked_customers_and_keeps_nothing(
+    engine: Engine,
+) -> None:
+    known = make_event(
+        "customer.identified",
+        id_="crm-ann",
+        customer=customer(("email", "ann@example.org", True), **ANN, address="10 Downing Street"),
+    )
+    assert import_items(engine, [("line 1", known, [])], insight=False).statuses["accepted"] == 1
+    with engine.connect() as conn:
+        before = conn.execute(sa.select(sa.func.count()).select_from(t.raw_events)).scalar()
+
+    def row(n: int, ref: dict[str, Any]) -> Item:
+        return f"line {n}", make_event("customer.identified", id_=f"r{n}", customer=ref), []
+
+    rows: list[Item] = [
+        row(2, customer(("email", "ann@example.org"))),  # Ann by her email: known
+        # Ann by a phone never seen, with her name, birth date and postcode: linked.
+        row(3, customer(("phone", "+44 20 7946 0999"), **ANN, address="10 Downing St")),
+        row(4, customer(("email", "zed@example.net"), name="Zed Moor")),  # someone else: new
+        ("line 5", Rejection("no identifier in the row", "row_without_identifier"), []),
+    ]
+    dry = import_items(engine, rows, insight=False, dry_run=True)
+    assert dry.dry_run and dry.statuses == {"accepted": 3, "rejected": 1}
+    assert dry.resolutions == {"known": 1, "linked": 1, "new": 1}
+    assert dry.rejected == [("line 5", "no identifier in the row", "row_without_identifier")]
+    with engine.connect() as conn:
+        after = conn.execute(sa.select(sa.func.count()).select_from(t.raw_events)).scalar()
+        people = conn.execute(sa.select(sa.func.count()).select_from(t.customers)).scalar()
+    assert (after, people) == (before, 1)  # nothing kept
+
+    real = import_items(engine, rows, insight=False)
+    assert real.resolutions == dry.resolutions  # the dry run said exactly what happens
