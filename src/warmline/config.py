@@ -75,7 +75,7 @@ class Settings(BaseSettings):
         description="How long an opened embedded card takes the agent's actions.",
     )
     retention_days: dict[str, int] = Field(
-        default_factory=lambda: {"desk_pushes": 30},
+        default_factory=lambda: {"desk_pushes": 30, "connector_gaps": 90},
         description='Days to keep each kind of data, as JSON, e.g. {"messages": 730}.',
     )
     continuation_minutes: int = Field(

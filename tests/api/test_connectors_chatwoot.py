@@ -3,6 +3,7 @@ the connector's secret, idempotent on Chatwoot's ids, gaps recorded as warnings.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -170,7 +171,7 @@ def test_wrong_missing_or_revoked_secrets_are_refused(
 
 
 def test_gaps_are_recorded_and_unusable_payloads_refused(
-    client: TestClient, keys: Keys, secret: str
+    client: TestClient, keys: Keys, secret: str, engine: Engine
 ) -> None:
     odd = chatwoot_message(
         None,
@@ -203,6 +204,26 @@ def test_gaps_are_recorded_and_unusable_payloads_refused(
     assert not_json.status_code == 400 and not_json.json()["code"] == "invalid_json"
     as_list = client.post(f"/v1/connectors/chatwoot/{ACCOUNT}?secret={secret}", json=[1])
     assert as_list.status_code == 400 and as_list.json()["code"] == "body_not_object"
+
+    # The gaps are kept: with the message's raw event, and for the admin by where and code.
+    with engine.connect() as conn:
+        raw = conn.execute(
+            sa.select(t.raw_events.c.envelope).where(t.raw_events.c.type == "message.posted")
+        ).scalar_one()
+    envelope = json.loads(raw) if isinstance(raw, str) else raw
+    kept = json.loads(envelope["warmlinegaps"])
+    assert {g["code"] for g in kept} == codes and all(g["field"] for g in kept)
+    (connector,) = client.get("/v1/connectors", headers=keys.admin).json()["connectors"]
+    listed = client.get(f"/v1/connectors/{connector['id']}/gaps", headers=keys.admin).json()
+    recorded = {(g["event"], g["code"]) for g in listed["gaps"]}
+    assert ("message_created", "chatwoot_missing_id") in recorded  # the refused delivery
+    assert {c for e, c in recorded if e == "message_created"} >= codes
+    assert "not an email" not in str(listed)  # where and why, never the customer's value
+    message_gap = next(g for g in listed["gaps"] if g["code"] == "invalid_identifier")
+    assert message_gap["event_id"].startswith("message/")
+    assert (
+        client.get(f"/v1/connectors/{connector['id']}/gaps", headers=keys.agent).status_code == 403
+    )
 
 
 def test_inbox_channels_name_each_inbox(client: TestClient, keys: Keys) -> None:

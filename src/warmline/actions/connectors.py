@@ -21,7 +21,7 @@ from warmline.actions.ingest import BatchResult, ingest_events
 from warmline.actions.keys import hash_key
 from warmline.domain.access.roles import Actor
 from warmline.domain.connectors import chatwoot, zendesk
-from warmline.domain.connectors.translation import Translation, Unusable
+from warmline.domain.connectors.translation import MAX_GAPS, Gap, Translation, Unusable
 from warmline.errors import Conflict, InvalidRequest, NotFound, Unprocessable
 from warmline.events import CHANNELS
 from warmline.storage import schema as t
@@ -251,6 +251,7 @@ def receive_delivery(
             "body_not_object", "a webhook delivery is one JSON object", hint="send it as posted"
         )
     translate = TRANSLATORS[connector.kind]
+    event = str(payload.get("event") or payload.get("type") or "")[:60]
     try:
         translation = translate(
             payload,
@@ -260,13 +261,57 @@ def receive_delivery(
             received_at=now,
         )
     except Unusable as exc:
-        raise Unprocessable(f"{connector.kind}_{exc.code}", exc.reason, hint=exc.hint) from None
+        code = f"{connector.kind}_{exc.code}"
+        _record(engine, connector, now, event, None, [Gap("/", exc.reason, code)])
+        raise Unprocessable(code, exc.reason, hint=exc.hint) from None
+    envelopes = translation.with_gaps()
     result = ingest_events(
-        engine, translation.envelopes, region=region, may_verify=False, insight=insight, now=now
+        engine, envelopes, region=region, may_verify=False, insight=insight, now=now
     )
+    event_id = str(envelopes[-1]["id"]) if envelopes else None
     last = connector.last_delivery_at
-    if last is None or now - last >= DELIVERY_RECORDED_EVERY:
-        with writing(engine) as conn, conn.begin():
-            c = t.connectors
-            conn.execute(c.update().where(c.c.id == connector.id).values(last_delivery_at=now))
+    if translation.warnings or last is None or now - last >= DELIVERY_RECORDED_EVERY:
+        _record(engine, connector, now, event, event_id, translation.warnings)
     return Delivery(connector.kind, result, translation)
+
+
+def _record(
+    engine: Engine,
+    connector: Connector,
+    now: dt.datetime,
+    event: str,
+    event_id: str | None,
+    gaps: list[Gap],
+) -> None:
+    """The connector's last delivery, and the gaps of this one (where and a code: never the
+    value, which may be a customer's)."""
+    with writing(engine) as conn, conn.begin():
+        c = t.connectors
+        conn.execute(c.update().where(c.c.id == connector.id).values(last_delivery_at=now))
+        if gaps:
+            conn.execute(
+                t.connector_gaps.insert(),
+                [
+                    {"connector_id": connector.id, "received_at": now, "event": event or "-",
+                     "event_id": event_id, "field": g.field[:200], "code": g.code[:60]}
+                    for g in gaps[:MAX_GAPS]
+                ],
+            )  # fmt: skip
+
+
+def list_gaps(engine: Engine, connector_id: str, *, limit: int = 100) -> list[dict[str, Any]]:
+    """A connector's most recent gaps, newest first."""
+    get_connector(engine, connector_id)
+    g = t.connector_gaps
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(g.c.received_at, g.c.event, g.c.event_id, g.c.field, g.c.code)
+            .where(g.c.connector_id == connector_id)
+            .order_by(g.c.received_at.desc(), g.c.id.desc())
+            .limit(limit)
+        ).all()
+    return [
+        {"received_at": r.received_at.isoformat(), "event": r.event, "event_id": r.event_id,
+         "field": r.field, "code": r.code}
+        for r in rows
+    ]  # fmt: skip

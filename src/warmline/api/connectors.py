@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +16,7 @@ from warmline.actions.connectors import (
     authenticate_connector,
     create_connector,
     list_connectors,
+    list_gaps,
     receive_delivery,
     revoke_connector,
     rotate_secret,
@@ -156,6 +157,20 @@ async def post_zendesk(
     user.created) or a trigger's ``{"ticket": {...}}`` body, as Warmline events.
     Authenticated by the connector's secret as a bearer token."""
     return await _delivery("zendesk", account, request, engine, settings)
+
+
+@router.get("/v1/connectors/{connector_id}/gaps", summary="What a connector's deliveries lacked")
+def get_gaps(
+    connector_id: str,
+    engine: EngineDep,
+    actor: Admin,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    """The most recent gaps, newest first: what a delivery carried that could not be used
+    (``missing_id``, ``invalid_identifier``, ...) and refused deliveries, each with where in
+    the payload, its code and the event it concerns (whose raw envelope keeps the gaps as
+    ``warmlinegaps``). Values are never listed: they may be a customer's."""
+    return json_response({"gaps": list_gaps(engine, connector_id, limit=limit)})
 
 
 @router.post("/v1/connectors/{connector_id}/rotate", summary="Rotate a connector's secret")

@@ -14,6 +14,7 @@ from warmline.actions.connectors import (
     Connector,
     create_connector,
     list_connectors,
+    list_gaps,
     revoke_connector,
     rotate_secret,
 )
@@ -108,5 +109,28 @@ def connectors_list() -> None:
             escape(c.source),
             f"{c.last_delivery_at:%Y-%m-%d %H:%M}" if c.last_delivery_at else "never",
             f"{c.revoked_at:%Y-%m-%d %H:%M}" if c.revoked_at else "no",
+        )
+    console.print(table)
+
+
+@connectors_app.command("gaps")
+def connectors_gaps(
+    connector_id: Annotated[str, typer.Argument(help="The connector's id.")],
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 50,
+) -> None:
+    """What the connector's recent deliveries lacked, or why they were refused."""
+    with reported_errors():
+        gaps = list_gaps(checked_engine(), connector_id, limit=limit)
+    if not gaps:
+        console.print("no gaps: every delivery was used whole")
+        return
+    table = Table("received", "event", "event id", "where", "code", box=box.SIMPLE_HEAD)
+    for g in gaps:
+        table.add_row(
+            g["received_at"][:19].replace("T", " "),
+            escape(g["event"]),
+            escape(g["event_id"] or "-"),
+            escape(g["field"]),
+            g["code"],
         )
     console.print(table)

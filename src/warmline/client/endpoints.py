@@ -359,6 +359,13 @@ class Endpoints(Generic[R]):
     def revoke_connector(self, connector_id: str) -> R:
         return self._call("DELETE", f"/v1/connectors/{connector_id}")
 
+    @operation("GET", "/v1/connectors/{connector_id}/gaps")
+    def connector_gaps(self, connector_id: str, *, limit: int | None = None) -> R:
+        """What the connector's recent deliveries lacked: where, a code, the event's id."""
+        return self._call(
+            "GET", f"/v1/connectors/{connector_id}/gaps", params=_clean({"limit": limit})
+        )
+
     @operation("POST", "/v1/connectors/chatwoot/{account}")
     def deliver_chatwoot(self, account: str, secret: str, payload: Mapping[str, Any]) -> R:
         """Post a Chatwoot webhook payload as Chatwoot would (replays, tests, backfills)."""

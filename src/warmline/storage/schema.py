@@ -578,6 +578,22 @@ connectors = sa.Table(
     sa.UniqueConstraint("kind", "account"),
 )
 
+connector_gaps = sa.Table(
+    "connector_gaps",
+    metadata,
+    # What a connector's delivery carried that could not be used (a missing id, an invalid
+    # email), or why a delivery was refused: where in the payload and a stable code, never
+    # the value itself (the events keep their own gaps, erased with the customer).
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("connector_id", Id, nullable=False),
+    _at("received_at"),
+    sa.Column("event", sa.String(60), nullable=False),
+    sa.Column("event_id", sa.String(200)),
+    sa.Column("field", sa.String(200), nullable=False),
+    sa.Column("code", sa.String(60), nullable=False),
+    sa.Index(None, "connector_id", "received_at"),
+)
+
 embed_links = sa.Table(
     "embed_links",
     metadata,

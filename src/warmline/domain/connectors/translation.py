@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,9 @@ MAX_TEXT = 20_000
 MAX_SHORT = 500
 MAX_ID = 120
 MAX_TRAITS = 40
+MAX_GAPS = 20
+#: The CloudEvents extension attribute that carries a translated event's gaps.
+GAPS_ATTRIBUTE = "warmlinegaps"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,16 @@ class Translation:
 
     def warn(self, where: str, reason: str, code: str) -> None:
         self.warnings.append(Gap(where, reason, code))
+
+    def with_gaps(self) -> list[dict[str, Any]]:
+        """The envelopes, the last (what the delivery is about) carrying the gaps as the
+        ``warmlinegaps`` extension attribute (a JSON string, as CloudEvents extensions are
+        strings), so the raw event records what its payload lacked."""
+        if not self.warnings or not self.envelopes:
+            return self.envelopes
+        gaps = [g.to_json() for g in self.warnings[:MAX_GAPS]]
+        last = {**self.envelopes[-1], GAPS_ATTRIBUTE: json.dumps(gaps, ensure_ascii=False)}
+        return [*self.envelopes[:-1], last]
 
 
 class Unusable(ValueError):

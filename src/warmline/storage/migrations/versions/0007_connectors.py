@@ -1,4 +1,4 @@
-"""connectors: webhook connectors, embed links, private notes and attachments on messages
+"""connectors: webhook connectors and their gaps, embed links, private notes, attachments
 
 Revision ID: 0007_connectors
 Revises: 0006
@@ -67,9 +67,27 @@ def upgrade() -> None:
         sa.UniqueConstraint("session_hash", name="uq_embed_links_session_hash"),
     )
     op.create_index("ix_embed_links_customer_id", "embed_links", ["customer_id"])
+    op.create_table(
+        "connector_gaps",
+        sa.Column("id", sa.Integer, nullable=False, autoincrement=True),
+        sa.Column("connector_id", Id, nullable=False),
+        _at("received_at"),
+        sa.Column("event", sa.String(60), nullable=False),
+        sa.Column("event_id", sa.String(200)),
+        sa.Column("field", sa.String(200), nullable=False),
+        sa.Column("code", sa.String(60), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_connector_gaps"),
+    )
+    op.create_index(
+        "ix_connector_gaps_connector_id_received_at",
+        "connector_gaps",
+        ["connector_id", "received_at"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_connector_gaps_connector_id_received_at", "connector_gaps")
+    op.drop_table("connector_gaps")
     op.drop_index("ix_embed_links_customer_id", "embed_links")
     op.drop_table("embed_links")
     op.drop_table("connectors")
