@@ -330,3 +330,48 @@ def test_a_zendesk_export_imports_users_tickets_and_comments(db: sa.Engine, tmp_
     assert [tuple(s) for s in said] == [("customer", False), ("agent", True)]
     assert interaction.status == "ended"
     assert customers == ["Bram Okoye"]  # the agent is not a customer
+
+
+def test_a_zendesk_export_in_pages_with_comments_from_ticket_events(
+    db: sa.Engine, tmp_path: Path
+) -> None:
+    """The incremental exports as Zendesk pages them, written one after another: users,
+    tickets (no comments), and ticket events with the comment_events side-load."""
+    pages = [
+        {"users": [{"id": 1, "name": "Sam Agent", "role": "agent"}], "end_of_stream": True},
+        {"users": [{"id": 9001, "name": "Bram Okoye", "email": "bram@example.org"}]},
+        {"tickets": [{"id": 35002, "subject": "Card", "status": "open", "requester_id": 9001,
+                      "via": {"channel": "email"}, "created_at": "2025-11-20T09:00:00Z"}],
+         "after_cursor": "abc", "end_of_stream": True},
+        {"ticket_events": [
+            {"id": 501, "ticket_id": 35002, "updater_id": 9001, "timestamp": 1763629200,
+             "event_type": "Audit",
+             "child_events": [{"id": 7001, "event_type": "Comment", "body": "My card is stuck.",
+                               "public": True},
+                              {"id": 7002, "event_type": "Change", "field_name": "status",
+                               "value": "open"}]},
+            {"id": 502, "ticket_id": 35002, "updater_id": 1,
+             "created_at": "2025-11-20T09:30:00Z",
+             "child_events": [{"id": 7003, "event_type": "Comment", "body": "Unstuck it.",
+                               "public": False}]},
+            {"id": 503, "child_events": []},
+        ]},
+    ]  # fmt: skip
+    path = tmp_path / "pages.json"
+    path.write_text("\n".join(json.dumps(page) for page in pages))
+    result = runner.invoke(app, ["import", str(path), "--account", "acme"])
+    assert result.exit_code == 1 and "ticket event 3" in result.output, result.output
+    with db.connect() as conn:
+        said = conn.execute(
+            sa.select(t.messages.c.speaker, t.messages.c.text, t.messages.c.private).order_by(
+                t.messages.c.sent_at
+            )
+        ).all()
+        channel = conn.execute(sa.select(t.interactions.c.channel)).scalar_one()
+    assert [tuple(s) for s in said] == [
+        ("customer", "My card is stuck.", False),
+        ("agent", "Unstuck it.", True),
+    ]
+    assert channel == "email"
+    again = runner.invoke(app, ["import", str(path), "--account", "acme"])
+    assert import_counts(again.output)["accepted"] == 0

@@ -26,6 +26,10 @@ from warmline.domain.imports.mapping import RowReader, parse_mapping
 from warmline.domain.imports.rejection import FileProblem, Note, Rejection
 
 FORMATS = ("jsonl", "csv", "mbox", "zendesk")
+#: The lists of a Zendesk export's pages, in the order they are read, and what one is called.
+PAGE_KEYS = {"users": "user", "tickets": "ticket", "ticket_events": "ticket event",
+             "comments": "comment"}  # fmt: skip
+COMMENT_EVENTS = frozenset({"Comment", "VoiceComment"})
 SUFFIXES = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
@@ -133,23 +137,25 @@ def read_mbox(path: Path, meter: Meter, *, source: str, ours: list[str]) -> Iter
 
 
 def read_zendesk(path: Path, meter: Meter, *, account: str, region: str) -> Iterator[Item]:
-    """A Zendesk incremental export as JSON: ``users``, ``tickets`` (each with its
-    ``comments``, as the comments API lists them) and optionally ``comments`` with a
-    ``ticket_id``. Streamed with ijson; staff are found in a first pass over the users."""
+    """A Zendesk incremental export as JSON: ``users``, ``tickets`` (each may carry its
+    ``comments``, as the comments API lists them), ``ticket_events`` (the incremental ticket
+    events export with the ``comment_events`` side-load: each event's ``Comment`` child
+    events) and ``comments`` with a ``ticket_id``. The export's pages may be one document or
+    several written one after another (``cat page-*.json``). Streamed with ijson; staff are
+    found in a first pass over the users."""
     now = dt.datetime.now(dt.UTC)
     staff: set[str | None] = set()
     with path.open("rb") as handle:
-        for user in ijson.items(handle, "users.item", use_float=True):
+        for user in ijson.items(handle, "users.item", use_float=True, multiple_values=True):
             if str(user.get("role")) in STAFF_ROLES:
                 staff.add(str(user.get("id")))
     size = path.stat().st_size
-    for prefix in ("users", "tickets", "comments"):
+    for prefix in PAGE_KEYS:
         with path.open("rb") as handle:
-            for number, record in enumerate(
-                ijson.items(handle, f"{prefix}.item", use_float=True), 1
-            ):
+            records = ijson.items(handle, f"{prefix}.item", use_float=True, multiple_values=True)
+            for number, record in enumerate(records, 1):
                 meter.done = min(size, max(meter.done, handle.tell()))
-                where = f"{prefix[:-1]} {number}"
+                where = f"{PAGE_KEYS[prefix]} {number}"
                 reader = Reader(account, {}, region, now)
                 try:
                     _zendesk_record(reader, prefix, record, staff)
@@ -160,6 +166,33 @@ def read_zendesk(path: Path, meter: Meter, *, account: str, region: str) -> Iter
                 for n, event in enumerate(reader.t.envelopes):
                     yield where, event, notes if n == 0 else []
     meter.done = size
+
+
+def _comment_events(reader: Reader, record: dict[str, Any], staff: set[str | None]) -> None:
+    """One ticket event of the incremental ticket events export: its comments (the
+    ``Comment`` and ``VoiceComment`` child events), said at the event's time by its author
+    (else the event's updater)."""
+    ticket_id = record.get("ticket_id")
+    if ticket_id is None or isinstance(ticket_id, (dict, list)):
+        raise Unusable("missing_id", "the ticket event names no ticket_id", "export it again")
+    interaction = f"zendesk:{reader.account}:ticket:{ticket_id}"
+    stamp = record.get("timestamp")
+    at = parse_time(record.get("created_at")) or (
+        dt.datetime.fromtimestamp(stamp, dt.UTC) if isinstance(stamp, (int, float)) else None
+    )
+    children = record.get("child_events")
+    for n, child in enumerate(children if isinstance(children, list) else []):
+        if not isinstance(child, dict):
+            continue
+        if str(child.get("event_type") or child.get("type")) not in COMMENT_EVENTS:
+            continue
+        comment = {
+            **child,
+            "author_id": child.get("author_id") or record.get("updater_id"),
+            "created_at": child.get("created_at") or (at.isoformat() if at else None),
+        }
+        reader.comment(interaction, comment, f"/child_events/{n}/", at or reader.received_at,
+                       staff=staff)  # fmt: skip
 
 
 def _zendesk_record(reader: Reader, kind: str, record: Any, staff: set[str | None]) -> None:
@@ -176,7 +209,10 @@ def _zendesk_record(reader: Reader, kind: str, record: Any, staff: set[str | Non
             raise Unusable(
                 "missing_id", "the comment names no ticket_id", "export comments with it"
             )
-        reader.comment(interaction, record, "/", when, staff={str(s) for s in staff})
+        reader.comment(interaction, record, "/", when, staff=staff)
+        return
+    if kind == "ticket_events":
+        _comment_events(reader, record, staff)
         return
     interaction = reader.ticket(record, "/", when)
     comments = record.get("comments")
