@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import inspect
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,6 +28,7 @@ from warmline.client import (
     Unprocessable,
     WarmlineAPIError,
 )
+from warmline.client.endpoints import Endpoints
 from warmline.config import Settings
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -124,3 +127,71 @@ def test_every_client_call_in_the_integration_page_is_a_method() -> None:
     }
     assert {"post_events", "start_contact", "get_card", "embed_link"} <= called
     assert {name for name in called if not callable(getattr(Client, name, None))} == set()
+
+
+class Recorder(Endpoints[Any]):
+    """Records each request a method builds instead of sending it."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, dict[str, Any], Any]] = []
+
+    def _call(self, method: str, path: str, *, params: Any = None, json: Any = None,
+              headers: Any = None, ok: Any = None) -> Any:  # fmt: skip
+        self.sent.append((method, path, dict(params or {}), json))
+
+
+def placeholder(annotation: str) -> Any:
+    """A value of the parameter's annotated type (annotations are strings here)."""
+    for marker, value in (("Sequence[Mapping", [{}]), ("Sequence", ["x"]), ("Mapping", {"k": 1}),
+                          ("int", 1), ("bool", True), ("float", 1.0)):  # fmt: skip
+        if annotation.startswith(marker) or annotation.startswith(f"{marker} |"):
+            return value
+    return "x"
+
+
+def resolved(schema: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def test_every_method_sends_what_its_operation_reads(client: TestClient) -> None:
+    """Each method, called with every argument, sends its operation's method and path, only
+    query parameters and body fields the operation declares, and all it requires."""
+    document = client.app.openapi()  # type: ignore[attr-defined]
+    checked = 0
+    for name in dir(Recorder):
+        function = getattr(Recorder, name)
+        if not hasattr(function, "__operation__"):
+            continue
+        method, template = function.__operation__
+        recorder = Recorder()
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        for p in inspect.signature(function).parameters.values():
+            if p.name == "self" or p.kind is p.VAR_KEYWORD:
+                continue
+            value = placeholder(str(p.annotation))
+            if p.kind is p.KEYWORD_ONLY:
+                kwargs[p.name] = value
+            else:
+                args.append(value)
+        getattr(recorder, name)(*args, **kwargs)
+        ((sent_method, path, params, body),) = recorder.sent
+        assert sent_method == method, name
+        assert re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path), (name, path)
+        operation = document["paths"][template][method.lower()]
+        query = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "query"}
+        assert set(params) <= set(query), (name, set(params) - set(query))
+        required = {n for n, p in query.items() if p.get("required")}
+        assert required <= set(params), (name, "misses", required - set(params))
+        content = operation.get("requestBody", {}).get("content", {})
+        schema = next(iter(content.values()), {}).get("schema")
+        if isinstance(body, dict) and schema:
+            schema = resolved(schema, document)
+            fields = set(schema.get("properties", {}))
+            if fields and schema.get("additionalProperties") is not True:
+                assert set(body) <= fields, (name, set(body) - fields)
+            assert set(schema.get("required", [])) <= set(body), (name, "misses a field")
+        checked += 1
+    assert checked == len(operations_of(client))
