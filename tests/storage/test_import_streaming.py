@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from tests.factories import customer, make_event
 from warmline.actions.imports import Item, import_items
+from warmline.actions.ingest import ingest_events
 from warmline.domain.imports.rejection import Rejection
 from warmline.storage import schema as t
 
@@ -75,3 +76,25 @@ def test_a_dry_run_counts_new_known_and_linked_customers_and_keeps_nothing(
 
     real = import_items(engine, rows, insight=False)
     assert real.resolutions == dry.resolutions  # the dry run said exactly what happens
+
+
+def test_a_dry_run_leaves_the_database_open_to_other_writers(engine: Engine) -> None:
+    """While a dry run is half way through its file, the live service still stores events
+    (on SQLite the dry run works on a snapshot; a transaction on the file itself would hold
+    its only write lock until the end)."""
+    live: list[str] = []
+
+    def items() -> Iterator[Item]:
+        for n in range(30):
+            if n == 15:
+                ref = customer(("email", "live@example.org"))
+                event = make_event("customer.identified", id_="live-1", customer=ref)
+                live.append(ingest_events(engine, [event], insight=False).items[0].status)
+            ref = customer(("customer_number", f"D{n:03d}"))
+            yield f"row {n}", make_event("customer.identified", id_=f"d-{n}", customer=ref), []
+
+    dry = import_items(engine, items(), batch_size=10, insight=False, dry_run=True)
+    assert dry.statuses == {"accepted": 30} and live == ["accepted"]
+    with engine.connect() as conn:
+        kept = conn.execute(sa.select(t.raw_events.c.event_id)).scalars().all()
+    assert kept == ["live-1"]  # the live event stayed; the dry run kept nothing

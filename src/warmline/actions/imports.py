@@ -9,16 +9,20 @@ after a crash stores only what was not in yet (the rest reports ``duplicate``).
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from warmline.actions.ingest import ItemResult, ingest_events, store_new, validate_batch
 from warmline.domain.imports.rejection import Note, Rejection
-from warmline.storage.engine import writing
+from warmline.storage.engine import make_engine, writing
 
 #: What a reader yields: where the item is in the file ("line 12", "message 3") and the
 #: event it became, or why it was left out, and anything left out of it.
@@ -73,22 +77,8 @@ def import_items(
     counted exactly and nothing is kept)."""
     report = ImportReport(dry_run)
     if dry_run:
-        with writing(engine) as conn:
-            transaction = conn.begin()
-            try:
-
-                def store(batch: list[dict[str, Any]]) -> list[ItemResult]:
-                    results, valid = validate_batch(batch, region=region)
-                    stored = store_new(conn, valid, dt.datetime.now(dt.UTC), region, False)
-                    for index, event in valid:
-                        results[index] = stored.get(index) or ItemResult(
-                            index, event.source, event.id, "duplicate"
-                        )
-                    return [r for r in results if r is not None]
-
-                _run(items, store, batch_size, report, progress)
-            finally:
-                transaction.rollback()
+        with _dry_run_store(engine) as store_engine:
+            _dry_run(store_engine, items, batch_size, region, report, progress)
         return report
 
     def ingest(batch: list[dict[str, Any]]) -> list[ItemResult]:
@@ -98,6 +88,60 @@ def import_items(
 
     _run(items, ingest, batch_size, report, progress)
     return report
+
+
+@contextmanager
+def _dry_run_store(engine: Engine) -> Iterator[Engine]:
+    """Where a dry run stores what it rolls back. A SQLite file is copied first (the backup
+    API: a consistent snapshot, taken without stopping writers), since a transaction there
+    holds the one write lock: a long dry run on the live file would stop every other writer
+    until it ended. PostgreSQL runs it on the database itself, where its transaction only
+    holds the rows it touches."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        yield engine
+        return
+    with tempfile.TemporaryDirectory(prefix="warmline-dry-run-") as folder:
+        copy_path = Path(folder) / "snapshot.db"
+        source = sqlite3.connect(path)
+        try:
+            with closing(sqlite3.connect(copy_path)) as target:
+                source.backup(target)
+        finally:
+            source.close()
+        copy = make_engine(f"sqlite:///{copy_path}", sqlite_synchronous="OFF")
+        try:
+            yield copy
+        finally:
+            copy.dispose()
+
+
+def _dry_run(
+    engine: Engine,
+    items: Iterable[Item],
+    batch_size: int,
+    region: str,
+    report: ImportReport,
+    progress: Callable[[], None] | None,
+) -> None:
+    """Store every batch in one transaction, rolled back at the end: what would be created,
+    linked and merged is counted exactly, and nothing is kept."""
+    with writing(engine) as conn:
+        transaction = conn.begin()
+        try:
+
+            def store(batch: list[dict[str, Any]]) -> list[ItemResult]:
+                results, valid = validate_batch(batch, region=region)
+                stored = store_new(conn, valid, dt.datetime.now(dt.UTC), region, False)
+                for index, event in valid:
+                    results[index] = stored.get(index) or ItemResult(
+                        index, event.source, event.id, "duplicate"
+                    )
+                return [r for r in results if r is not None]
+
+            _run(items, store, batch_size, report, progress)
+        finally:
+            transaction.rollback()
 
 
 def _run(
