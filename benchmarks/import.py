@@ -3,15 +3,17 @@ against the ingest floor (the same events, built before the clock starts, throug
 :func:`warmline.actions.ingest.ingest_events` alone), in the same run.
 
 Two files are generated (never timed): a CSV of customers read by a mapping (default
-100,000 rows: identifiers, a name and a date of birth, one ``customer.identified`` each)
-and an mbox archive of email threads (default 5,000 threads of three messages, threads
+20,000 rows: identifiers, a name and a date of birth, one ``customer.identified`` each)
+and an mbox archive of email threads (default 2,000 threads of three messages, threads
 found by References, quoted history stripped). Each is imported into a freshly migrated
 SQLite file by the command's own readers and :func:`warmline.actions.imports.import_items`
 (batches of 1,000, insight off, as the floor has no models), then the same events are
 ingested into another fresh file from memory, chunk by chunk. The ratio says what reading
 a file costs on top of ingest. A second run of the CSV import (every row a duplicate)
-measures resuming. The process's peak resident memory is reported: the import streams,
-so it does not grow with the file.
+measures resuming. The process's peak resident memory is reported, and the CSV reader
+alone runs over a million rows and over a tenth of that, each in a fresh process: equal
+peaks say the file is streamed, never held (``tests/storage/test_import_streaming.py``
+checks that the import stores each batch before it reads the next).
 
     .venv/bin/python benchmarks/import.py
     .venv/bin/python benchmarks/import.py --rows 1000000 --threads 0 --skip-floor   # 1M rows
@@ -69,6 +71,14 @@ err = Console(stderr=True)
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory. Linux's ``VmHWM`` first: it starts afresh at
+    ``exec``, whereas ``ru_maxrss`` carries over the parent's peak into a child process."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -197,30 +207,40 @@ def bench(
     for n in range(0, len(events), BATCH):
         ingest_events(warm, events[n : n + BATCH], insight=False)
     warm.dispose()
-    err.print(f"[{kind}] import …")
-    ours = run_import(
-        fresh(work / f"{kind}-ours.db", template, args.sqlite_synchronous), kind, path, mapping
-    )
-    result: dict[str, Any] = {"import": ours, "bytes": path.stat().st_size}
+    # Rounds alternate the two paths, each on a fresh file, and the best of each counts:
+    # on a shared machine, load that comes and goes then hits both alike.
+    imports: list[dict[str, Any]] = []
+    floors: list[dict[str, Any]] = []
+    for round_ in range(1, args.rounds + 1):
+        err.print(f"[{kind}] round {round_}: import …")
+        ours = fresh(work / f"{kind}-ours.db", template, args.sqlite_synchronous)
+        imports.append(run_import(ours, kind, path, mapping))
+        ours.dispose()
+        if not args.skip_floor:
+            err.print(f"[{kind}] round {round_}: ingest floor …")
+            floor = fresh(work / f"{kind}-floor.db", template, args.sqlite_synchronous)
+            floors.append(run_floor(floor, kind, path, mapping))
+            floor.dispose()
+    best = max(imports, key=lambda r: r["rate"])
+    result: dict[str, Any] = {"import": best, "bytes": path.stat().st_size,
+                              "import_rates": [r["rate"] for r in imports]}  # fmt: skip
     if kind == "csv":
         err.print("[csv] import again (every row in already: the resume path) …")
         again = make_engine(
             f"sqlite:///{work / 'csv-ours.db'}", sqlite_synchronous=args.sqlite_synchronous
         )
         result["rerun"] = run_import(again, kind, path, mapping)
-    if not args.skip_floor:
-        err.print(f"[{kind}] ingest floor …")
-        floor = run_floor(
-            fresh(work / f"{kind}-floor.db", template, args.sqlite_synchronous), kind, path, mapping
-        )
-        result["floor"] = floor
-        result["ratio"] = round(ours["rate"] / floor["rate"], 3)
+    if floors:
+        result["floor"] = max(floors, key=lambda r: r["rate"])
+        result["floor_rates"] = [r["rate"] for r in floors]
+        result["ratio"] = round(best["rate"] / result["floor"]["rate"], 3)
     return result
 
 
 def render(figures: dict[str, Any]) -> Table:
     table = Table(
-        title=f"warmline import vs the ingest floor (SQLite synchronous={figures['synchronous']})"
+        title=f"warmline import vs the ingest floor, best of {figures['rounds']} alternating "
+        f"rounds (SQLite synchronous={figures['synchronous']})"
     )
     for column in (
         "file",
@@ -261,9 +281,9 @@ def render(figures: dict[str, Any]) -> Table:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=100_000, help="CSV rows (default 100000)")
+    parser.add_argument("--rows", type=int, default=20_000, help="CSV rows (default 20000)")
     parser.add_argument(
-        "--threads", type=int, default=5_000, help="mbox threads of 3 messages; 0 skips"
+        "--threads", type=int, default=2_000, help="mbox threads of 3 messages; 0 skips"
     )
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--sqlite-synchronous", choices=("FULL", "NORMAL", "OFF"), default="FULL")
@@ -274,6 +294,7 @@ def main(argv: list[str] | None = None) -> None:
         "to show memory stays flat; 0 skips (default 1M)",
     )  # fmt: skip
     parser.add_argument("--read-only", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; best counts")
     parser.add_argument("--workdir", type=Path, help="where the files go (default: temp)")
     args = parser.parse_args(argv)
     if args.read_only:  # the child process of stream()
@@ -284,7 +305,7 @@ def main(argv: list[str] | None = None) -> None:
     figures: dict[str, Any] = {
         "benchmark": "import", "rows": args.rows, "messages": 0, "batch": BATCH,
         "synchronous": args.sqlite_synchronous, "python": platform.python_version(),
-        "cpus": os.cpu_count(),
+        "cpus": os.cpu_count(), "rounds": args.rounds,
     }  # fmt: skip
     try:
         template = work / "template.db"
