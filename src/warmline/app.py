@@ -29,6 +29,7 @@ from warmline.api import (
     customers,
     embed_links,
     events,
+    forms,
     handovers,
     merges,
     privacy,
@@ -42,8 +43,10 @@ from warmline.storage import migrate
 from warmline.storage.engine import make_engine
 from warmline.web import (
     chatwoot_app,
+    customer_forms,
     desk,
     desk_conversation,
+    desk_forms,
     desk_handover,
     desk_identity,
     desk_knowledge,
@@ -57,6 +60,10 @@ log = logging.getLogger("warmline")
 #: the docs pages load nothing from a CDN, so they work on a machine without internet.
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 FAVICON = pages.HERE / "static" / "favicon.ico"
+CUSTOMER_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 
 _PROBLEM = {
     "content": {
@@ -134,6 +141,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if request.url.path.startswith(("/desk", "/embed")):
             # Defence in depth for customer text: no inline script can run on a desk page.
             response.headers["Content-Security-Policy"] = desk_policy
+        elif request.url.path.startswith(("/confirm/", "/public/")):
+            # The customer's pages: no script at all, never framed, forms post only here.
+            response.headers["Content-Security-Policy"] = CUSTOMER_POLICY
         return response
 
     @app.exception_handler(WarmlineError)
@@ -231,6 +241,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         articles,
         connectors,
         embed_links,
+        forms,
     ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)
@@ -240,7 +251,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(desk_knowledge.router)
     app.include_router(embed.router)
     app.include_router(chatwoot_app.router)
+    app.include_router(desk_forms.router)
+    app.include_router(customer_forms.router)
     app.mount("/desk/static", StaticFiles(directory=pages.HERE / "static"), name="desk-static")
+    app.mount("/public/static", StaticFiles(directory=pages.HERE / "public"), name="public-static")
     _add_docs(app)
     return app
 

@@ -16,6 +16,7 @@ from warmline.cli.audit import audit_app
 from warmline.cli.connectors import connectors_app
 from warmline.cli.console import report
 from warmline.cli.db import db_app
+from warmline.cli.forms import forms_app
 from warmline.cli.identity import identity_app
 from warmline.cli.keys import keys_app
 from warmline.cli.knowledge import knowledge_app
@@ -41,6 +42,7 @@ app.add_typer(connectors_app, name="connectors")
 app.add_typer(identity_app, name="identity")
 app.add_typer(reasons_app, name="reasons")
 app.add_typer(knowledge_app, name="knowledge")
+app.add_typer(forms_app, name="forms")
 
 
 def _print_version(asked: bool) -> None:

@@ -331,6 +331,44 @@ class Endpoints(Generic[R]):
             "GET", "/v1/knowledge/gaps", params=_clean({"days": days, "limit": limit})
         )
 
+    # -- pre-filled forms --------------------------------------------------------------
+
+    @operation("GET", "/v1/customers/{customer_id}/prefill/{form}")
+    def get_prefill(self, customer_id: str, form: str, *, verification: str | None = None) -> R:
+        """Each field of ``form`` with what is on record: value, source, age, staleness."""
+        return self._call(
+            "GET",
+            f"/v1/customers/{customer_id}/prefill/{form}",
+            params=_clean({"verification": verification}),
+        )
+
+    @operation("POST", "/v1/customers/{customer_id}/prefill/{form}/confirm")
+    def confirm_prefill(
+        self,
+        customer_id: str,
+        form: str,
+        answers: Sequence[Mapping[str, Any]],
+        *,
+        verification: str | None = None,
+    ) -> R:
+        """The customer's confirmations (``{"field"}``) and corrections (``{"field",
+        "value"}``); each answer passes or is rejected on its own."""
+        body = _clean({"answers": [dict(a) for a in answers], "verification": verification})
+        return self._call("POST", f"/v1/customers/{customer_id}/prefill/{form}/confirm", json=body)
+
+    @operation("POST", "/v1/customers/{customer_id}/prefill/{form}/link")
+    def form_link(
+        self,
+        customer_id: str,
+        form: str,
+        *,
+        verification: str | None = None,
+        interaction_id: str | None = None,
+    ) -> R:
+        """A signed, single-use link to the customer's "Is this still right?" page."""
+        body = _clean({"verification": verification, "interaction_id": interaction_id})
+        return self._call("POST", f"/v1/customers/{customer_id}/prefill/{form}/link", json=body)
+
     # -- connectors and embedding ------------------------------------------------------
 
     @operation("POST", "/v1/connectors")

@@ -35,6 +35,13 @@ class Permission(StrEnum):
     MANAGE_CONNECTORS = "connectors:manage"
     #: Ask for a short-lived link that opens a card inside another agent desktop.
     EMBED_CARDS = "cards:embed"
+    #: Read a form pre-filled from the memory (sensitive values masked unless the role sees
+    #: them or a key that may verify says the customer is verified).
+    PREFILL_FORMS = "forms:prefill"
+    #: Record the customer's confirmations and corrections of a pre-filled form.
+    CONFIRM_FORMS = "forms:confirm"
+    #: Make a signed link for the customer to confirm a form themselves.
+    SEND_FORM_LINKS = "forms:link"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -50,6 +57,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PRESENT_CONTINUATIONS,
             Permission.READ_ARTICLES,
             Permission.EMBED_CARDS,
+            Permission.PREFILL_FORMS,
+            Permission.SEND_FORM_LINKS,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -63,13 +72,17 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_ARTICLES,
             Permission.MANAGE_ARTICLES,
             Permission.EMBED_CARDS,
+            Permission.PREFILL_FORMS,
+            Permission.SEND_FORM_LINKS,
         }
     ),
     # Integrators feed the memory (events, contacts from the channels); they cannot read
     # customers back out of it: a contact they start gets no card in the response.
     # An app's backend issues continuation codes for its verified sessions; an IVR
-    # presents the codes callers key in. Another agent desktop's backend asks for the
-    # embedded card of the agent it serves (the card is read as that agent).
+    # presents the codes callers key in. Their web forms read what is on record for the
+    # customer signed in there (pre-fill) and record what the customer confirmed.
+    # Another agent desktop's backend asks for the embedded card of the agent it
+    # serves (the card is read as that agent).
     Role.INTEGRATOR: frozenset(
         {
             Permission.EMBED_CARDS,
@@ -77,6 +90,9 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.START_CONTACTS,
             Permission.ISSUE_CONTINUATIONS,
             Permission.PRESENT_CONTINUATIONS,
+            Permission.PREFILL_FORMS,
+            Permission.CONFIRM_FORMS,
+            Permission.SEND_FORM_LINKS,
         }
     ),
     Role.ADMIN: frozenset(Permission),
