@@ -151,3 +151,15 @@ def test_erasure_takes_the_customers_links_with_it(
         assert conn.execute(sa.select(sa.func.count()).select_from(t.embed_links)).scalar() == 0
     page = client.get(unopened["url"].removeprefix("http://testserver"))
     assert page.status_code == 401 and "Miles" not in page.text
+
+
+def test_the_desk_cookie_works_in_another_desktops_frame(client: TestClient, keys: Keys) -> None:
+    """With embedding origins configured, the desk's session cookie is one a cross-site
+    frame keeps: SameSite=None, Secure, and Partitioned for browsers that block third-party
+    cookies."""
+    key = keys.agent["Authorization"].removeprefix("Bearer ")
+    signed = client.post("/desk/sign-in", data={"key": key}, follow_redirects=False)
+    assert signed.status_code == 303
+    cookie = signed.headers["set-cookie"].lower()
+    assert "samesite=none" in cookie and "secure" in cookie and "partitioned" in cookie
+    assert "httponly" in cookie

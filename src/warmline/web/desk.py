@@ -86,7 +86,9 @@ async def sign_in_submit(request: Request, engine: EngineDep, settings: Settings
         return render("sign_in.html", status=401, error=message)
     response = RedirectResponse("/desk", status_code=303)
     # Embedded in another agent desktop (a cross-site frame) the cookie must be SameSite=None,
-    # which browsers only accept over HTTPS; standalone it stays Strict.
+    # which browsers only accept over HTTPS, and Partitioned (CHIPS): browsers that block
+    # third-party cookies still keep it, for frames under that desktop only. Standalone it
+    # stays Strict.
     embedded = bool(settings.desk_embed_origins)
     response.set_cookie(
         COOKIE,
@@ -97,6 +99,12 @@ async def sign_in_submit(request: Request, engine: EngineDep, settings: Settings
         secure=embedded or request.url.scheme == "https",
         path="/desk",
     )
+    if embedded:
+        # http.cookies knows the attribute only from Python 3.14: append it to the header.
+        response.raw_headers = [
+            (name, value + b"; Partitioned" if name == b"set-cookie" else value)
+            for name, value in response.raw_headers
+        ]
     return response
 
 
