@@ -141,6 +141,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if request.url.path.startswith(("/desk", "/embed")):
             # Defence in depth for customer text: no inline script can run on a desk page.
             response.headers["Content-Security-Policy"] = desk_policy
+            if request.url.path.startswith("/embed/"):
+                # A card in another desktop's frame, with its session: never kept by a cache.
+                response.headers["Cache-Control"] = "no-store"
         elif request.url.path.startswith(("/confirm/", "/public/")):
             # The customer's pages: no script at all, never framed, forms post only here.
             response.headers["Content-Security-Policy"] = CUSTOMER_POLICY

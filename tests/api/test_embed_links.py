@@ -54,6 +54,7 @@ def test_a_link_opens_the_card_once_as_the_named_agent(
 
     page = client.get(path)
     assert page.status_code == 200 and "Miles Okafor" in page.text
+    assert page.headers["cache-control"] == "no-store"
     policy = page.headers["content-security-policy"]
     assert f"frame-ancestors 'self' {ORIGIN}" in policy and "script-src 'self'" in policy
     assert ORIGIN in page.text  # where the card's postMessage events may go
