@@ -79,6 +79,7 @@ def test_a_customer_csv_by_its_mapping_dry_run_then_for_real_then_resumed(
         "pending": 0,
         "duplicates": 0,
         "rejected": 2,
+        "warned": 0,
     }
     assert "new customers" in dry.output and "nothing was kept" in dry.output
     assert "row_without_identifier" in dry.output and "csv_row_width" in dry.output
@@ -105,6 +106,7 @@ def test_a_customer_csv_by_its_mapping_dry_run_then_for_real_then_resumed(
         "pending": 0,
         "duplicates": 3,
         "rejected": 2,
+        "warned": 0,
     }
 
 
@@ -125,6 +127,7 @@ def test_a_stopped_import_resumes_by_running_it_again(db: sa.Engine, tmp_path: P
         "pending": 0,
         "duplicates": 20,
         "rejected": 0,
+        "warned": 0,
     }
     assert count(db, t.customers) == 40
 

@@ -41,6 +41,9 @@ class ImportReport:
     rejected_total: int = 0
     notes: list[tuple[str, Note]] = field(default_factory=list)
     notes_total: int = 0
+    #: Events stored although a field of theirs was not (a bad identifier kept as written,
+    #: a trait left out): ingest's warnings.
+    warned: int = 0
 
     def reject(self, where: str, reason: str, code: str) -> None:
         self.rejected_total += 1
@@ -58,6 +61,7 @@ class ImportReport:
             "statuses": dict(self.statuses),
             "customers": dict(self.resolutions),
             "rejected": self.rejected_total,
+            "warned": self.warned,
             "warnings": self.notes_total,
         }
 
@@ -163,6 +167,13 @@ def _run(
                 report.reject(
                     where[item.index], f"{error.field or '/'}: {error.reason}", error.code
                 )
+            if item.warnings and not item.errors:
+                report.warned += 1
+                for warning in item.warnings:
+                    report.note(
+                        where[item.index],
+                        Note(warning.field or "/", warning.reason, warning.code),
+                    )
         batch.clear()
         where.clear()
         if progress:

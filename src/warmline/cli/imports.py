@@ -185,10 +185,14 @@ def _print(report: ImportReport, show_errors: int, decoding: Decoding) -> None:
         "pending",
         "duplicates",
         "rejected",
+        "warned",
         title="would be stored" if report.dry_run else None,
     )
     s = report.statuses
-    table.add_row(*(str(s[k]) for k in ("accepted", "pending", "duplicate", "rejected")))
+    table.add_row(
+        *(str(s[k]) for k in ("accepted", "pending", "duplicate", "rejected")),
+        str(report.warned),
+    )
     console.print(table)
     r = report.resolutions
     if r:
@@ -216,7 +220,7 @@ def _print(report: ImportReport, show_errors: int, decoding: Decoding) -> None:
         )
     for where, note in report.notes[:show_errors]:
         # Reasons quote the input: print them as plain text, never as Rich markup.
-        err.print(f"warning: {where}: {note.where}: {note.reason} [{note.code}]", markup=False)
+        err.print(f"{where}: warning: {note.where}: {note.reason} [{note.code}]", markup=False)
     if report.notes_total > show_errors:
         err.print(
             f"... and {report.notes_total - min(show_errors, len(report.notes))} more warnings"
