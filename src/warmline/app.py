@@ -27,9 +27,11 @@ from warmline.api import (
     audit,
     branches,
     checkins,
+    connectors,
     contacts,
     continuations,
     customers,
+    embed_links,
     events,
     forms,
     handovers,
@@ -45,6 +47,7 @@ from warmline.serving.throttle import FailureThrottle
 from warmline.storage import migrate
 from warmline.storage.engine import make_engine
 from warmline.web import (
+    chatwoot_app,
     customer_forms,
     desk,
     desk_branch,
@@ -53,6 +56,7 @@ from warmline.web import (
     desk_handover,
     desk_identity,
     desk_knowledge,
+    embed,
     kiosk,
     pages,
 )
@@ -145,9 +149,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         response: Response = await call_next(request)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
-        if request.url.path.startswith(("/desk", "/branch")):
+        if request.url.path.startswith(("/desk", "/branch", "/embed")):
             # Defence in depth for customer text: no inline script can run on a desk page.
             response.headers["Content-Security-Policy"] = desk_policy
+            if request.url.path.startswith("/embed/"):
+                # A card in another desktop's frame, with its session: never kept by a cache.
+                response.headers["Cache-Control"] = "no-store"
         elif request.url.path.startswith(("/confirm/", "/public/")):
             # The customer's pages: no script at all, never framed, forms post only here.
             response.headers["Content-Security-Policy"] = CUSTOMER_POLICY
@@ -249,6 +256,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         branches,
         checkins,
         visits,
+        connectors,
+        embed_links,
         forms,
     ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
@@ -259,6 +268,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(desk_knowledge.router)
     app.include_router(desk_branch.router)
     app.include_router(kiosk.router)
+    app.include_router(embed.router)
+    app.include_router(chatwoot_app.router)
     app.include_router(desk_forms.router)
     app.include_router(customer_forms.router)
     app.mount("/desk/static", StaticFiles(directory=pages.HERE / "static"), name="desk-static")

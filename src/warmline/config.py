@@ -59,10 +59,23 @@ class Settings(BaseSettings):
     desk_embed_origins: str = Field(
         "",
         max_length=2000,
-        description="Origins allowed to embed the desk in a frame (space-separated, HTTPS).",
+        description="Origins allowed to embed the desk and embedded cards in a frame "
+        "(space-separated, HTTPS); the cards' postMessage events go to them only.",
+    )
+    embed_link_seconds: int = Field(
+        120,
+        ge=10,
+        le=3600,
+        description="How long an embed link (POST /v1/embed-links) works before it is opened.",
+    )
+    embed_session_minutes: int = Field(
+        30,
+        ge=1,
+        le=12 * 60,
+        description="How long an opened embedded card takes the agent's actions.",
     )
     retention_days: dict[str, int] = Field(
-        default_factory=lambda: {"desk_pushes": 30},
+        default_factory=lambda: {"desk_pushes": 30, "connector_gaps": 90},
         description='Days to keep each kind of data, as JSON, e.g. {"messages": 730}.',
     )
     continuation_minutes: int = Field(

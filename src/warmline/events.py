@@ -474,11 +474,22 @@ class _InInteraction(Payload):
         return ("interaction", self.interaction_id)
 
 
+class Attachment(_Strict):
+    """A file sent with a message, kept as a link (Warmline never fetches it)."""
+
+    url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")]
+    name: Short | None = None
+    content_type: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
 class MessagePosted(_InInteraction):
     event_type: ClassVar[str] = "message.posted"
     speaker: Literal["customer", "agent", "bot"]
     text: Text
     agent_id: Short | None = None
+    #: An agent's note that the customer never saw (a help desk's private note).
+    private: bool = False
+    attachments: Annotated[list[Attachment], Field(max_length=20)] = Field(default_factory=list)
 
 
 class InteractionTransferred(_InInteraction):
@@ -494,6 +505,14 @@ class InteractionEnded(_InInteraction):
     outcome: Literal["resolved", "unresolved", "escalated", "abandoned", "follow_up"]
     reason: Short | None = None
     summary: Text | None = None
+
+
+class ReasonRecorded(_InInteraction):
+    """The agent says why the customer got in touch, while the contact goes on."""
+
+    event_type: ClassVar[str] = "interaction.reason_recorded"
+    reason: Short
+    agent_id: Short | None = None
 
 
 class CaseOpened(Payload):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hypothesis.strategies._internal.random  # noqa: F401
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -19,6 +20,10 @@ from warmline.app import create_app
 from warmline.config import Settings
 from warmline.storage.engine import make_engine
 from warmline.storage.migrate import upgrade
+
+# The module above is otherwise imported lazily in the middle of a deep draw, where pytest's
+# assertion rewriting compiles it and CPython 3.11 can fail with "AST constructor recursion
+# depth mismatch" (a flaky SystemError, not a finding): imported here, it is compiled once.
 
 CHECKS = [
     not_a_server_error,

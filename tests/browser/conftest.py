@@ -12,8 +12,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -62,22 +64,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
-    path = tmp_path / "desk.db"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    settings = Settings(
-        database_url=url,
-        sqlite_synchronous="OFF",
-        forms_dir=str(FORMS_DIR),
-        link_secret=SecretStr(LINK_SECRET),
-    )
-    engine = make_engine(url, sqlite_synchronous="OFF")
-    _, agent_key = create_key(engine, role="agent", name="dave")
-    _, integrator_key = create_key(engine, role="integrator", name="pbx", may_verify=True)
-    port = _free_port()
-    app = create_app(settings, engine)
+@contextmanager
+def serving(app: Any, port: int | None = None) -> Iterator[str]:
+    """``app`` served by uvicorn on a loopback port in a thread; yields its URL."""
+    port = port or _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -93,10 +83,38 @@ def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
     while not server.started:
         assert time.monotonic() < deadline, "the test server did not start"
         time.sleep(0.02)
-    yield LiveServer(f"http://127.0.0.1:{port}", agent_key, integrator_key, engine, app)
+    yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def live_server_with(
+    tmp_path: Path, sqlite_template: Path, port: int | None = None, **settings_: Any
+) -> Iterator[LiveServer]:
+    path = tmp_path / "desk.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    settings = Settings(
+        **{
+            "database_url": url,
+            "sqlite_synchronous": "OFF",
+            "forms_dir": str(FORMS_DIR),
+            "link_secret": SecretStr(LINK_SECRET),
+            **settings_,
+        }
+    )
+    engine = make_engine(url, sqlite_synchronous="OFF")
+    _, agent_key = create_key(engine, role="agent", name="dave")
+    _, integrator_key = create_key(engine, role="integrator", name="pbx", may_verify=True)
+    app = create_app(settings, engine)
+    with serving(app, port) as served:
+        yield LiveServer(served, agent_key, integrator_key, engine, app)
     engine.dispose()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
+    yield from live_server_with(tmp_path, sqlite_template)
 
 
 @pytest.fixture(scope="session")

@@ -57,3 +57,18 @@ def test_an_unknown_kind_is_a_clear_error(engine: Engine) -> None:
 
     with pytest.raises(InvalidRequest, match="no retention for passwords"):
         run_retention(engine, {"passwords": 1}, now=NOW)
+
+
+def test_a_connectors_old_gaps_go(engine: Engine) -> None:
+    from warmline.actions.connectors import create_connector, receive_delivery
+    from warmline.domain.access.roles import LOCAL_ADMIN
+
+    connector, _ = create_connector(engine, LOCAL_ADMIN, kind="chatwoot", account="7")
+    odd = {"event": "message_created", "content": "hi", "message_type": "incoming",
+           "conversation": {"id": 3, "meta": {"sender": {"id": 9, "email": "nope"}}}}  # fmt: skip
+    for days in (120, 1):
+        receive_delivery(engine, connector, odd, insight=False, now=NOW - dt.timedelta(days=days))
+    each = count(engine, t.connector_gaps) // 2
+    assert each >= 1  # the invalid email at least
+    assert run_retention(engine, {"connector_gaps": 90}, now=NOW) == {"connector_gaps": each}
+    assert count(engine, t.connector_gaps) == each

@@ -130,6 +130,29 @@ def ingest_events(
             f"a batch may carry at most {max_batch} events; this one has {len(envelopes)}",
             hint=f"split it into batches of {max_batch} or fewer",
         )
+    results, valid = validate_batch(envelopes, region=region, may_verify=may_verify)
+    received_at = now or dt.datetime.now(dt.UTC)
+    for attempt in range(RETRIES):
+        try:
+            with writing(engine) as conn, conn.begin():
+                stored = store_new(conn, valid, received_at, region, insight)
+            break
+        except (IntegrityError, OperationalError) as exc:
+            # A concurrent batch stored the same event or thing first (PostgreSQL), or a
+            # deadlock/serialisation failure: the transaction rolled back whole; try again and
+            # the events it stored will now report ``duplicate``.
+            if attempt == RETRIES - 1 or not _retryable(exc):
+                raise
+    for index, event in valid:
+        results[index] = stored.get(index) or ItemResult(index, event.source, event.id, "duplicate")
+    return BatchResult([r for r in results if r is not None])
+
+
+def validate_batch(
+    envelopes: Sequence[Any], *, region: str = "GB", may_verify: bool = True
+) -> tuple[list[ItemResult | None], list[tuple[int, Event]]]:
+    """Each envelope's rejection or duplicate-in-batch result, and the valid events to store
+    (with their index); nothing is read or written."""
     results: list[ItemResult | None] = [None] * len(envelopes)
     first_index: dict[tuple[str, str], int] = {}
     valid: list[tuple[int, Event]] = []
@@ -150,22 +173,7 @@ def ingest_events(
             continue
         first_index[key] = index
         valid.append((index, event))
-
-    received_at = now or dt.datetime.now(dt.UTC)
-    for attempt in range(RETRIES):
-        try:
-            with writing(engine) as conn, conn.begin():
-                stored = _store_new(conn, valid, received_at, region, insight)
-            break
-        except (IntegrityError, OperationalError) as exc:
-            # A concurrent batch stored the same event or thing first (PostgreSQL), or a
-            # deadlock/serialisation failure: the transaction rolled back whole; try again and
-            # the events it stored will now report ``duplicate``.
-            if attempt == RETRIES - 1 or not _retryable(exc):
-                raise
-    for index, event in valid:
-        results[index] = stored.get(index) or ItemResult(index, event.source, event.id, "duplicate")
-    return BatchResult([r for r in results if r is not None])
+    return results, valid
 
 
 def _verification_claims(event: Event) -> tuple[EventError, ...]:
@@ -201,13 +209,15 @@ def _retryable(exc: Exception) -> bool:
     return code in {"40001", "40P01"}
 
 
-def _store_new(
+def store_new(
     conn: Connection,
     valid: list[tuple[int, Event]],
     received_at: dt.datetime,
     region: str,
     insight: bool,
 ) -> dict[int, ItemResult]:
+    """Store and project the events of ``valid`` not stored before, on ``conn`` (the caller
+    owns the transaction); their results by index."""
     existing = _existing_keys(conn, [e for _, e in valid])
     new = [(i, e) for i, e in valid if (e.source, e.id) not in existing]
     if not new:

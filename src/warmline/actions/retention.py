@@ -34,6 +34,7 @@ KINDS = {
     "feedback": Kind(t.feedback, "submitted_at", "feedback.submitted"),
     "assurances": Kind(t.assurances, "verified_at", "customer.authenticated"),
     "desk_pushes": Kind(t.desk_pushes, "at", None),
+    "connector_gaps": Kind(t.connector_gaps, "received_at", None),
 }
 
 

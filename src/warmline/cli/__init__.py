@@ -11,9 +11,10 @@ from typing import Annotated
 import typer
 
 from warmline import __version__
-from warmline.cli import demo, event_log, serve
+from warmline.cli import demo, event_log, imports, serve
 from warmline.cli.audit import audit_app
 from warmline.cli.branches import branches_app
+from warmline.cli.connectors import connectors_app
 from warmline.cli.console import report
 from warmline.cli.db import db_app
 from warmline.cli.forms import forms_app
@@ -32,12 +33,13 @@ app = typer.Typer(
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("simulate")(demo.simulate_command)
-app.command("import")(event_log.import_events)
+app.command("import")(imports.import_file)
 app.command("rebuild")(event_log.rebuild)
 app.add_typer(retention_app, name="retention")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(connectors_app, name="connectors")
 app.add_typer(identity_app, name="identity")
 app.add_typer(reasons_app, name="reasons")
 app.add_typer(knowledge_app, name="knowledge")

@@ -120,18 +120,30 @@ def open_commitments(conn: Connection, customer_id: str, limit: int = 10) -> lis
 
 def active_key_may_desk(conn: Connection, name: str, roles: list[str], now: dt.datetime) -> bool:
     """Whether an unrevoked, unexpired key called ``name`` with one of ``roles`` exists."""
+    return active_desk_key(conn, name, roles, now) is not None
+
+
+def active_desk_key(
+    conn: Connection, name: str, roles: list[str], now: dt.datetime
+) -> dict[str, Any] | None:
+    """The newest unrevoked, unexpired key called ``name`` with one of ``roles``."""
     k = t.api_keys
-    found = conn.execute(
-        sa.select(k.c.id)
-        .where(
-            k.c.name == name,
-            k.c.role.in_(roles),
-            k.c.revoked_at.is_(None),
-            sa.or_(k.c.expires_at.is_(None), k.c.expires_at > now),
+    found = (
+        conn.execute(
+            sa.select(k.c.id, k.c.name, k.c.role, k.c.may_verify)
+            .where(
+                k.c.name == name,
+                k.c.role.in_(roles),
+                k.c.revoked_at.is_(None),
+                sa.or_(k.c.expires_at.is_(None), k.c.expires_at > now),
+            )
+            .order_by(k.c.created_at.desc())
+            .limit(1)
         )
-        .limit(1)
-    ).first()
-    return found is not None
+        .mappings()
+        .first()
+    )
+    return dict(found) if found else None
 
 
 def handover(conn: Connection, handover_id: str) -> dict[str, Any] | None:

@@ -290,7 +290,16 @@ def messages_after(
     """An interaction's messages, oldest first, after ``(sent_at, id)`` when given."""
     m = t.messages
     query = (
-        sa.select(m.c.id, m.c.speaker, m.c.text, m.c.agent_id, m.c.sent_at, m.c.insight)
+        sa.select(
+            m.c.id,
+            m.c.speaker,
+            m.c.text,
+            m.c.agent_id,
+            m.c.sent_at,
+            m.c.insight,
+            m.c.private,
+            m.c.attachments,
+        )
         .where(m.c.interaction_id == interaction_id)
         .order_by(m.c.sent_at, m.c.id)
         .limit(limit)

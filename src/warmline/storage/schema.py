@@ -150,6 +150,10 @@ messages = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("agent_id", sa.String(500)),
     _at("sent_at"),
+    # An agent's private note (never shown to the customer, left out of summaries).
+    sa.Column("private", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
+    # Files sent with the message, as links: [{"url", "name", "content_type"}].
+    sa.Column("attachments", JSONType),
     # Customer messages: sentiment, emotions and language, computed at ingest.
     sa.Column("insight", JSONType),
     sa.Index(None, "interaction_id", "sent_at"),
@@ -706,6 +710,61 @@ signing_keys = sa.Table(
     _at("created_at"),
 )
 
+connectors = sa.Table(
+    "connectors",
+    metadata,
+    # A system that posts its own webhooks (Chatwoot, Zendesk) for one of its accounts; its
+    # deliveries are translated into events of source ``<kind>/<account>``. Only a SHA-256
+    # of the secret is kept.
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("account", sa.String(100), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+    # What the system's own ids mean here, e.g. {"inbox_channels": {"3": "sms"}}.
+    sa.Column("options", JSONType, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    _at("created_at"),
+    _at("revoked_at", nullable=True),
+    _at("last_delivery_at", nullable=True),
+    sa.UniqueConstraint("kind", "account"),
+)
+
+connector_gaps = sa.Table(
+    "connector_gaps",
+    metadata,
+    # What a connector's delivery carried that could not be used (a missing id, an invalid
+    # email), or why a delivery was refused: where in the payload and a stable code, never
+    # the value itself (the events keep their own gaps, erased with the customer).
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("connector_id", Id, nullable=False),
+    _at("received_at"),
+    sa.Column("event", sa.String(60), nullable=False),
+    sa.Column("event_id", sa.String(200)),
+    sa.Column("field", sa.String(200), nullable=False),
+    sa.Column("code", sa.String(60), nullable=False),
+    sa.Index(None, "connector_id", "received_at"),
+)
+
+embed_links = sa.Table(
+    "embed_links",
+    metadata,
+    # A signed, short-lived, single-use link that opens one customer's card for one agent in
+    # another desktop's frame. Opening it starts a short embed session for that frame.
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("interaction_id", Id),
+    sa.Column("key_id", sa.String(40), nullable=False),
+    sa.Column("issued_by", sa.String(200), nullable=False),
+    _at("issued_at"),
+    _at("expires_at"),
+    _at("used_at", nullable=True),
+    sa.Column("session_hash", sa.String(64), unique=True),
+    _at("session_expires_at", nullable=True),
+    sa.Index(None, "customer_id"),
+)
+
 form_links = sa.Table(
     "form_links",
     metadata,
@@ -762,4 +821,6 @@ BY_ORIGIN = (
 BY_INTERACTION = (messages,)
 #: Customer-keyed tables that record history as it happened and are never relabelled
 #: (suggestions name customer records; readers show the customer each is part of now).
-AS_RECORDED = (desk_pushes, audit_log, merge_suggestions, continuation_attempts, form_links)
+AS_RECORDED = (
+    desk_pushes, audit_log, merge_suggestions, continuation_attempts, embed_links, form_links,
+)  # fmt: skip

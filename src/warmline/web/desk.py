@@ -73,7 +73,9 @@ def sign_in_page(error: str = "") -> HTMLResponse:
 @router.post("/sign-in")
 async def sign_in_submit(request: Request, engine: EngineDep, settings: SettingsDep) -> Response:
     # Embedded in another agent desktop (a cross-site frame) the cookie must be SameSite=None,
-    # which browsers only accept over HTTPS; standalone it stays Strict.
+    # which browsers only accept over HTTPS, and Partitioned (CHIPS): browsers that block
+    # third-party cookies still keep it, for frames under that desktop only. Standalone it
+    # stays Strict.
     return await sign_in_with_key(
         request, engine, DESK_SIGN_IN, embedded=bool(settings.desk_embed_origins)
     )

@@ -133,6 +133,12 @@ async def sign_in_with_key(
         secure=embedded or request.url.scheme == "https",
         path=page.path,
     )
+    if embedded:
+        # http.cookies knows the Partitioned attribute only from Python 3.14: append it.
+        response.raw_headers = [
+            (name, value + b"; Partitioned" if name == b"set-cookie" else value)
+            for name, value in response.raw_headers
+        ]
     return response
 
 

@@ -100,6 +100,8 @@ def _message(b: Batch, event: ev.Event, at: Landing, payload: ev.MessagePosted) 
         text=payload.text,
         agent_id=payload.agent_id,
         sent_at=event.time,
+        private=payload.private,
+        attachments=[a.model_dump(exclude_none=True) for a in payload.attachments] or None,
     )
 
 
@@ -113,6 +115,12 @@ def _transferred(
         agent_id=payload.to_agent or row.values["agent_id"],
         queue=payload.to_queue or row.values["queue"],
     )
+
+
+@handles(ev.ReasonRecorded)
+def _reason(b: Batch, event: ev.Event, at: Landing, payload: ev.ReasonRecorded) -> None:
+    row = b.anchor("interaction", payload.interaction_id, at, event)
+    row.set(reason=payload.reason, predicted_reason=None)  # the agent's word replaces the guess
 
 
 @handles(ev.InteractionEnded)

@@ -125,10 +125,12 @@ def _turns(p: Batch, wanted: set[str], new: set[str]) -> dict[str, list[Turn]]:
     stored = sorted(wanted - new)
     columns = (m.c.interaction_id, m.c.sent_at, m.c.id, m.c.speaker, m.c.text, m.c.agent_id)
     for chunk in chunks(stored):
-        for r in p.conn.execute(sa.select(*columns).where(m.c.interaction_id.in_(chunk))):
+        # Private notes are the agents' own words to each other: never a summary's.
+        query = sa.select(*columns).where(m.c.interaction_id.in_(chunk), m.c.private.is_(False))
+        for r in p.conn.execute(query):
             found[r[0]].append(tuple(r[1:]))
     for message in p.inserts.get(t.messages, []):
-        if message["interaction_id"] in wanted:
+        if message["interaction_id"] in wanted and not message["private"]:
             found[message["interaction_id"]].append(
                 (
                     message["sent_at"],

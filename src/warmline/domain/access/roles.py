@@ -45,6 +45,10 @@ class Permission(StrEnum):
     BOOK_APPOINTMENTS = "appointments:book"
     #: Issue the signed QR code an app shows to check in at a branch.
     ISSUE_CHECKIN_CODES = "checkin_codes:issue"
+    #: Create, list, rotate and revoke webhook connectors (Chatwoot, Zendesk).
+    MANAGE_CONNECTORS = "connectors:manage"
+    #: Ask for a short-lived link that opens a card inside another agent desktop.
+    EMBED_CARDS = "cards:embed"
     #: Read a form pre-filled from the memory (sensitive values masked unless the role sees
     #: them or a key that may verify says the customer is verified).
     PREFILL_FORMS = "forms:prefill"
@@ -69,6 +73,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_BRANCHES,
             Permission.SERVE_VISITS,
             Permission.BOOK_APPOINTMENTS,
+            Permission.EMBED_CARDS,
             Permission.PREFILL_FORMS,
             Permission.SEND_FORM_LINKS,
         }
@@ -86,6 +91,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_BRANCHES,
             Permission.SERVE_VISITS,
             Permission.BOOK_APPOINTMENTS,
+            Permission.EMBED_CARDS,
             Permission.PREFILL_FORMS,
             Permission.SEND_FORM_LINKS,
         }
@@ -96,9 +102,11 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # presents the codes callers key in. Their web forms read what is on record for the
     # customer signed in there (pre-fill) and record what the customer confirmed. The app
     # also books branch appointments and shows the signed code that checks the customer in
-    # at a branch; a vendor's kiosk checks in.
+    # at a branch; a vendor's kiosk checks in. Another agent desktop's backend asks for the
+    # embedded card of the agent it serves (the card is read as that agent).
     Role.INTEGRATOR: frozenset(
         {
+            Permission.EMBED_CARDS,
             Permission.WRITE_EVENTS,
             Permission.START_CONTACTS,
             Permission.ISSUE_CONTINUATIONS,
