@@ -9,8 +9,10 @@ on our own set, and unknown reasons on out-of-scope text.
   ourselves (see ``benchmarks/data/README.md``): ROC AUC of the frustration score and F1
   of the desk's "frustrated", against VADER's negativity;
 * **unknown reasons**: the share of out-of-scope text the reason model calls unknown
-  (GoEmotions test comments, SemEval-2017 test tweets, and lines of DialogSum test
-  dialogues not about money), and Banking77 test accuracy with unknown counted wrong.
+  (GoEmotions test comments, SemEval-2017 test tweets that say nothing about money, lines
+  of DialogSum test dialogues not about money, and the third of our own off-topic
+  requests the gate was not trained on), and Banking77 test accuracy with unknown
+  counted wrong.
 """
 
 from __future__ import annotations
@@ -27,7 +29,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, recall_score, roc_auc_score
 
-from insight_data import POLARITY, banking77, dialogsum_lines, goemotions, semeval2017
+from insight_data import (
+    POLARITY,
+    banking77,
+    dialogsum_lines,
+    goemotions,
+    not_about_money,
+    off_topic_requests,
+    semeval2017,
+)
 
 FRUSTRATION_SET = Path(__file__).resolve().parent / "data" / "frustration.tsv"
 BATCH = 1000
@@ -74,14 +84,28 @@ def tfidf_polarity(train: Sequence[str], labels: Sequence[str]) -> Callable[[Seq
 
 
 def polarity_section(
-    read_labels: Callable[[Sequence[str]], list[str]], quick: bool
+    fast_labels: Callable[[Sequence[str]], list[str]],
+    served_labels: Callable[[Sequence[str]], list[str]],
+    model: Any,
+    opinion: Any,
+    quick: bool,
 ) -> dict[str, Any]:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     train, train_labels = semeval2017("train")
     test, truth = semeval2017("test")
-    ours = read_labels(test)
-    recall, accuracy = polarity_scores(truth, ours)
+    fast = fast_labels(test)
+    recall, accuracy = polarity_scores(truth, fast)
+    served = served_labels(test)
+    served_recall, served_accuracy = polarity_scores(truth, served)
+    unsure = [t for t, i in zip(test, model.analyse(test), strict=True) if i.unsure]
+    sample = test[: 400 if quick else 2000]
+    everything = [i.label for i in model.refine(sample, opinion)]
+    all_recall, _ = polarity_scores(truth[: len(sample)], everything)
+    sample_recall, _ = polarity_scores(truth[: len(sample)], served[: len(sample)])
+    started = time.perf_counter()
+    model.refine(unsure[:1000], opinion)
+    refine_rate = min(len(unsure), 1000) / (time.perf_counter() - started)
     vader = SentimentIntensityAnalyzer()
     vader_labels = [vader_label(vader.polarity_scores(t)["compound"]) for t in test]
     vader_recall, vader_accuracy = polarity_scores(truth, vader_labels)
@@ -89,11 +113,18 @@ def polarity_section(
         train, train_labels = train[:10000], train_labels[:10000]
     baseline = tfidf_polarity(train, train_labels)
     base_recall, base_accuracy = polarity_scores(truth, list(baseline(test)))
-    per_class = recall_score(truth, ours, labels=list(POLARITY), average=None)
+    per_class = recall_score(truth, served, labels=list(POLARITY), average=None)
+    share = len(unsure) / len(test)
     return {
         "semeval_test_messages": len(test),
         "semeval_macro_recall": round(recall, 4),
         "semeval_accuracy": round(accuracy, 4),
+        "semeval_macro_recall_refined": round(served_recall, 4),
+        "semeval_accuracy_refined": round(served_accuracy, 4),
+        "semeval_refined_share": round(share, 4),
+        "semeval_sample_macro_recall_all_refined": round(all_recall, 4),
+        "semeval_sample_macro_recall_refined": round(sample_recall, 4),
+        "semeval_sample_messages": len(sample),
         "semeval_recall_by_label": {
             k: round(float(v), 3) for k, v in zip(POLARITY, per_class, strict=True)
         },
@@ -101,7 +132,9 @@ def polarity_section(
         "semeval_accuracy_vader": round(vader_accuracy, 4),
         "semeval_macro_recall_tfidf": round(base_recall, 4),
         "semeval_accuracy_tfidf": round(base_accuracy, 4),
-        "semeval_fast_messages_per_s": round(rate(read_labels, test)),
+        "semeval_fast_messages_per_s": round(rate(fast_labels, test)),
+        "refine_messages_per_s": round(refine_rate),
+        "refine_keeps_up_with_messages_per_s": round(refine_rate / max(share, 1e-9)),
     }
 
 
@@ -142,7 +175,7 @@ def gate_section(model: Any) -> dict[str, Any]:
     }
     sets = {
         "goemotions_test": goemotions("test")[0],
-        "semeval_test": semeval2017("test")[0],
+        "semeval_test": not_about_money(semeval2017("test")[0]),
         "dialogsum_test": dialogsum_lines("test"),
     }
     total = unknown = 0
@@ -153,6 +186,11 @@ def gate_section(model: Any) -> dict[str, Any]:
         unknown += sum(called)
     out["gate_out_of_scope_messages"] = total
     out["gate_out_of_scope_unknown"] = round(unknown / total, 4)
+    requests = off_topic_requests("held_out")
+    out["gate_own_requests_held_out"] = len(requests)
+    out["gate_own_requests_unknown"] = round(
+        float(np.mean([p.label is None for p in model.predict(requests)])), 4
+    )
     return out
 
 
@@ -162,24 +200,40 @@ def rows(f: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if "semeval_macro_recall" in f:
         out += [
             (
-                f"SemEval-2017 test macro-averaged recall ({f['semeval_test_messages']:,} tweets)",
+                f"SemEval-2017 test macro-averaged recall ({f['semeval_test_messages']:,} "
+                "tweets), fast reading",
                 f"{f['semeval_macro_recall']:.3f}",
                 f"VADER {f['semeval_macro_recall_vader']:.3f}; "
                 f"TF-IDF LR {f['semeval_macro_recall_tfidf']:.3f}",
+                "",
+            ),
+            (
+                f"  refined ({f['semeval_refined_share']:.0%} read again by the encoder); "
+                f"first {f['semeval_sample_messages']:,} with all read again: "
+                f"{f['semeval_sample_macro_recall_all_refined']:.3f} against "
+                f"{f['semeval_sample_macro_recall_refined']:.3f}",
+                f"{f['semeval_macro_recall_refined']:.3f}",
+                "RoBERTa-base 0.713 (published)",
                 ">= 0.72",
             ),
             (
-                "SemEval-2017 test accuracy",
-                f"{f['semeval_accuracy']:.3f}",
+                "SemEval-2017 test accuracy, fast / refined",
+                f"{f['semeval_accuracy']:.3f} / {f['semeval_accuracy_refined']:.3f}",
                 f"VADER {f['semeval_accuracy_vader']:.3f}; "
                 f"TF-IDF LR {f['semeval_accuracy_tfidf']:.3f}",
                 "",
             ),
             (
-                "polarity messages/s, fast path (SemEval test, batches of 1000)",
+                "fast reading messages/s (SemEval test, batches of 1000)",
                 f"{f['semeval_fast_messages_per_s']:,}",
                 "",
                 ">= 2,000",
+            ),
+            (
+                "refined reading: messages read again per s; the message stream it keeps up with",
+                f"{f['refine_messages_per_s']:,}; {f['refine_keeps_up_with_messages_per_s']:,}",
+                "",
+                ">= 300",
             ),
         ]
     if "frustration_auc" in f:
@@ -208,6 +262,13 @@ def rows(f: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 f"{f['gate_out_of_scope_unknown']:.1%}",
                 "",
                 ">= 95 %",
+            ),
+            (
+                f"our own off-topic requests called unknown ({f['gate_own_requests_held_out']} "
+                "held out from the gate's training)",
+                f"{f['gate_own_requests_unknown']:.1%}",
+                "",
+                "",
             ),
             (
                 "Banking77 test accuracy, unknown counted wrong",

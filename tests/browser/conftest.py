@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from warmline.actions.keys import create_key
 from warmline.app import create_app
 from warmline.config import Settings
+from warmline.models import warm_up
 from warmline.storage.engine import make_engine
 
 CHROMIUM = os.environ.get("WARMLINE_CHROMIUM", "/usr/bin/chromium")
@@ -57,12 +58,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.fixture(scope="session")
+def models_loaded() -> None:
+    """The models, loaded before any server answers: a first request that loads them on a
+    busy machine could outlast the test client's timeout."""
+    warm_up()
+
+
 @pytest.fixture
-def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
+def live_server(tmp_path: Path, sqlite_template: Path, models_loaded: None) -> Iterator[LiveServer]:
     path = tmp_path / "desk.db"
     shutil.copy(sqlite_template, path)
     url = f"sqlite:///{path}"
-    settings = Settings(database_url=url, sqlite_synchronous="OFF")
+    settings = Settings(database_url=url, sqlite_synchronous="OFF", refine_insight=False)
     engine = make_engine(url, sqlite_synchronous="OFF")
     _, agent_key = create_key(engine, role="agent", name="dave")
     _, integrator_key = create_key(engine, role="integrator", name="pbx", may_verify=True)

@@ -16,6 +16,7 @@ from warmline.cli.audit import audit_app
 from warmline.cli.console import report
 from warmline.cli.db import db_app
 from warmline.cli.identity import identity_app
+from warmline.cli.insight import insight_app
 from warmline.cli.keys import keys_app
 from warmline.cli.reasons import reasons_app
 from warmline.cli.retention import retention_app
@@ -37,6 +38,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(identity_app, name="identity")
 app.add_typer(reasons_app, name="reasons")
+app.add_typer(insight_app, name="insight")
 
 
 def _print_version(asked: bool) -> None:

@@ -27,11 +27,14 @@ def run_server(settings: Settings, engine: Any, host: str, port: int) -> None:
     import uvicorn
 
     from warmline.app import create_app
+    from warmline.models.feelings_encoder import FEELINGS_ENCODER, feelings_encoder_installed
     from warmline.models.reason_encoder import check_installed
 
     if settings.insight:  # models load in the background: a broken install is said now
         with reported_errors():
             check_installed()
+            if feelings_encoder_installed():
+                check_installed(name=FEELINGS_ENCODER)
     check_port_free(host, port)
     console.print(
         f"Warmline on [bold]http://{host}:{port}[/] (API docs: http://{host}:{port}/docs)"

@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 from warmline.domain.insight.message_text import MessageText, prepare, words
-from warmline.models.emotions import default_emotion_model
+from warmline.models.feelings import default_feelings_model
 from warmline.models.language import detect_language
 from warmline.models.linear_scores import softmax
 from warmline.models.ngrams import NgramFeatures
@@ -213,7 +213,7 @@ def choose_threshold(inside: NDArray[np.floating], outside: NDArray[np.floating]
 
 def supported_languages(messages: Sequence[MessageText]) -> tuple[str, ...]:
     """Languages making up at least :data:`LANGUAGE_SHARE` of the texts (English if none)."""
-    english = default_emotion_model().english
+    english = default_feelings_model().english
     found = Counter(detect_language(m.text, words(m.text), english) for m in messages)
     found.pop(None, None)
     share = LANGUAGE_SHARE * len(messages)
