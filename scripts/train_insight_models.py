@@ -30,6 +30,8 @@ from insight_data import (
     goemotions,
     goemotions_labels,
     goemotions_original_labels,
+    not_about_money,
+    off_topic_requests,
     semeval2017,
 )
 from warmline.models.feelings import FEELINGS_FILE
@@ -70,14 +72,25 @@ def feelings() -> None:
     print(f"feelings: {len(data) / 1e6:.2f} MB in {time.perf_counter() - started:.0f} s")
 
 
-def reasons() -> None:
-    """Banking77 train split only; GoEmotions train comments stand in for off-topic messages.
+#: Our own off-topic requests are few beside the comments and tweets: each counts this often.
+REQUEST_WEIGHT = 10
 
-    (GoEmotions test stays unseen: the benchmark measures off-topic detection on it.)
+
+def reasons() -> None:
+    """Banking77 train split only; off-topic examples for the topic gate: GoEmotions train
+    comments, SemEval-2017 train tweets (less its dev share) that say nothing about money,
+    and two in three of our own off-topic requests (``scripts/data``).
+
+    (GoEmotions and SemEval test, DialogSum and the other third of the requests stay
+    unseen: the benchmark measures off-topic detection on them.)
     """
     started = time.perf_counter()
     texts, labels = banking77("train")
-    outside = goemotions("train")[0]
+    outside = [
+        *goemotions("train")[0],
+        *not_about_money(semeval2017("fit")[0]),
+        *off_topic_requests("train") * REQUEST_WEIGHT,
+    ]
     model, report = train_reason_model(texts, labels, seed=0, outside_texts=outside)
     data = model.to_bytes()
     (MODELS / REASON_FILE).write_bytes(data)
