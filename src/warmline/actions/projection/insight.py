@@ -58,12 +58,14 @@ def annotate_batch(p: Batch) -> None:
     }
     if not fresh and not ended:
         return
-    for message, insight in zip(fresh, analyse_messages([m["text"] for m in fresh]), strict=True):
+    readings = analyse_messages([m["text"] for m in fresh])
+    for message, insight in zip(fresh, readings, strict=True):
         message["insight"] = insight_json(insight)
         message["refine_due"] = True if insight.unsure else None
     touched = {m["interaction_id"] for m in fresh} | ended
     points = earlier_points(p.conn, [i for i in touched if not interactions[i].new])
     for m in fresh:
+        # As stored (rounded), so a mood does not depend on where batches were cut.
         points[m["interaction_id"]].append(
             (m["sent_at"], m["id"], m["text"], insight_from_json(m["insight"]))
         )
