@@ -100,12 +100,14 @@ def polarity_section(
     served_recall, served_accuracy = polarity_scores(truth, served)
     unsure = [t for t, i in zip(test, model.analyse(test), strict=True) if i.unsure]
     sample = test[: 400 if quick else 2000]
-    everything = [i.label for i in model.refine(sample, opinion)]
-    all_recall, _ = polarity_scores(truth[: len(sample)], everything)
-    sample_recall, _ = polarity_scores(truth[: len(sample)], served[: len(sample)])
-    started = time.perf_counter()
-    model.refine(unsure[:1000], opinion)
-    refine_rate = min(len(unsure), 1000) / (time.perf_counter() - started)
+    all_recall = sample_recall = refine_rate = None
+    if opinion is not None:
+        everything = [i.label for i in model.refine(sample, opinion)]
+        all_recall, _ = polarity_scores(truth[: len(sample)], everything)
+        sample_recall, _ = polarity_scores(truth[: len(sample)], served[: len(sample)])
+        started = time.perf_counter()
+        model.refine(unsure[:1000], opinion)
+        refine_rate = min(len(unsure), 1000) / (time.perf_counter() - started)
     vader = SentimentIntensityAnalyzer()
     vader_labels = [vader_label(vader.polarity_scores(t)["compound"]) for t in test]
     vader_recall, vader_accuracy = polarity_scores(truth, vader_labels)
@@ -122,8 +124,8 @@ def polarity_section(
         "semeval_macro_recall_refined": round(served_recall, 4),
         "semeval_accuracy_refined": round(served_accuracy, 4),
         "semeval_refined_share": round(share, 4),
-        "semeval_sample_macro_recall_all_refined": round(all_recall, 4),
-        "semeval_sample_macro_recall_refined": round(sample_recall, 4),
+        "semeval_sample_macro_recall_all_refined": all_recall and round(all_recall, 4),
+        "semeval_sample_macro_recall_refined": sample_recall and round(sample_recall, 4),
         "semeval_sample_messages": len(sample),
         "semeval_recall_by_label": {
             k: round(float(v), 3) for k, v in zip(POLARITY, per_class, strict=True)
@@ -133,8 +135,9 @@ def polarity_section(
         "semeval_macro_recall_tfidf": round(base_recall, 4),
         "semeval_accuracy_tfidf": round(base_accuracy, 4),
         "semeval_fast_messages_per_s": round(rate(fast_labels, test)),
-        "refine_messages_per_s": round(refine_rate),
-        "refine_keeps_up_with_messages_per_s": round(refine_rate / max(share, 1e-9)),
+        "refine_messages_per_s": refine_rate and round(refine_rate),
+        "refine_keeps_up_with_messages_per_s": refine_rate
+        and round(refine_rate / max(share, 1e-9)),
     }
 
 
@@ -211,7 +214,10 @@ def rows(f: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 f"  refined ({f['semeval_refined_share']:.0%} read again by the encoder); "
                 f"first {f['semeval_sample_messages']:,} with all read again: "
                 f"{f['semeval_sample_macro_recall_all_refined']:.3f} against "
-                f"{f['semeval_sample_macro_recall_refined']:.3f}",
+                f"{f['semeval_sample_macro_recall_refined']:.3f}"
+                if f["refine_messages_per_s"]
+                else f"  refined ({f['semeval_refined_share']:.0%} marked to read again): "
+                "no encoder shipped, the fast reading stays",
                 f"{f['semeval_macro_recall_refined']:.3f}",
                 "RoBERTa-base 0.713 (published)",
                 ">= 0.72",
@@ -231,7 +237,9 @@ def rows(f: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ),
             (
                 "refined reading: messages read again per s; the message stream it keeps up with",
-                f"{f['refine_messages_per_s']:,}; {f['refine_keeps_up_with_messages_per_s']:,}",
+                f"{f['refine_messages_per_s']:,}; {f['refine_keeps_up_with_messages_per_s']:,}"
+                if f["refine_messages_per_s"]
+                else "no encoder shipped",
                 "",
                 ">= 300",
             ),
