@@ -92,6 +92,14 @@ def test_the_desk_says_the_feeling_plainly_and_agrees_with_how_it_ended(
     expect(pump).to_contain_text("stuck at the pump")
     expect(pump).not_to_contain_text("surprised")
     expect(pump).not_to_contain_text("puzzled")
+    # Every customer line says its label, and how sure in its tooltip.
+    expect(messages.locator(".polarity")).to_have_count(3)
+    expect(messages.nth(0).locator(".polarity")).to_have_text(
+        re.compile(r"^(negative|neutral|positive)$")
+    )
+    expect(messages.nth(0).locator(".polarity")).to_have_attribute(
+        "title", re.compile(r"confidence 0\.\d\d")
+    )
     resigned = messages.nth(2).locator(".feeling")
     expect(resigned).to_have_text(re.compile(r"^(possibly )?frustrated$"))
     expect(resigned).not_to_have_class(re.compile("feeling-ok"))

