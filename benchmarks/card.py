@@ -43,7 +43,7 @@ from sqlalchemy.engine import Engine
 
 from serving import free_port, httpx, percentile, start_server, stop_server, wait_ready
 from warmline.actions.keys import create_key
-from warmline.domain.card.assembly import CardContext
+from warmline.domain.card.context import CardContext
 from warmline.storage import queries
 from warmline.storage import schema as t
 from warmline.storage.card_queries import load_card

@@ -22,11 +22,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warmline.actions.insight_refine import refine_forever
 from warmline.api import (
+    articles,
     audit,
     contacts,
     continuations,
     customers,
     events,
+    forms,
     handovers,
     merges,
     privacy,
@@ -38,7 +40,16 @@ from warmline.serving.responses import problem_response
 from warmline.serving.throttle import FailureThrottle
 from warmline.storage import migrate
 from warmline.storage.engine import make_engine
-from warmline.web import desk, desk_conversation, desk_handover, desk_identity, pages
+from warmline.web import (
+    customer_forms,
+    desk,
+    desk_conversation,
+    desk_forms,
+    desk_handover,
+    desk_identity,
+    desk_knowledge,
+    pages,
+)
 
 log = logging.getLogger("warmline")
 
@@ -46,6 +57,10 @@ log = logging.getLogger("warmline")
 #: the docs pages load nothing from a CDN, so they work on a machine without internet.
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 FAVICON = pages.HERE / "static" / "favicon.ico"
+CUSTOMER_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 
 _PROBLEM = {
     "content": {
@@ -134,6 +149,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if request.url.path.startswith("/desk"):
             # Defence in depth for customer text: no inline script can run on a desk page.
             response.headers["Content-Security-Policy"] = desk_policy
+        elif request.url.path.startswith(("/confirm/", "/public/")):
+            # The customer's pages: no script at all, never framed, forms post only here.
+            response.headers["Content-Security-Policy"] = CUSTOMER_POLICY
         return response
 
     @app.exception_handler(WarmlineError)
@@ -219,13 +237,28 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             "schema_expected": head,
         }
 
-    for module in (events, customers, contacts, merges, audit, privacy, handovers, continuations):
+    for module in (
+        events,
+        customers,
+        contacts,
+        merges,
+        audit,
+        privacy,
+        handovers,
+        continuations,
+        articles,
+        forms,
+    ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)
     app.include_router(desk_identity.router)
     app.include_router(desk_conversation.router)
     app.include_router(desk_handover.router)
+    app.include_router(desk_knowledge.router)
+    app.include_router(desk_forms.router)
+    app.include_router(customer_forms.router)
     app.mount("/desk/static", StaticFiles(directory=pages.HERE / "static"), name="desk-static")
+    app.mount("/public/static", StaticFiles(directory=pages.HERE / "public"), name="public-static")
     _add_docs(app)
     return app
 

@@ -108,3 +108,8 @@ class RateLimited(WarmlineError):
 class DatabaseNotReady(WarmlineError):
     status = 503
     title = "Database not ready"
+
+
+class NotConfigured(WarmlineError):
+    status = 503
+    title = "Not configured"

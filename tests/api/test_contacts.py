@@ -208,7 +208,7 @@ def test_a_card_takes_a_fixed_number_of_queries(
         if statement.lstrip().upper().startswith("SELECT"):
             statements.append(statement)
 
-    from warmline.domain.card.assembly import CardContext
+    from warmline.domain.card.context import CardContext
     from warmline.storage.card_queries import load_card
 
     with engine.connect() as conn:  # warm the per-process caches (models in force)
@@ -262,7 +262,7 @@ def test_a_birthday_shows_only_with_consent(client: TestClient, keys: Keys) -> N
             )
         ],
     )
-    assert moments() == ["birthday today"]
+    assert moments() == ["Birthday today"]
     later = (now() + dt.timedelta(seconds=1)).isoformat()
     post(
         client,

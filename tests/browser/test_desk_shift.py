@@ -219,6 +219,7 @@ def test_search_ranks_namesakes_tells_them_apart_and_pages(
 def test_opening_a_customer_from_search_clears_the_last_ones_context(
     page: Page, live_server: LiveServer
 ) -> None:
+    page.set_viewport_size({"width": 380, "height": 800})  # the panel opens below the card
     seed_miles(live_server)
     feed(
         live_server,
@@ -233,7 +234,7 @@ def test_opening_a_customer_from_search_clears_the_last_ones_context(
     call(live_server)
     expect(page.locator(".contact-item.active")).to_have_count(1)
     page.click(".continuity .open-conversation")
-    expect(page.locator("#conversation-panel")).to_be_visible()
+    expect(page.locator("#conversation-panel")).to_be_in_viewport()  # brought into view
     page.fill("#search", "ann")
     page.press("#search", "Enter")
     page.click("#search-results .open-customer")

@@ -51,7 +51,7 @@ def test_agent_asks_and_supervisor_merges(page: Page, live_server: LiveServer) -
     _, supervisor = create_key(live_server.engine, role="supervisor", name="sue")  # type: ignore[arg-type]
     page.context.clear_cookies()
     sign_in(page, live_server, supervisor)
-    page.click(".nav")
+    page.get_by_role("link", name="Possible duplicates").click()
     expect(page).to_have_url(live_server.url + "/desk/identity")
     review = page.locator(".review-item")
     expect(review).to_have_count(1)

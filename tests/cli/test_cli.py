@@ -115,11 +115,12 @@ def test_upgrade_keys_import_rebuild(env: str, tmp_path: Path) -> None:
         assert conn.execute(sa.select(sa.func.count()).select_from(t.messages)).scalar_one() == 2
 
 
-def import_counts(output: str) -> dict[str, int]:
-    """The counts row of ``warmline import``'s table, by its column headings."""
+def import_counts(output: str, first: str = "accepted") -> dict[str, int]:
+    """The counts row of an import's table, by its column headings (``first`` is the
+    first heading)."""
     lines = output.splitlines()
-    heading = next(i for i, line in enumerate(lines) if "accepted" in line)
-    names = re.findall(r"[a-z]+", lines[heading])
+    heading = next(i for i, line in enumerate(lines) if first in line)
+    names = re.findall(r"[a-z]+(?: [a-z]+)*", lines[heading])
     row = next(line for line in lines[heading + 1 :] if re.search(r"\d", line))
     return dict(zip(names, map(int, re.findall(r"\d+", row)), strict=True))
 

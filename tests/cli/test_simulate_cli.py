@@ -82,7 +82,7 @@ def test_simulate_keeps_its_own_key_between_runs(env: str, tmp_path: Path) -> No
     with serving(env) as url:
         first = simulate(url, "--agent", "dave")
         assert "made an integrator key named 'simulator'" in first
-        assert "played 1 contacts" in first and "warning" not in first
+        assert "played 1 contact" in first and "warning" not in first
         kept = list((tmp_path / "state" / "warmline").glob("simulator-key-*"))
         assert len(kept) == 1 and kept[0].name in first, first
         assert stat.S_IMODE(kept[0].stat().st_mode) == 0o600  # the owner's alone
@@ -110,7 +110,7 @@ def test_simulate_warns_when_no_desk_has_the_agents_name(env: str) -> None:  # n
         said = simulate(url, "--agent", "nobody")  # an auditor has no desk
     assert "warning: no desk is named 'nobody'" in said
     assert "warmline keys create --role agent --name nobody" in said
-    assert "played 1 contacts" in said  # a warning: the contact is still played
+    assert "played 1 contact" in said  # a warning: the contact is still played
 
 
 def test_simulate_says_the_server_does_not_know_the_key(env: str, tmp_path: Path) -> None:  # noqa: F811

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from warmline.demo.world import seed_world
-from warmline.domain.card.assembly import CardContext
+from warmline.domain.card.context import CardContext
 from warmline.storage import schema as t
 from warmline.storage.card_queries import load_card
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from warmline.actions.insight_admin import train_reasons
 from warmline.demo.cast import CAST
 from warmline.demo.world import seed_world
-from warmline.domain.card.assembly import CardContext
+from warmline.domain.card.context import CardContext
 from warmline.errors import InvalidRequest
 from warmline.models import reason_model
 from warmline.storage import schema as t

@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from warmline.actions.ingest import ingest_events
-from warmline.domain.card.assembly import CardContext, last_seen, nearby_ids
+from warmline.domain.card.contacts import last_seen, nearby_ids
+from warmline.domain.card.context import CardContext
 from warmline.domain.conversation.summary import trim
 from warmline.domain.ids import stable_id
 from warmline.domain.labels import humanise

@@ -15,9 +15,11 @@ from warmline.cli import demo, event_log, serve
 from warmline.cli.audit import audit_app
 from warmline.cli.console import report
 from warmline.cli.db import db_app
+from warmline.cli.forms import forms_app
 from warmline.cli.identity import identity_app
 from warmline.cli.insight import insight_app
 from warmline.cli.keys import keys_app
+from warmline.cli.knowledge import knowledge_app
 from warmline.cli.reasons import reasons_app
 from warmline.cli.retention import retention_app
 from warmline.errors import WarmlineError
@@ -39,6 +41,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(identity_app, name="identity")
 app.add_typer(reasons_app, name="reasons")
 app.add_typer(insight_app, name="insight")
+app.add_typer(knowledge_app, name="knowledge")
+app.add_typer(forms_app, name="forms")
 
 
 def _print_version(asked: bool) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +34,11 @@ from warmline.actions.ingest import ingest_events
 from warmline.demo.cast import CAST_PREFIX, play_cast
 from warmline.demo.history import World
 from warmline.storage import schema as t
+
+#: The demo bank's FAQ: Markdown articles written for the demo.
+FAQ = Path(__file__).parent / "faq"
+#: The demo bank's forms: a loan application and a change of address.
+FORMS_DIR = Path(__file__).parent / "forms"
 
 
 def generate_world(

@@ -10,17 +10,22 @@ from sqlalchemy.engine import Connection, Engine
 
 from warmline.config import Settings
 from warmline.domain.access.roles import Actor
-from warmline.domain.card.assembly import CardContext
+from warmline.domain.card.context import CardContext
 from warmline.serving.access import access_customer, as_seen_by
+from warmline.serving.knowledge import card_suggestions
+from warmline.serving.profile_config import profile_config
 from warmline.storage.card_queries import load_card
 
 
 def card_context(settings: Settings, **kw: Any) -> CardContext:
     """The card's view of now: the time, the continuity window, and the contact (``kw``)."""
+    config = profile_config(settings)
     return CardContext(
         now=dt.datetime.now(dt.UTC),
         continuity_window=dt.timedelta(minutes=settings.continuity_minutes),
         currency=settings.default_currency,
+        moments=config.moments,
+        forms=tuple(config.forms.values()),
         **kw,
     )
 
@@ -36,4 +41,7 @@ def read_card(
     """The card of ``customer_id`` for ``actor``: the read audited (with ``detail``),
     sensitive values masked unless the role sees them."""
     live = access_customer(conn, engine, actor, customer_id, "card.viewed", **detail)
-    return as_seen_by(actor, load_card(conn, live, ctx))
+    card = as_seen_by(actor, load_card(conn, live, ctx))
+    if card is not None:
+        card["articles"] = card_suggestions(conn, card)
+    return card

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.continuations import Source, redeem_code
 from warmline.domain.access.roles import Actor
-from warmline.domain.card.assembly import carried_verification
+from warmline.domain.card.items import carried_verification
 from warmline.errors import WarmlineError
 from warmline.serving.deps import client_address
 from warmline.storage import handover_queries as hq

@@ -83,6 +83,8 @@ identifiers = sa.Table(
     sa.Column("verified", sa.Boolean, nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
     _at("first_seen_at"),
+    # When the customer last said this identifier is still theirs (a pre-filled form).
+    _at("confirmed_at", nullable=True),
     # Two records of one person may hold the same identifier; each record holds it once.
     sa.UniqueConstraint("origin_id", "kind", "value"),
     sa.Index(None, "kind", "value"),
@@ -225,6 +227,13 @@ facts = sa.Table(
     sa.Column("source", sa.String(200), nullable=False),
     sa.Column("sensitive", sa.Boolean, nullable=False, server_default=sa.false()),
     _at("observed_at"),
+    # How the value came to be known: customer (they confirmed or corrected it), record (a
+    # system of record said so) or inferred; whether the source vouched for it; how sure
+    # an inference is; who recorded it when not the source (see domain/profile/traits.py).
+    sa.Column("kind", sa.String(16), nullable=False, server_default="record"),
+    sa.Column("verified", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("confidence", sa.Float),
+    sa.Column("recorded_by", sa.String(200)),
     sa.Index(None, "customer_id", "key"),
 )
 
@@ -504,6 +513,79 @@ continuation_attempts = sa.Table(
     sa.Index(None, "customer_id", "at"),
 )
 
+articles = sa.Table(
+    "articles",
+    metadata,
+    # Knowledge: one article, as it reads now (its earlier versions are in article_versions).
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("slug", sa.String(120), nullable=False, unique=True),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("products", JSONType, nullable=False),
+    sa.Column("channels", JSONType, nullable=False),
+    sa.Column("owner", sa.String(200)),
+    sa.Column("review_date", sa.Date),
+    # internal (agents only) or public (may be shown to customers)
+    sa.Column("audience", sa.String(16), nullable=False, default="internal"),
+    # published, draft (never suggested until reviewed) or retired
+    sa.Column("status", sa.String(16), nullable=False, default="published"),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    # Unit sentence embedding of title and body (float16 bytes), for semantic search.
+    sa.Column("vector", sa.LargeBinary),
+    sa.Column("vector_model", sa.String(64)),
+    _at("created_at"),
+    _at("updated_at"),
+    _at("retired_at", nullable=True),
+    sa.Index(None, "status", "updated_at"),
+)
+article_versions = sa.Table(
+    "article_versions",
+    metadata,
+    # Every version an article has had, and who made it: nothing an agent read is lost.
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("article_id", Id, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("meta", JSONType, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("changed_by", sa.String(200), nullable=False),
+    _at("changed_at"),
+    sa.UniqueConstraint("article_id", "version"),
+)
+article_feedback = sa.Table(
+    "article_feedback",
+    metadata,
+    # An agent's "helped" or "did not help" for an article suggested for a reason.
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("article_id", Id, nullable=False),
+    sa.Column("reason", sa.String(200), nullable=False),
+    sa.Column("helped", sa.Boolean, nullable=False),
+    sa.Column("interaction_id", Id),
+    sa.Column("actor", sa.String(200), nullable=False),
+    _at("at"),
+    sa.Index(None, "reason", "article_id"),
+)
+
+form_links = sa.Table(
+    "form_links",
+    metadata,
+    # A link sent to a customer to confirm a pre-filled form: signed with the link secret,
+    # short-lived, and spent by the first confirmation sent through it.
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("form", sa.String(64), nullable=False),
+    # The verification the customer had where the link was made: none, weak, medium, strong.
+    sa.Column("verification", sa.String(16), nullable=False),
+    sa.Column("interaction_id", Id),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    _at("created_at"),
+    _at("expires_at"),
+    _at("used_at", nullable=True),
+    sa.Index(None, "customer_id", "created_at"),
+)
+
 #: Tables rebuilt from the raw event log by ``warmline rebuild``.
 PROJECTIONS = (
     customers,
@@ -539,4 +621,4 @@ BY_ORIGIN = (
 BY_INTERACTION = (messages,)
 #: Customer-keyed tables that record history as it happened and are never relabelled
 #: (suggestions name customer records; readers show the customer each is part of now).
-AS_RECORDED = (desk_pushes, audit_log, merge_suggestions, continuation_attempts)
+AS_RECORDED = (desk_pushes, audit_log, merge_suggestions, continuation_attempts, form_links)

@@ -18,6 +18,7 @@ from warmline.errors import InvalidRequest, NotFound
 from warmline.serving.access import access_customer
 from warmline.serving.cards import card_context
 from warmline.serving.deps import EngineDep, SettingsDep
+from warmline.serving.knowledge import card_suggestions
 from warmline.storage import queries
 from warmline.storage.card_queries import load_card
 from warmline.web.pages import COOKIE, DeskActor, templates
@@ -77,11 +78,16 @@ async def conversation_stream(
 
     internal, customer_id, channel = await run_in_threadpool(open_it)
 
-    def reasons() -> str:
+    def reasons() -> dict[str, str]:
         ctx = card_context(settings, channel=channel, interaction_id=internal)
         with engine.connect() as conn:
             card = load_card(conn, customer_id, ctx)
-        return templates.get_template("card_reasons.html").render(card=card)
+            assert card is not None
+            card["articles"] = card_suggestions(conn, card)
+        return {
+            "html": templates.get_template("card_reasons.html").render(card=card),
+            "articles": templates.get_template("card_articles.html").render(card=card),
+        }
 
     token = request.cookies.get(COOKIE, "")
 
@@ -101,7 +107,7 @@ async def conversation_stream(
             mood = templates.get_template("conversation_mood.html").render(mood=found["mood"])
             frames.append(frame("mood", {"html": mood}))
         if with_card and any(m["speaker"] == "customer" for m in fresh):
-            frames.append(frame("reasons", {"html": await run_in_threadpool(reasons)}))
+            frames.append(frame("reasons", await run_in_threadpool(reasons)))
         if found is None or found["status"] != "open":
             frames.append(frame("ended", {}))
             return frames, True

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from warmline.actions.handovers import ACCEPTED, COVERING_ROLES
 from warmline.domain.access.roles import Actor, Permission, allows
-from warmline.domain.card.assembly import CODE_CHANNELS
+from warmline.domain.card.context import CODE_CHANNELS
 from warmline.domain.handover.note import HandoverNote, possessive
 from warmline.domain.timewords import until
 from warmline.storage import handover_queries as hq

@@ -14,12 +14,15 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 import jinja2
+import markupsafe
+import nh3
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
+from markdown_it import MarkdownIt
 
 from warmline.actions.desk_sessions import session_actor
 from warmline.domain.access.roles import Actor, Permission, allows
-from warmline.domain.card.assembly import CHANNEL_WORDS
+from warmline.domain.card.context import CHANNEL_WORDS
 from warmline.domain.card.insight import is_negative, message_feeling
 from warmline.domain.card.words import (
     activity_words,
@@ -37,6 +40,16 @@ from warmline.serving.bodies import read_bounded
 from warmline.serving.deps import EngineDep
 
 HERE = Path(__file__).parent
+# Articles are Markdown written by people: raw HTML in them is shown as text, and what
+# Markdown makes is cleaned again (links keep http, https and mailto only).
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def render_markdown(text: str) -> str:
+    """Safe HTML for an article's Markdown."""
+    return nh3.clean(_MARKDOWN.render(text), url_schemes={"http", "https", "mailto"})
+
+
 #: The desk session cookie (see :mod:`warmline.actions.desk_sessions`).
 COOKIE = "wl_desk"
 
@@ -57,6 +70,8 @@ templates.filters["source_words"] = source_words
 templates.globals["activity_words"] = activity_words
 templates.globals["feedback_words"] = feedback_words
 templates.globals["question_of"] = question_of
+# Safe by construction: raw HTML is escaped by markdown-it and the result cleaned by nh3.
+templates.filters["markdown"] = lambda text: markupsafe.Markup(render_markdown(text))  # noqa: S704
 
 
 class SignedOut(Exception):

@@ -66,6 +66,25 @@
   // the answer (rendered, escaped) takes the form's place; errors show beside it.
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
+    if (form.classList.contains("draft-form")) {
+      ev.preventDefault();
+      var id = form.querySelector("input[name=interaction_id]").value;
+      send("/desk/knowledge/drafts", { interaction_id: id }).then(function (html) {
+        form.outerHTML = html;
+      }).catch(function (e) { failed(form, e); });
+      return;
+    }
+    if (form.classList.contains("form-link")) {
+      ev.preventDefault();
+      var made = form.querySelector("p.error");
+      if (made) made.remove();
+      form.querySelector("button").disabled = true;
+      send("/desk/customers/" + encodeURIComponent(form.dataset.customerId) + "/forms/" + encodeURIComponent(form.dataset.form) + "/link",
+        { interaction_id: form.dataset.interactionId }).then(function (html) {
+        form.outerHTML = html;
+      }).catch(function (e) { failed(form, e); form.querySelector("button").disabled = false; });
+      return;
+    }
     if (form.classList.contains("reveal-form")) {
       ev.preventDefault();
       var reason = form.querySelector("input[name=reason]").value;
@@ -152,8 +171,12 @@
       if (mood) mood.innerHTML = '<span class="label">In this contact</span> ' + JSON.parse(ev.data).html;
     });
     source.addEventListener("reasons", function (ev) {
+      // What their words point to, and the articles for it: rendered and escaped by the server.
+      var data = JSON.parse(ev.data);
       var reasons = cardPanel.querySelector(".likely-reasons");
-      if (reasons) reasons.outerHTML = JSON.parse(ev.data).html;  // rendered and escaped by the server
+      if (reasons) reasons.outerHTML = data.html;
+      var articles = cardPanel.querySelector("section.articles");
+      if (articles) articles.outerHTML = data.articles;
     });
     source.addEventListener("ended", function () {
       stopWatchingNow();
@@ -237,6 +260,17 @@
     };
   }
 
+  // An article opens beside the card, where a conversation would (it is read, not watched).
+  function openArticle(id) {
+    stopWatching();
+    load("/desk/articles/" + encodeURIComponent(id)).then(function (html) {
+      conversationPanel.innerHTML = html;  // rendered and cleaned by the server
+      conversationPanel.hidden = false;
+      desk.classList.add("has-conversation");
+      conversationPanel.scrollIntoView({ block: "nearest" });
+    }).catch(function (e) { showError(conversationPanel, e); });
+  }
+
   function openConversation(id) {
     load("/desk/conversation/" + encodeURIComponent(id)).then(function (html) {
       conversationPanel.innerHTML = html;
@@ -255,6 +289,15 @@
     else if (t.classList.contains("open-timeline")) openTimeline(t.dataset.customerId);
     else if (t.classList.contains("load-more")) { t.disabled = true; openTimeline(t.dataset.customerId, t.dataset.cursor); }
     else if (t.classList.contains("open-conversation")) openConversation(t.dataset.interactionId);
+    else if (t.classList.contains("open-article")) openArticle(t.dataset.articleId);
+    else if (t.classList.contains("article-feedback")) {
+      var said = t.closest(".article-said");
+      said.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+      send("/desk/articles/" + encodeURIComponent(t.dataset.articleId) + "/feedback", {
+        reason: t.dataset.reason, helped: t.dataset.helped, interaction_id: t.dataset.interactionId
+      }).then(function (html) { said.outerHTML = html; })
+        .catch(function (e) { failed(said, e); said.querySelectorAll("button").forEach(function (b) { b.disabled = false; }); });
+    }
     else if (t.classList.contains("close-conversation")) { stopWatching(); conversationPanel.hidden = true; desk.classList.remove("has-conversation"); }
     else if (t.classList.contains("dismiss-notice")) {
       var notices = document.getElementById("notices");

@@ -1,0 +1,169 @@
+"""The questions no article answers: customers' questions grouped by meaning, the groups
+ranked by how many ask and whether more ask lately.
+
+A question is a gap when the best article for it scores among the lowest
+(:data:`WEAK_SHARE` of the period's questions, or below :data:`UNANSWERED`), or when its
+contact ended unresolved or the customer came back about the same case and its best
+article scores below the median. Scores are compared within the period, not against a
+fixed line: how high a good match scores depends on the articles and the embedding. Gaps
+are grouped greedily by meaning (each joins the closest group whose centre is within
+:data:`JOIN_SIMILARITY`, centres kept as running means), then groups are ranked by how
+much they are unanswered (the sum, over their questions, of one minus the best article's
+score), with the recent half of the period counted against the earlier half for the
+trend. Each group keeps a few representative quotes (the questions nearest its centre),
+the reasons its contacts touch, and how often they were resolved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: Cosine (of wordllama vectors: paraphrases score 0.4-0.6, unrelated lines about 0) from
+#: which a question joins a group; checked on Banking77's train split by
+#: ``benchmarks/knowledge.py``.
+JOIN_SIMILARITY = 0.35
+#: The share of a period's questions, those whose best article scores lowest, that are
+#: gaps whatever became of their contact.
+WEAK_SHARE = 0.25
+#: Below this fused score no article answers a question, however the period's scores fall
+#: (unrelated articles score about 0.1, a good match 0.4 and more).
+UNANSWERED = 0.2
+QUOTES = 3
+MAX_QUOTE_CHARS = 200
+MAX_MEMBERS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One customer's question and how its contact went."""
+
+    text: str
+    at: dt.datetime
+    best_score: float
+    """The fused score of the best article for it (0 when there are none)."""
+    resolved: bool
+    repeated: bool
+    """The customer got in touch again about the same case."""
+    reason: str | None = None
+    interaction_id: str | None = None
+
+
+@dataclass
+class Gap:
+    """A group of questions no article answers well."""
+
+    size: int = 0
+    recent: int = 0
+    earlier: int = 0
+    resolved: int = 0
+    quotes: list[str] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
+    best_score: float = 0.0
+    #: Contacts of the group that were resolved: what an article could be drafted from.
+    resolved_examples: list[str] = field(default_factory=list)
+    #: How unanswered the group is: the sum of one minus each question's best score.
+    unanswered: float = 0.0
+    #: The group's contacts (at most :data:`MAX_MEMBERS`).
+    members: list[str] = field(default_factory=list)
+
+    @property
+    def trend(self) -> str:
+        if self.recent > 1.5 * max(self.earlier, 1):
+            return "rising"
+        if self.earlier > 1.5 * max(self.recent, 1):
+            return "falling"
+        return "steady"
+
+    @property
+    def resolution_rate(self) -> float:
+        return self.resolved / self.size if self.size else 0.0
+
+
+def gap_flags(questions: Sequence[Question]) -> list[bool]:
+    """Which questions are gaps, judged against the period's own scores."""
+    if not questions:
+        return []
+    scores = np.array([q.best_score for q in questions], dtype=np.float32)
+    weak, middle = np.quantile(scores, WEAK_SHARE), np.median(scores)
+    return [
+        bool(
+            q.best_score < UNANSWERED
+            or q.best_score <= weak
+            or ((not q.resolved or q.repeated) and q.best_score < middle)
+        )
+        for q in questions
+    ]
+
+
+def find_gaps(
+    questions: Sequence[Question],
+    vectors: NDArray[np.float32],
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    limit: int = 10,
+) -> list[Gap]:
+    """Groups of gap questions (``vectors``: one unit vector per question), the most
+    unanswered first."""
+    middle = since + (until - since) / 2
+    dims = vectors.shape[1] if vectors.ndim == 2 else 0
+    centres = np.zeros((len(questions), dims), dtype=np.float32)
+    members: list[list[int]] = []
+    flags = gap_flags(questions)
+    for i, question in enumerate(questions):
+        if not flags[i] or not question.text.strip():
+            continue
+        vector = vectors[i]
+        if not np.any(vector):
+            continue
+        best = -1
+        if members:
+            similarities = centres[: len(members)] @ vector
+            j = int(np.argmax(similarities))
+            if similarities[j] >= JOIN_SIMILARITY:
+                best = j
+        if best < 0:
+            centres[len(members)] = vector
+            members.append([i])
+        else:
+            members[best].append(i)
+            n = len(members[best])
+            centre = centres[best] * (n - 1) / n + vector / n
+            centres[best] = centre / max(float(np.linalg.norm(centre)), 1e-9)
+    gaps = []
+    for centre, ids in zip(centres, members, strict=False):
+        gap = Gap()
+        for i in ids:
+            question = questions[i]
+            gap.size += 1
+            gap.resolved += question.resolved
+            gap.unanswered += 1 - question.best_score
+            if question.interaction_id and len(gap.members) < MAX_MEMBERS:
+                gap.members.append(question.interaction_id)
+            gap.best_score = max(gap.best_score, question.best_score)
+            if question.at >= middle:
+                gap.recent += 1
+            else:
+                gap.earlier += 1
+            if question.reason:
+                gap.reasons[question.reason] += 1
+            if question.resolved and question.interaction_id and len(gap.resolved_examples) < 3:
+                gap.resolved_examples.append(question.interaction_id)
+        nearest = sorted(ids, key=lambda i: -float(vectors[i] @ centre))
+        seen: set[str] = set()
+        for i in nearest:
+            quote = questions[i].text.strip()[:MAX_QUOTE_CHARS]
+            if quote.casefold() not in seen:
+                seen.add(quote.casefold())
+                gap.quotes.append(quote)
+            if len(gap.quotes) == QUOTES:
+                break
+        gaps.append(gap)
+    gaps.sort(key=lambda g: (-g.unanswered, -g.recent, g.quotes[0] if g.quotes else ""))
+    return [g for g in gaps if g.size > 1][:limit]

@@ -1,0 +1,155 @@
+"""The knowledge domain on its own: articles checked, search fused and explained, gaps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from warmline.domain.knowledge import gaps as gaps_module
+from warmline.domain.knowledge import search as search_module
+from warmline.domain.knowledge.articles import ArticleError, parse_markdown
+from warmline.domain.knowledge.gaps import Question, find_gaps, gap_flags
+from warmline.domain.knowledge.search import (
+    Document,
+    Feedback,
+    Filters,
+    KnowledgeIndex,
+    search,
+)
+
+
+def unit(vector: np.ndarray) -> np.ndarray:
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
+def test_an_article_with_front_matter_is_read_and_a_bad_one_names_every_field() -> None:
+    article = parse_markdown(
+        "---\ntitle: Card declined\nproducts: [debit card]\nreview_date: 2027-06-01\n---\nWhy.\n"
+    )
+    assert (article.slug, article.products, article.review_date) == (
+        "card-declined",
+        ("debit card",),
+        dt.date(2027, 6, 1),
+    )
+    with pytest.raises(ArticleError) as caught:
+        parse_markdown("---\ntitle: X\nreview_date: soon\naudience: everyone\n---\nBody")
+    fields = [where for where, _ in caught.value.problems]
+    assert fields == ["review_date", "audience"]
+    assert "2027-06-01" in caught.value.problems[0][1]
+
+
+def _index(documents: list[Document], vectors: np.ndarray) -> KnowledgeIndex:
+    return KnowledgeIndex.build(documents, vectors)
+
+
+def test_words_and_meaning_both_find_articles_and_each_hit_says_why() -> None:
+    rng = np.random.default_rng(1)
+    vectors = np.stack([unit(rng.normal(size=16)) for _ in range(3)])
+    documents = [
+        Document(
+            "a1", "card-declined", "Card declined", "A declined card.", channels=frozenset({"chat"})
+        ),
+        Document(
+            "a2", "lost-card", "Lost card", "Freeze a lost card.", channels=frozenset({"voice"})
+        ),
+        Document("a3", "mortgage", "Mortgage rates", "Fixed and variable rates."),
+    ]
+    index = _index(documents, vectors)
+    by_words = search(index, "my card was declined", unit(rng.normal(size=16)))
+    assert by_words[0].document.slug == "card-declined"
+    assert any("declined" in reason for reason in by_words[0].why)
+    # No shared word at all: the article closest in meaning still comes first.
+    by_meaning = search(index, "zzz qqq", vectors[2])
+    assert by_meaning[0].document.slug == "mortgage"
+    assert any(reason.startswith("close in meaning") for reason in by_meaning[0].why)
+    # A filter keeps only the articles for that channel.
+    only_voice = search(index, "card", vectors[0], filters=Filters(channel="voice"))
+    assert [hit.document.slug for hit in only_voice] == ["lost-card"]
+    assert search(index, "   ", vectors[0]) == []
+
+
+def test_feedback_for_the_reason_moves_an_article_up_and_is_bounded() -> None:
+    vector = unit(np.ones(8))
+    documents = [
+        Document("a1", "one", "Refund times", "How long a refund takes."),
+        Document("a2", "two", "Refund times", "How long a refund takes."),
+    ]
+    index = _index(documents, np.stack([vector, vector]))
+    plain = search(index, "refund", vector)
+    assert plain[0].score == pytest.approx(plain[1].score)
+    helped = search(index, "refund", vector, feedback={"a2": Feedback(helped=5)})
+    assert helped[0].document.article_id == "a2"
+    assert any("helped 5 times" in reason for reason in helped[0].why)
+    assert Feedback(not_helped=1000).factor() == pytest.approx(1 / search_module.FEEDBACK_RANGE)
+
+
+def test_a_large_index_chooses_candidates_on_projected_vectors_and_finds_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(7)
+    count, dims = 12_000, 96
+    # Like real embeddings, the vectors vary along fewer directions than they have.
+    latent = rng.normal(size=(count, 24)) @ rng.normal(size=(24, dims))
+    vectors = np.stack([unit(v) for v in latent + 0.1 * rng.normal(size=(count, dims))])
+    documents = [Document(f"a{i}", f"s{i}", f"Title {i}", "body") for i in range(count)]
+    queries = [unit(vectors[i] + 0.05 * rng.normal(size=dims)) for i in range(0, count, 600)]
+    full = _index(documents, vectors)
+    assert full.coarse is None
+    monkeypatch.setattr(search_module, "COARSE_FROM", 10_000)
+    monkeypatch.setattr(search_module, "COARSE_DIMENSIONS", 48)
+    coarse = _index(documents, vectors)
+    assert coarse.coarse is not None and coarse.coarse.shape == (count, 48)
+    for query in queries:
+        exact = search(full, "nothing shared", query, limit=3)
+        approximate = search(coarse, "nothing shared", query, limit=3)
+        assert approximate[0].document.slug == exact[0].document.slug
+        # The final score is on the full vectors, not the projection.
+        assert approximate[0].dense == pytest.approx(exact[0].dense)
+
+
+def _question(text: str, score: float, *, day: int = 1, resolved: bool = True) -> Question:
+    return Question(
+        text=text,
+        at=dt.datetime(2026, 11, day, tzinfo=dt.UTC),
+        best_score=score,
+        resolved=resolved,
+        repeated=False,
+        reason="billing",
+        interaction_id=f"i-{text}-{day}",
+    )
+
+
+def test_gaps_are_the_weak_questions_grouped_by_meaning_most_unanswered_first() -> None:
+    close = unit(np.array([1.0, 0.0, 0.0]))
+    near = unit(np.array([0.95, 0.1, 0.0]))
+    other = unit(np.array([0.0, 1.0, 0.0]))
+    answered = unit(np.array([0.0, 0.0, 1.0]))
+    questions = [
+        _question("crypto transfer", 0.05, day=2),
+        _question("crypto deposit", 0.08, day=25),
+        _question("crypto refund", 0.1, day=26),
+        _question("visa card", 0.1, day=3),
+        _question("visa abroad", 0.15, day=4, resolved=False),
+        *[_question(f"answered {i}", 0.9, day=10 + i) for i in range(6)],
+    ]
+    vectors = np.stack([close, near, close, other, other, *[answered] * 6])
+    flags = gap_flags(questions)
+    assert flags[:5] == [True] * 5 and not any(flags[5:])
+    found = find_gaps(
+        questions,
+        vectors,
+        since=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        until=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+    )
+    assert [gap.size for gap in found] == [3, 2]
+    crypto, visa = found
+    assert set(crypto.quotes) == {"crypto transfer", "crypto deposit", "crypto refund"}
+    assert crypto.trend == "rising" and visa.trend == "falling"
+    assert visa.resolution_rate == 0.5
+    assert len(crypto.members) == 3 and crypto.reasons["billing"] == 3
+    assert (
+        gaps_module.find_gaps([], np.zeros((0, 3)), since=questions[0].at, until=questions[1].at)
+        == []
+    )
