@@ -132,9 +132,42 @@ def test_sarcasm_is_read_literally_a_known_limit() -> None:
     assert "again" not in insight.frustration_words or insight.frustration < 0.9
 
 
-def test_negated_praise_is_read_as_praise_a_known_limit() -> None:
-    # Word and character n-grams do not read "not" into the word after it.
-    assert one("I am not happy with this service").label == "positive"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I am not happy with this service",
+        "not impressed at all with how this was handled",
+        "the new app doesn't work and I don't like it",
+        "your helpline was never helpful, nobody seems to care",
+    ],
+)
+def test_negated_praise_is_not_praise(text: str) -> None:
+    # Words after a negator, up to the end of their clause, are their own features.
+    insight = one(text)
+    assert insight.label == "negative" and insight.sentiment < 0
+    assert not POSITIVE_EMOTIONS & {label for label, _ in insight.emotions}
+
+
+def test_a_negation_reaches_the_end_of_its_clause_only() -> None:
+    from warmline.models.ngrams import negated_words
+
+    assert negated_words("i don't like it. great, thanks") == [
+        "don",
+        "not_like",
+        "not_it",
+        "great",
+        "thanks",
+    ]
+    assert negated_words("not bad but slow") == ["not", "not_bad", "but", "slow"]
+    # "no" is not a negator: "no problem", "no worries" are set phrases.
+    assert negated_words("no worries at all") == ["no", "worries", "at", "all"]
+    assert one("thanks so much for sorting it").label == "positive"
+
+
+def test_reassuring_set_phrases_read_literally_a_known_limit() -> None:
+    # "no worries", "no problem", "not bad" are read word by word: the words are negative.
+    for text in ("no worries", "no problem at all, thanks so much", "not bad at all"):
+        assert one(text).label == "negative", text
 
 
 def test_batch_results_do_not_depend_on_the_batch() -> None:

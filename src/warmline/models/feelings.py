@@ -5,8 +5,9 @@ language, a whole batch at a time; and a refined reading from a second opinion.
 character n-gram TF-IDF (:mod:`~warmline.models.ngrams`) with three groups of columns:
 
 * polarity (negative, neutral, positive), trained on SemEval-2017 Task 4A's tweets
-  (many to companies), temperature-scaled and shifted on held-out tweets so that the
-  label is the best decision for all three classes alike (macro-averaged recall);
+  (many to companies) with each class weighted alike, temperature-scaled on held-out
+  tweets; the label is the most probable class. Words after a negator up to the end of
+  their clause are features of their own (:func:`~warmline.models.ngrams.negated_words`);
 * GoEmotions' 27 emotions and neutral (annoyance, disappointment, confusion, gratitude,
   relief...), one-vs-rest, each with the threshold that gave its best F1 on GoEmotions'
   dev split; an emotion is reported only when it clears its threshold, with its

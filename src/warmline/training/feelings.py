@@ -148,7 +148,7 @@ def train_feelings_model(
     encoder's probabilities on dev's tweets, then its comments), the refined ones too."""
     tweets = [feelings_text(t).text for t in train.tweets]
     comments = [feelings_text(t).text for t in train.comments]
-    features = NgramFeatures.fit([*tweets, *comments], min_df=min_df)
+    features = NgramFeatures.fit([*tweets, *comments], min_df=min_df, negation=True)
     x_tweets, x_comments = features.transform(tweets), features.transform(comments)
     polarity = np.array([POLARITY.index(y) for y in train.polarity])
     head = LogisticRegression(

@@ -121,10 +121,43 @@ def without_handles(text: str) -> str:
     return text
 
 
+# A greeting that opens a message ("Good morning.", "Hi there,", "hello"), and what follows.
+_OPENING_GREETING = re.compile(
+    r"\s*(?:hi|hello|hey|hiya|good\s+(?:morning|afternoon|evening|day))"
+    r"(?:\s+(?:there|all|team|everyone|guys))?(?:\s*[,.!:;\u2013\u2014-]+\s*|\s+)(?=\w)",
+    re.IGNORECASE,
+)
+
+
+# Thanks that signs a message off ("..., thanks.", "... Thank you!"), and what precedes it.
+_CLOSING_THANKS = re.compile(
+    r"[\s,.;:!\u2013\u2014-]+(?:thanks|thank\s+you|thx|cheers)"
+    r"(?:\s+in\s+advance|\s+again)?[\s.!]*$",
+    re.IGNORECASE,
+)
+
+
+def without_pleasantries(text: str) -> str:
+    """``text`` without the greeting it opens with and the thanks it signs off with, when
+    at least two words (three before a closing thanks) remain: "Good morning. My card is
+    blocked again, thanks" is manners around a complaint, and the tweets the models
+    learned from made "good morning" and "thanks" cheerful. Thanks that is the point stays:
+    when it opens the message ("thanks, all sorted") or is said warmly ("..., thanks so
+    much"); so does a greeting alone."""
+    opening = _OPENING_GREETING.match(text)
+    if opening is not None and len(WORD_PATTERN.findall(text, opening.end())) >= 2:
+        text = text[opening.end() :]
+    closing = _CLOSING_THANKS.search(text)
+    if closing is not None and len(WORD_PATTERN.findall(text, 0, closing.start())) >= 3:
+        text = text[: closing.start()]
+    return text
+
+
 def feelings_text(text: str) -> MessageText:
-    """What the feelings models read of a message: its own words (not what it quotes),
-    handles and links as placeholders, bounded, emoji named."""
-    return prepare(without_handles(without_quoted(text)))
+    """What the feelings models read of a message: its own words (not what it quotes)
+    without the pleasantries around them, handles and links as placeholders, bounded,
+    emoji named."""
+    return prepare(without_handles(without_pleasantries(without_quoted(text))))
 
 
 def encoder_text(text: str) -> str:
