@@ -80,6 +80,9 @@ def test_the_desk_says_the_feeling_plainly_and_agrees_with_how_it_ended(
     expect(feeling.locator(".sure")).to_have_text(re.compile(r"^\((sure|fairly sure|not sure)\)$"))
     expect(feeling.locator(".quote")).not_to_be_empty()
     # The contact in the list: its feeling, never "happier by the end", and its outcome.
+    # The contact carried over says how it ended once, beside its feeling.
+    carried = card.locator(".continuity-text").first.inner_text()
+    assert "frustrated" in carried and carried.count("escalated") == 1, carried
     row = card.locator(".interactions li").filter(has_text="fuel pump block")
     expect(row).to_contain_text("escalated")
     expect(row).not_to_contain_text("by the end")

@@ -118,7 +118,8 @@ def continuity_item(
         "state": state,
         "at": started,
         "agent_id": interaction["agent_id"],
-        "mood": (interaction.get("mood") or {}).get("words"),
+        # Its state already says how it ended: the mood's words without the ending.
+        "mood": card_insight.mood_words(interaction.get("mood"), with_ending=False),
         "messages": [dict(m) for m in messages],
         "source": interaction["source"],
         "from": source_words(interaction["source"]),
