@@ -22,6 +22,7 @@ from warmline.domain.insight.frustration import FRUSTRATED, find_cues, read_frus
         ("You promised a call back on Monday", "broken promise", "promised"),
         ("fine, I'll go to the branch myself", "giving up", "fine, I'll"),
         ("I'm so frustrated with this", "said so", "frustrated"),
+        ("every time I ring I get a different answer", "repeated contact", "every time I"),
     ],
 )
 def test_each_way_of_saying_it_is_found_with_its_words(text: str, kind: str, words: str) -> None:
@@ -39,6 +40,7 @@ def test_each_way_of_saying_it_is_found_with_its_words(text: str, kind: str, wor
         "Nobody else should have access to my account, can I add a password?",
         "Thanks, have a lovely evening",
         "I think my card was stolen, can you block it?",
+        "A shop took £35 twice, the same amount each time",
     ],
 )
 def test_innocent_uses_of_the_words_are_not_frustration(text: str) -> None:

@@ -58,7 +58,8 @@ CUES = (
         r"\b(?:asked|told|explained|said|called|written|emailed|rung) (?:you |this |it )?"
         r"(?:before|already|twice|again|repeatedly)\b",
         r"\balready (?:asked|told|explained|gave|sent|called|said)\b",
-        r"\b(?:every|each) (?:single )?time\b",
+        # "every time I call"; "charged £40 each time" is only weak (see "again").
+        r"\b(?:every|each) (?:single )?time (?:I|we)\b",
         r"\b(?:chasing|chase)\b",
         r"\bsame (?:problem|issue|answer|thing|reply|response)\b",
         r"\bonce again\b|\byet again\b|\bin a row\b",
@@ -132,7 +133,15 @@ CUES = (
         r"outrageous|joke|unbelievable|incompetent|terrible|awful|worst|angry|irritat\w*)\b",
         r"\bhow long (?:does|will|is|has|do|can)\b",
     ),
-    _cue("again", 0.35, r"\bagain\b", r"\bstill\b", r"\bkeeps?\b", r"\byet\b"),
+    _cue(
+        "again",
+        0.35,
+        r"\bagain\b",
+        r"\bstill\b",
+        r"\bkeeps?\b",
+        r"\byet\b",
+        r"\b(?:every|each) (?:single )?time\b",
+    ),
     _cue("impatience", 0.3, r"\?\?+|!!+", r"\bhello\?|\banyone\?", r"\bseriously\b"),
     # Capitals only, at least eight of them: shouting (as negative as the words are).
     _cue("shouting", 0.35, r"\A(?=(?:[^a-z]*[A-Z]){8})[^a-z]+\Z", flags=0),
