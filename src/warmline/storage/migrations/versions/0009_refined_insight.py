@@ -6,8 +6,8 @@ serve``) reads them again with the feelings encoder and clears the mark. Message
 before this revision keep the reading they have; ``warmline rebuild`` gives them the new
 readings.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06 12:00:00
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
