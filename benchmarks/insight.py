@@ -32,7 +32,10 @@ each baseline is trained and measured in the same run, on ``../shared/data``:
   activities and contacts), top-1 and top-3, against the most frequent reasons of the
   learning period.
 
-    .venv/bin/python benchmarks/insight.py [--quick] [--customers 1000]
+The feelings sections (SemEval-2017 polarity, frustration, unknown reasons on
+out-of-scope text) are described in ``insight_feelings.py``.
+
+    .venv/bin/python benchmarks/insight.py [--quick] [--customers 1000] [--only SECTION ...]
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 from scipy.sparse import hstack
@@ -61,19 +65,24 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 from insight_data import banking77, goemotions, goemotions_labels
+from insight_feelings import frustration_section, gate_section, polarity_section, rows
 from insight_replay import before, histories
 from warmline.actions.ingest import ingest_events
+from warmline.actions.insight_refine import refine_all
 from warmline.demo.world import generate_world
 from warmline.domain.insight.associations import learn_associations
 from warmline.domain.insight.contact_context import context_at
 from warmline.domain.insight.likely_reasons import rank_likely_reasons
 from warmline.domain.insight.message_text import prepare
+from warmline.domain.insight.readings import MessageInsight
 from warmline.models import warm_up
-from warmline.models.emotions import analyse_messages, default_emotion_model
+from warmline.models.feelings import FeelingsModel, analyse_messages, default_feelings_model
+from warmline.models.feelings_encoder import feelings_encoder_installed, shipped_feelings_opinion
 from warmline.models.reasons import GATE, ReasonModel, default_reason_model
+from warmline.storage import schema as t
 from warmline.storage.engine import make_engine
 from warmline.storage.migrate import upgrade
-from warmline.training.emotions import best_f1_threshold, polarity_targets
+from warmline.training.emotions import best_f1_threshold
 
 err = Console(stderr=True)
 BATCH = 1000
@@ -116,6 +125,24 @@ def indicator(sets: Sequence[frozenset[str]], labels: Sequence[str]) -> np.ndarr
     return np.array([[label in s for label in labels] for s in sets], dtype=np.int64)
 
 
+def feelings_opinion() -> Any:
+    """The shipped feelings encoder, or None while none is shipped."""
+    return shipped_feelings_opinion() if feelings_encoder_installed() else None
+
+
+def served(model: FeelingsModel, texts: Sequence[str], opinion: Any) -> list[MessageInsight]:
+    """The readings the memory ends up with: the fast one, and the refined one for the
+    messages the fast one was unsure of (what the refinement pass writes; nothing without
+    an encoder)."""
+    found = model.analyse(texts)
+    if opinion is None:
+        return found
+    unsure = [i for i, insight in enumerate(found) if insight.unsure]
+    for i, insight in zip(unsure, model.refine([texts[i] for i in unsure], opinion), strict=True):
+        found[i] = insight
+    return found
+
+
 def emotions_section(quick: bool) -> dict[str, Any]:
     labels = goemotions_labels()
     train, train_sets = goemotions("train")
@@ -125,13 +152,32 @@ def emotions_section(quick: bool) -> dict[str, Any]:
         train, train_sets = train[:8000], train_sets[:8000]
     y_test = indicator(test_sets, labels)
 
-    err.print("emotions: shipped model")
-    model = default_emotion_model()
-    ours = analyse_messages(test)
-    predicted = np.array(
-        [[any(e == label for e, _ in i.emotions) for label in labels] for i in ours], dtype=np.int64
+    err.print("emotions: shipped model, fast and refined")
+    model = default_feelings_model()
+    opinion = feelings_opinion()
+    prepared_labels = list(model.ekman_labels)
+    order = [prepared_labels.index(label) for label in labels]
+    fast = model.ekman(test)[:, order].astype(np.int64)
+    fast_f1 = float(f1_score(y_test, fast, average="macro", zero_division=0))
+    ours = model.analyse(test)
+    unsure = np.array([i.unsure for i in ours])
+    refined = fast.copy()
+    refined_f1 = everything_f1 = None
+    if opinion is not None:
+        asked = [test[i] for i in np.flatnonzero(unsure)]
+        refined[unsure] = model.ekman(asked, opinion)[:, order]
+        refined_f1 = float(f1_score(y_test, refined, average="macro", zero_division=0))
+        everything = model.ekman(test, opinion)[:, order].astype(np.int64)
+        everything_f1 = float(f1_score(y_test, everything, average="macro", zero_division=0))
+    original, original_sets = goemotions("test", original=True)
+    emotion_labels = list(model.emotions)
+    truth27 = indicator(original_sets, emotion_labels)
+    said = [served(model, original, opinion)]
+    found27 = np.array(
+        [[any(e == k for e, _ in i.emotions) for k in emotion_labels] for i in said[0]],
+        dtype=np.int64,
     )
-    ours_f1 = float(f1_score(y_test, predicted, average="macro", zero_division=0))
+    original_f1 = float(f1_score(truth27, found27, average="macro", zero_division=0))
     ours_rate = per_second(analyse_messages, test)
     banking_texts = banking77("test")[0]
     short_rate = per_second(analyse_messages, banking_texts)
@@ -157,39 +203,23 @@ def emotions_section(quick: bool) -> dict[str, Any]:
     base_pred = (p_test >= np.array(thresholds)).astype(np.int64)
     base_f1 = float(f1_score(y_test, base_pred, average="macro", zero_division=0))
     base_rate = per_second(base_predict, test)
-
-    err.print("sentiment: ours against VADER")
-    polarity = polarity_targets(test_sets)
-    clear = [i for i, p in enumerate(polarity) if p != 1 and p >= 0]
-    truth = np.array([polarity[i] == 2 for i in clear])
-    ours_sign = np.array([ours[i].sentiment > 0 for i in clear])
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    vader = SentimentIntensityAnalyzer()
-    vader_scores = [vader.polarity_scores(test[i])["compound"] for i in clear]
-    vader_sign = np.array([s > 0 for s in vader_scores])
-
-    def vader_run(texts: Sequence[str]) -> list[float]:
-        return [vader.polarity_scores(t)["compound"] for t in texts]
-
-    vader_rate = per_second(vader_run, test, repeats=1)
-    per_class = f1_score(y_test, predicted, average=None, zero_division=0)
+    per_class = f1_score(y_test, refined, average=None, zero_division=0)
     return {
-        "emotion_macro_f1": round(ours_f1, 4),
+        "emotion_macro_f1": round(fast_f1, 4),
+        "emotion_macro_f1_refined": None if refined_f1 is None else round(refined_f1, 4),
+        "emotion_macro_f1_all_refined": None if everything_f1 is None else round(everything_f1, 4),
+        "emotion_refined_share": round(float(unsure.mean()), 4),
         "emotion_macro_f1_baseline": round(base_f1, 4),
         "emotion_f1_by_label": {
             k: round(float(v), 3) for k, v in zip(labels, per_class, strict=True)
         },
+        "emotion27_macro_f1_refined": round(original_f1, 4),
         "emotion_messages_per_s": round(ours_rate),
         "emotion_messages_per_s_baseline": round(base_rate),
         "insight_us_per_short_message": round(1e6 / short_rate, 1),
         "emotion_unsupported_share": round(unsupported, 4),
         "emotion_baseline_train_s": round(base_train_s, 1),
-        "emotion_model_bytes": len(model.to_bytes()),
-        "sentiment_sign_accuracy": round(float((ours_sign == truth).mean()), 4),
-        "sentiment_sign_accuracy_vader": round(float((vader_sign == truth).mean()), 4),
-        "sentiment_clear_messages": len(clear),
-        "sentiment_messages_per_s_vader": round(vader_rate),
+        "feelings_model_bytes": len(model.to_bytes()),
     }
 
 
@@ -320,6 +350,17 @@ def before_speaking_section(customers: int) -> dict[str, Any]:
     }
 
 
+def refine_pass(engine: Any) -> tuple[int, float]:
+    """The refinement pass over what ingest marked due: how many, in how many seconds."""
+    with engine.connect() as conn:
+        due = conn.execute(
+            sa.select(sa.func.count()).where(t.messages.c.refine_due.is_(True))
+        ).scalar_one()
+    started = time.perf_counter()
+    refine_all(engine)
+    return int(due), time.perf_counter() - started
+
+
 def ingest_section(customers: int) -> dict[str, Any]:
     """Ingest throughput with insight on and off, same events, same process."""
     err.print(f"ingest with insight on and off ({customers} demo customers)")
@@ -342,9 +383,15 @@ def ingest_section(customers: int) -> dict[str, Any]:
             for batch in batches:
                 ingest_events(engine, batch, insight=insight)
             seconds = time.perf_counter() - started
+            if insight and run == 3:
+                refined = refine_pass(engine) if feelings_encoder_installed() else (0, 0.0)
             engine.dispose()
             best[insight] = min(best.get(insight, seconds), seconds)
+    due, refine_s = refined
     return {
+        "refine_pass_messages": due,
+        "refine_pass_messages_per_s": round(due / refine_s) if refine_s else 0,
+        "refine_pass_keeps_up_with_messages_per_s": round(messages / refine_s) if refine_s else 0,
         "ingest_events": events,
         "ingest_customer_messages": messages,
         "ingest_eps_insight_off": round(events / best[False]),
@@ -353,19 +400,64 @@ def ingest_section(customers: int) -> dict[str, Any]:
     }
 
 
+def fast_labels(texts: Sequence[str]) -> list[str]:
+    """The labels Warmline stores at ingest (the fast reading)."""
+    return [i.label for i in analyse_messages(texts)]
+
+
+def served_labels(texts: Sequence[str]) -> list[str]:
+    """The labels the memory ends up with once the refinement pass has run."""
+    return [i.label for i in served(default_feelings_model(), texts, feelings_opinion())]
+
+
+def frustration_reader(texts: Sequence[str]) -> list[tuple[str, float, bool]]:
+    from warmline.domain.insight.feeling_words import message_feeling
+
+    found = served(default_feelings_model(), texts, feelings_opinion())
+    return [
+        (i.label, i.frustration, (f := message_feeling(i)) is not None and f.key == "frustration")
+        for i in found
+    ]
+
+
 def table(figures: dict[str, Any]) -> Table:
     out = Table(title="Insight: Warmline against baselines (one core, same run)")
     for column in ("measure", "Warmline", "baseline", "goal"):
         out.add_column(column)
     f = figures
+    for row in rows(f):
+        out.add_row(*row)
+    if "emotion_macro_f1" not in f:
+        return out
     out.add_row(
-        "GoEmotions Ekman test macro-F1",
+        "GoEmotions Ekman test macro-F1, fast reading",
         f"{f['emotion_macro_f1']:.3f}",
         f"{f['emotion_macro_f1_baseline']:.3f} (TF-IDF OvR LR)",
-        ">= 0.64",
+        "",
+    )
+    if f["emotion_macro_f1_refined"] is None:
+        out.add_row(
+            f"  refined ({f['emotion_refined_share']:.0%} of messages marked to read again)",
+            "no encoder shipped",
+            "BERT 0.64 (published)",
+            ">= 0.64",
+        )
+    else:
+        out.add_row(
+            f"  refined ({f['emotion_refined_share']:.0%} of messages read again; "
+            f"all read again: {f['emotion_macro_f1_all_refined']:.3f})",
+            f"{f['emotion_macro_f1_refined']:.3f}",
+            "BERT 0.64 (published)",
+            ">= 0.64",
+        )
+    out.add_row(
+        "GoEmotions 27 emotions + neutral, test macro-F1 (as stored)",
+        f"{f['emotion27_macro_f1_refined']:.3f}",
+        "",
+        "",
     )
     out.add_row(
-        "emotion messages/s (GoEmotions, batches of 1000)",
+        "fast reading messages/s (GoEmotions, batches of 1000)",
         f"{f['emotion_messages_per_s']:,}",
         f"{f['emotion_messages_per_s_baseline']:,}",
         ">= 2,000",
@@ -376,13 +468,8 @@ def table(figures: dict[str, Any]) -> Table:
         "",
         "well under 100",
     )
-    out.add_row(
-        "sentiment sign accuracy (clear GoEmotions messages)",
-        f"{f['sentiment_sign_accuracy']:.3f}",
-        f"{f['sentiment_sign_accuracy_vader']:.3f} (VADER, "
-        f"{f['sentiment_messages_per_s_vader']:,}/s)",
-        "",
-    )
+    if "reason_accuracy" not in f:
+        return out
     out.add_row(
         "Banking77 test accuracy (best reason)",
         f"{f['reason_accuracy']:.3f}",
@@ -403,6 +490,8 @@ def table(figures: dict[str, Any]) -> Table:
         "",
         "",
     )
+    if "ingest_eps_insight_on" not in f:
+        return out
     out.add_row(
         f"ingest events/s, insight on ({f['ingest_events']:,} demo events, "
         f"{f['ingest_customer_messages']:,} customer messages)",
@@ -410,6 +499,15 @@ def table(figures: dict[str, Any]) -> Table:
         f"{f['ingest_eps_insight_off']:,} (insight off)",
         ">= 70 % of off",
     )
+    if f["refine_pass_messages"]:
+        out.add_row(
+            f"refinement pass after that ingest ({f['refine_pass_messages']:,} messages due): "
+            "refined/s; customer messages/s it keeps up with",
+            f"{f['refine_pass_messages_per_s']:,}; "
+            f"{f['refine_pass_keeps_up_with_messages_per_s']:,}",
+            "",
+            ">= 300",
+        )
     out.add_row(
         f"reason before speaking, top-1 ({f['before_speaking_contacts']:,} replayed contacts)",
         f"{f['before_speaking_top1']:.3f}",
@@ -428,7 +526,7 @@ def table(figures: dict[str, Any]) -> Table:
         "",
         "",
     )
-    for row in f["reason_unknown_trade_off"]:
+    for row in f.get("reason_unknown_trade_off", []):
         gate = "topic gate + " if row["topic_gate"] else "no gate, "
         out.add_row(
             f"unknown: {gate}confidence < {row['threshold']}"
@@ -440,6 +538,18 @@ def table(figures: dict[str, Any]) -> Table:
     return out
 
 
+SECTIONS = ("polarity", "frustration", "gate", "emotions", "reasons", "before", "ingest")
+
+
+class Figures(dict[str, Any]):
+    """The figures so far; each section's are also said on stderr as they come, so a run
+    that fails later keeps what it measured."""
+
+    def update(self, more: Any = (), /, **kwargs: Any) -> None:
+        super().update(more, **kwargs)
+        err.print(json.dumps(dict(more)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller baselines, for a smoke run")
@@ -447,12 +557,35 @@ def main() -> None:
     parser.add_argument(
         "--ingest-customers", type=int, default=400, help="demo customers to ingest, on and off"
     )
+    parser.add_argument("--only", nargs="*", choices=SECTIONS, help="run these sections only")
     args = parser.parse_args()
-    figures: dict[str, Any] = {}
-    figures.update(emotions_section(args.quick))
-    figures.update(reasons_section(args.quick))
-    figures.update(before_speaking_section(args.customers))
-    figures.update(ingest_section(args.ingest_customers))
+    wanted = set(args.only or SECTIONS)
+    figures = Figures()
+    if "polarity" in wanted:
+        err.print("polarity: SemEval-2017 test, ours against VADER and TF-IDF LR")
+        figures.update(
+            polarity_section(
+                fast_labels,
+                served_labels,
+                default_feelings_model(),
+                feelings_opinion(),
+                args.quick,
+            )
+        )
+    if "frustration" in wanted:
+        err.print("frustration: our own set")
+        figures.update(frustration_section(frustration_reader))
+    if "gate" in wanted:
+        err.print("unknown reasons: out-of-scope text")
+        figures.update(gate_section(default_reason_model()))
+    if "emotions" in wanted:
+        figures.update(emotions_section(args.quick))
+    if "reasons" in wanted:
+        figures.update(reasons_section(args.quick))
+    if "before" in wanted:
+        figures.update(before_speaking_section(args.customers))
+    if "ingest" in wanted:
+        figures.update(ingest_section(args.ingest_customers))
     Console(width=120).print(table(figures))
     print(json.dumps({"benchmark": "insight", **figures}))
 

@@ -58,7 +58,8 @@ def histories(batches: Iterable[list[dict[str, Any]]]) -> dict[str, CustomerHist
                 if data.get("interaction_id"):
                     case_reason[data["case_id"]] = data["interaction_id"]
             elif kind == "case.updated" and data["case_id"] in cases:
-                cases[data["case_id"]] = replace(cases[data["case_id"]], status=data["status"])
+                case = cases[data["case_id"]]  # an update may only add a contact to it
+                cases[data["case_id"]] = replace(case, status=data.get("status") or case.status)
             elif kind == "case.resolved" and data["case_id"] in cases:
                 cases[data["case_id"]] = replace(cases[data["case_id"]], resolved_at=at)
             elif kind == "commitment.made":

@@ -93,7 +93,13 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, sqlite_synchronous="OFF", max_body_bytes=16 * 1024 * 1024)
+    # The refinement pass runs when a test asks for it, not in the background.
+    return Settings(
+        database_url=db_url,
+        sqlite_synchronous="OFF",
+        max_body_bytes=16 * 1024 * 1024,
+        refine_insight=False,
+    )
 
 
 @pytest.fixture

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+
+from warmline.models.feelings import Scores, default_feelings_model
 
 _ids = itertools.count(1)
 BASE_TIME = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
@@ -210,3 +215,17 @@ def miles_story(
             source="crm",
         ),
     ]
+
+
+class SteadyOpinion:
+    """A second opinion on feelings that reads every message the same (mildly positive, no
+    emotion): the refinement pass's own behaviour, whatever the shipped encoder says."""
+
+    def scores(self, texts: Sequence[str]) -> Scores:
+        model = default_feelings_model()
+        rows = len(texts)
+        return Scores(
+            np.tile(np.array([0.2, 0.3, 0.5], np.float32), (rows, 1)),
+            np.zeros((rows, len(model.emotions)), np.float32),
+            np.zeros((rows, len(model.ekman_labels)), np.float32),
+        )

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warmline.actions.branch_setup import load_branches_file
+from warmline.actions.insight_refine import refine_forever
 from warmline.actions.sms import sender_from_setting
 from warmline.api import (
     articles,
@@ -113,11 +114,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or Settings()
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
         if settings.insight:
             # Models load in the background, so the first contact does not wait for them.
             threading.Thread(target=warm_up, name="warmline-warm-up", daemon=True).start()
+        if settings.insight and settings.refine_insight:
+            # Messages the fast reading was unsure of get their refined reading.
+            refiner = threading.Thread(
+                target=refine_forever,
+                args=(app.state.engine, stop),
+                name="warmline-refine",
+                daemon=True,
+            )
+            refiner.start()
         yield
+        stop.set()
 
     app = FastAPI(
         lifespan=lifespan,

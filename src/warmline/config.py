@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         True,
         description="Compute sentiment, emotions, mood and likely reasons at ingest (off: skip).",
     )
+    refine_insight: bool = Field(
+        True,
+        description="Let `warmline serve` refine, in the background, the feelings of messages "
+        "whose fast reading at ingest was unsure (off: `warmline insight refine` does it).",
+    )
     auth_failure_limit: int = Field(
         20,
         ge=1,

@@ -29,6 +29,7 @@ from warmline.actions.keys import create_key
 from warmline.app import create_app
 from warmline.config import Settings
 from warmline.demo.world import FORMS_DIR
+from warmline.models import warm_up
 from warmline.storage.engine import make_engine
 
 LINK_SECRET = "browser-tests-link-secret-0123456789abcdef"
@@ -98,6 +99,7 @@ def live_server_with(
         **{
             "database_url": url,
             "sqlite_synchronous": "OFF",
+            "refine_insight": False,
             "forms_dir": str(FORMS_DIR),
             "link_secret": SecretStr(LINK_SECRET),
             **settings_,
@@ -112,8 +114,15 @@ def live_server_with(
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def models_loaded() -> None:
+    """The models, loaded before any server answers: a first request that loads them on a
+    busy machine could outlast the test client's timeout."""
+    warm_up()
+
+
 @pytest.fixture
-def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
+def live_server(tmp_path: Path, sqlite_template: Path, models_loaded: None) -> Iterator[LiveServer]:
     yield from live_server_with(tmp_path, sqlite_template)
 
 

@@ -349,3 +349,11 @@ def test_serve_refuses_to_start_when_the_reason_encoder_cannot_be_rebuilt(
     said = " ".join(result.output.split())  # the console wraps long lines
     assert "is not the MiniLM file the reason encoder was trained on" in said
     assert "pip install" in said
+
+
+def test_insight_refine_says_when_there_is_no_encoder_to_refine_with(env: str) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["insight", "refine"], env={"COLUMNS": "200"})
+    # No feelings encoder ships yet: the command says so and what to do, and changes nothing.
+    assert result.exit_code == 2
+    assert "no feelings encoder is installed" in result.output

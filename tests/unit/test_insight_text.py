@@ -62,3 +62,35 @@ def test_language_detection() -> None:
     assert detect_language("4417", ["4417"], english) is None
     text = "Meine Karte wurde gestern im Geschäft abgelehnt, was soll ich tun?"
     assert detect_language(text.lower(), words(text.lower()), english) == "de"
+
+
+def test_pleasantries_around_a_message_are_manners_not_feeling() -> None:
+    from warmline.domain.insight.message_text import feelings_text
+    from warmline.domain.insight.message_text import without_pleasantries as bare
+
+    assert bare("Good morning. My refund is late again") == "My refund is late again"
+    assert bare("hi there, card blocked") == "card blocked"
+    assert bare("Hey can you help") == "can you help"
+    # A greeting alone, or one word after it, stays; so do words that only start like one.
+    assert bare("Hello!") == "Hello!"
+    assert bare("hello world") == "hello world"
+    assert bare("Highway closed today") == "Highway closed today"
+    assert feelings_text("Good afternoon, still waiting").text == "still waiting"
+    # Thanks that signs off a message goes; thanks that is the point stays.
+    assert bare("Hi, the app logs me out again, thanks!") == "the app logs me out again"
+    assert bare("my card is blocked. Thank you") == "my card is blocked"
+    assert (
+        bare("it is all sorted now, thank you so much!")
+        == "it is all sorted now, thank you so much!"
+    )
+    assert bare("thanks so much, all sorted") == "thanks so much, all sorted"
+    assert bare("that's great, thanks") == "that's great, thanks"
+
+
+def test_negated_features_round_trip_and_stay_off_for_other_models() -> None:
+    negated = NgramFeatures.fit(["not good at all", "good"], min_df=1, negation=True)
+    assert "not_good" in negated.word_vocab and "good" in negated.word_vocab
+    again = NgramFeatures.from_arrays(negated.to_arrays("f_"), "f_")
+    assert again.negation and again.word_vocab == negated.word_vocab
+    plain = NgramFeatures.fit(["not good at all"], min_df=1)
+    assert "not_good" not in plain.word_vocab and not plain.negation

@@ -19,6 +19,7 @@ from warmline.cli.console import report
 from warmline.cli.db import db_app
 from warmline.cli.forms import forms_app
 from warmline.cli.identity import identity_app
+from warmline.cli.insight import insight_app
 from warmline.cli.keys import keys_app
 from warmline.cli.knowledge import knowledge_app
 from warmline.cli.reasons import reasons_app
@@ -42,6 +43,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(identity_app, name="identity")
 app.add_typer(reasons_app, name="reasons")
+app.add_typer(insight_app, name="insight")
 app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(branches_app, name="branches")
 app.add_typer(forms_app, name="forms")

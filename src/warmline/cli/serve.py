@@ -28,12 +28,15 @@ def run_server(settings: Settings, engine: Any, host: str, port: int) -> None:
 
     from warmline.app import create_app
     from warmline.cli.forms import config_problem
+    from warmline.models.feelings_encoder import FEELINGS_ENCODER, feelings_encoder_installed
     from warmline.models.reason_encoder import check_installed
     from warmline.serving.profile_config import ConfigFileError, profile_config
 
     if settings.insight:  # models load in the background: a broken install is said now
         with reported_errors():
             check_installed()
+            if feelings_encoder_installed():
+                check_installed(name=FEELINGS_ENCODER)
     try:  # forms and moment rules with a problem stop the server before it starts
         profile_config(settings)
     except ConfigFileError as exc:

@@ -7,13 +7,21 @@ the domain's plain values (:mod:`warmline.domain.insight.readings`).
 
 from __future__ import annotations
 
-from warmline.models.emotions import analyse_messages, default_emotion_model
+from warmline.models.feelings import analyse_messages, default_feelings_model
 from warmline.models.reasons import ReasonModel, default_reason_model, reason_model
 
 
 def warm_up() -> None:
-    """Load every model now (about a second), so the first message or contact does not wait."""
+    """Load every model now (about two seconds), so the first message or contact does not
+    wait."""
+    from warmline.models.feelings_encoder import (
+        feelings_encoder_installed,
+        shipped_feelings_opinion,
+    )
+
     analyse_messages(["hello", "bonjour tout le monde"])
+    if feelings_encoder_installed():
+        shipped_feelings_opinion().scores(["thanks, that's sorted"])
     reasons = default_reason_model()
     reasons.predict(["my card got declined at the till"])
     if reasons.second_opinion is not None:  # its first run allocates what later runs reuse
@@ -23,7 +31,7 @@ def warm_up() -> None:
 __all__ = [
     "ReasonModel",
     "analyse_messages",
-    "default_emotion_model",
+    "default_feelings_model",
     "default_reason_model",
     "reason_model",
     "warm_up",

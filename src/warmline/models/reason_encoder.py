@@ -119,18 +119,21 @@ def blend(
     return out
 
 
-def load_second_opinion(folder: Path = SHIPPED) -> SecondOpinion:
-    """The encoder whose files are in ``folder`` (the package's own by default);
+def load_second_opinion(
+    folder: Path = SHIPPED, name: str = "banking77_encoder", probes: Sequence[str] = PROBES
+) -> SecondOpinion:
+    """The encoder whose files are in ``folder`` (the package's own by default), named
+    ``name`` (the reason encoder's by default), checked on its ``probes``;
     :class:`EncoderMissing` says what is wrong and what to do."""
     from warmline.models.reason_encoder_build import EncoderFiles, encoder_graph
 
-    files = EncoderFiles(folder)
+    files = EncoderFiles(folder, name)
     with _rebuild_errors(folder):
         meta = files.read_meta()
         opinion = SecondOpinion(
             encoder_graph(files), files.tokenizer.read_text(encoding="utf-8"), meta
         )
-        difference = float(np.abs(opinion.logits(PROBES) - np.array(meta["probe_logits"])).max())
+        difference = float(np.abs(opinion.logits(probes) - np.array(meta["probe_logits"])).max())
         if difference > PROBE_TOLERANCE:
             raise ValueError(
                 f"it reads its probe messages differently from when it was trained (logits "
@@ -139,13 +142,13 @@ def load_second_opinion(folder: Path = SHIPPED) -> SecondOpinion:
         return opinion
 
 
-def check_installed(folder: Path = SHIPPED) -> None:
-    """Raise :class:`EncoderMissing` now, in a few milliseconds, if the encoder in
+def check_installed(folder: Path = SHIPPED, name: str = "banking77_encoder") -> None:
+    """Raise :class:`EncoderMissing` now, in a few milliseconds, if the encoder ``name`` in
     ``folder`` could not be rebuilt (missing files, another base file)."""
     from warmline.models.reason_encoder_build import EncoderFiles, checked_meta
 
     with _rebuild_errors(folder):
-        checked_meta(EncoderFiles(folder))
+        checked_meta(EncoderFiles(folder, name))
 
 
 @contextmanager

@@ -32,23 +32,28 @@ RANK, ALPHA = 16, 32
 _Array = NDArray[np.float32]
 
 
+#: The reason encoder's files are named after this (the feelings encoder has its own name).
+REASON_ENCODER = "banking77_encoder"
+
+
 @dataclass(frozen=True)
 class EncoderFiles:
-    """The three files of a built encoder, in ``folder``."""
+    """The three files of a built encoder, in ``folder``, named ``name`` and a suffix."""
 
     folder: Path
+    name: str = REASON_ENCODER
 
     @property
     def graph(self) -> Path:
-        return self.folder / "banking77_encoder.onnx"
+        return self.folder / f"{self.name}.onnx"
 
     @property
     def adapters(self) -> Path:
-        return self.folder / "banking77_encoder.npz"
+        return self.folder / f"{self.name}.npz"
 
     @property
     def meta(self) -> Path:
-        return self.folder / "banking77_encoder.json"
+        return self.folder / f"{self.name}.json"
 
     @property
     def tokenizer(self) -> Path:

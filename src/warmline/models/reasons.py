@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from warmline.domain.insight.message_text import MessageText, prepare, words
 from warmline.domain.insight.readings import ReasonPrediction
-from warmline.models.emotions import default_emotion_model
+from warmline.models.feelings import default_feelings_model
 from warmline.models.files import ModelFileError, pack, shipped, unpack
 from warmline.models.language import detect_language
 from warmline.models.linear_scores import (
@@ -111,7 +111,7 @@ class ReasonModel:
         own = {gram for gram in features.word_vocab if " " not in gram}
         # The model's own words count as English only if it reads English (banking
         # jargon like "gbp" is not in the general lexicon).
-        self._lexicon = default_emotion_model().english | own if "en" in self.languages else own
+        self._lexicon = default_feelings_model().english | own if "en" in self.languages else own
 
     def _embedding_columns(self) -> NDArray[np.float32] | None:
         if self.embedding_weights is None:

@@ -154,9 +154,14 @@ messages = sa.Table(
     sa.Column("private", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
     # Files sent with the message, as links: [{"url", "name", "content_type"}].
     sa.Column("attachments", JSONType),
-    # Customer messages: sentiment, emotions and language, computed at ingest.
+    # Customer messages: label, sentiment, emotions, frustration and language, computed at
+    # ingest (the fast reading) and refined after it when the fast reading was unsure.
     sa.Column("insight", JSONType),
+    # True while a refined reading is due (the fast one was unsure); cleared when it lands.
+    sa.Column("refine_due", sa.Boolean),
     sa.Index(None, "interaction_id", "sent_at"),
+    # The refinement pass's queue, in a stable order.
+    sa.Index(None, "refine_due", "id"),
     # The customer's latest messages, newest first, without a sort (the card's style cues).
     sa.Index(None, "customer_id", "sent_at"),
 )

@@ -5,9 +5,10 @@
    ``outside_texts``, if given). A model fitted on the remainder gives the held-out
    accuracy, the temperature that calibrates its probabilities, and the unknown
    threshold. With off-topic texts, a topic gate (on-topic against off-topic) is
-   trained too, and the threshold is the one that best separates held-out off-topic
-   texts from held-out messages while keeping at least :data:`MIN_KEPT` of the
-   latter; without, the one that keeps :data:`KEEP_WITHOUT_OUTSIDE` of them.
+   trained too, and the threshold is the highest that costs at most
+   :data:`ACCURACY_COST` of held-out accuracy, unknown counted wrong (off-topic texts the
+   gate lets through are then unknown as often as that allows); without, the one that
+   keeps :data:`KEEP_WITHOUT_OUTSIDE` of the held-out messages.
 3. The final model (and gate) is refitted on everything with the same settings.
 """
 
@@ -24,7 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 from warmline.domain.insight.message_text import MessageText, prepare, words
-from warmline.models.emotions import default_emotion_model
+from warmline.models.feelings import default_feelings_model
 from warmline.models.language import detect_language
 from warmline.models.linear_scores import softmax
 from warmline.models.ngrams import NgramFeatures
@@ -35,6 +36,9 @@ from warmline.models.word_vectors import sentence_vectors
 MIN_EXAMPLES = 5
 HELD_OUT = 0.2
 MIN_KEPT = 0.9
+#: With off-topic texts, the unknown threshold may cost at most this much held-out accuracy
+#: (unknown counted wrong) beyond what the topic gate costs.
+ACCURACY_COST = 0.005
 #: Fewer off-topic texts than this are not enough to train a topic gate on.
 MIN_OUTSIDE = 10
 GATE_REGULARISATION = 1.0
@@ -196,10 +200,24 @@ def calibrate_temperature(logits: NDArray[np.floating], truth: NDArray[np.int64]
     return best
 
 
-def choose_threshold(inside: NDArray[np.floating], outside: NDArray[np.floating]) -> float:
+def choose_threshold(
+    inside: NDArray[np.floating],
+    outside: NDArray[np.floating],
+    right: NDArray[np.bool_] | None = None,
+) -> float:
     """Confidence below which a text is unknown (see the module docstring)."""
     if len(outside) == 0:
         return float(np.quantile(inside, 1 - KEEP_WITHOUT_OUTSIDE))
+    if right is not None:
+        # The highest threshold that costs at most ACCURACY_COST of held-out accuracy
+        # (unknown counted wrong): as much off-topic text unknown as that buys.
+        floor = float((right & (inside > 0)).mean()) - ACCURACY_COST
+        best = 0.0
+        for t in np.unique(inside[inside > 0]):
+            if float((right & (inside >= t)).mean()) < floor:
+                break
+            best = float(t)
+        return best
     best, best_score = 0.0, -1.0
     for t in np.unique(np.concatenate([inside, outside])):
         kept = float((inside >= t).mean())
@@ -213,7 +231,7 @@ def choose_threshold(inside: NDArray[np.floating], outside: NDArray[np.floating]
 
 def supported_languages(messages: Sequence[MessageText]) -> tuple[str, ...]:
     """Languages making up at least :data:`LANGUAGE_SHARE` of the texts (English if none)."""
-    english = default_emotion_model().english
+    english = default_feelings_model().english
     found = Counter(detect_language(m.text, words(m.text), english) for m in messages)
     found.pop(None, None)
     share = LANGUAGE_SHARE * len(messages)
@@ -262,8 +280,8 @@ def train_reason_model(
         if out_test
         else np.zeros(0)
     )
-    threshold = choose_threshold(inside, outside)
     right = held.argmax(axis=1) == truth
+    threshold = choose_threshold(inside, outside, right)
     known = inside >= threshold
 
     final = _fit(prepared, targets, regularisation, embeddings, min_df)

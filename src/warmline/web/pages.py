@@ -35,6 +35,7 @@ from warmline.domain.card.words import (
 )
 from warmline.domain.effort.case_effort import Effort, effort_words
 from warmline.domain.identity.evidence import question_of
+from warmline.domain.insight.feeling_words import sureness
 from warmline.domain.labels import humanise
 from warmline.domain.timewords import ago
 from warmline.errors import Forbidden, InvalidRequest, TooManyFailures
@@ -63,6 +64,7 @@ templates = jinja2.Environment(
 templates.filters["ago"] = lambda when, now: ago(when, now) if when else ""
 templates.globals["channel_words"] = CHANNEL_WORDS
 templates.globals["message_feeling"] = message_feeling
+templates.globals["sureness"] = sureness
 templates.tests["negative_feeling"] = is_negative
 templates.filters["effort_words"] = lambda counted: effort_words(Effort(**counted))
 templates.filters["words"] = lambda code: humanise(str(code)) if code is not None else ""

@@ -1,23 +1,29 @@
-"""Insight at ingest, once per batch: every customer message gets its sentiment, emotions
-and language; every interaction with new customer messages gets its mood again; an
-interaction's first customer messages give its likely reason (unless the source already
-recorded the reason).
+"""Insight at ingest, once per batch: every customer message gets its fast reading (label,
+confidence, sentiment, emotions, frustration, language); every interaction with new
+customer messages, or that ended or was transferred in the batch, gets its mood again
+(how it ended is part of it); an interaction's first customer messages give its likely
+reason (unless the source already recorded the reason).
 
-The models run on the whole batch at once (they are vectorised), so a bulk import pays a
-few tens of microseconds per customer message (``benchmarks/insight.py`` measures
-ingest with insight on against off).
+Messages whose fast reading was unsure are marked ``refine_due``: the refinement pass
+(:mod:`warmline.actions.insight_refine`) reads them again after ingest, in its own
+transactions. The models run on the whole batch at once (they are vectorised), so a
+bulk import pays a few tens of microseconds per customer message
+(``benchmarks/insight.py`` measures ingest with insight on against off).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from warmline.actions.projection.batch import Batch
 from warmline.actions.projection.rows import Row
-from warmline.domain.insight import MessageInsight, interaction_mood
+from warmline.domain.insight import InteractionMood, MessageInsight, interaction_mood
 from warmline.domain.insight.records import (
     insight_from_json,
     insight_json,
@@ -40,14 +46,26 @@ def annotate_batch(p: Batch) -> None:
     """Add insight to this batch's customer messages and their interactions (in place,
     before the projector writes them)."""
     fresh = [m for m in p.inserts.get(t.messages, []) if m["speaker"] == "customer"]
-    if not fresh:
-        return
-    for message, insight in zip(fresh, analyse_messages([m["text"] for m in fresh]), strict=True):
-        message["insight"] = insight_json(insight)
     interactions = {r.values["id"]: r for r in p.anchors["interaction"].values()}
-    touched = {m["interaction_id"] for m in fresh}
-    points = _earlier_points(p, [i for i in touched if not interactions[i].new])
+    # An ending or a transfer changes what the mood says, new messages or not.
+    ended = {
+        i
+        for i, row in interactions.items()
+        if row.dirty
+        and not row.new
+        and (row.values["status"] == "ended" or row.values["transfers"])
+        and row.values["mood"]
+    }
+    if not fresh and not ended:
+        return
+    readings = analyse_messages([m["text"] for m in fresh])
+    for message, insight in zip(fresh, readings, strict=True):
+        message["insight"] = insight_json(insight)
+        message["refine_due"] = True if insight.unsure else None
+    touched = {m["interaction_id"] for m in fresh} | ended
+    points = earlier_points(p.conn, [i for i in touched if not interactions[i].new])
     for m in fresh:
+        # As stored (rounded), so a mood does not depend on where batches were cut.
         points[m["interaction_id"]].append(
             (m["sent_at"], m["id"], m["text"], insight_from_json(m["insight"]))
         )
@@ -56,9 +74,7 @@ def annotate_batch(p: Batch) -> None:
     for interaction_id in touched:
         ordered = sorted(points[interaction_id])
         interaction = interactions[interaction_id]
-        interaction.set(
-            mood=mood_json(interaction_mood([(at, text, i) for at, _, text, i in ordered]))
-        )
+        interaction.set(mood=mood_json(mood_of(interaction.values, ordered)))
         first = ordered[:REASON_MESSAGES]
         # The guess depends on the first messages only, whatever the batches were; a reason
         # the source recorded needs no guess (``interaction.ended`` clears it).
@@ -67,12 +83,24 @@ def annotate_batch(p: Batch) -> None:
     _predict_reasons(p, interactions, needs_reason)
 
 
-def _earlier_points(p: Batch, interaction_ids: list[str]) -> defaultdict[str, list[Point]]:
-    """Customer messages stored by earlier batches, by interaction."""
+def mood_of(interaction: Mapping[str, Any], ordered: list[Point]) -> InteractionMood:
+    """An interaction's mood from its customer messages in order, and how it ended."""
+    outcome = interaction["outcome"] if interaction["status"] == "ended" else None
+    return interaction_mood(
+        [(at, text, insight) for at, _, text, insight in ordered],
+        outcome=outcome,
+        transfers=int(interaction["transfers"] or 0),
+    )
+
+
+def earlier_points(
+    conn: Connection, interaction_ids: Iterable[str]
+) -> defaultdict[str, list[Point]]:
+    """Customer messages already stored, with their readings, by interaction."""
     found: defaultdict[str, list[Point]] = defaultdict(list)
     m = t.messages
-    for chunk in chunks(interaction_ids):
-        rows = p.conn.execute(
+    for chunk in chunks(list(interaction_ids)):
+        rows = conn.execute(
             sa.select(m.c.interaction_id, m.c.sent_at, m.c.id, m.c.text, m.c.insight).where(
                 m.c.interaction_id.in_(chunk), m.c.speaker == "customer"
             )

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from warmline.domain.card import insight as card_insight
 from warmline.domain.card.context import CHANNEL_WORDS, CODE_CHANNELS, CardContext
 from warmline.domain.card.words import source_words
 from warmline.domain.labels import humanise
@@ -117,7 +118,8 @@ def continuity_item(
         "state": state,
         "at": started,
         "agent_id": interaction["agent_id"],
-        "mood": (interaction.get("mood") or {}).get("words"),
+        # Its state already says how it ended: the mood's words without the ending.
+        "mood": card_insight.mood_words(interaction.get("mood"), with_ending=False),
         "messages": [dict(m) for m in messages],
         "source": interaction["source"],
         "from": source_words(interaction["source"]),
@@ -141,7 +143,8 @@ def interaction_item(interaction: Mapping[str, Any], ctx: CardContext) -> dict[s
         "when": ago(interaction["started_at"], ctx.now),
         "reason": humanise(interaction["reason"]),
         "likely_reason": predicted(interaction),
-        "mood": (interaction.get("mood") or {}).get("words"),
+        # The outcome is shown beside it: the mood's words without how it ended.
+        "mood": card_insight.mood_words(interaction.get("mood"), with_ending=False),
         "outcome": interaction["outcome"],
         "status": interaction["status"],
         "summary": interaction["summary"] or interaction["subject"],

@@ -23,8 +23,10 @@ from warmline.domain.insight import (
     rank_likely_reasons,
     style_profile,
 )
-from warmline.domain.insight.mood import FEELINGS, NEGATIVE, NEGATIVE_SENTIMENT
-from warmline.domain.insight.records import mood_from_json
+from warmline.domain.insight.feeling_words import WORDS
+from warmline.domain.insight.feeling_words import message_feeling as read_feeling
+from warmline.domain.insight.mood import NEGATIVE
+from warmline.domain.insight.records import insight_from_json, mood_from_json
 from warmline.domain.labels import humanise
 
 LIKELY_REASONS = 3
@@ -66,10 +68,22 @@ def mood(interactions: Sequence[Mapping[str, Any]], now: dt.datetime) -> dict[st
         "words": found.words,
         "feeling": found.feeling,
         "trend": found.trend,
+        "sure": found.sure,
         "line": found.line,
         "line_at": found.line_at,
         "contacts": found.contacts,
     }
+
+
+def mood_words(mood: Mapping[str, Any] | None, *, with_ending: bool = True) -> str | None:
+    """An interaction's stored mood in words, with or without how it ended."""
+    if not mood:
+        return None
+    words = str(mood.get("words") or "")
+    ending = mood.get("ending")
+    if not with_ending and ending and words.endswith(f"; {ending}"):
+        words = words.removesuffix(f"; {ending}")
+    return words or None
 
 
 def likely_reasons(
@@ -203,20 +217,30 @@ def style(
 
 
 #: The words of feelings an agent should notice (the rest are shown without alarm).
-NEGATIVE_WORDS = frozenset(FEELINGS[k] for k in NEGATIVE)
+NEGATIVE_WORDS = frozenset(WORDS[k] for k in NEGATIVE)
 
 
 def is_negative(words: str | None) -> bool:
-    """Whether a feeling in words ('frustrated, calmer by the end') is a negative one."""
-    return bool(words) and any(str(words).startswith(w) for w in NEGATIVE_WORDS)
+    """Whether a feeling in words ('frustrated, calmer by the end', 'possibly annoyed') is
+    a negative one."""
+    if not words:
+        return False
+    said = str(words).removeprefix("possibly ")
+    return any(said.startswith(w) for w in NEGATIVE_WORDS)
 
 
-def message_feeling(insight: Mapping[str, Any] | None) -> str | None:
-    """The word for what one customer message shows ('frustrated', 'pleased'), if anything
-    but calm; None for agents' messages, calm ones and ones the models could not read."""
+def message_feeling(insight: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What one customer message shows, for the desk: the word ('frustrated', 'possibly
+    annoyed'), whether it is negative, how sure, and the words that show it; None for
+    agents' messages, calm ones and ones the models could not read."""
     if not insight or not insight.get("supported"):
         return None
-    labels = [label for label, _ in insight.get("emotions", []) if label != "neutral"]
-    if labels:
-        return FEELINGS.get(str(labels[0]), str(labels[0]))
-    return FEELINGS["negative"] if insight.get("sentiment", 0) <= NEGATIVE_SENTIMENT else None
+    feeling = read_feeling(insight_from_json(insight))
+    if feeling is None:
+        return None
+    return {
+        "word": feeling.shown,
+        "negative": feeling.negative,
+        "sure": feeling.sure,
+        "evidence": list(feeling.words),
+    }

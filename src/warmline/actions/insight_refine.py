@@ -1,0 +1,133 @@
+"""The refined reading after ingest: a second opinion on the messages the fast one was unsure of.
+
+At ingest every customer message gets the fast reading, and the unsure ones are marked
+``refine_due`` in the same transaction (so a mark is never lost: it is acknowledged with
+the message). This pass takes the marked messages oldest first (by id), a batch at a
+time, reads them again with the feelings encoder (:mod:`warmline.models.feelings_encoder`,
+about 2-3 ms a message on one core), and in one transaction per batch writes the refined
+reading, clears the mark and recomputes the mood of their interactions. It is:
+
+* **idempotent and resumable**: a batch that fails or is interrupted changes nothing and
+  is read again by the next pass; a refined reading depends on the message alone (the
+  encoder reads each message on its own), so reading it twice writes the same;
+* **rebuildable**: ``warmline rebuild`` replays the raw log, which gives the same fast
+  readings and marks, and this pass then gives the same refined ones;
+* **in the background**: ``warmline serve`` runs it in a thread (:func:`refine_forever`);
+  ``warmline insight refine`` drains it from the command line. Until a message's refined
+  reading lands, the card and the desk show its fast one.
+
+On PostgreSQL, concurrent passes skip each other's rows (``FOR UPDATE SKIP LOCKED``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from warmline.actions.projection.insight import earlier_points, mood_of
+from warmline.domain.insight.records import insight_json, mood_json
+from warmline.models.feelings import FeelingsModel, Opinion, default_feelings_model
+from warmline.storage import schema as t
+
+#: Messages read again per transaction (a few hundred milliseconds of encoder time).
+BATCH = 200
+#: How long the background pass sleeps when nothing is due.
+IDLE_SECONDS = 1.0
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Refined:
+    """What one call of :func:`refine_due` did."""
+
+    messages: int
+    interactions: int
+
+
+def refine_due(
+    engine: Engine,
+    *,
+    limit: int = BATCH,
+    model: FeelingsModel | None = None,
+    opinion: Opinion | None = None,
+) -> Refined:
+    """Refine up to ``limit`` due messages in one transaction; nothing if none is due."""
+    model = model or default_feelings_model()
+    if opinion is None:
+        from warmline.models.feelings_encoder import shipped_feelings_opinion
+
+        opinion = shipped_feelings_opinion()
+    m, i = t.messages, t.interactions
+    with engine.begin() as conn:
+        due = sa.select(m.c.id, m.c.interaction_id, m.c.text).where(m.c.refine_due.is_(True))
+        due = due.order_by(m.c.refine_due, m.c.id).limit(limit)
+        if conn.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        rows = conn.execute(due).all()
+        if not rows:
+            return Refined(0, 0)
+        readings = model.refine([r.text for r in rows], opinion)
+        conn.execute(
+            m.update()
+            .where(m.c.id == sa.bindparam("b_id"))
+            .values(insight=sa.bindparam("b_insight"), refine_due=None),
+            [
+                {"b_id": r.id, "b_insight": insight_json(reading)}
+                for r, reading in zip(rows, readings, strict=True)
+            ],
+        )
+        touched = sorted({r.interaction_id for r in rows})
+        points = earlier_points(conn, touched)
+        found = conn.execute(
+            sa.select(i.c.id, i.c.status, i.c.outcome, i.c.transfers).where(i.c.id.in_(touched))
+        ).mappings()
+        moods = [
+            {"b_id": row["id"], "b_mood": mood_json(mood_of(dict(row), sorted(points[row["id"]])))}
+            for row in found
+        ]
+        if moods:
+            conn.execute(
+                i.update()
+                .where(i.c.id == sa.bindparam("b_id"))
+                .values(mood=sa.bindparam("b_mood")),
+                moods,
+            )
+        return Refined(len(rows), len(moods))
+
+
+def refine_all(engine: Engine, *, limit: int = BATCH, opinion: Opinion | None = None) -> int:
+    """Refine every due message, a batch per transaction; how many were refined."""
+    total = 0
+    while True:
+        done = refine_due(engine, limit=limit, opinion=opinion)
+        total += done.messages
+        if done.messages == 0:
+            return total
+
+
+def refine_forever(engine: Engine, stop: threading.Event) -> None:
+    """The background pass: refine while anything is due, sleep when nothing is, until
+    ``stop`` is set. A failed batch is logged and tried again after a pause. Without a
+    feelings encoder installed there is nothing to refine with: it says so and stops."""
+    from warmline.models.feelings_encoder import feelings_encoder_installed
+
+    if not feelings_encoder_installed():
+        log.warning("no feelings encoder is installed: fast readings stay as they are")
+        return
+    while not stop.is_set():
+        try:
+            done = refine_due(engine)
+        except Exception:  # the server stays up; the marks stay for the next try
+            log.exception("refining insight failed; retrying shortly")
+            stop.wait(IDLE_SECONDS * 10)
+            continue
+        if done.messages == 0:
+            stop.wait(IDLE_SECONDS)
+        else:
+            time.sleep(0)  # let request threads in between batches
