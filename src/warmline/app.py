@@ -29,6 +29,7 @@ from warmline.api import (
     events,
     handovers,
     merges,
+    metrics,
     privacy,
 )
 from warmline.config import Settings
@@ -225,6 +226,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         handovers,
         continuations,
         articles,
+        metrics,
     ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)

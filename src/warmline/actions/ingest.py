@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from warmline.actions.erase import event_key_hash
+from warmline.actions.metrics.refresh import refresh_metrics
 from warmline.actions.projection.clustering import recluster
 from warmline.actions.projection.projector import Projector
 from warmline.actions.projection.rows import Outcome
@@ -104,11 +105,14 @@ def ingest_events(
     now: dt.datetime | None = None,
     may_verify: bool = True,
     insight: bool = True,
+    metrics: bool = True,
 ) -> BatchResult:
     """Validate, store and project a batch of CloudEvents envelopes. Safe to replay.
 
     ``may_verify=False`` (a key without the right to vouch for identifiers) rejects
-    events that claim an identifier was verified. ``insight=False`` skips the models.
+    events that claim an identifier was verified. ``insight=False`` skips the models;
+    ``metrics=False`` leaves the rollups and risk scores alone (for measuring what they
+    cost: a memory written so needs ``warmline metrics rebuild``).
     """
     if len(envelopes) > max_batch:
         raise PayloadTooLarge(
@@ -141,7 +145,7 @@ def ingest_events(
     for attempt in range(RETRIES):
         try:
             with writing(engine) as conn, conn.begin():
-                stored = _store_new(conn, valid, received_at, region, insight)
+                stored = _store_new(conn, valid, received_at, region, insight, metrics)
             break
         except (IntegrityError, OperationalError) as exc:
             # A concurrent batch stored the same event or thing first (PostgreSQL), or a
@@ -183,12 +187,15 @@ def _store_new(
     received_at: dt.datetime,
     region: str,
     insight: bool,
+    metrics: bool,
 ) -> dict[int, ItemResult]:
     existing = _existing_keys(conn, [e for _, e in valid])
     new = [(i, e) for i, e in valid if (e.source, e.id) not in existing]
     if not new:
         return {}
-    outcomes_list, replayed = project_batch(conn, [e for _, e in new], region, insight=insight)
+    outcomes_list, replayed = project_batch(
+        conn, [e for _, e in new], region, insight=insight, metrics=metrics
+    )
     outcomes = {i: o for (i, _), o in zip(new, outcomes_list, strict=True)}
     conn.execute(
         t.raw_events.insert(),
@@ -229,8 +236,10 @@ def project_batch(
     *,
     apply_merges: bool = True,
     insight: bool = True,
+    metrics: bool = True,
 ) -> tuple[list[Outcome], dict[int, str]]:
-    """Project ``batch`` in order, then release events that waited for what it created.
+    """Project ``batch`` in order, then release events that waited for what it created;
+    then bring the metrics up to date with what changed (``metrics=False``: leave them).
 
     Returns each event's outcome, and ``{seq: origin_id}`` for events of earlier
     batches that waited in the raw log and are projected now.
@@ -244,7 +253,10 @@ def project_batch(
         # Records of this batch linked two customers: now that every row is written,
         # put them on one (the merges are recorded; undo splits them again).
         bridged = {projector.batch.live(o) for o in projector.resolver.bridged}
-        recluster(conn, cluster_of(conn, bridged), now=batch[-1].time)
+        moved = recluster(conn, cluster_of(conn, bridged), now=batch[-1].time).moved
+        projector.batch.touched.customers.update(r for pair in moved.values() for r in pair)
+    if metrics:
+        refresh_metrics(conn, projector.batch.touched)
     return outcomes, replayed
 
 

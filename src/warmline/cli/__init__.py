@@ -18,6 +18,7 @@ from warmline.cli.db import db_app
 from warmline.cli.identity import identity_app
 from warmline.cli.keys import keys_app
 from warmline.cli.knowledge import knowledge_app
+from warmline.cli.metrics import metrics_app
 from warmline.cli.reasons import reasons_app
 from warmline.cli.retention import retention_app
 from warmline.errors import WarmlineError
@@ -39,6 +40,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(identity_app, name="identity")
 app.add_typer(reasons_app, name="reasons")
 app.add_typer(knowledge_app, name="knowledge")
+app.add_typer(metrics_app, name="metrics")
 
 
 def _print_version(asked: bool) -> None:

@@ -31,6 +31,10 @@ class Permission(StrEnum):
     READ_ARTICLES = "articles:read"
     #: Write, change and retire articles; see the questions no article answers.
     MANAGE_ARTICLES = "articles:manage"
+    #: Read the metrics (first contact resolution, effort, feedback, promises kept).
+    READ_METRICS = "metrics:read"
+    #: Work the at-risk queue: see who is at risk and why, record outreach.
+    WORK_AT_RISK = "at_risk:work"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -57,6 +61,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PRESENT_CONTINUATIONS,
             Permission.READ_ARTICLES,
             Permission.MANAGE_ARTICLES,
+            Permission.READ_METRICS,
+            Permission.WORK_AT_RISK,
         }
     ),
     # Integrators feed the memory (events, contacts from the channels); they cannot read
