@@ -31,6 +31,7 @@ from warmline.api import (
     merges,
     metrics,
     privacy,
+    risk,
 )
 from warmline.config import Settings
 from warmline.errors import WarmlineError
@@ -227,6 +228,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         continuations,
         articles,
         metrics,
+        risk,
     ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)

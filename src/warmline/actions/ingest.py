@@ -24,6 +24,8 @@ from warmline.actions.metrics.refresh import refresh_metrics
 from warmline.actions.projection.clustering import recluster
 from warmline.actions.projection.projector import Projector
 from warmline.actions.projection.rows import Outcome
+from warmline.actions.risk import refresh_risk, risk_policy
+from warmline.domain.risk import RiskPolicy
 from warmline.errors import PayloadTooLarge
 from warmline.events import Event, EventError, InvalidEvent, parse_event
 from warmline.storage import schema as t
@@ -106,14 +108,17 @@ def ingest_events(
     may_verify: bool = True,
     insight: bool = True,
     metrics: bool = True,
+    risk: RiskPolicy | None = None,
 ) -> BatchResult:
     """Validate, store and project a batch of CloudEvents envelopes. Safe to replay.
 
     ``may_verify=False`` (a key without the right to vouch for identifiers) rejects
     events that claim an identifier was verified. ``insight=False`` skips the models;
     ``metrics=False`` leaves the rollups and risk scores alone (for measuring what they
-    cost: a memory written so needs ``warmline metrics rebuild``).
+    cost: a memory written so needs ``warmline metrics rebuild``). ``risk`` is the
+    at-risk policy (default: the settings').
     """
+    policy = risk or risk_policy()
     if len(envelopes) > max_batch:
         raise PayloadTooLarge(
             "batch_too_large",
@@ -145,7 +150,9 @@ def ingest_events(
     for attempt in range(RETRIES):
         try:
             with writing(engine) as conn, conn.begin():
-                stored = _store_new(conn, valid, received_at, region, insight, metrics)
+                stored = _store_new(
+                    conn, valid, received_at, region, insight, metrics and policy
+                )
             break
         except (IntegrityError, OperationalError) as exc:
             # A concurrent batch stored the same event or thing first (PostgreSQL), or a
@@ -187,7 +194,7 @@ def _store_new(
     received_at: dt.datetime,
     region: str,
     insight: bool,
-    metrics: bool,
+    metrics: RiskPolicy | bool,
 ) -> dict[int, ItemResult]:
     existing = _existing_keys(conn, [e for _, e in valid])
     new = [(i, e) for i, e in valid if (e.source, e.id) not in existing]
@@ -236,10 +243,11 @@ def project_batch(
     *,
     apply_merges: bool = True,
     insight: bool = True,
-    metrics: bool = True,
+    metrics: RiskPolicy | bool = True,
 ) -> tuple[list[Outcome], dict[int, str]]:
     """Project ``batch`` in order, then release events that waited for what it created;
-    then bring the metrics up to date with what changed (``metrics=False``: leave them).
+    then bring the metrics and risk scores up to date with what changed (``metrics``: the
+    risk policy, or True for the settings' one; False: leave them).
 
     Returns each event's outcome, and ``{seq: origin_id}`` for events of earlier
     batches that waited in the raw log and are projected now.
@@ -256,7 +264,10 @@ def project_batch(
         moved = recluster(conn, cluster_of(conn, bridged), now=batch[-1].time).moved
         projector.batch.touched.customers.update(r for pair in moved.values() for r in pair)
     if metrics:
-        refresh_metrics(conn, projector.batch.touched)
+        touched = projector.batch.touched
+        refresh_metrics(conn, touched)
+        policy = metrics if isinstance(metrics, RiskPolicy) else risk_policy()
+        refresh_risk(conn, touched.risk | touched.customers, policy, now=dt.datetime.now(dt.UTC))
     return outcomes, replayed
 
 

@@ -24,6 +24,7 @@ from warmline.actions.metrics.touched import Touched
 from warmline.actions.projection.batch import MERGE_LOCK
 from warmline.actions.projection.clustering import recluster
 from warmline.actions.projection.rows import new_row
+from warmline.actions.risk import refresh_risk, risk_policy
 from warmline.actions.suggestions import open_suggestion, reject_after_undo, settle_suggestions
 from warmline.domain.access.roles import Actor
 from warmline.domain.identity.resolution import verified_conflicts
@@ -45,6 +46,12 @@ def moved_customers(moved: dict[str, tuple[str, str]]) -> Touched:
     """Every contribution of the customers rows moved from or to is recomputed."""
     customers = {root for pair in moved.values() for root in pair}
     return Touched(customers=customers, risk=set(customers))
+
+
+def refresh_derived(conn: Connection, touched: Touched, now: dt.datetime) -> None:
+    """Metrics and risk scores follow the rows a merge or an undo moved."""
+    refresh_metrics(conn, touched)
+    refresh_risk(conn, touched.risk, risk_policy(), now=now)
 
 
 def check_mergeable(conn: Connection, from_id: str, into_id: str) -> list[str]:
@@ -146,7 +153,7 @@ def record_merge(
     )
     conn.execute(t.merges.insert().values(merge))
     changed = recluster(conn, iq.cluster_of(conn, {from_id, into_id}), now=now)
-    refresh_metrics(conn, moved_customers(changed.moved))
+    refresh_derived(conn, moved_customers(changed.moved), now)
     settled = settle_suggestions(
         conn, iq.cluster_of(conn, {into_id}), str(merge["id"]), actor, now, approved=suggestion_id
     )
@@ -192,7 +199,7 @@ def undo_merge(
         )
         root = iq.live_root(conn, merge["from_id"])
         changed = recluster(conn, iq.cluster_of(conn, {root}), now=now)
-        refresh_metrics(conn, moved_customers(changed.moved))
+        refresh_derived(conn, moved_customers(changed.moved), now)
         if merge["suggestion_id"]:
             reject_after_undo(conn, merge["suggestion_id"], actor, now)
         detail = {

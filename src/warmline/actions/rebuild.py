@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from warmline.actions.ingest import parse_stored, project_batch
 from warmline.actions.metrics.rebuild import rebuild_in
 from warmline.actions.projection.clustering import recluster
+from warmline.actions.risk import rescore_in, risk_policy
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
 
@@ -87,4 +88,5 @@ def rebuild_projections(
         if records:
             recluster(conn, records, now=dt.datetime.now(dt.UTC))
         rebuild_in(conn)
+        rescore_in(conn, risk_policy(), now=dt.datetime.now(dt.UTC), notify=False)
     return replayed

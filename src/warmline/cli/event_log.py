@@ -13,6 +13,7 @@ from rich.table import Table
 
 from warmline.actions.ingest import ItemResult, ingest_events
 from warmline.actions.rebuild import rebuild_projections
+from warmline.actions.risk import risk_policy
 from warmline.cli.console import check_schema, console, engine_for, err
 from warmline.config import Settings
 from warmline.events import EventError
@@ -50,6 +51,7 @@ def import_events(
             region=settings.default_region,
             max_batch=settings.max_batch_events,
             insight=settings.insight,
+            risk=risk_policy(settings),
         )
         for item in result.items:
             totals[item.status] += 1
