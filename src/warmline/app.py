@@ -46,6 +46,7 @@ from warmline.web import (
     desk_handover,
     desk_identity,
     desk_knowledge,
+    desk_metrics,
     pages,
 )
 
@@ -236,6 +237,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(desk_conversation.router)
     app.include_router(desk_handover.router)
     app.include_router(desk_knowledge.router)
+    app.include_router(desk_metrics.router)
     app.mount("/desk/static", StaticFiles(directory=pages.HERE / "static"), name="desk-static")
     _add_docs(app)
     return app

@@ -154,6 +154,7 @@ def answer(conn: Connection, q: MetricQuery) -> dict[str, Any]:
             "title": q.measure.title,
             "unit": q.measure.unit,
             "definition": q.measure.definition,
+            "count": q.measure.count,
         },
         "from": q.first.isoformat(),
         "to": q.last.isoformat(),

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from warmline.domain.metrics.contributions import DEFAULT_WINDOW
 from warmline.domain.metrics.counters import COUNTERS
-from warmline.domain.metrics.dimensions import DIMENSIONS, NONE, value
+from warmline.domain.metrics.dimensions import DIMENSIONS, NONE, mask_of, value
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 
@@ -150,3 +150,16 @@ def rollup_table(conn: Connection) -> list[tuple[Any, ...]]:
     r = t.metric_rollups
     keys = [r.c.grouping, r.c.period, r.c.bucket, *(r.c[d] for d in DIMENSIONS)]
     return [tuple(row) for row in conn.execute(sa.select(r).order_by(*keys))]
+
+
+def dimension_values(conn: Connection, dimension: str, limit: int = 200) -> list[str]:
+    """The values a dimension has taken (for the desk's filters), most frequent first."""
+    r = t.metric_rollups
+    query = (
+        sa.select(r.c[dimension])
+        .where(r.c.grouping == mask_of([dimension]), r.c.period == "month", r.c[dimension] != NONE)
+        .group_by(r.c[dimension])
+        .order_by(sa.func.sum(r.c.sources).desc(), r.c[dimension])
+        .limit(limit)
+    )
+    return list(conn.execute(query).scalars())

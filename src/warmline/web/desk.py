@@ -48,6 +48,8 @@ def desk_page(engine: EngineDep, actor: DeskActor) -> HTMLResponse:
         notices=notices,
         last_push=last,
         may_merge=may_merge,
+        may_metrics=allows(actor.role, Permission.READ_METRICS),
+        may_work_risk=allows(actor.role, Permission.WORK_AT_RISK),
     )
 
 
