@@ -31,6 +31,7 @@ from warmline.api import (
     merges,
     metrics,
     privacy,
+    promises,
     risk,
 )
 from warmline.config import Settings
@@ -229,6 +230,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         continuations,
         articles,
         metrics,
+        promises,
         risk,
     ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)

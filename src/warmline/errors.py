@@ -13,7 +13,8 @@
     ├── Unprocessable       422    well-formed but every item was rejected
     ├── TooManyFailures     429    too many failed key checks from one address
     ├── RateLimited         429    over a limit on how often something may be done
-    └── DatabaseNotReady    503    the schema is missing or behind: run `warmline db upgrade`
+    ├── DatabaseNotReady    503    the schema is missing or behind: run `warmline db upgrade`
+    └── Misconfigured       503    a configured file is wrong (the message names file and field)
 
 One handler in :mod:`warmline.app` renders them as RFC 9457 problem details
 (``application/problem+json``) with ``code`` and ``hint`` members. Codes never
@@ -108,3 +109,8 @@ class RateLimited(WarmlineError):
 class DatabaseNotReady(WarmlineError):
     status = 503
     title = "Database not ready"
+
+
+class Misconfigured(WarmlineError):
+    status = 503
+    title = "Misconfigured"

@@ -19,6 +19,7 @@ from warmline.cli.identity import identity_app
 from warmline.cli.keys import keys_app
 from warmline.cli.knowledge import knowledge_app
 from warmline.cli.metrics import metrics_app
+from warmline.cli.promises import promises_app
 from warmline.cli.reasons import reasons_app
 from warmline.cli.retention import retention_app
 from warmline.errors import WarmlineError
@@ -41,6 +42,7 @@ app.add_typer(identity_app, name="identity")
 app.add_typer(reasons_app, name="reasons")
 app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(promises_app, name="promises")
 
 
 def _print_version(asked: bool) -> None:

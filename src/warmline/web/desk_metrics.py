@@ -21,6 +21,7 @@ from warmline.events import CHANNELS
 from warmline.serving.access import access_customer
 from warmline.serving.deps import EngineDep, SettingsDep
 from warmline.serving.metrics import MetricQuery, answer, as_csv, check_query
+from warmline.serving.promises import read_promises
 from warmline.serving.risk import at_risk_queue
 from warmline.storage import metrics_queries as mq
 from warmline.web.pages import DeskActor, desk_form, render, require_on_desk
@@ -178,3 +179,17 @@ async def outreach(
 
     done = await run_in_threadpool(record)
     return render("outreach_done.html", done=done, channel=channel)
+
+
+@router.get("/promises")
+def promises_page(
+    engine: EngineDep,
+    settings: SettingsDep,
+    actor: DeskActor,
+    from_: Annotated[dt.date | None, Query(alias="from")] = None,
+    to: Annotated[dt.date | None, Query()] = None,
+    period: Annotated[str, Query(max_length=10)] = "week",
+) -> HTMLResponse:
+    require_on_desk(actor, Permission.READ_METRICS)
+    report = read_promises(engine, actor, settings, from_, to, period)
+    return render("promises.html", actor=actor, report=report)
