@@ -37,6 +37,7 @@ from warmline.api import (
 from warmline.config import Settings
 from warmline.errors import WarmlineError
 from warmline.models import warm_up
+from warmline.serving.background import check_webhook_settings, start_background
 from warmline.serving.responses import problem_response
 from warmline.serving.throttle import FailureThrottle
 from warmline.storage import migrate
@@ -98,12 +99,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     """Build the app for ``settings`` (default: from the environment)."""
     settings = settings or Settings()
 
+    check_webhook_settings(settings)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.insight:
             # Models load in the background, so the first contact does not wait for them.
             threading.Thread(target=warm_up, name="warmline-warm-up", daemon=True).start()
+        # Webhooks out of the outbox, and risk scores that time alone changes.
+        stop = start_background(app.state.engine, settings)
         yield
+        stop.set()
 
     app = FastAPI(
         lifespan=lifespan,

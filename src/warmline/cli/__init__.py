@@ -22,6 +22,8 @@ from warmline.cli.metrics import metrics_app
 from warmline.cli.promises import promises_app
 from warmline.cli.reasons import reasons_app
 from warmline.cli.retention import retention_app
+from warmline.cli.risk import risk_app
+from warmline.cli.webhooks import webhooks_app
 from warmline.errors import WarmlineError
 
 app = typer.Typer(
@@ -43,6 +45,8 @@ app.add_typer(reasons_app, name="reasons")
 app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(promises_app, name="promises")
+app.add_typer(risk_app, name="risk")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def _print_version(asked: bool) -> None:
