@@ -9,12 +9,11 @@ the rows a rebuild makes.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from warmline.domain.metrics.counters import COUNTERS
@@ -39,44 +38,62 @@ def add_contribution(
     sign: int,
 ) -> None:
     """Add (``sign`` 1) or remove (-1) one contribution's counters under every grouping."""
-    for period, bucket in (("day", day), ("month", day.replace(day=1))):
-        for grouping in GROUPINGS:
-            row = deltas[(grouping, period, bucket, *rollup_key(grouping, dims))]
+    changes = [(_INDEX[name] + 1, sign * n) for name, n in counts.items()]
+    month = day.replace(day=1)
+    for grouping, values in _keys(tuple(dims[d] for d in DIMENSIONS)):
+        for key in ((grouping, "day", day, *values), (grouping, "month", month, *values)):
+            row = deltas[key]
             row[0] += sign
-            for name, n in counts.items():
-                row[_INDEX[name] + 1] += sign * n
+            for index, n in changes:
+                row[index] += n
+
+
+@functools.lru_cache(maxsize=65536)
+def _keys(values: tuple[str, ...]) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """The dimension values a contribution has under each grouping (cached: contacts share
+    a few thousand combinations)."""
+    dims = dict(zip(DIMENSIONS, values, strict=True))
+    return tuple((g, rollup_key(g, dims)) for g in GROUPINGS)
 
 
 def apply(conn: Connection, deltas: Deltas) -> int:
-    """Write the summed changes; return the number of rows changed."""
+    """Write the summed changes; return the number of rows changed.
+
+    Written on the driver's cursor with positional rows: a batch of a historical import
+    changes tens of thousands of rows, and building a dict per row and binding each
+    through SQLAlchemy cost more than the upserts themselves.
+    """
     changed = sorted((key, row) for key, row in deltas.items() if any(row))
     if not changed:
         return 0
-    keys = ("grouping", "period", "bucket", *DIMENSIONS)
-    params = [
-        dict(zip(keys, key, strict=True))
-        | {"sources": row[0]}
-        | dict(zip(COUNTERS, row[1:], strict=True))
-        for key, row in changed
+    postgres = conn.dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    rows = [
+        (k[0], k[1], k[2] if postgres else k[2].isoformat(), *k[3:], *row) for k, row in changed
     ]
-    conn.execute(_upsert(conn.dialect.name), params)
-    emptied = [dict(zip(keys, key, strict=True)) for key, row in changed if row[0] < 0]
+    conn.exec_driver_sql(_upsert_sql(mark), rows)
+    emptied = [r[: len(_KEYS)] for r, (_, row) in zip(rows, changed, strict=True) if row[0] < 0]
     if emptied:
-        r = t.metric_rollups
-        conn.execute(
-            r.delete().where(*(r.c[k] == sa.bindparam(f"b_{k}") for k in keys), r.c.sources == 0),
-            [{f"b_{k}": v for k, v in e.items()} for e in emptied],
-        )
+        where = " AND ".join(f'"{k}" = {mark}' for k in _KEYS)
+        # Column names are this module's constants; every value is a bound parameter.
+        delete = f"DELETE FROM metric_rollups WHERE {where} AND sources = 0"  # noqa: S608
+        conn.exec_driver_sql(delete, emptied)
     return len(changed)
 
 
-def _upsert(dialect: str) -> Any:
-    r = t.metric_rollups
-    insert: Any = postgresql.insert(r) if dialect == "postgresql" else sqlite.insert(r)
-    summed = ("sources", *COUNTERS)
-    return insert.on_conflict_do_update(
-        index_elements=[r.c.grouping, r.c.period, r.c.bucket, *(r.c[d] for d in DIMENSIONS)],
-        set_={name: r.c[name] + insert.excluded[name] for name in summed},
+_KEYS = ("grouping", "period", "bucket", *DIMENSIONS)
+_SUMMED = ("sources", *COUNTERS)
+
+
+@functools.cache
+def _upsert_sql(mark: str) -> str:
+    columns = ", ".join(f'"{c}"' for c in (*_KEYS, *_SUMMED))
+    values = ", ".join([mark] * (len(_KEYS) + len(_SUMMED)))
+    keys = ", ".join(f'"{k}"' for k in _KEYS)
+    sums = ", ".join(f'"{c}" = metric_rollups."{c}" + excluded."{c}"' for c in _SUMMED)
+    return (  # column names are this module's constants; every value is a bound parameter
+        f"INSERT INTO metric_rollups ({columns}) VALUES ({values}) "  # noqa: S608
+        f"ON CONFLICT ({keys}) DO UPDATE SET {sums}"
     )
 
 
