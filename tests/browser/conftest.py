@@ -46,8 +46,10 @@ class LiveServer:
     engine: Engine
 
     def api(self, key: str) -> httpx.Client:
+        # Generous: the first batch with messages loads the insight models, which takes
+        # many seconds on a loaded machine (this bounds a hang, it does not measure speed).
         return httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=10
+            base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
         )
 
 
