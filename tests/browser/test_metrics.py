@@ -166,6 +166,14 @@ def test_the_queue_shows_last_words_as_text_and_records_outreach(
     for sign in ("broken promise", "warning activity", "complaint language"):
         expect(item.locator(".signals")).to_contain_text(sign)
     assert page.evaluate("window.__xss") is None
+    # The name opens the card, which says the customer is at risk and why.
+    item.locator("a.risk-name").click()
+    expect(page).to_have_url(re.compile(r"/desk/card/"))
+    risk = page.locator("p.risk")
+    expect(risk).to_contain_text("At risk")
+    expect(risk).to_contain_text("promise")
+    page.go_back()
+    item = page.locator(".risk-item").first
     item.locator("input[name=note]").fill("Called, apologised, refund chased")
     item.locator("button", has_text="Outreach done").click()
     expect(item.locator(".outreach-done")).to_contain_text("Outreach recorded")
