@@ -27,6 +27,7 @@ from warmline.api import (
     continuations,
     customers,
     events,
+    forms,
     handovers,
     merges,
     metrics,
@@ -43,8 +44,10 @@ from warmline.serving.throttle import FailureThrottle
 from warmline.storage import migrate
 from warmline.storage.engine import make_engine
 from warmline.web import (
+    customer_forms,
     desk,
     desk_conversation,
+    desk_forms,
     desk_handover,
     desk_identity,
     desk_knowledge,
@@ -58,6 +61,10 @@ log = logging.getLogger("warmline")
 #: the docs pages load nothing from a CDN, so they work on a machine without internet.
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 FAVICON = pages.HERE / "static" / "favicon.ico"
+CUSTOMER_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 
 _PROBLEM = {
     "content": {
@@ -140,6 +147,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if request.url.path.startswith("/desk"):
             # Defence in depth for customer text: no inline script can run on a desk page.
             response.headers["Content-Security-Policy"] = desk_policy
+        elif request.url.path.startswith(("/confirm/", "/public/")):
+            # The customer's pages: no script at all, never framed, forms post only here.
+            response.headers["Content-Security-Policy"] = CUSTOMER_POLICY
         return response
 
     @app.exception_handler(WarmlineError)
@@ -238,6 +248,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         metrics,
         promises,
         risk,
+        forms,
     ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)
@@ -246,7 +257,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(desk_handover.router)
     app.include_router(desk_knowledge.router)
     app.include_router(desk_metrics.router)
+    app.include_router(desk_forms.router)
+    app.include_router(customer_forms.router)
     app.mount("/desk/static", StaticFiles(directory=pages.HERE / "static"), name="desk-static")
+    app.mount("/public/static", StaticFiles(directory=pages.HERE / "public"), name="public-static")
     _add_docs(app)
     return app
 

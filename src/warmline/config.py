@@ -113,6 +113,31 @@ class Settings(BaseSettings):
         description="A YAML file of service promises (e.g. email answered within 4 business "
         "hours) and the business calendar they are measured in.",
     )
+    forms_dir: str = Field(
+        "",
+        max_length=2000,
+        description="Folder of form definitions (one YAML file a form, and sources.yaml to "
+        "name your sources to customers); empty: no forms.",
+    )
+    moments_file: str = Field(
+        "",
+        max_length=2000,
+        description="Moment rules (YAML); empty: the rules shipped with Warmline.",
+    )
+    link_secret: SecretStr | None = Field(
+        None,
+        description="Key that signs links sent to customers (HMAC-SHA256; at least 32 "
+        "characters); without it no link can be made.",
+    )
+    form_link_minutes: int = Field(
+        15, ge=1, le=1440, description="How long a link to confirm a form works."
+    )
+    public_url: str = Field(
+        "",
+        max_length=2000,
+        description="The address customers reach Warmline at, for links sent to them "
+        "(e.g. https://service.example.com); empty: the address of the request.",
+    )
     sqlite_synchronous: str = Field(
         "FULL",
         pattern="^(FULL|NORMAL|OFF)$",

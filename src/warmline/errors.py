@@ -114,3 +114,8 @@ class DatabaseNotReady(WarmlineError):
 class Misconfigured(WarmlineError):
     status = 503
     title = "Misconfigured"
+
+
+class NotConfigured(WarmlineError):
+    status = 503
+    title = "Not configured"

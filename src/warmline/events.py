@@ -105,6 +105,14 @@ class CustomerRef(_Strict):
     sensitive: Annotated[
         list[Annotated[str, StringConstraints(min_length=1, max_length=64)]], Field(max_length=50)
     ] = Field(default_factory=list)
+    #: How the traits came to be known: ``record`` (a system of record: the default),
+    #: ``customer`` (the customer said so) or ``inferred`` (derived, with a ``confidence``).
+    #: The value in force follows customer over record over inferred (docs/events.md).
+    provenance: Literal["customer", "record", "inferred"] = "record"
+    #: The source vouches for these traits (checked documents, a bank's KYC): needs a key
+    #: that may verify.
+    traits_verified: bool = False
+    confidence: Annotated[float, Field(ge=0, le=1)] | None = None
 
 
 def _check_scalar(key: str, value: Any) -> None:
@@ -140,6 +148,10 @@ class Payload(_Strict):
     def anchor(self) -> tuple[str, str] | None:
         """``(kind, external id)`` of the thing this event belongs to, if any."""
         return None
+
+    def named_identifiers(self) -> list[IdentifierIn]:
+        """Identifiers the event names beyond the customer's (read before it is applied)."""
+        return []
 
     @model_validator(mode="after")
     def _needs_customer(self) -> Payload:
@@ -323,6 +335,37 @@ class ConsentUpdated(Payload):
     customer: CustomerRef
     purpose: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
     granted: bool
+
+
+class ProfileConfirmed(Payload):
+    """The customer confirmed or corrected what is on record (a pre-filled form): each
+    value becomes a fact from the customer; identifiers named are marked confirmed."""
+
+    event_type: ClassVar[str] = "profile.confirmed"
+    customer: CustomerRef
+    form: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")] | None = None
+    #: Traits as the customer confirmed them (unchanged or corrected), by key.
+    confirmed: dict[str, Any] = Field(default_factory=dict)
+    #: Identifiers the customer confirmed or gave, as ``{kind, value}``.
+    identifiers: Annotated[list[IdentifierIn], Field(max_length=20)] = Field(default_factory=list)
+    #: The keys (traits, or ``email``/``phone``) the customer changed.
+    corrected: Annotated[list[Short], Field(max_length=100)] = Field(default_factory=list)
+    #: How verified the customer was when confirming.
+    verification: Literal["none", "weak", "medium", "strong"] = "none"
+    #: Who recorded it: an agent's or integration's key name, or the customer's link.
+    recorded_by: Short | None = None
+
+    def named_identifiers(self) -> list[IdentifierIn]:
+        return list(self.identifiers)
+
+    @field_validator("confirmed")
+    @classmethod
+    def _bounded(cls, confirmed: dict[str, Any]) -> dict[str, Any]:
+        if len(confirmed) > 100:
+            raise PydanticCustomError("too_many", "at most 100 confirmed values")
+        for key, value in confirmed.items():
+            _check_scalar(key, value)
+        return confirmed
 
 
 EVENT_TYPES = tuple(PAYLOADS)

@@ -262,7 +262,7 @@ def test_a_birthday_shows_only_with_consent(client: TestClient, keys: Keys) -> N
             )
         ],
     )
-    assert moments() == ["birthday today"]
+    assert moments() == ["Birthday today"]
     later = (now() + dt.timedelta(seconds=1)).isoformat()
     post(
         client,

@@ -19,13 +19,16 @@ import httpx2 as httpx
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from warmline.actions.keys import create_key
 from warmline.app import create_app
 from warmline.config import Settings
+from warmline.demo.world import FORMS_DIR
 from warmline.storage.engine import make_engine
 
+LINK_SECRET = "browser-tests-link-secret-0123456789abcdef"
 CHROMIUM = os.environ.get("WARMLINE_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",
@@ -64,7 +67,12 @@ def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
     path = tmp_path / "desk.db"
     shutil.copy(sqlite_template, path)
     url = f"sqlite:///{path}"
-    settings = Settings(database_url=url, sqlite_synchronous="OFF")
+    settings = Settings(
+        database_url=url,
+        sqlite_synchronous="OFF",
+        forms_dir=str(FORMS_DIR),
+        link_secret=SecretStr(LINK_SECRET),
+    )
     engine = make_engine(url, sqlite_synchronous="OFF")
     _, agent_key = create_key(engine, role="agent", name="dave")
     _, integrator_key = create_key(engine, role="integrator", name="pbx", may_verify=True)

@@ -35,7 +35,15 @@ def test_fast_reads_match_core(engine: Engine) -> None:
             sa.select(t.customers.c.id).where(t.customers.c.name == "Miles Okafor")
         ).scalar_one()
         iid = conn.execute(sa.select(t.interactions.c.id)).scalar_one()
-        by_statement = {"messages": {"iid": iid, "per": 5}, "current": {"cid": cid, "iid": iid}}
+        by_statement = {
+            "messages": {"iid": iid, "per": 5},
+            "current": {"cid": cid, "iid": iid},
+            "moment_activities": {
+                "cid": cid,
+                "names": ["card.declined", "loan.approved"],
+                "since": now - dt.timedelta(days=30),
+            },
+        }
         for name, fast in CARD.items():
             params = by_statement.get(name, {"cid": cid})
             core = [dict(r) for r in conn.execute(fast.statement, params).mappings()]

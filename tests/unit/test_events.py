@@ -25,7 +25,7 @@ def test_a_valid_event_is_parsed_with_normalised_identifiers_and_utc_time() -> N
 
 
 def test_every_documented_type_is_known() -> None:
-    assert len(EVENT_TYPES) == 14
+    assert len(EVENT_TYPES) == 15
     assert "activity" in EVENT_TYPES
 
 

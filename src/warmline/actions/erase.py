@@ -30,6 +30,7 @@ CUSTOMER_TABLES = (
     t.identifiers, t.name_tokens, t.interactions, t.messages, t.cases, t.commitments,
     t.activities, t.facts, t.assurances, t.feedback, t.desk_pushes,
     t.handovers, t.continuations, t.continuation_attempts, t.customer_risk, t.outbox,
+    t.form_links,
 )  # fmt: skip
 #: Tables keyed by customer record: every record of the customer goes.
 RECORD_TABLES = ((t.match_profiles, "origin_id"), (t.match_keys, "origin_id"))

@@ -150,9 +150,7 @@ def ingest_events(
     for attempt in range(RETRIES):
         try:
             with writing(engine) as conn, conn.begin():
-                stored = _store_new(
-                    conn, valid, received_at, region, insight, metrics and policy
-                )
+                stored = _store_new(conn, valid, received_at, region, insight, metrics and policy)
             break
         except (IntegrityError, OperationalError) as exc:
             # A concurrent batch stored the same event or thing first (PostgreSQL), or a
@@ -169,7 +167,7 @@ def _verification_claims(event: Event) -> tuple[EventError, ...]:
     ref = event.payload.customer
     if ref is None:
         return ()
-    return tuple(
+    claims = [
         EventError(
             f"/data/customer/identifiers/{n}/verified",
             f"this key may not claim that a {ident.kind} was verified; send verified: false, "
@@ -178,7 +176,17 @@ def _verification_claims(event: Event) -> tuple[EventError, ...]:
         )
         for n, ident in enumerate(ref.identifiers)
         if ident.verified
-    )
+    ]
+    if ref.traits_verified:
+        claims.append(
+            EventError(
+                "/data/customer/traits_verified",
+                "this key may not vouch for traits; send traits_verified: false, or use a key "
+                "created with --may-verify",
+                "verify_not_allowed",
+            )
+        )
+    return tuple(claims)
 
 
 def _retryable(exc: Exception) -> bool:

@@ -113,7 +113,7 @@ def list_articles(
     actor: Reader,
     status: Literal["published", "draft", "retired"] | None = "published",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
     with engine.connect() as conn:
         found = kq.articles(conn, status=status, limit=limit, offset=offset)

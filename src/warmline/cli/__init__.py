@@ -15,6 +15,7 @@ from warmline.cli import demo, event_log, serve
 from warmline.cli.audit import audit_app
 from warmline.cli.console import report
 from warmline.cli.db import db_app
+from warmline.cli.forms import forms_app
 from warmline.cli.identity import identity_app
 from warmline.cli.keys import keys_app
 from warmline.cli.knowledge import knowledge_app
@@ -47,6 +48,7 @@ app.add_typer(metrics_app, name="metrics")
 app.add_typer(promises_app, name="promises")
 app.add_typer(risk_app, name="risk")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(forms_app, name="forms")
 
 
 def _print_version(asked: bool) -> None:

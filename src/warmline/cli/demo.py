@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -37,7 +38,7 @@ def demo(
     """
     from warmline.demo.world import cast_played_at
 
-    settings = Settings()
+    settings = demo_settings(Settings())
     host, port = host or settings.host, port or settings.port
     if not no_serve:  # a busy port is said before a minute of seeding, not after
         check_port_free(host, port)
@@ -67,6 +68,21 @@ def demo(
     console.print("live contacts: in another terminal, `.venv/bin/warmline simulate`")
     if not no_serve:
         run_server(settings, engine, host, port)
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The demo's forms (a loan application and a change of address) unless you chose your
+    own, and a link secret for this run unless you set one."""
+    from pydantic import SecretStr
+
+    from warmline.demo.world import FORMS_DIR
+
+    changes: dict[str, object] = {}
+    if not settings.forms_dir:
+        changes["forms_dir"] = str(FORMS_DIR)
+    if settings.link_secret is None:
+        changes["link_secret"] = SecretStr(secrets.token_urlsafe(48))
+    return settings.model_copy(update=changes)
 
 
 def _seed_demo(engine: Engine, settings: Settings, count: int, empty: bool) -> None:

@@ -27,11 +27,17 @@ def run_server(settings: Settings, engine: Any, host: str, port: int) -> None:
     import uvicorn
 
     from warmline.app import create_app
+    from warmline.cli.forms import config_problem
     from warmline.models.reason_encoder import check_installed
+    from warmline.serving.profile_config import ConfigFileError, profile_config
 
     if settings.insight:  # models load in the background: a broken install is said now
         with reported_errors():
             check_installed()
+    try:  # forms and moment rules with a problem stop the server before it starts
+        profile_config(settings)
+    except ConfigFileError as exc:
+        config_problem(exc)
     check_port_free(host, port)
     console.print(
         f"Warmline on [bold]http://{host}:{port}[/] (API docs: http://{host}:{port}/docs)"

@@ -216,6 +216,68 @@ def play_cast(world: World) -> None:
         summary="Car loan approved",
         attributes={"purpose": "car", "amount": 14500},
     )
+    # What the bank knows of her, and from where: her app profile two years ago, the
+    # loan application three days ago. The change-of-address form shows each value's
+    # source and age, and which are too old to trust.
+    world.emit(
+        "customer.identified",
+        now - dt.timedelta(days=2 * 365 + 30),
+        "mobile-app",
+        customer={
+            **elena,
+            "traits": {
+                "address": "14 Orchard Row, Leeds",
+                "postcode": "LS6 2QT",
+                "years_at_address": 3,
+                "contact_preference": "app",
+                "language": "en",
+            },
+        },
+    )
+    world.emit(
+        "customer.identified",
+        now - dt.timedelta(days=3),
+        "loans",
+        customer={
+            **elena,
+            "traits": {
+                "employer": "Harrow & Finch Architects",
+                "employment_status": "employed",
+                "income_band": "40k_60k",
+                "housing_status": "renting",
+                "marital_status": "single",
+            },
+        },
+    )
+    # She is in the app's chat now, about her new address.
+    elena_chat = f"app-chat-elena-today-{stamp}"
+    world.emit(
+        "interaction.started",
+        now - dt.timedelta(minutes=2),
+        "chat-platform",
+        customer=elena,
+        interaction_id=elena_chat,
+        channel="chat",
+        queue="everyday-banking",
+    )
+    world.emit(
+        "customer.authenticated",
+        now - dt.timedelta(minutes=2),
+        "mobile-app",
+        customer=elena,
+        channel="app",
+        method="app_biometric",
+        level="strong",
+        interaction_id=elena_chat,
+    )
+    world.emit(
+        "message.posted",
+        now - dt.timedelta(minutes=1),
+        "chat-platform",
+        interaction_id=elena_chat,
+        speaker="customer",
+        text="Hi, I moved house last week and need to change my address on my account.",
+    )
 
     # Bob has phoned three times about one disputed payment: the case the first call
     # opened is still with the back office, and its promised email is late.

@@ -37,6 +37,8 @@ from warmline.storage import schema as t
 
 #: The demo bank's FAQ: Markdown articles written for the demo.
 FAQ = Path(__file__).parent / "faq"
+#: The demo bank's forms: a loan application and a change of address.
+FORMS_DIR = Path(__file__).parent / "forms"
 
 
 def generate_world(

@@ -26,6 +26,14 @@ def access_customer(
 
     Returns the live customer id (which differs from ``customer_id`` after a merge).
     """
+    live = live_customer(conn, customer_id)
+    record_read(engine, actor, action, live, detail)
+    return live
+
+
+def live_customer(conn: Connection, customer_id: str) -> str:
+    """The live customer ``customer_id`` is now (after merges); 404 if there is none, 410
+    if they were erased."""
     live = queries.live_customer_id(conn, customer_id)
     if live is None and queries.is_erased(conn, customer_id):
         raise Gone("customer_erased", "this customer's data was erased at their request")
@@ -35,7 +43,6 @@ def access_customer(
             f"no customer '{customer_id[:60]}'",
             hint="find customers with GET /v1/customers?identifier=kind:value or ?q=name",
         )
-    record_read(engine, actor, action, live, detail)
     return live
 
 

@@ -13,15 +13,19 @@ from warmline.domain.access.roles import Actor
 from warmline.domain.card.context import CardContext
 from warmline.serving.access import access_customer, as_seen_by
 from warmline.serving.knowledge import card_suggestions
+from warmline.serving.profile_config import profile_config
 from warmline.storage.card_queries import load_card
 
 
 def card_context(settings: Settings, **kw: Any) -> CardContext:
     """The card's view of now: the time, the continuity window, and the contact (``kw``)."""
+    config = profile_config(settings)
     return CardContext(
         now=dt.datetime.now(dt.UTC),
         continuity_window=dt.timedelta(minutes=settings.continuity_minutes),
         currency=settings.default_currency,
+        moments=config.moments,
+        forms=tuple(config.forms.values()),
         **kw,
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from warmline.domain.card.assembly import build_card
+from warmline.domain.card.assembly import build_card, form_items, forms_in_question
 from warmline.domain.card.contacts import continuity_ids
 from warmline.domain.card.context import CardContext
 from warmline.domain.card.insight import Learned
@@ -75,6 +75,25 @@ def _card_statements() -> dict[str, Any]:
         .where(m.c.customer_id == cid)
         .order_by(m.c.sent_at.desc())
         .limit(CARD_MESSAGES),
+        # Activities moment rules may cue on: those names, within the rules' horizon.
+        "moment_activities": sa.select(
+            a.c.name, a.c.summary, a.c.attributes, a.c.source, a.c.occurred_at
+        )
+        .where(
+            a.c.customer_id == cid,
+            a.c.name.in_(sa.bindparam("names", expanding=True)),
+            a.c.occurred_at >= sa.bindparam("since"),
+        )
+        .order_by(a.c.occurred_at.desc())
+        .limit(CARD_LIST),
+        "identifiers": sa.select(
+            t.identifiers.c.kind,
+            t.identifiers.c.value,
+            t.identifiers.c.verified,
+            t.identifiers.c.source,
+            t.identifiers.c.first_seen_at,
+            t.identifiers.c.confirmed_at,
+        ).where(t.identifiers.c.customer_id == cid),
         "messages": sa.select(m.c.id, m.c.speaker, m.c.text, m.c.sent_at, m.c.insight)
         .where(m.c.interaction_id == sa.bindparam("iid"))
         .order_by(m.c.sent_at.desc(), m.c.id.desc())
@@ -184,5 +203,14 @@ def load_card(conn: Connection, customer_id: str, ctx: CardContext) -> dict[str,
     messages = last_messages(conn, recent)
     if current:
         messages.update(last_messages(conn, [current], per=NOW_MESSAGES))
+    if ctx.moments is not None and (names := sorted(ctx.moments.activity_names)):
+        since = ctx.now - ctx.moments.horizon
+        rows["moment_activities"] = CARD["moment_activities"].all(
+            conn, cid=customer_id, names=names, since=since
+        )
     config = current_insight(conn)
-    return build_card(rows, messages, ctx, Learned(config.associations, config.population))
+    card = build_card(rows, messages, ctx, Learned(config.associations, config.population))
+    if ctx.forms and (forms := forms_in_question(card, rows["interactions"], ctx.forms)):
+        identifiers = CARD["identifiers"].all(conn, cid=customer_id)
+        card["forms"] = form_items(forms, rows["customer"]["traits"] or {}, identifiers, ctx.now)
+    return card

@@ -14,7 +14,7 @@ from warmline.domain.identity.evidence import evidence_json
 from warmline.domain.identity.identifiers import Identifier
 from warmline.domain.identity.matching import compare, record_from
 from warmline.domain.identity.resolution import verified_conflicts
-from warmline.domain.profile.traits import Fact, fold_facts
+from warmline.domain.profile.traits import FACT_COLUMNS, Fact, fact_of, fold_facts
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 from warmline.storage.cursors import decode_cursor, encode_cursor
@@ -209,11 +209,9 @@ def preview(conn: Connection, from_id: str, into_id: str) -> dict[str, Any]:
     f = t.facts
     for customer_id in (from_id, into_id):
         rows = conn.execute(
-            sa.select(f.c.key, f.c.value, f.c.source, f.c.observed_at, f.c.sensitive).where(
-                f.c.customer_id == customer_id
-            )
+            sa.select(*(f.c[name] for name in FACT_COLUMNS)).where(f.c.customer_id == customer_id)
         )
-        facts.extend(Fact(r.key, r.value, r.source, r.observed_at, r.sensitive) for r in rows)
+        facts.extend(fact_of(r) for r in rows)
     before = {cid: _traits(conn, cid) for cid in (from_id, into_id)}
     merged = fold_facts(facts)
     result = {

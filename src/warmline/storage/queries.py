@@ -147,6 +147,7 @@ def customer_profile(conn: Connection, customer_id: str) -> dict[str, Any] | Non
             t.identifiers.c.verified,
             t.identifiers.c.source,
             t.identifiers.c.first_seen_at,
+            t.identifiers.c.confirmed_at,
         )
         .where(t.identifiers.c.customer_id == customer_id)
         .order_by(t.identifiers.c.kind, t.identifiers.c.first_seen_at)

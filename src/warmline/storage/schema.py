@@ -86,6 +86,8 @@ identifiers = sa.Table(
     sa.Column("verified", sa.Boolean, nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
     _at("first_seen_at"),
+    # When the customer last said this identifier is still theirs (a pre-filled form).
+    _at("confirmed_at", nullable=True),
     # Two records of one person may hold the same identifier; each record holds it once.
     sa.UniqueConstraint("origin_id", "kind", "value"),
     sa.Index(None, "kind", "value"),
@@ -223,6 +225,13 @@ facts = sa.Table(
     sa.Column("source", sa.String(200), nullable=False),
     sa.Column("sensitive", sa.Boolean, nullable=False, server_default=sa.false()),
     _at("observed_at"),
+    # How the value came to be known: customer (they confirmed or corrected it), record (a
+    # system of record said so) or inferred; whether the source vouched for it; how sure
+    # an inference is; who recorded it when not the source (see domain/profile/traits.py).
+    sa.Column("kind", sa.String(16), nullable=False, server_default="record"),
+    sa.Column("verified", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("confidence", sa.Float),
+    sa.Column("recorded_by", sa.String(200)),
     sa.Index(None, "customer_id", "key"),
 )
 
@@ -557,6 +566,7 @@ article_feedback = sa.Table(
     sa.Index(None, "reason", "article_id"),
 )
 
+
 def _dimensions() -> list[sa.Column[Any]]:
     return [sa.Column(name, sa.String(100), nullable=False) for name in DIMENSIONS]
 
@@ -643,6 +653,24 @@ outbox = sa.Table(
     sa.Index(None, "customer_id"),
 )
 
+form_links = sa.Table(
+    "form_links",
+    metadata,
+    # A link sent to a customer to confirm a pre-filled form: signed with the link secret,
+    # short-lived, and spent by the first confirmation sent through it.
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("form", sa.String(64), nullable=False),
+    # The verification the customer had where the link was made: none, weak, medium, strong.
+    sa.Column("verification", sa.String(16), nullable=False),
+    sa.Column("interaction_id", Id),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    _at("created_at"),
+    _at("expires_at"),
+    _at("used_at", nullable=True),
+    sa.Index(None, "customer_id", "created_at"),
+)
+
 #: Tables rebuilt from the raw event log by ``warmline rebuild``.
 PROJECTIONS = (
     customers,
@@ -678,7 +706,14 @@ BY_ORIGIN = (
 BY_INTERACTION = (messages,)
 #: Customer-keyed tables that record history as it happened and are never relabelled
 #: (suggestions name customer records; readers show the customer each is part of now).
-AS_RECORDED = (desk_pushes, audit_log, merge_suggestions, continuation_attempts, outbox)
+AS_RECORDED = (
+    desk_pushes,
+    audit_log,
+    merge_suggestions,
+    continuation_attempts,
+    outbox,
+    form_links,
+)
 #: Tables derived from the memory and recomputed when the rows they derive from move
 #: (merges, undos, erasure, rebuild): see warmline.actions.metrics.
 DERIVED = (metric_contributions, customer_risk)

@@ -26,7 +26,7 @@ from warmline.actions.projection.match_index import MatchIndex
 from warmline.actions.projection.rows import Landing, Owner, Row, new_row
 from warmline.domain.identity.names import name_tokens
 from warmline.domain.ids import stable_id
-from warmline.domain.profile.traits import Fact, fold_fact, trait_columns
+from warmline.domain.profile.traits import RECORD, Fact, fold_fact, trait_columns
 from warmline.storage import projection_reads as reads
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
@@ -193,6 +193,9 @@ class Batch:
                 landing,
                 event,
                 sensitive=frozenset(ref.sensitive),
+                kind=ref.provenance,
+                verified=ref.traits_verified,
+                confidence=ref.confidence,
             )
 
     def record_facts(
@@ -201,12 +204,20 @@ class Batch:
         landing: Landing,
         event: ev.Event,
         sensitive: frozenset[str] = frozenset(),
+        kind: str = RECORD,
+        verified: bool = False,
+        confidence: float | None = None,
+        by: str | None = None,
     ) -> None:
-        """Keep each value as a fact (source, time); fold it into the record's own traits
-        and the live customer's (see :mod:`warmline.domain.profile.traits`)."""
+        """Keep each value as a fact (source, time, how it came to be known); fold it into
+        the record's own traits and the live customer's (see
+        :mod:`warmline.domain.profile.traits`)."""
         if not given:
             return
-        facts = [Fact(k, v, event.source, event.time, k in sensitive) for k, v in given.items()]
+        facts = [
+            Fact(k, v, event.source, event.time, k in sensitive, kind, verified, confidence, by)
+            for k, v in given.items()
+        ]
         for fact in facts:
             self.insert(
                 t.facts,
@@ -218,6 +229,10 @@ class Batch:
                 source=fact.source,
                 sensitive=fact.sensitive,
                 observed_at=fact.at,
+                kind=fact.kind,
+                verified=fact.verified,
+                confidence=fact.confidence,
+                recorded_by=fact.by,
             )
         self.index.record_facts(landing.origin_id, facts)
         for customer_id in dict.fromkeys((landing.customer_id, landing.origin_id)):

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from warmline.actions.projection.batch import write_name_tokens
 from warmline.actions.projection.rows import BRIDGE
 from warmline.domain.identity.clusters import cluster_roots
-from warmline.domain.profile.traits import Fact, fold_facts, trait_columns
+from warmline.domain.profile.traits import FACT_COLUMNS, Fact, fact_of, fold_facts, trait_columns
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 
@@ -160,13 +160,11 @@ def _recompute_customers(conn: Connection, roots: dict[str, str]) -> None:
     facts: dict[str, list[tuple[str, Fact]]] = {}  # live customer -> (origin, fact)
     for root in sorted(set(roots.values())):
         rows = conn.execute(
-            sa.select(
-                f.c.origin_id, f.c.key, f.c.value, f.c.source, f.c.observed_at, f.c.sensitive
-            ).where(f.c.customer_id == root)
+            sa.select(f.c.origin_id, *(f.c[name] for name in FACT_COLUMNS)).where(
+                f.c.customer_id == root
+            )
         )
-        facts[root] = [
-            (r.origin_id, Fact(r.key, r.value, r.source, r.observed_at, r.sensitive)) for r in rows
-        ]
+        facts[root] = [(r.origin_id, fact_of(r)) for r in rows]
     updates: list[dict[str, Any]] = []
     views: dict[str, dict[str, Any]] = {}
     for origin, root in sorted(roots.items()):

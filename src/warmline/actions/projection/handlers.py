@@ -17,6 +17,7 @@ from warmline.actions.projection.batch import Batch
 from warmline.actions.projection.rows import Landing
 from warmline.domain.identity.continuation import CONTINUATION_SOURCE
 from warmline.domain.ids import stable_id
+from warmline.domain.profile.traits import CUSTOMER
 from warmline.storage import schema as t
 
 DEFAULT_ASSURANCE_TTL = dt.timedelta(minutes=30)
@@ -222,6 +223,41 @@ def _activity(b: Batch, event: ev.Event, at: Landing, payload: ev.Activity) -> N
 @handles(ev.ConsentUpdated)
 def _consent(b: Batch, event: ev.Event, at: Landing, payload: ev.ConsentUpdated) -> None:
     b.record_facts({f"consent.{payload.purpose}": payload.granted}, at, event)
+
+
+@handles(ev.ProfileConfirmed)
+def _confirmed(b: Batch, event: ev.Event, at: Landing, payload: ev.ProfileConfirmed) -> None:
+    """Each confirmed or corrected value becomes a fact from the customer (verified when
+    they were); identifiers they confirmed are marked so; the timeline says what happened."""
+    verified = payload.verification in {"medium", "strong"}
+    b.record_facts(
+        payload.confirmed, at, event, kind=CUSTOMER, verified=verified, by=payload.recorded_by
+    )
+    if payload.identifiers:
+        # New ones are added as any source's would be (not if another customer holds them).
+        b.learn(ev.CustomerRef(identifiers=list(payload.identifiers)), at, event)
+    for ident in payload.identifiers:
+        for owner in b.owners.get((ident.kind, ident.value), []):
+            before = owner.row.values.get("confirmed_at")
+            if owner.origin_id == at.origin_id and (before is None or before < event.time):
+                owner.row.set(confirmed_at=event.time)
+    corrected = len(payload.corrected)
+    kept = len(payload.confirmed) + len(payload.identifiers) - corrected
+    what = payload.form.replace("_", " ") if payload.form else "their details"
+    summary = f"Confirmed {kept} detail{'s' if kept != 1 else ''} of {what}"
+    if corrected:
+        summary += f", corrected {', '.join(k.replace('_', ' ') for k in payload.corrected[:6])}"
+    b.insert(
+        t.activities,
+        id=stable_id("act", event.source, event.id),
+        customer_id=at.customer_id,
+        origin_id=at.origin_id,
+        name="profile.confirmed",
+        summary=summary[:500],
+        attributes={"form": payload.form, "verification": payload.verification},
+        source=event.source,
+        occurred_at=event.time,
+    )
 
 
 assert set(HANDLERS) == set(ev.PAYLOADS), "every event type needs a handler"

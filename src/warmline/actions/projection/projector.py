@@ -70,6 +70,7 @@ class Projector:
             p = event.payload
             if p.customer:
                 idents.update((i.kind, i.value) for i in p.customer.identifiers)
+            idents.update((i.kind, i.value) for i in p.named_identifiers())
             for kind in refs:
                 if value := getattr(p, f"{kind}_id", None):
                     refs[kind].add(value)

@@ -35,6 +35,13 @@ class Permission(StrEnum):
     READ_METRICS = "metrics:read"
     #: Work the at-risk queue: see who is at risk and why, record outreach.
     WORK_AT_RISK = "at_risk:work"
+    #: Read a form pre-filled from the memory (sensitive values masked unless the role sees
+    #: them or a key that may verify says the customer is verified).
+    PREFILL_FORMS = "forms:prefill"
+    #: Record the customer's confirmations and corrections of a pre-filled form.
+    CONFIRM_FORMS = "forms:confirm"
+    #: Make a signed link for the customer to confirm a form themselves.
+    SEND_FORM_LINKS = "forms:link"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -49,6 +56,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.HAND_OVER,
             Permission.PRESENT_CONTINUATIONS,
             Permission.READ_ARTICLES,
+            Permission.PREFILL_FORMS,
+            Permission.SEND_FORM_LINKS,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -63,18 +72,24 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_ARTICLES,
             Permission.READ_METRICS,
             Permission.WORK_AT_RISK,
+            Permission.PREFILL_FORMS,
+            Permission.SEND_FORM_LINKS,
         }
     ),
     # Integrators feed the memory (events, contacts from the channels); they cannot read
     # customers back out of it: a contact they start gets no card in the response.
     # An app's backend issues continuation codes for its verified sessions; an IVR
-    # presents the codes callers key in.
+    # presents the codes callers key in. Their web forms read what is on record for the
+    # customer signed in there (pre-fill) and record what the customer confirmed.
     Role.INTEGRATOR: frozenset(
         {
             Permission.WRITE_EVENTS,
             Permission.START_CONTACTS,
             Permission.ISSUE_CONTINUATIONS,
             Permission.PRESENT_CONTINUATIONS,
+            Permission.PREFILL_FORMS,
+            Permission.CONFIRM_FORMS,
+            Permission.SEND_FORM_LINKS,
         }
     ),
     Role.ADMIN: frozenset(Permission),

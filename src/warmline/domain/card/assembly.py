@@ -10,6 +10,7 @@ use in their own way: no scripted lines.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,7 +26,9 @@ from warmline.domain.card.context import ACTIVITY_HORIZON, RECENT_INTERACTIONS, 
 from warmline.domain.card.insight import Learned
 from warmline.domain.card.items import activity_item, case_item, commitment_item, verification_item
 from warmline.domain.card.risk import risk_item
-from warmline.domain.profile.consent import PERSONALISATION, has_consent
+from warmline.domain.forms.definitions import Form
+from warmline.domain.forms.prefill import on_record
+from warmline.domain.moments.cues import moment_cues
 from warmline.domain.timewords import years_between
 
 
@@ -70,7 +73,7 @@ def build_card(
             if ctx.now - a["occurred_at"] <= ACTIVITY_HORIZON
         ],
         "verifications": [verification_item(a, ctx) for a in rows["assurances"]],
-        "moments": _moments(customer["traits"] or {}, ctx),
+        "moments": _moments(customer, rows, interactions, ctx),
         "possible_duplicates": _possible_duplicates(rows.get("suggestions", []), customer["id"]),
         "mood": card_insight.mood(interactions, ctx.now),
         "likely_reasons": card_insight.likely_reasons(
@@ -104,23 +107,60 @@ def _possible_duplicates(
     return out
 
 
-def _moments(traits: Mapping[str, Any], ctx: CardContext) -> list[dict[str, Any]]:
-    """Personal moments worth a word, only where the customer consented to personalisation."""
-    if not has_consent(traits, PERSONALISATION):
+def _moments(
+    customer: Mapping[str, Any],
+    rows: Mapping[str, Any],
+    interactions: Sequence[Mapping[str, Any]],
+    ctx: CardContext,
+) -> list[dict[str, Any]]:
+    """Cues from the moment rules (see :mod:`warmline.domain.moments.cues`)."""
+    if ctx.moments is None:
         return []
-    born = traits.get("date_of_birth", {}).get("value")
-    today = ctx.now.date()
-    if born and born[5:] == today.isoformat()[5:]:
-        consent = traits[f"consent.{PERSONALISATION}"]
-        return [
+    name = customer["name"]
+    before = [i["started_at"] for i in interactions if i["started_at"] < ctx.now]
+    return moment_cues(
+        ctx.moments,
+        customer["traits"] or {},
+        rows.get("moment_activities", []),
+        max(before, default=None),
+        ctx.now,
+        address_as=customer["preferred_name"] or (name.split()[0] if name else None),
+    )
+
+
+def forms_in_question(
+    card: Mapping[str, Any], interactions: Sequence[Mapping[str, Any]], forms: Sequence[Form]
+) -> list[Form]:
+    """The forms the customer's contact is about: the likeliest reason of the card, and
+    the reason of every contact still open (said, or read from their first words)."""
+    reasons = card.get("likely_reasons") or []
+    labels = {reasons[0].get("label")} if reasons else set()
+    for i in interactions:
+        if i["status"] == "open":
+            labels.add(i["reason"] or (i.get("predicted_reason") or {}).get("label"))
+    return [f for f in forms if f.reasons & labels]
+
+
+def form_items(
+    forms: Sequence[Form],
+    traits: Mapping[str, Any],
+    identifiers: Sequence[Mapping[str, Any]],
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """For each form, which fields must be confirmed again (and why)."""
+    out = []
+    for form in forms:
+        records = on_record(form, traits, identifiers, now)
+        stale = [r for r in records if r.stale]
+        out.append(
             {
-                "text": "birthday today",
-                "consent": PERSONALISATION,
-                "consent_source": consent["source"],
-                "consent_at": consent["at"],
+                "form": form.id,
+                "title": form.title,
+                "fields": len(records),
+                "stale": [{"field": r.field.label, "why": r.why_stale} for r in stale],
             }
-        ]
-    return []
+        )
+    return out
 
 
 def _who(customer: Mapping[str, Any], ctx: CardContext) -> dict[str, Any]:

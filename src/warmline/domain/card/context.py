@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from warmline.domain.forms.definitions import Form
+from warmline.domain.moments.rules import MomentRules
+
 RECENT_INTERACTIONS = 10
 
 ACTIVITY_HORIZON = dt.timedelta(days=90)
@@ -36,3 +39,7 @@ class CardContext:
     continuity_window: dt.timedelta = dt.timedelta(minutes=30)
     currency: str = "GBP"
     """The currency of amounts an event gave without one."""
+    moments: MomentRules | None = None
+    """The moment rules the card's cues come from (None: no cues)."""
+    forms: tuple[Form, ...] = ()
+    """Forms a contact may be about: the card says which of their fields are stale."""

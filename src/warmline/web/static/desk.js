@@ -86,6 +86,17 @@
       }).catch(function (e) { failed(form, e); form.querySelector("button").disabled = false; });
       return;
     }
+    if (form.classList.contains("form-link")) {
+      ev.preventDefault();
+      var made = form.querySelector("p.error");
+      if (made) made.remove();
+      form.querySelector("button").disabled = true;
+      send("/desk/customers/" + encodeURIComponent(form.dataset.customerId) + "/forms/" + encodeURIComponent(form.dataset.form) + "/link",
+        { interaction_id: form.dataset.interactionId }).then(function (html) {
+        form.outerHTML = html;
+      }).catch(function (e) { failed(form, e); form.querySelector("button").disabled = false; });
+      return;
+    }
     if (form.classList.contains("reveal-form")) {
       ev.preventDefault();
       var reason = form.querySelector("input[name=reason]").value;

@@ -1,7 +1,7 @@
 """metrics: contributions and rollups, customer risk, the outbox
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-10 12:00:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -88,9 +88,7 @@ def upgrade() -> None:
         sa.Column("counts", JSONType, nullable=False),
         sa.PrimaryKeyConstraint("source_id", name="pk_metric_contributions"),
     )
-    op.create_index(
-        "ix_metric_contributions_customer_id", "metric_contributions", ["customer_id"]
-    )
+    op.create_index("ix_metric_contributions_customer_id", "metric_contributions", ["customer_id"])
     op.create_table(
         "metric_rollups",
         sa.Column("grouping", sa.SmallInteger, nullable=False),
