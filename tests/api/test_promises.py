@@ -3,7 +3,11 @@ customers, and a promises file whose mistakes are named."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import html
+import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -143,3 +147,18 @@ def test_the_desk_lists_the_worst_misses_linked_to_their_customers(
     page = client.get("/desk/promises", params={"from": "2026-11-20", "to": "2026-11-30"})
     assert page.status_code == 200
     assert "Emma 7" in page.text and "/desk/card/" in page.text
+    # The page's CSV link is the API's CSV of the same report, and says what the JSON says.
+    link = re.search(r'href="(/desk/promises\.csv\?[^"]+)"', page.text)
+    assert link is not None
+    text = client.get(html.unescape(link.group(1))).text
+    params = {"from": "2026-11-20", "to": "2026-11-30"}
+    api = client.get("/v1/promises", params={**params, "format": "csv"}, headers=keys.supervisor)
+    assert api.headers["content-type"].startswith("text/csv")
+    assert text == api.text
+    body = client.get("/v1/promises", params=params, headers=keys.supervisor).json()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    totals = {r["promise"]: r for r in rows if r["week"] == "total"}
+    for p in body["promises"]:
+        assert int(totals[p["name"]]["missed"]) == p["total"]["missed"]
+        assert int(totals[p["name"]]["met"]) == p["total"]["met"]
+    assert sum(int(r["missed"]) for r in totals.values()) >= 1

@@ -223,18 +223,18 @@ def as_csv(body: Mapping[str, Any]) -> str:
     counts = list(body["total"]["counts"])
     writer.writerow(["bucket", body["by"] or "group", "value", "count", *counts])
     for s in body["series"]:
-        group = _cell(s["group"])
+        group = text_cell(s["group"])
         for p in s["points"]:
             writer.writerow(
-                [p["bucket"], group, _num(p["value"]), p["count"], *p["counts"].values()]
+                [p["bucket"], group, num_cell(p["value"]), p["count"], *p["counts"].values()]
             )
     for s in body["series"]:
         total = s["total"]
         writer.writerow(
             [
                 "total",
-                _cell(s["group"]),
-                _num(total["value"]),
+                text_cell(s["group"]),
+                num_cell(total["value"]),
                 total["count"],
                 *total["counts"].values(),
             ]
@@ -242,11 +242,11 @@ def as_csv(body: Mapping[str, Any]) -> str:
     return out.getvalue()
 
 
-def _num(value: float | None) -> str:
+def num_cell(value: float | None) -> str:
     return "" if value is None else repr(value)
 
 
-def _cell(text: str | None) -> str:
+def text_cell(text: str | None) -> str:
     """A group name as a CSV cell: a leading =, +, - or @ would be run as a formula by a
     spreadsheet, so it is quoted with an apostrophe."""
     text = "" if text is None else text

@@ -4,8 +4,10 @@ by bucket, and the worst misses with their customers. Measured from the memory w
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
+import io
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from warmline.domain.metrics.periods import PERIODS, bucket_of, buckets
 from warmline.domain.promises.config import PromiseConfig, PromiseFileError, parse_config
 from warmline.domain.promises.outcome import judge
 from warmline.errors import InvalidRequest, Misconfigured
+from warmline.serving.metrics import num_cell, text_cell
 from warmline.storage import promise_queries as pq
 
 MAX_DAYS = 92
@@ -188,3 +191,27 @@ def read_promises(
     shown = sorted({m["customer_id"] for p in report["promises"] for m in p["worst_misses"]})
     record_read(engine, actor, "promises.viewed", None, {"customers": shown})
     return {"configured": True, **report}
+
+
+def promises_csv(report: dict[str, Any]) -> str:
+    """A report as CSV: one line per promise and bucket, then one total per promise (the
+    worst misses name customers and stay on the page and in the JSON)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["promise", report.get("period", "week"), "kept_rate", "met", "missed", "pending"]
+    )
+    rows = [(p, b["bucket"], b) for p in report["promises"] for b in p["points"]]
+    rows += [(p, "total", p["total"]) for p in report["promises"]]
+    for promise, bucket, c in rows:
+        writer.writerow(
+            [
+                text_cell(promise["name"]),
+                bucket,
+                num_cell(c["kept_rate"]),
+                c["met"],
+                c["missed"],
+                c["pending"],
+            ]
+        )
+    return out.getvalue()

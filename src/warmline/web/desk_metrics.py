@@ -21,7 +21,7 @@ from warmline.events import CHANNELS
 from warmline.serving.access import access_customer
 from warmline.serving.deps import EngineDep, SettingsDep
 from warmline.serving.metrics import MetricQuery, answer, as_csv, check_query
-from warmline.serving.promises import read_promises
+from warmline.serving.promises import promises_csv, read_promises
 from warmline.serving.risk import at_risk_queue
 from warmline.storage import metrics_queries as mq
 from warmline.web.pages import DeskActor, desk_form, render, require_on_desk
@@ -193,3 +193,23 @@ def promises_page(
     require_on_desk(actor, Permission.READ_METRICS)
     report = read_promises(engine, actor, settings, from_, to, period)
     return render("promises.html", actor=actor, report=report)
+
+
+@router.get("/promises.csv")
+def promises_csv_page(
+    engine: EngineDep,
+    settings: SettingsDep,
+    actor: DeskActor,
+    from_: Annotated[dt.date | None, Query(alias="from")] = None,
+    to: Annotated[dt.date | None, Query()] = None,
+    period: Annotated[str, Query(max_length=10)] = "week",
+) -> Response:
+    """The promises page's tables as CSV: the same text as ``GET /v1/promises?format=csv``."""
+    require_on_desk(actor, Permission.READ_METRICS)
+    report = read_promises(engine, actor, settings, from_, to, period)
+    name = f"warmline-promises-{report['from']}-{report['to']}.csv"
+    return Response(
+        promises_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
