@@ -29,6 +29,7 @@ from warmline.demo.world import FORMS_DIR
 from warmline.storage.engine import make_engine
 
 LINK_SECRET = "browser-tests-link-secret-0123456789abcdef"
+PROMISES = Path(__file__).parents[2] / "docs" / "examples" / "promises.yaml"
 CHROMIUM = os.environ.get("WARMLINE_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",
@@ -72,6 +73,7 @@ def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
         sqlite_synchronous="OFF",
         forms_dir=str(FORMS_DIR),
         link_secret=SecretStr(LINK_SECRET),
+        promises_file=str(PROMISES),
     )
     engine = make_engine(url, sqlite_synchronous="OFF")
     _, agent_key = create_key(engine, role="agent", name="dave")

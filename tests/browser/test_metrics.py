@@ -179,3 +179,45 @@ def test_the_queue_shows_last_words_as_text_and_records_outreach(
     expect(item.locator(".outreach-done")).to_contain_text("Outreach recorded")
     page.reload()
     expect(page.locator(".empty-queue")).to_be_visible()
+
+
+def test_promises_show_the_worst_misses_linked_to_the_card_and_the_csv_is_the_apis(
+    page: Page, live_server: LiveServer
+) -> None:
+    who = customer(("email", "late@example.org", True), name="Lena Late")
+    feed(
+        live_server,
+        [
+            make_event(
+                "interaction.started",
+                customer=who,
+                interaction_id="mail-late",
+                channel="email",
+                time=ago(6),
+            ),
+            make_event(
+                "message.posted",
+                interaction_id="mail-late",
+                speaker="customer",
+                text="Where is my replacement card?",
+                time=ago(6),
+            ),
+        ],
+    )
+    key = supervisor(page, live_server)
+    violations = csp_violations(page)
+    page.goto(live_server.url + "/desk/promises")
+    block = page.locator("section.promise", has_text="Email answered within 4 business hours")
+    expect(block).to_contain_text("1 missed")
+    miss = block.locator(".misses a", has_text="Lena Late")
+    expect(miss).to_be_visible()
+    href = page.locator("a.csv").get_attribute("href")
+    assert href is not None
+    text = page.request.get(live_server.url + href).text()
+    query = dict(p.split("=", 1) for p in href.split("?", 1)[1].split("&"))
+    with live_server.api(key) as api:
+        assert text == api.get("/v1/promises", params={**query, "format": "csv"}).text
+    assert "Email answered within 4 business hours,total,0.0,0,1,0" in text
+    miss.click()
+    expect(page).to_have_url(re.compile(r"/desk/card/"))
+    assert violations == []
