@@ -109,8 +109,11 @@ def answer(conn: Connection, q: MetricQuery) -> dict[str, Any]:
     """The measure per bucket (and group), with totals; every bucket present, empty ones
     with zero counts."""
     counters = _counters(q.measure)
+    width = len(counters)
     grouping = mask_of(set(q.filters) | ({q.by} if q.by else set()))
-    summed: defaultdict[tuple[str | None, dt.date], dict[str, int]] = defaultdict(dict)
+    # group -> bucket -> the counters summed, as a list in ``counters`` order
+    summed: defaultdict[str | None, dict[dt.date, list[int]]] = defaultdict(dict)
+    skip = 2 if q.by else 1
     for period, first, last in _reads(q):
         rows = mq.rollup_rows(
             conn,
@@ -123,31 +126,39 @@ def answer(conn: Connection, q: MetricQuery) -> dict[str, Any]:
             counters=counters,
         )
         for row in rows:
-            group = row[q.by] if q.by else None
-            cell = summed[(group, bucket_of(row["bucket"], q.period))]
-            for name in counters:
-                cell[name] = cell.get(name, 0) + int(row[name] or 0)
-    every = list(buckets(q.first, q.last, q.period))
-    groups = sorted({g for g, _ in summed}, key=lambda g: g or "") if q.by else [None]
+            cells = summed[row[1] if q.by else None]
+            bucket = bucket_of(row[0], q.period)
+            cell = cells.get(bucket)
+            if cell is None:
+                cells[bucket] = [int(n or 0) for n in row[skip:]]
+            else:
+                for k in range(width):
+                    cell[k] += int(row[skip + k] or 0)
+    every = [(bucket, bucket.isoformat()) for bucket in buckets(q.first, q.last, q.period)]
+    groups = sorted(summed, key=lambda g: g or "") if q.by else [None]
+    empty = _figure(q.measure, [0] * width, counters)
     series: list[dict[str, Any]] = []
+    overall = [0] * width
     for group in groups:
-        total: dict[str, int] = {}
+        cells = summed.get(group, {})
+        total = [0] * width
         points = []
-        for bucket in every:
-            cell = summed.get((group, bucket), {})
-            for name, n in cell.items():
-                total[name] = total.get(name, 0) + n
-            points.append({"bucket": bucket.isoformat(), **_figure(q.measure, cell, counters)})
-        if q.by and not any(total.values()):
+        for bucket, iso in every:
+            cell = cells.get(bucket)
+            if cell is None:
+                points.append({"bucket": iso, **empty})
+                continue
+            for k in range(width):
+                total[k] += cell[k]
+            points.append({"bucket": iso, **_figure(q.measure, cell, counters)})
+        for k in range(width):
+            overall[k] += total[k]
+        if q.by and not any(total):
             continue  # rows of other measures only: nothing of this one to show
         series.append(
             {"group": group, "total": _figure(q.measure, total, counters), "points": points}
         )
     series.sort(key=lambda s: -s["total"]["count"])
-    overall: dict[str, int] = {}
-    for (_, _), cell in summed.items():
-        for name, n in cell.items():
-            overall[name] = overall.get(name, 0) + n
     return {
         "measure": {
             "name": q.measure.name,
@@ -174,13 +185,14 @@ def _counters(measure: Measure) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _figure(measure: Measure, cell: Mapping[str, int], counters: tuple[str, ...]) -> dict[str, Any]:
-    counts = {name: cell.get(name, 0) for name in counters if name not in RESOLUTION_BINS}
-    value = measure.value({name: cell.get(name, 0) for name in counters})
+def _figure(measure: Measure, cell: list[int], counters: tuple[str, ...]) -> dict[str, Any]:
+    """One figure from counters summed in ``counters`` order."""
+    named = dict(zip(counters, cell, strict=True))
+    value = measure.value(named)
     return {
         "value": None if value is None else round(value, 4),
-        "count": cell.get(measure.count, 0),
-        "counts": counts,
+        "count": named.get(measure.count, 0),
+        "counts": {name: n for name, n in named.items() if name not in RESOLUTION_BINS},
     }
 
 

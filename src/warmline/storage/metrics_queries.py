@@ -127,8 +127,9 @@ def rollup_rows(
     filters: dict[str, str],
     by: str | None,
     counters: Collection[str] = COUNTERS,
-) -> list[Row]:
-    """Rollup rows of one grouping in ``first..last``, summed by bucket (and ``by``)."""
+) -> list[tuple[Any, ...]]:
+    """Rollup rows of one grouping in ``first..last``, summed by bucket (and ``by``): plain
+    tuples ``(bucket, [by value,] *counters)``, as many as the answer has points."""
     r = t.metric_rollups
     keys = [r.c.bucket] + ([r.c[by]] if by else [])
     query = (
@@ -142,7 +143,7 @@ def rollup_rows(
         )
         .group_by(*keys)
     )
-    return [dict(row) for row in conn.execute(query).mappings()]
+    return [tuple(row) for row in conn.execute(query)]
 
 
 def rollup_table(conn: Connection) -> list[tuple[Any, ...]]:
