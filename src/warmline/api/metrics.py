@@ -18,7 +18,11 @@ router = APIRouter(tags=["metrics"])
 Value = Annotated[str | None, Query(max_length=100)]
 
 
-@router.get("/v1/metrics", summary="A measure by period, broken down and filtered")
+@router.get(
+    "/v1/metrics",
+    summary="A measure by period, broken down and filtered",
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+)
 def get_metrics(
     engine: EngineDep,
     _actor: Annotated[Actor, Depends(require(Permission.READ_METRICS))],

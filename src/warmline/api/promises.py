@@ -16,7 +16,11 @@ from warmline.serving.responses import json_response
 router = APIRouter(tags=["metrics"])
 
 
-@router.get("/v1/promises", summary="Service promises kept, by period, with the worst misses")
+@router.get(
+    "/v1/promises",
+    summary="Service promises kept, by period, with the worst misses",
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+)
 def get_promises(
     engine: EngineDep,
     settings: SettingsDep,
