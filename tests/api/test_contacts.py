@@ -171,7 +171,7 @@ def test_bad_contacts_say_what_is_wrong(client: TestClient, keys: Keys) -> None:
         ),
         ({"channel": "voice"}, ("/customer", "missing_field")),
         (
-            {"channel": "voice", "customer": {"identifiers": [{"kind": "phone", "value": "123"}]}},
+            {"channel": "voice", "customer": {"identifiers": [{"kind": "Phone", "value": "123"}]}},
             ("/customer/identifiers/0", "invalid_identifier"),
         ),
     ]

@@ -71,15 +71,15 @@ def test_a_duplicate_within_one_batch_is_stored_once(
 
 def test_invalid_events_are_rejected_alone(client: TestClient, keys: Keys, engine: Engine) -> None:
     good = identified()
-    bad_phone = identified(customer(("phone", "not a phone")))
+    bad_kind = identified(customer(("Phone Number", "020 7946 0958")))
     no_id = identified()
     del no_id["id"]
-    body = post(client, keys.integrator, [good, bad_phone, no_id], status=207)
+    body = post(client, keys.integrator, [good, bad_kind, no_id], status=207)
     statuses = [r["status"] for r in body["results"]]
     assert statuses == ["accepted", "rejected", "rejected"]
     assert body["results"][1]["errors"][0]["code"] == "invalid_identifier"
     assert body["results"][1]["errors"][0]["field"] == "/data/customer/identifiers/0"
-    assert "not a phone number" in body["results"][1]["errors"][0]["reason"]
+    assert "kind must be lower-case" in body["results"][1]["errors"][0]["reason"]
     assert body["results"][2]["errors"] == [
         {"field": "/id", "reason": "Field required", "code": "missing_field"}
     ]

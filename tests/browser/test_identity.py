@@ -27,7 +27,7 @@ def seed_pair(server: LiveServer) -> None:
                 customer=customer(
                     ("phone", PHONE),
                     ("email", "bob@stone.example"),
-                    name="Robbie Stone",
+                    name="Robert Stne",
                     postcode="LS1 4AP",
                 ),
             ),

@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 import warmline
-from tests.factories import conversation, identified
+from tests.factories import conversation, customer, identified
 from warmline.app import create_app
 from warmline.cli import app
 from warmline.config import Settings
@@ -104,7 +104,7 @@ def test_upgrade_keys_import_rebuild(env: str, tmp_path: Path) -> None:
     assert "line 3" in result.output and "invalid_json" in result.output
     again = runner.invoke(app, ["import", str(path)])
     counts = import_counts(again.output)
-    assert counts == {"accepted": 0, "pending": 0, "duplicates": 5, "rejected": 1}
+    assert counts == {"accepted": 0, "pending": 0, "duplicates": 5, "rejected": 1, "warned": 0}
 
     engine = make_engine(env)
     with engine.connect() as conn:
@@ -113,6 +113,24 @@ def test_upgrade_keys_import_rebuild(env: str, tmp_path: Path) -> None:
     assert rebuilt.exit_code == 0 and "5 events" in rebuilt.output
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(t.messages)).scalar_one() == 2
+
+
+def test_import_stores_a_line_with_a_bad_field_and_says_so(env: str, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    bad_phone = customer(("phone", "call me at work"), name="Ann Lee", date_of_birth="1984-03-02")
+    lines = [json.dumps(e) for e in [identified(), identified(bad_phone)]]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["import", str(path)])
+    assert result.exit_code == 0, result.output  # stored: a warning, not a failure
+    counts = import_counts(result.output)
+    assert counts == {"accepted": 2, "pending": 0, "duplicates": 0, "rejected": 0, "warned": 1}
+    assert "line 2: warning: /data/customer/identifiers/0:" in result.output
+    assert "[invalid_identifier]" in result.output
+    engine = make_engine(env)
+    with engine.connect() as conn:
+        names = conn.execute(sa.select(t.customers.c.name)).scalars().all()
+    assert "Ann Lee" in names
 
 
 def import_counts(output: str, first: str = "accepted") -> dict[str, int]:

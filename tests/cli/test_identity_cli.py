@@ -76,6 +76,8 @@ def test_show_train_thresholds_and_dedupe(env: str, tmp_path: Path) -> None:  # 
     trained = runner.invoke(app, ["identity", "train"])
     assert trained.exit_code == 0, trained.output
     assert "trained" in trained.output and "148 records" in trained.output
+    # Checked against the model in force on pairs whose truth is known, before it is used.
+    assert "check pairs, model trained: precision" in trained.output
 
     # Back to the usual thresholds: first see what they would change, then dedupe.
     preview = runner.invoke(

@@ -23,16 +23,24 @@ def test_fast_reads_match_core(engine: Engine) -> None:
         level="strong",
         time=now.isoformat(),
     )
-    # Someone else at Miles's number: a merge suggestion for the card to ask about.
+    # Miles again, at his number, with another email its source verified: one person
+    # with two addresses, or two? A merge suggestion for the card to ask about.
     household = make_event(
         "customer.identified",
-        customer=customer(("phone", "+44 20 7946 0958"), name="Grace Okafor"),
+        customer=customer(
+            ("phone", "+44 20 7946 0958"),
+            ("email", "m.okafor@work.example", True),
+            name="Miles Okafor",
+        ),
         time=now.isoformat(),
     )
     ingest_events(engine, [*miles_story(now), signed_in, household])
     with engine.connect() as conn:
         cid = conn.execute(
-            sa.select(t.customers.c.id).where(t.customers.c.name == "Miles Okafor")
+            sa.select(t.customers.c.id)
+            .where(t.customers.c.name == "Miles Okafor")
+            .order_by(t.customers.c.created_at)
+            .limit(1)
         ).scalar_one()
         iid = conn.execute(sa.select(t.interactions.c.id)).scalar_one()
         by_statement = {

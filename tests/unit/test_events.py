@@ -61,17 +61,36 @@ def test_an_event_must_name_its_customer_unless_it_belongs_to_something() -> Non
     assert parse_event(message("c-1", "hi")).payload.customer is None
 
 
-def test_invalid_identifiers_and_traits_are_reported_where_they_are() -> None:
-    bad = identified(
-        {
-            "identifiers": [{"kind": "phone", "value": "12"}],
-            "traits": {"date_of_birth": "31/12/1980"},
-        }
+def test_a_bad_identifier_or_trait_is_a_warning_and_the_rest_is_kept() -> None:
+    event = parse_event(
+        identified(
+            {
+                "identifiers": [
+                    {"kind": "email", "value": "ann@example.org"},
+                    {"kind": "phone", "value": "12", "verified": True},
+                ],
+                "traits": {"name": "Ann Lee", "date_of_birth": "31/12/1980"},
+            }
+        )
     )
-    assert errors_of(bad) == [
-        ("/data/customer/identifiers/0", "invalid_identifier"),
+    assert [(w.field, w.code) for w in event.warnings] == [
+        ("/data/customer/identifiers/1", "invalid_identifier"),
         ("/data/customer/traits/date_of_birth", "invalid_date"),
     ]
+    ref = event.payload.customer
+    assert ref is not None and ref.traits is not None
+    kept = [i.to_identifier() for i in ref.identifiers]
+    # The phone as written, unverified whatever the sender said; the name kept, the date not.
+    assert [(i.kind, i.value, i.verified, i.quality) for i in kept] == [
+        ("email", "ann@example.org", False, None),
+        ("phone", "12", False, "unnormalised"),
+    ]
+    assert (ref.traits.name, ref.traits.date_of_birth) == ("Ann Lee", None)
+
+
+def test_an_event_whose_only_identifier_cannot_be_kept_is_rejected() -> None:
+    bad = identified({"identifiers": [{"kind": "Phone Number", "value": "020 7946 0958"}]})
+    assert errors_of(bad) == [("/data/customer/identifiers/0", "invalid_identifier")]
 
 
 def test_feedback_scores_are_checked_per_scale() -> None:

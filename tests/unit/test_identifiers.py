@@ -3,9 +3,12 @@ from __future__ import annotations
 import pytest
 
 from warmline.domain.identity.identifiers import (
+    NOT_VALID_FOR_REGION,
+    UNNORMALISED,
     IdentifierError,
     mask_identifier,
     normalise_identifier,
+    normalise_leniently,
 )
 
 
@@ -53,3 +56,30 @@ def test_masking_shows_enough_to_confirm_not_to_copy() -> None:
     assert mask_identifier("email", "miles@example.org") == "m•••@example.org"
     assert mask_identifier("account_number", "12345678") == "••••5678"
     assert mask_identifier("chat_session", "s-77") == "s-77"
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "kept", "quality"),
+    [
+        ("phone", "020 7946 0958", "+442079460958", None),
+        # Possible for GB but not in an allocated range: normalised, marked.
+        ("phone", "07700 900123", "+447700900123", NOT_VALID_FOR_REGION),
+        ("phone", "12", "12", UNNORMALISED),
+        ("phone", "call me maybe", "call me maybe", UNNORMALISED),
+        ("email", "miles@", "miles@", UNNORMALISED),
+        ("account_number", "12;DROP", "12;DROP", UNNORMALISED),
+        ("device", "abc\x07", "abc\x07", UNNORMALISED),
+    ],
+)
+def test_ingest_keeps_what_will_not_normalise(
+    kind: str, raw: str, kept: str, quality: str | None
+) -> None:
+    found = normalise_leniently(kind, raw)
+    assert (found.value, found.quality) == (kept, quality)
+    assert (found.problem is None) == (quality is None)
+
+
+@pytest.mark.parametrize(("kind", "raw"), [("Email", "a@b.org"), ("email", " "), ("d", "x" * 300)])
+def test_nothing_is_kept_of_a_malformed_kind_or_an_empty_or_huge_value(kind: str, raw: str) -> None:
+    with pytest.raises(IdentifierError):
+        normalise_leniently(kind, raw)

@@ -34,7 +34,8 @@ def test_no_key_is_listed_twice() -> None:
     lee = record_from({**MILES, "name": "Lee Lee"}, [])
     assert len(blocking_keys(lee)) == len(set(blocking_keys(lee))) == 6
     twice = MatchRecord(last_name="okafor", national_ids=("AB1", "AB1"), emails=("m@x", "m@x"))
-    assert len(blocking_keys(twice)) == len(set(blocking_keys(twice))) == 2
+    # The national id, the same sorted (one typo apart), the email: once each.
+    assert len(blocking_keys(twice)) == len(set(blocking_keys(twice))) == 3
 
 
 def test_swapped_names_and_a_move_still_share_a_key() -> None:
@@ -94,3 +95,16 @@ def test_blocks_over_the_cap_are_skipped() -> None:
     index.remove("p0")
     index.remove("p1")
     assert len(index.candidates(newcomer)) == 3
+
+
+def test_a_maiden_name_and_a_former_postcode_have_keys_of_their_own() -> None:
+    from warmline.domain.identity.matching import record_from
+
+    before = record_from({"name": "Ann Lee", "postcode": "YO1 7HH", "date_of_birth": "1984-03-02"})
+    after = record_from(
+        {"name": "Ann Okafor", "former_name": "Ann Lee", "postcode": "LS1 4AB",
+         "former_postcode": "YO1 7HH", "date_of_birth": "1984-03-02"}
+    )  # fmt: skip
+    shared = set(blocking_keys(before)) & set(blocking_keys(after))
+    assert {"nd:L000|19840302", "dp:19840302|YO17HH"} <= shared
+    assert len(blocking_keys(after)) <= 16

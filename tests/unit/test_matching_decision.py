@@ -9,6 +9,7 @@ from warmline.domain.identity.matching import (
     Thresholds,
     compare,
     decide,
+    namesake_at_home,
     record_from,
     resolve_against,
 )
@@ -41,7 +42,7 @@ def test_twins_never_link() -> None:
     beth = person("Beth Okafor", date_of_birth="1990-05-05")
     assert compare(ann, beth, DEFAULT_MODEL).probability > 0.999  # the score alone would link
     decision = outcome(ann, beth)
-    assert decision.outcome == "review"
+    assert decision.outcome == "new"  # two people: neither linked nor a question
     assert decision.reasons[0] == "first names differ (Ann / Beth): could be a relative"
 
 
@@ -50,7 +51,7 @@ def test_real_first_names_that_merely_look_alike_never_link(first: str, other: s
     a = person(f"{first} Okafor", [PHONE], date_of_birth="1990-05-05")
     b = person(f"{other} Okafor", [PHONE], date_of_birth="1990-05-05")
     decision = outcome(a, b)
-    assert decision.outcome == "review"
+    assert decision.outcome == "new"
     assert f"first names differ ({first} / {other}): could be a relative" in decision.reasons
 
 
@@ -60,11 +61,20 @@ def test_a_typo_in_a_first_name_still_links() -> None:
     assert outcome(a, b).outcome == "link"
 
 
+def test_two_spellings_one_letter_pair_apart_are_one_name() -> None:
+    # Jeffrey and Jeffery are both given names, and one slip of the fingers apart.
+    a = person("Jeffrey Cooper", [("email", "jeffrey.cooper0@example.org", False)])
+    b = person("Jeffery Cooper", [("email", "jeffrey.cooper0@example.org", False)],
+               date_of_birth="1963-12-23")  # fmt: skip
+    decision = outcome(a, b)
+    assert decision.outcome == "link", decision
+
+
 def test_senior_and_junior_at_one_address_never_link() -> None:
     senior = person("John Okafor", date_of_birth="1955-03-01")
     junior = person("John Okafor", date_of_birth="1984-07-21")
     decision = outcome(senior, junior)
-    assert decision.outcome == "review"
+    assert decision.outcome == "new"
     assert decision.reasons[0] == (
         "dates of birth differ (1955-03-01 / 1984-07-21): could be a relative"
     )
@@ -75,28 +85,36 @@ def test_senior_and_junior_at_one_address_never_link() -> None:
     assert outcome(a, b).outcome == "link"
 
 
-def test_a_shared_household_phone_is_a_suggestion_never_a_link() -> None:
+def test_a_shared_household_phone_is_never_a_link_nor_a_question() -> None:
     father = person("Miles Okafor", [PHONE], date_of_birth="1961-03-03")
     daughter = person("Ada Okafor", [PHONE], date_of_birth="1995-09-09")
     decision = outcome(father, daughter)
-    assert decision.outcome == "review"
+    # Two people of one household: nobody needs to be asked about them.
+    assert decision.outcome == "new"
     assert decision.reasons[0] == "shares a phone number"
 
 
-def test_a_shared_email_alone_raises_a_suggestion_even_below_review() -> None:
+def test_a_shared_email_alone_is_no_question_below_review() -> None:
     email = ("email", "family@example.org", False)
     a = record_from({"name": "Miles Okafor"}, [email])
     b = record_from({"name": "Zoe Brand", "date_of_birth": "1970-01-01"}, [email])
     assert compare(a, b, DEFAULT_MODEL).probability < 0.5
     decision = outcome(a, b)
-    assert decision.outcome == "review"
+    assert decision.outcome == "new"
     assert decision.reasons[0] == "shares an email address"
+
+
+def test_a_shared_phone_with_a_name_alike_is_a_question_never_a_link() -> None:
+    a = record_from({"name": "Robert Stone", "postcode": "M1 1AE"}, [PHONE])
+    b = record_from({"name": "Robert Stne", "postcode": "LS1 4AP"}, [PHONE])
+    decision = outcome(a, b)
+    assert decision.outcome == "review"
 
 
 def test_a_phone_with_nothing_else_in_common_does_not_link() -> None:
     a = record_from({}, [PHONE])
     b = record_from({"name": "Zoe Brand"}, [PHONE])
-    assert outcome(a, b).outcome == "review"
+    assert outcome(a, b).outcome == "new"
 
 
 def test_conflicting_verified_identifiers_never_link() -> None:
@@ -137,8 +155,9 @@ def test_resolve_against_picks_the_best_and_lists_the_others() -> None:
     assert result.best_id == "exact"
     assert result.decision.outcome == "link"
     assert result.comparison is not None and result.comparison.probability > 0.999
-    assert [o.candidate_id for o in result.others] == ["typo", "twin"]
-    assert [o.decision.outcome for o in result.others] == ["link", "review"]
+    # The twin is two people with the new record: not a candidate at all.
+    assert [o.candidate_id for o in result.others] == ["typo"]
+    assert [o.decision.outcome for o in result.others] == ["link"]
 
 
 def test_resolve_against_nobody_is_new() -> None:
@@ -193,3 +212,133 @@ def test_customer_of_looks_a_candidate_up_only_when_asked() -> None:
     assert len(mapping) == 2 and set(mapping) == {"a", "b"} and asked == []
     assert mapping["a"] == "cus_a" and asked == ["a"]
     assert mapping.get("z") is None and "z" not in mapping and asked == ["a"]
+
+
+def test_a_generation_suffix_is_evidence_of_two_people() -> None:
+    senior = person("John Okafor Sr", [PHONE])
+    junior = person("John Okafor Jr.", [PHONE])
+    assert (senior.generation, junior.generation) == ("sr", "jr")
+    decision = outcome(senior, junior)
+    assert decision.outcome == "new"
+    assert "name suffixes differ (Sr / Jr): could be parent and child" in decision.reasons
+    # One side without a suffix says nothing either way.
+    assert (
+        outcome(
+            person("John Okafor Jr", date_of_birth="1984-07-21"),
+            person("John Okafor", date_of_birth="1984-07-21"),
+        ).outcome
+        == "link"
+    )
+
+
+def test_a_record_without_a_birth_date_cannot_bridge_father_and_son() -> None:
+    father = person("John Okafor", date_of_birth="1955-03-01")
+    no_date = person("John Okafor", [("email", "okafors@example.org", False)])
+    son = person(
+        "John Okafor", [("email", "okafors@example.org", False)], date_of_birth="1984-07-21"
+    )
+    # The son and the record without a date, as a pair: nothing says two people.
+    assert outcome(son, no_date).outcome == "link"
+    # Judged against everything known of the customer that record belongs to: the father.
+    records = {"father": father, "no-date": no_date}
+    customer_of = {"father": "c1", "no-date": "c1"}
+
+    def records_of(record_id: str) -> list[MatchRecord]:
+        return [r for rid, r in records.items() if customer_of[rid] == customer_of[record_id]]
+
+    result = resolve_against(
+        son, {"no-date": no_date}, DEFAULT_MODEL, Thresholds(), customer_of, records_of
+    )
+    assert result.decision.outcome == "new"  # the father's son: another person
+    # The father himself, written the same way, still joins his customer.
+    again = person(
+        "John Okafor", [("email", "okafors@example.org", False)], date_of_birth="1955-03-01"
+    )
+    result = resolve_against(
+        again, {"no-date": no_date}, DEFAULT_MODEL, Thresholds(), customer_of, records_of
+    )
+    assert result.decision.outcome == "link"
+
+
+def test_people_are_apart_when_no_record_of_one_agrees_with_any_of_the_other() -> None:
+    from warmline.domain.identity.matching import apart
+
+    tom = [person("Tom Okafor", date_of_birth="1990-05-05"), person("Thomas Okafor")]
+    tim = [person("Tim Okafor", date_of_birth="1990-05-05")]
+    assert apart(tom, tim) == ["first names differ (Tom, Thomas / Tim): could be a relative"]
+    # A customer whose records already disagree (a mistyped year) agrees with either.
+    typed = [
+        person("Ann Okafor", date_of_birth="1980-02-01"),
+        person("Ann Okafor", date_of_birth="1981-02-01"),
+    ]
+    assert apart(typed, [person("Ann Okafor", date_of_birth="1981-02-01")]) == []
+    # A national id both hold says one person whatever else differs.
+    nid = [("national_id", "AB123456C", False)]
+    assert (
+        apart(
+            [person("Ann Okafor", nid, date_of_birth="1980-02-01")],
+            [person("Ann Okafor", nid, date_of_birth="1999-02-01")],
+        )
+        == []
+    )
+
+
+def test_a_record_without_a_suffix_that_only_shares_name_and_home_with_a_senior_is_asked() -> None:
+    # Written "Senior": there is a son of that name, most likely at this address.
+    senior = person("Scott Lane Senior", [("phone", "+447985613785", False)],
+                    date_of_birth="1949-05-17")  # fmt: skip
+    caller = person("Scott Lane", [("phone", "+447700900686", False)])  # name and home only
+    candidates = {"senior": senior}
+    records = {"senior": [senior]}
+    result = resolve_against(
+        caller, candidates, DEFAULT_MODEL, Thresholds(), records_of=records.__getitem__
+    )
+    assert outcome(caller, senior).outcome == "link"  # the pair alone would link
+    assert result.decision.outcome == "review"
+    assert "written Sr and the other without" in result.decision.reasons[0]
+    assert namesake_at_home([caller], [senior], compare(caller, senior, DEFAULT_MODEL))
+    # His birth date, or his own mobile, tells who it is.
+    for own in (
+        person("Scott Lane", date_of_birth="1949-05-17"),
+        person("Scott Lane", [("phone", "+447985613785", False)]),
+    ):
+        result = resolve_against(
+            own, candidates, DEFAULT_MODEL, Thresholds(), records_of=records.__getitem__
+        )
+        assert result.decision.outcome == "link", result.decision
+    # The household's landline is no one person's own.
+    landline = ("phone", "+441134960000", False)
+    senior_home = person("Scott Lane Sr", [landline])
+    caller_home = person("Scott Lane", [landline])
+    comparison = compare(caller_home, senior_home, DEFAULT_MODEL)
+    assert namesake_at_home([caller_home], [senior_home], comparison)
+    # Both written Senior, or neither: nothing to tell apart.
+    both = person("Scott Lane Sr", [("phone", "+447700900686", False)])
+    assert namesake_at_home([both], [senior], compare(both, senior, DEFAULT_MODEL)) is None
+    plain = person("Scott Lane", [("phone", "+447985613785", False)], date_of_birth="1949-05-17")
+    assert namesake_at_home([caller], [plain], compare(caller, plain, DEFAULT_MODEL)) is None
+
+
+def test_an_initial_that_fits_does_not_make_brothers_one_person() -> None:
+    from warmline.domain.identity.matching import apart
+
+    joseph = [person("J Brooks", date_of_birth="1989-06-04"), person("Joseph Brooks")]
+    jason = [person("Jason Brooks", date_of_birth="1989-06-13")]
+    assert apart(joseph, jason) == ["first names differ (J, Joseph / Jason): could be a relative"]
+    # Known only by the initial, he may be either: nothing says two people.
+    assert apart([person("J Brooks", date_of_birth="1989-06-04")], jason) == []
+    # An initial that does not fit does.
+    assert apart([person("K Brooks")], jason)
+
+
+def test_a_record_last_written_with_an_initial_keeps_the_name_it_had() -> None:
+    from warmline.domain.identity.matching import apart
+
+    # Jeffrey's record, last written "J Owen": the name it was given before still counts.
+    jeffrey = person("J Owen", date_of_birth="1987-10-22", former_name=["Jeffrey Owen"])
+    janet = person("Janet Owen", date_of_birth="1987-10-22")
+    assert jeffrey.former_first_names == ("jeffrey",)
+    assert apart([jeffrey], [janet]) == ["first names differ (J / Janet): could be a relative"]
+    # A name she went by before that agrees says one person.
+    jan = person("J Owen", date_of_birth="1987-10-22", former_name=["Jan Owen"])
+    assert apart([jan], [janet]) == []

@@ -29,7 +29,7 @@ def test_dedupe_finds_the_planted_duplicates_once_each() -> None:
     assert done[-1] == len(people.records) and done == sorted(done)
 
 
-def test_dedupe_suggests_but_never_merges_a_household() -> None:
+def test_dedupe_neither_merges_nor_suggests_a_household() -> None:
     phone = ("phone", "+441134960000", False)
     home = {"address": "12 Acacia Avenue, Leeds", "postcode": "LS1 4AB"}
     records = {
@@ -39,8 +39,4 @@ def test_dedupe_suggests_but_never_merges_a_household() -> None:
         "ada": record_from({"name": "Ada Okafor", "date_of_birth": "1995-09-09", **home}, [phone]),
         "zoe": record_from({"name": "Zoe Brand", "postcode": "M1 1AE"}, []),
     }
-    findings = find_duplicates(records, DEFAULT_MODEL)
-    assert [(f.left_id, f.right_id, f.decision.outcome) for f in findings] == [
-        ("ada", "miles", "review")
-    ]
-    assert findings[0].decision.reasons[0] == "shares a phone number"
+    assert find_duplicates(records, DEFAULT_MODEL) == []

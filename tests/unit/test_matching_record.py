@@ -118,3 +118,25 @@ def test_json_round_trip_keeps_every_field() -> None:
 def test_json_of_another_version_is_refused() -> None:
     with pytest.raises(ValueError, match="version"):
         MatchRecord.from_json({"v": 99, "last_name": "okafor"})
+
+
+@pytest.mark.parametrize(
+    ("name", "generation"),
+    [
+        ("John Smith Jr", "jr"),
+        ("John Smith, Jr.", "jr"),
+        ("Smith, John III", "iii"),
+        ("Robert Smith Jnr", "jr"),
+        ("John Smith Senior", "sr"),
+        ("John Senior", None),  # a surname, not a generation
+        ("John Smith", None),
+    ],
+)
+def test_a_generation_suffix_is_read_from_the_name(name: str, generation: str | None) -> None:
+    record = record_from({"name": name})
+    assert (record.generation, record.last_name) == (generation, name_last(name))
+    assert MatchRecord.from_json(record.to_json()) == record
+
+
+def name_last(name: str) -> str:
+    return "senior" if name == "John Senior" else "smith"

@@ -131,3 +131,71 @@ def test_strangers_score_far_below_even() -> None:
         {"name": "Ann Lee", "date_of_birth": "1991-11-30", "address": "4 Mill Lane, York"}, []
     )
     assert compare(person(), stranger, DEFAULT_MODEL).probability < 0.001
+
+
+def test_a_maiden_name_and_a_former_address_agree_with_records_from_before() -> None:
+    before = record_from(
+        {"name": "Ann Lee", "address": "3 Mill Lane, York", "postcode": "YO1 7HH",
+         "date_of_birth": "1984-03-02"}
+    )  # fmt: skip
+    after = record_from(
+        {"name": "Ann Okafor", "former_name": "Ann Lee", "address": "12 Acacia Avenue, Leeds",
+         "postcode": "LS1 4AB", "former_address": "3 Mill Lane, York",
+         "former_postcode": "YO1 7HH", "date_of_birth": "1984-03-02"}
+    )  # fmt: skip
+    found = levels(before, after)
+    assert found["last_name"] == "exact"  # the surname she had then
+    assert found["postcode"] == found["street_within_postcode"] == "exact"  # where she lived
+    plain = record_from({"name": "Ann Okafor", "address": "12 Acacia Avenue, Leeds",
+                         "postcode": "LS1 4AB", "date_of_birth": "1984-03-02"})  # fmt: skip
+    assert levels(before, plain)["last_name"] == "different"
+    assert (
+        compare(before, after, DEFAULT_MODEL).weight > compare(before, plain, DEFAULT_MODEL).weight
+    )
+    assert MatchRecord.from_json(after.to_json()) == after
+    # The evidence says what was compared, a former address included.
+    moved = record_from(
+        {"name": "Ann Lee", "address": "5 Mill Lane, York", "postcode": "YO1 7HH",
+         "date_of_birth": "1990-01-01"}
+    )  # fmt: skip
+    shown = [e.describe() for e in compare(after, moved, DEFAULT_MODEL).evidence]
+    assert "street number: 3 (before) ≠ 5 (different) -2.7" in shown
+    assert "date of birth: 1984-03-02 ≠ 1990-01-01 (different) -5.6" in shown
+
+
+def test_a_common_surname_or_postcode_counts_for_less_than_a_rare_one() -> None:
+    from warmline.domain.identity.matching.model import build_model
+
+    values = {f.name: {lv.name: (lv.m, lv.u) for lv in f.levels} for f in DEFAULT_MODEL.fields}
+    model = build_model(
+        values,
+        DEFAULT_MODEL.prior,
+        frequencies={"last_name": {"smith": 0.02}, "postcode": {"LS14AB": 0.01}},
+        rare={"last_name": 1e-4, "postcode": 1e-4},
+    )
+    smiths = [record_from({"name": "John Smith", "postcode": "LS1 4AB"}) for _ in range(2)]
+    okafors = [record_from({"name": "John Okafor", "postcode": "M1 1AE"}) for _ in range(2)]
+    smith, okafor = compare(*smiths, model), compare(*okafors, model)
+    assert smith.weight < compare(*smiths, DEFAULT_MODEL).weight  # common: less than on average
+    assert okafor.weight > compare(*okafors, DEFAULT_MODEL).weight  # rare: more
+    surname = smith.evidence_of("last_name")
+    assert surname is not None and surname.weight < okafor.evidence_of("last_name").weight  # type: ignore[union-attr]
+
+
+def test_evidence_can_be_said_for_any_pair_with_or_without_what_came_before() -> None:
+    shapes: list[dict[str, Any]] = [
+        {},
+        {"name": "Ann Lee"},
+        {"name": "A Lee", "date_of_birth": "1984-03-02"},
+        {"postcode": "YO1 7HH"},
+        {"address": "3 Mill Lane, York"},
+        {"name": "Ann Okafor", "former_name": ["Ann Lee", "Annie Lee"]},
+        {"former_address": "3 Mill Lane, York", "former_postcode": "YO1 7HH"},
+        {"former_postcode": ["YO1 7HH", "LS1 4AB"], "address": "12 Acacia Avenue, Leeds"},
+        {"name": "Lee", "former_address": ["3 Mill Lane, York", "9 High Street, Hull"]},
+    ]
+    records = [record_from(shape) for shape in shapes]
+    for a in records:
+        for b in records:
+            comparison = compare(a, b, DEFAULT_MODEL)
+            assert all(e.describe() for e in comparison.evidence)

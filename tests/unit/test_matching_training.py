@@ -164,3 +164,14 @@ def test_a_key_listed_twice_for_one_record_pairs_it_with_others_only() -> None:
         [["nn:a", "nn:a"], ["nn:a", "nd:b"], ["nd:b"]], random.Random(0), 10
     )
     assert (found, total) == ([(0, 1, frozenset({"nn"})), (1, 2, frozenset({"nd"}))], 2)
+
+
+def test_training_learns_how_common_each_name_and_postcode_is(trained: MatchModel) -> None:
+    shares = trained.frequencies["last_name"]
+    assert shares and all(0 < share < 1 for share in shares.values())
+    commonest = max(shares, key=shares.__getitem__)
+    # A shared common surname counts for less than a shared rare one.
+    assert trained.tf_adjustment("last_name", commonest) < trained.tf_adjustment(
+        "last_name", "a-surname-nobody-has"
+    )
+    assert MatchModel.from_json(trained.to_json()) == trained

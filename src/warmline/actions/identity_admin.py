@@ -22,7 +22,13 @@ from warmline.actions.audit import append_chained, audit_row
 from warmline.actions.merges import lock_merges, record_merge
 from warmline.domain.access.roles import LOCAL_ADMIN, Actor
 from warmline.domain.identity.evidence import evidence_json
-from warmline.domain.identity.matching import MatchRecord, Thresholds
+from warmline.domain.identity.matching import (
+    Decision,
+    MatchRecord,
+    Thresholds,
+    apart,
+    namesake_at_home,
+)
 from warmline.domain.identity.matching.dedupe import PairFinding, find_duplicates
 from warmline.domain.ids import stable_id
 from warmline.errors import Conflict, InvalidRequest
@@ -31,6 +37,7 @@ from warmline.storage import schema as t
 from warmline.storage.engine import writing
 from warmline.storage.identity_config import forget_current, load_matching
 from warmline.training.matching import NotEnoughData, train
+from warmline.training.matching_check import check_pairs, evaluate, worse
 
 DEDUPE = "warmline.dedupe"
 
@@ -54,9 +61,15 @@ def train_model(
     max_pairs: int = 1_000_000,
     progress: Callable[[int, int], None] | None = None,
     actor: Actor = LOCAL_ADMIN,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Learn m/u weights without labels from every record, store them as the model in
-    force (keeping the thresholds) and return it."""
+    """Learn m/u weights without labels from every record, check the model against the one
+    in force on pairs whose truth is known (:mod:`warmline.training.matching_check`), store
+    it as the model in force (keeping the thresholds) and return it with both figures.
+
+    A model whose links are less precise, or that would put many more pairs to a person,
+    is refused with the figures (``model_worse``), unless ``force``.
+    """
     with engine.connect() as conn:
         records = list(live_records(conn).values())
         current = load_matching(conn)
@@ -66,6 +79,19 @@ def train_model(
         raise InvalidRequest(
             "not_enough_data", str(exc), hint="the model in force stays; train again later"
         ) from None
+    pairs = check_pairs(records, seed=seed)
+    checked = {
+        "in force": evaluate(current.model, current.thresholds, pairs),
+        "trained": evaluate(model, current.thresholds, pairs),
+    }
+    if (why := worse(checked["trained"], checked["in force"])) and not force:
+        raise InvalidRequest(
+            "model_worse",
+            f"the trained model does worse than the one in force on {len(pairs):,} check "
+            f"pairs: {'; '.join(why)}. Trained: {checked['trained'].describe()}. "
+            f"In force: {checked['in force'].describe()}",
+            hint="the model in force stays; train again with more records, or --force",
+        )
     thresholds = {"link": current.thresholds.link, "review": current.thresholds.review}
     model_id = "mdl_" + secrets.token_hex(8)
     with writing(engine) as conn, conn.begin():
@@ -85,7 +111,7 @@ def train_model(
         detail = {"model_id": model_id, "records": model.records, "pairs": model.pairs}
         append_chained(conn, [audit_row(actor, "identity.trained", None, detail)])
     forget_current()
-    return {"id": model_id, "model": model, "thresholds": thresholds}
+    return {"id": model_id, "model": model, "thresholds": thresholds, "checked": checked}
 
 
 def set_thresholds(
@@ -96,7 +122,7 @@ def set_thresholds(
         thresholds = Thresholds(link=link, review=review)
     except ValueError as exc:
         raise InvalidRequest(
-            "invalid_thresholds", str(exc), hint="e.g. --link 0.999 --review 0.5"
+            "invalid_thresholds", str(exc), hint="e.g. --link 0.99 --review 0.9"
         ) from None
     values = {"link": link, "review": review}
     with writing(engine) as conn, conn.begin():
@@ -151,6 +177,8 @@ class DedupeReport:
     pairs: int = 0
     merged: int = 0
     suggested: int = 0
+    #: Pairs that would link, left alone: their customers are two people.
+    held_as_relatives: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     merges: list[str] = field(default_factory=list)
 
@@ -175,6 +203,7 @@ def dedupe(
         transaction = conn.begin()  # one transaction: all of it, or (a dry run) none of it
         lock_merges(conn)
         settled = _decided_pairs(conn)
+        members = _members(conn)
         for pair in findings:
             left, right = iq.live_root(conn, pair.left_id), iq.live_root(conn, pair.right_id)
             if left == right:
@@ -182,7 +211,23 @@ def dedupe(
             elif frozenset((pair.left_id, pair.right_id)) in settled:
                 report.skipped["decided before by a person"] += 1
             elif pair.decision.outcome == "link":
-                _merge_pair(conn, pair, left, right, actor, now, report)
+                # Judged as people: every record of one customer against every record of
+                # the other, so a record without a birth date cannot join father and son.
+                ours, theirs = (
+                    [records[r] for r in members.get(root, {root}) if r in records]
+                    for root in (left, right)
+                )
+                if apart(ours, theirs):
+                    report.held_as_relatives += 1  # two people: neither merged nor asked
+                    continue
+                if said := namesake_at_home(ours, theirs, pair.comparison):
+                    decision = Decision("review", (said, *pair.decision.reasons))
+                    report.suggested += _suggest_pair(conn, pair._replace(decision=decision), now)
+                    continue
+                merged = _merge_pair(conn, pair, left, right, actor, now, report)
+                if merged is not None:
+                    older, newer = merged
+                    members[older] = members.get(older, {older}) | members.pop(newer, {newer})
             else:
                 report.suggested += _suggest_pair(conn, pair, now)
         if apply:
@@ -190,6 +235,17 @@ def dedupe(
         else:
             transaction.rollback()
     return report
+
+
+def _members(conn: Connection) -> dict[str, set[str]]:
+    """Live customer -> its records (itself and those merged into it), for customers of
+    more than one record."""
+    c = t.customers
+    members: dict[str, set[str]] = {}
+    rows = conn.execute(sa.select(c.c.id, c.c.merged_into).where(c.c.status == "merged"))
+    for record, root in rows:
+        members.setdefault(root, {root}).add(record)
+    return members
 
 
 def _merge_pair(
@@ -200,7 +256,8 @@ def _merge_pair(
     actor: Actor,
     now: dt.datetime,
     report: DedupeReport,
-) -> None:
+) -> tuple[str, str] | None:
+    """Merge the newer customer into the older; returns (older, newer), None if refused."""
     c = t.customers
     since = dict(
         conn.execute(sa.select(c.c.id, c.c.created_at).where(c.c.id.in_([left, right]))).all()
@@ -223,9 +280,10 @@ def _merge_pair(
         )
     except Conflict:
         report.skipped["conflicting verified identifiers"] += 1
-        return
+        return None
     report.merged += 1
     report.merges.append(str(merge["id"]))
+    return older, newer
 
 
 def _suggest_pair(conn: Connection, pair: PairFinding, now: dt.datetime) -> int:

@@ -2,7 +2,9 @@
 
 ``(source, id)`` is the idempotency key: an event already stored reports
 ``duplicate`` and changes nothing. Each invalid event is reported with its own
-errors while the valid ones in the same batch are stored. Storing and
+errors while the valid ones in the same batch are stored; an event with one bad
+identifier or trait is stored without it (or with the identifier as written) and
+reported with ``warnings``. Storing and
 projecting happen in one transaction, so a crash leaves either the whole event
 (raw envelope and projections) or none of it.
 """
@@ -52,6 +54,8 @@ class ItemResult:
     resolution: str | None = None
     #: Live customers a shared identifier or a review could also mean.
     candidates: tuple[str, ...] = ()
+    #: What was left out of a stored event, or kept as written (field, reason, code).
+    warnings: tuple[EventError, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -72,6 +76,10 @@ class ItemResult:
             body["errors"] = [
                 {"field": e.field, "reason": e.reason, "code": e.code} for e in self.errors
             ]
+        if self.warnings:
+            body["warnings"] = [
+                {"field": e.field, "reason": e.reason, "code": e.code} for e in self.warnings
+            ]
         return body
 
 
@@ -88,12 +96,18 @@ class BatchResult:
     def stored(self) -> int:
         return self.count("accepted") + self.count("pending")
 
+    @property
+    def warned(self) -> int:
+        """Events stored with warnings."""
+        return sum(1 for item in self.items if item.warnings)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "accepted": self.count("accepted"),
             "pending": self.count("pending"),
             "duplicates": self.count("duplicate"),
             "rejected": self.count("rejected"),
+            "warned": self.warned,
             "results": [item.to_json() for item in self.items],
         }
 
@@ -174,7 +188,7 @@ def _verification_claims(event: Event) -> tuple[EventError, ...]:
             "or use a key created with --may-verify",
             "verify_not_allowed",
         )
-        for n, ident in enumerate(ref.identifiers)
+        for n, ident in zip(ref.positions, ref.identifiers, strict=True)
         if ident.verified
     ]
     if ref.traits_verified:
@@ -239,6 +253,7 @@ def _store_new(
             outcomes[i].awaiting,
             resolution=outcomes[i].resolution,
             candidates=outcomes[i].candidates,
+            warnings=e.warnings,
         )
         for i, e in new
     }

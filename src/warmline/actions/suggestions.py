@@ -25,8 +25,9 @@ ANSWERS = ("yes", "no")
 
 
 def open_suggestion(conn: Connection, suggestion_id: str) -> dict[str, Any]:
-    """The suggestion, if it is still open; a clear error otherwise."""
-    suggestion = iq.suggestion_row(conn, suggestion_id)
+    """The suggestion, if it is still open (its row locked until the transaction ends: a
+    decision at the same moment waits, then finds it settled); a clear error otherwise."""
+    suggestion = iq.suggestion_row(conn, suggestion_id, for_update=True)
     if suggestion is None:
         raise NotFound(
             "suggestion_not_found",

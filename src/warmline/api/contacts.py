@@ -110,6 +110,11 @@ async def post_contact(
         "pushed_to": contact.pushed_to,
         "joined_case": contact.joined_case,
     }
+    if warnings := contact_in.customer.warnings:
+        # What was left out or kept as written: the contact was recorded all the same.
+        out["warnings"] = [
+            {"field": f"/customer{w.field}", "reason": w.reason, "code": w.code} for w in warnings
+        ]
     if contact_in.continuation_code is not None:
         out["continuation"] = await present_on_contact(
             engine,

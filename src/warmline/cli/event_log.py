@@ -29,18 +29,22 @@ def import_events(
     batch_size: Annotated[
         int, typer.Option(min=1, max=10_000, help="Events per transaction.")
     ] = 1000,
-    show_errors: Annotated[int, typer.Option(help="How many rejected lines to print.")] = 20,
+    show_errors: Annotated[
+        int, typer.Option(help="How many rejected lines, and lines with warnings, to print.")
+    ] = 20,
 ) -> None:
     """Bulk-load events (one envelope a line) through the same path as POST /v1/events.
 
-    Safe to re-run: events already stored are skipped as duplicates. Exits 1 if any
-    line was rejected.
+    Safe to re-run: events already stored are skipped as duplicates. Lines stored with
+    warnings (an identifier kept as written, a trait left out) are counted and printed.
+    Exits 1 if any line was rejected.
     """
     settings = Settings()
     engine = engine_for(settings)
     check_schema(engine)
     totals = {"accepted": 0, "pending": 0, "duplicate": 0, "rejected": 0}
     rejected: list[tuple[int, ItemResult]] = []
+    warned: list[tuple[int, ItemResult]] = []
     batch: list[Any] = []
     lines: list[int] = []
 
@@ -57,6 +61,8 @@ def import_events(
             totals[item.status] += 1
             if item.status == "rejected":
                 rejected.append((lines[item.index], item))
+            elif item.warnings:
+                warned.append((lines[item.index], item))
         batch.clear()
         lines.clear()
 
@@ -86,17 +92,28 @@ def import_events(
         if batch:
             flush()
 
-    table = Table("accepted", "pending", "duplicates", "rejected")
-    table.add_row(*(str(totals[k]) for k in ("accepted", "pending", "duplicate", "rejected")))
+    table = Table("accepted", "pending", "duplicates", "rejected", "warned")
+    table.add_row(
+        *(str(totals[k]) for k in ("accepted", "pending", "duplicate", "rejected")),
+        str(len(warned)),
+    )
     console.print(table)
-    for number, item in rejected[:show_errors]:
-        for e in item.errors:
-            # Reasons quote the input: print them as plain text, never as Rich markup.
-            err.print(f"line {number}: {e.field or '/'}: {e.reason} [{e.code}]", markup=False)
-    if len(rejected) > show_errors:
-        err.print(f"... and {len(rejected) - show_errors} more rejected lines")
+    _print_items(rejected, "rejected", show_errors)
+    _print_items(warned, "stored with warnings", show_errors)
     if rejected:
         raise typer.Exit(1)
+
+
+def _print_items(items: list[tuple[int, ItemResult]], what: str, show: int) -> None:
+    for number, item in items[:show]:
+        for e in item.errors or item.warnings:
+            # Reasons quote the input: print them as plain text, never as Rich markup.
+            label = "warning: " if not item.errors else ""
+            err.print(
+                f"line {number}: {label}{e.field or '/'}: {e.reason} [{e.code}]", markup=False
+            )
+    if len(items) > show:
+        err.print(f"... and {len(items) - show} more lines {what}")
 
 
 def rebuild() -> None:

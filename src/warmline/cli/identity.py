@@ -70,9 +70,14 @@ def train_command(
     max_pairs: Annotated[
         int, typer.Option(min=1000, help="Most pairs compared (sampled above this).")
     ] = 1_000_000,
+    force: Annotated[
+        bool, typer.Option("--force", help="Put it in force even if the check finds it worse.")
+    ] = False,
 ) -> None:
     """Learn the match model from this memory's own records, without labels (expectation-
-    maximisation; u from random pairs), store it with its date and data size, and show it."""
+    maximisation; u from random pairs), check it against the model in force on pairs whose
+    truth is known (refused, with the figures, if its links are less precise or its queue
+    longer), store it with its date and data size, and show it."""
     from warmline.actions.identity_admin import train_model
 
     engine = checked_engine()
@@ -83,9 +88,12 @@ def train_command(
             seed=seed,
             max_pairs=max_pairs,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
+            force=force,
         )
     with engine.connect() as conn:
         show_model(load_matching(conn))
+    for name, figures in trained["checked"].items():
+        console.print(f"check pairs, model {name}: {figures.describe()}", highlight=False)
     console.print(f"stored as [bold]{trained['id']}[/], in force from now on")
 
 
@@ -148,6 +156,11 @@ def dedupe_command(
         f"{report.pairs} candidate pairs: {report.merged} {verb} merged, "
         f"{report.suggested} {verb} suggested for review"
     )
+    if report.held_as_relatives:
+        console.print(
+            f"  left alone {report.held_as_relatives}: would link, but another record of one "
+            "of the customers says they are two people (relatives)"
+        )
     for reason, count in sorted(report.skipped.items()):
         console.print(f"  skipped {count}: {reason}")
     if report.merged and not dry_run:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from warmline.domain.identity.identifiers import IdentifierError, normalise_identifier
+from warmline.domain.identity.identifiers import IdentifierError, normalise_leniently
 from warmline.domain.identity.search import rank_by_name
 from warmline.errors import InvalidRequest
 from warmline.storage import customer_search, queries
@@ -96,10 +96,11 @@ def _identifier_matches(conn: Connection, q: str, region: str, *, required: bool
     ids: list[str] = []
     for kind, value in candidates:
         try:
-            normalised = normalise_identifier(kind, value, default_region=region)
+            # As ingest keeps it: a value that does not normalise is held as written.
+            kept = normalise_leniently(kind, value, default_region=region)
         except IdentifierError as exc:
             if len(candidates) == 1:
                 raise InvalidRequest("invalid_identifier", str(exc)) from None
             continue
-        ids.extend(queries.customers_by_identifier(conn, kind, normalised))
+        ids.extend(queries.customers_by_identifier(conn, kind, kept.value))
     return list(dict.fromkeys(ids))

@@ -20,7 +20,10 @@ from warmline.storage.chunking import chunks
 from warmline.storage.cursors import decode_cursor, encode_cursor
 from warmline.storage.identity_config import load_matching
 
-MATCH_TRAITS = ("name", "date_of_birth", "address", "postcode")
+MATCH_TRAITS = (
+    "name", "date_of_birth", "address", "postcode", "former_name", "former_address",
+    "former_postcode",
+)  # fmt: skip
 
 
 def customer_state(conn: Connection, customer_id: str) -> dict[str, Any] | None:
@@ -88,9 +91,17 @@ def merges_of(conn: Connection, records: Iterable[str]) -> list[dict[str, Any]]:
     return _touching(conn, m, (m.c.from_id, m.c.into_id), m.c.made_at, records)
 
 
-def suggestion_row(conn: Connection, suggestion_id: str) -> dict[str, Any] | None:
+def suggestion_row(
+    conn: Connection, suggestion_id: str, *, for_update: bool = False
+) -> dict[str, Any] | None:
+    """The suggestion; ``for_update`` locks its row until the transaction ends (PostgreSQL;
+    SQLite's writers hold the whole database already), so that two people deciding it at
+    once are served one after the other and the second finds it settled."""
     s = t.merge_suggestions
-    row = conn.execute(sa.select(s).where(s.c.id == suggestion_id)).mappings().first()
+    query = sa.select(s).where(s.c.id == suggestion_id)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
     return dict(row) if row else None
 
 

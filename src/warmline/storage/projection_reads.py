@@ -114,3 +114,9 @@ MATCH_RECORDS = FastSelect(
         t.match_profiles.c.origin_id.in_(_values("ids"))
     )
 )
+#: The records merged into each of some live customers: ``(record, customer)``.
+MERGED_INTO = FastSelect(
+    sa.select(t.customers.c.id, t.customers.c.merged_into).where(
+        t.customers.c.merged_into.in_(_values("ids")), t.customers.c.status == "merged"
+    )
+)

@@ -145,6 +145,7 @@ def customer_profile(conn: Connection, customer_id: str) -> dict[str, Any] | Non
             t.identifiers.c.kind,
             t.identifiers.c.value,
             t.identifiers.c.verified,
+            t.identifiers.c.quality,
             t.identifiers.c.source,
             t.identifiers.c.first_seen_at,
             t.identifiers.c.confirmed_at,

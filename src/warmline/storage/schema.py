@@ -84,6 +84,9 @@ identifiers = sa.Table(
     sa.Column("kind", sa.String(40), nullable=False),
     sa.Column("value", sa.String(256), nullable=False),
     sa.Column("verified", sa.Boolean, nullable=False),
+    # How far the value could be normalised: NULL fully; "not_valid_for_region" (a phone
+    # number possible but not valid, kept in E.164), "unnormalised" (kept as written).
+    sa.Column("quality", sa.String(24)),
     sa.Column("source", sa.String(200), nullable=False),
     _at("first_seen_at"),
     # When the customer last said this identifier is still theirs (a pre-filled form).

@@ -13,6 +13,9 @@
   last EM pass over all blocked pairs with m and u held; u then loses the few
   true duplicates hidden among the random pairs, which for a field as rare as a
   national id are most of what was counted.
+* Term frequencies: how common each first name, surname and postcode is, so that an
+  exact agreement on a common value weighs less than on a rare one
+  (:meth:`MatchModel.tf_adjustment`).
 
 Every estimate is smoothed towards the starting model with a few pseudo-pairs,
 so a level seen rarely (names swapped) keeps a sensible weight, and a field
@@ -52,6 +55,7 @@ from warmline.training.matching_chance import (
     postcode_patterns,
     random_patterns,
     smoothed,
+    term_frequencies,
     without_matches,
 )
 
@@ -181,12 +185,15 @@ def train(
             values[name] = {lv.name: (lv.m, lv.u) for lv in start.fields[f].levels}
         else:
             values[name] = {lv: (m[f][k], u[f][k]) for k, lv in enumerate(FIELD_LEVELS[name])}
+    frequencies, rare = term_frequencies(records)
     return build_model(
         values,
         prior,
         trained_at=trained_at or dt.datetime.now(dt.UTC),
         records=n,
         pairs=random_count + len(blocked),
+        frequencies=frequencies,
+        rare=rare,
     )
 
 

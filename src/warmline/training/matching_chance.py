@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from operator import attrgetter
 
-from warmline.domain.identity.matching.model import FIELDS, MIN_PROBABILITY
+from warmline.domain.identity.matching.model import FIELDS, MIN_PROBABILITY, TF_FIELDS
 from warmline.domain.identity.matching.record import MatchRecord
 from warmline.domain.identity.matching.scoring import (
     MISSING,
@@ -221,3 +221,27 @@ def _shares(patterns: Counter[Levels], start: Table) -> Table:
             if level >= 0:
                 counts[f][level] += count
     return [smoothed(row, prior) for row, prior in zip(counts, start, strict=True)]
+
+
+#: Most values per field a trained model keeps the frequency of (the commonest).
+TF_VALUES = 5_000
+
+
+def term_frequencies(
+    records: Sequence[MatchRecord],
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Per term-frequency field, the share of the records knowing it that hold each value
+    seen more than once (the commonest :data:`TF_VALUES`), and the share a value seen once
+    stands for; fields known on fewer than two records are left out."""
+    shares: dict[str, dict[str, float]] = {}
+    rare: dict[str, float] = {}
+    for name in TF_FIELDS:
+        column = _COLUMNS[name]
+        counts = Counter(v for v in map(column, records) if v)
+        known = sum(counts.values())
+        if known < 2:
+            continue
+        common = [(v, c) for v, c in counts.most_common(TF_VALUES) if c > 1]
+        shares[name] = {value: count / known for value, count in common}
+        rare[name] = 1 / known
+    return shares, rare

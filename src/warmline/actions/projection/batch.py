@@ -24,6 +24,7 @@ from warmline import events as ev
 from warmline.actions.metrics.touched import Touched
 from warmline.actions.projection.match_index import MatchIndex
 from warmline.actions.projection.rows import Landing, Owner, Row, new_row
+from warmline.domain.identity.identifiers import UNNORMALISED
 from warmline.domain.identity.names import name_tokens
 from warmline.domain.ids import stable_id
 from warmline.domain.profile.traits import RECORD, Fact, fold_fact, trait_columns
@@ -67,6 +68,10 @@ class Batch:
     #: What the batch wrote that metrics and risk derive from (filled by :meth:`write`).
     touched: Touched = field(default_factory=Touched)
     index: MatchIndex = field(init=False)
+    #: Live customer -> the records merged into it as stored (read when first asked about),
+    #: and the new records this batch joined to it.
+    _stored_members: dict[str, set[str]] = field(default_factory=dict)
+    _joined: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.index = MatchIndex(self.conn)
@@ -129,6 +134,23 @@ class Batch:
         if roots:
             self.load_customers(roots)
 
+    def members(self, origin_id: str) -> list[str]:
+        """Every record of the live customer ``origin_id`` belongs to, itself included:
+        what the relatives rules judge a customer by."""
+        root = self.live(origin_id)
+        stored = self._stored_members.get(root)
+        if stored is None and self.customers[root].new:
+            stored = set()  # new in this batch: nothing stored was merged into it
+        if stored is None:
+            rows = reads.MERGED_INTO.rows(self.conn, ids=[root])
+            stored = self._stored_members[root] = {record for record, _ in rows}
+        return sorted({root, *stored, *self._joined.get(root, ())})
+
+    def join_new(self, record: str, root: str) -> None:
+        """This batch's new ``record`` joins customer ``root``."""
+        self.customers[record].set(status="merged", merged_into=root)
+        self._joined.setdefault(root, set()).add(record)
+
     def live(self, origin_id: str) -> str:
         """The live customer a record belongs to now (its row read if not yet loaded)."""
         if origin_id not in self.customers:
@@ -159,7 +181,8 @@ class Batch:
         """Add new identifiers to the event's record, confirm verification, record traits.
 
         An identifier another record holds is added only if a source vouches for it
-        (verified) or resolution found it shared (``share``): a household phone.
+        (verified) or resolution found it shared (``share``): a household phone; or if it
+        was kept as written (it is what this event said, and shared it names nobody).
         """
         origin = landing.origin_id
         for ident in ref.identifiers:
@@ -172,8 +195,11 @@ class Batch:
                     mine.row.set(verified=True)
                     self.index.add_identifier(origin, ident.kind, ident.value, True)
                 continue
-            if owners and not ident.verified and key not in share:
-                continue  # held by someone else: only a source that vouches for it may share it
+            if owners and not ident.verified and key not in share and ident.quality != UNNORMALISED:
+                # Held by someone else: only a source that vouches for it may share it. Text
+                # kept as written is held by whoever wrote it: held twice, it names nobody
+                # ("n/a" written in the email field of many people).
+                continue
             values = new_row(
                 t.identifiers,
                 id=stable_id("idn", origin, *key),
@@ -182,11 +208,13 @@ class Batch:
                 kind=ident.kind,
                 value=ident.value,
                 verified=ident.verified,
+                quality=ident.quality,
                 source=event.source,
                 first_seen_at=event.time,
             )
             owners.append(Owner(origin, ident.verified, Row(values, new=True)))
-            self.index.add_identifier(origin, ident.kind, ident.value, ident.verified)
+            if ident.quality != UNNORMALISED:  # kept as written: matched as written only
+                self.index.add_identifier(origin, ident.kind, ident.value, ident.verified)
         if ref.traits is not None:
             self.record_facts(
                 ref.traits.model_dump(mode="json", exclude_none=True),

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from warmline import events as ev
+from warmline.domain.identity.identifiers import UNNORMALISED
 from warmline.domain.identity.matching import BLOCK_CAP, MatchRecord, blocking_keys, record_from
 from warmline.domain.profile.traits import Fact, fold_fact
 from warmline.storage import projection_reads as reads
@@ -24,7 +25,14 @@ from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 
 #: Traits that take part in matching; the others never reach a profile.
-MATCH_TRAITS = ("name", "date_of_birth", "address", "postcode")
+MATCH_TRAITS = (
+    "name", "date_of_birth", "address", "postcode", "former_name", "former_address",
+    "former_postcode",
+)  # fmt: skip
+#: Traits whose earlier values a record keeps (a maiden name, the address before a move),
+#: each as the former trait it is matched as.
+HISTORY = {"name": "former_name", "address": "former_address", "postcode": "former_postcode"}
+MAX_FORMER = 4
 #: Identifier kinds that are session handles, not evidence about a person.
 NOT_EVIDENCE = frozenset({"chat_session", "device"})
 MAX_PER_KIND = 10
@@ -67,7 +75,10 @@ class Profile:
 
     def _from_inputs(self) -> MatchRecord:
         assert self.inputs is not None, "a record without usable stored form reads its inputs"
-        traits = {k: e["value"] for k, e in self.inputs["traits"].items()}
+        traits: dict[str, Any] = {k: e["value"] for k, e in self.inputs["traits"].items()}
+        for key, values in self.inputs.get("former", {}).items():
+            given = traits.get(HISTORY[key])
+            traits[HISTORY[key]] = [*([given] if given else []), *values]
         idents = [(k, v, bool(verified)) for k, v, verified in self.inputs["identifiers"]]
         return record_from(traits, idents)
 
@@ -85,7 +96,11 @@ def probe_record(ref: ev.CustomerRef) -> MatchRecord | None:
         return None
     return record_from(
         matching,
-        [(i.kind, i.value, i.verified) for i in ref.identifiers if i.kind not in NOT_EVIDENCE],
+        [
+            (i.kind, i.value, i.verified)
+            for i in ref.identifiers
+            if i.kind not in NOT_EVIDENCE and i.quality != UNNORMALISED
+        ],
     )
 
 
@@ -183,9 +198,18 @@ class MatchIndex:
         if not matching:
             return
         profile = self._editable(origin)
-        assert profile.inputs is not None
+        inputs = profile.inputs
+        assert inputs is not None
         for fact in matching:
-            fold_fact(profile.inputs["traits"], fact)
+            before = inputs["traits"].get(fact.key)
+            fold_fact(inputs["traits"], fact)
+            if fact.key in HISTORY:
+                # A value this record no longer gives (a maiden name, the address before a
+                # move) is kept: records written before the change still match it.
+                now = inputs["traits"][fact.key]["value"]
+                for value in (before["value"] if before else None, fact.value):
+                    if value and value != now:
+                        _keep_former(inputs, fact.key, value)
         self._reindex(origin, profile)
 
     def _reindex(self, origin: str, profile: Profile) -> None:
@@ -239,6 +263,13 @@ class MatchIndex:
 
 def _keys(profile: Profile) -> list[str]:
     return list(dict.fromkeys(blocking_keys(profile.record)))
+
+
+def _keep_former(inputs: dict[str, Any], key: str, value: Any) -> None:
+    former: list[Any] = inputs.setdefault("former", {}).setdefault(key, [])
+    if value not in former:
+        former.append(value)
+        del former[:-MAX_FORMER]
 
 
 def _empty() -> dict[str, Any]:

@@ -38,24 +38,30 @@ from warmline import events as ev
 from warmline.actions.projection.batch import Batch
 from warmline.actions.projection.rows import BRIDGE, Landing, Outcome, new_row
 from warmline.domain.identity.evidence import decide_pair, evidence_json
+from warmline.domain.identity.identifiers import UNNORMALISED, Identifier, is_mobile
 from warmline.domain.identity.matching import (
     Comparison,
     CustomerOf,
     Decision,
     MatchRecord,
     MatchResult,
+    apart,
     assess,
     compare,
+    namesake_at_home,
     resolve_against,
     two_people,
 )
-from warmline.domain.identity.resolution import Holder, resolve
+from warmline.domain.identity.matching.model import FIELDS
+from warmline.domain.identity.resolution import Holder, resolve, shareable
 from warmline.domain.ids import stable_id
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
 from warmline.storage.identity_config import MatchingConfig, current_matching
 
 INGEST_ACTOR = "warmline.ingest"
+#: First-name levels that say "the same first name" (a landline joins only those).
+_SAME_FIRST_NAME = frozenset({"exact", "nickname", "close", "swapped"})
 Resolved = tuple[Landing, Outcome, frozenset[tuple[str, str]]]
 
 
@@ -90,14 +96,23 @@ class Resolver:
         probe = p.index.probe(ref)
         if found.customer_id is not None:
             origin = found.customer_id
-            if probe is None:
-                return self._known(origin)
-            if found.verified:
+            named = _named(idents, holders)
+            if probe is not None and not found.verified and len(named) > 1:
+                # The first record an identifier names may be a relative's (the family
+                # email); another identifier of the event may name the person themselves.
+                origin = self._agreeing(probe, named) or origin
+            if probe is None or found.verified:
                 resolved = self._known(origin)
             else:
-                resolved = self._check_unvouched(event, probe, origin, holders)
+                unnormalised = frozenset(
+                    (i.kind, i.value) for i in idents if i.quality == UNNORMALISED
+                )
+                resolved = self._check_unvouched(event, probe, origin, holders, unnormalised)
             if resolved[1].resolution == "known":
-                self._join_matching(event, probe, origin)
+                if len(named) > 1:
+                    self._join_holders(event, probe, origin, named)
+                if probe is not None:
+                    self._join_matching(event, probe, origin)
             return resolved
         roots = {p.live(c) for c in found.candidates}
         if len(roots) == 1 and len(found.candidates) > 1:
@@ -109,7 +124,9 @@ class Resolver:
             candidates = p.index.candidates(probe, also=found.candidates)
             customer_of = CustomerOf(candidates, p.live)
             model, thresholds = self.config.model, self.config.thresholds
-            result = resolve_against(probe, candidates, model, thresholds, customer_of)
+            result = resolve_against(
+                probe, candidates, model, thresholds, customer_of, self.records_of
+            )
             best, comparison = result.best_id, result.comparison
             if best is not None:  # the customers of the candidates that scored, in one read
                 p.load_customers([best, *(o.candidate_id for o in result.others)])
@@ -122,7 +139,7 @@ class Resolver:
                     resolved = self._linked(
                         event, customer_of[best], "auto_link", score, evidence, "linked", best
                     )
-                    self._bridges(event, resolved[0].origin_id, result, customer_of, grouped)
+                    self._bridges(event, probe, resolved[0].origin_id, result, customer_of, grouped)
                     return resolved
                 new = p.new_record(event)
                 self._suggest(event, new, best, comparison, result.decision)
@@ -158,6 +175,7 @@ class Resolver:
     def _bridges(
         self,
         event: ev.Event,
+        probe: MatchRecord,
         new: str,
         result: MatchResult,
         customer_of: Mapping[str, str],
@@ -168,12 +186,71 @@ class Resolver:
         recorded and undoable like any merge); joining records of one customer already
         changes nothing, so this does not depend on earlier merges either."""
         assert result.best_id is not None
+        ours: list[MatchRecord] | None = None
         for other in result.others:
             if other.decision.outcome != "link":
                 continue
+            if customer_of[other.candidate_id] != customer_of[result.best_id]:
+                if ours is None:
+                    ours = [probe, *self.records_of(result.best_id)]
+                theirs = self.records_of(other.candidate_id)
+                if apart(ours, theirs) or namesake_at_home(ours, theirs, other.comparison):
+                    continue  # two people, or no telling which of two of one name
             self._bridge(event, other.candidate_id, new, other.comparison, other.decision, grouped)
             if customer_of[other.candidate_id] != customer_of[result.best_id]:
                 self.bridged.update((customer_of[other.candidate_id], customer_of[result.best_id]))
+
+    def _agreeing(self, probe: MatchRecord, named: list[tuple[str, Identifier]]) -> str | None:
+        """The first record the event's identifiers name that its traits do not contradict,
+        judged as a person (every record of its customer)."""
+        model = self.config.model
+        for record_id, _ in named:
+            record = self.p.index.profile(record_id).record
+            comparison = compare(probe, record, model)
+            if _contradicts(comparison, probe, record):
+                continue
+            records = self.records_of(record_id)
+            if len(records) == 1 or not apart([probe], records):
+                return record_id
+        return None
+
+    def _join_holders(
+        self,
+        event: ev.Event,
+        probe: MatchRecord | None,
+        origin: str,
+        named: list[tuple[str, Identifier]],
+    ) -> None:
+        """The event's other identifiers name records of other customers: the same person
+        recorded apart (a voice record holding only the mobile, a chat record holding only
+        the email). Each is joined to the event's record as a bridge (recorded, undoable)
+        unless the records disagree, or the customers are two people; a landline (often a
+        household's) joins only a record whose first name agrees."""
+        p = self.p
+        home = p.live(origin)
+        basis = probe if probe is not None else p.index.profile(origin).record
+        ours: list[MatchRecord] | None = None
+        model = self.config.model
+        for record_id, ident in named:
+            if record_id == origin or p.live(record_id) == home:
+                continue
+            record = p.index.profile(record_id).record
+            comparison = compare(basis, record, model)
+            if _contradicts(comparison, basis, record):
+                continue
+            if ident.quality == UNNORMALISED or (
+                ident.kind == "phone"
+                and not is_mobile(ident.value)
+                and comparison.level("first_name") not in _SAME_FIRST_NAME
+            ):
+                continue
+            if ours is None:
+                ours = [basis, *self.records_of(origin)]
+            if apart(ours, self.records_of(record_id)):
+                continue
+            reason = f"holds this event's {ident.kind.replace('_', ' ')}"
+            self._bridge(event, record_id, origin, comparison, Decision("link", (reason,)), [])
+            self.bridged.update((p.live(record_id), home))
 
     def _join_matching(self, event: ev.Event, probe: MatchRecord, origin: str) -> None:
         """An identifier named the event's record; its traits may also link records of
@@ -184,7 +261,7 @@ class Resolver:
         pile up with every update a known customer sends)."""
         p = self.p
         home = p.live(origin)
-        known = p.index.profile(origin).record
+        ours: list[MatchRecord] | None = None
         model, thresholds = self.config.model, self.config.thresholds
         for candidate, record in p.index.candidates(probe).items():
             if candidate == origin:
@@ -192,7 +269,10 @@ class Resolver:
             assessed = assess(probe, record, model, thresholds)
             if assessed is None or assessed[1].outcome != "link" or p.live(candidate) == home:
                 continue
-            if two_people(known, record, compare(known, record, model)):
+            if ours is None:
+                ours = [probe, *self.records_of(origin)]
+            theirs = self.records_of(candidate)
+            if apart(ours, theirs) or namesake_at_home(ours, theirs, assessed[0]):
                 continue  # the event matches both, and they are two people: not ours to join
             self._bridge(event, candidate, origin, *assessed, grouped=[])
             self.bridged.update((p.live(candidate), home))
@@ -220,6 +300,14 @@ class Resolver:
             merge_id, other, into, comparison.probability, evidence, event
         )
 
+    def records_of(self, origin: str) -> list[MatchRecord]:
+        """Every record of the customer ``origin`` belongs to: what the relatives rules
+        judge a person by (see ``matching.apart``)."""
+        p = self.p
+        members = p.members(origin)
+        p.index.load_candidates(members)
+        return [p.index.profile(member).record for member in members]
+
     def _known(self, origin: str) -> Resolved:
         live = self.p.live(origin)
         return Landing(live, origin), Outcome(live, None, origin, "known"), frozenset()
@@ -230,23 +318,41 @@ class Resolver:
         probe: MatchRecord,
         origin: str,
         holders: dict[tuple[str, str], list[Holder]],
+        unnormalised: frozenset[tuple[str, str]],
     ) -> Resolved:
-        """An unverified identifier named ``origin``: do the event's traits agree?"""
+        """An unverified identifier named ``origin``: do the event's traits agree?
+        (``unnormalised``: the event's identifiers kept as written.)"""
         p = self.p
         record = p.index.profile(origin).record
         comparison, decision = decide_pair(probe, record, self.config.model, self.config.thresholds)
-        contradicted = any(e.weight < 0 for e in comparison.evidence) or two_people(
-            probe, record, comparison
-        )
-        if decision.outcome == "link" or not contradicted:
-            return self._known(origin)  # the identifier says so and nothing says otherwise
-        # Somebody else with the same phone or email: never joined, only suggested.
         shared = frozenset(
             key for key, hs in holders.items() if any(h.customer_id == origin for h in hs)
         )
+        own = any(
+            key not in unnormalised
+            and (key[0] == "email" or (key[0] == "phone" and is_mobile(key[1])))
+            for key in shared
+        )
+        if (
+            decision.outcome == "link"
+            or not _contradicts(comparison, probe, record)
+            or (own and _renamed_or_moved(comparison, probe, record))
+        ):
+            # The identifier says so and nothing in the record says otherwise (but a new
+            # surname or address, under one person's own email or mobile); nor may
+            # anything known of the customer (a record without a birth date cannot make the
+            # son one customer with the father, by the family email).
+            records = self.records_of(origin)
+            if len(records) == 1 or not apart([probe], records):
+                return self._known(origin)
+            decision = Decision("new", decision.reasons)  # the customer's relative
+        # Somebody else with the same phone or email: never joined; a question for a
+        # person only when the traits say it may well be one person.
         new = p.new_record(event)
-        self._suggest(event, new, origin, comparison, decision)
-        outcome = Outcome(new, None, new, "review", (p.live(origin),))
+        asked = decision.outcome == "review" and not shared <= unnormalised
+        if asked:  # text kept as written ("n/a") is no reason to ask anyone anything
+            self._suggest(event, new, origin, comparison, decision)
+        outcome = Outcome(new, None, new, "review" if asked else "new", (p.live(origin),))
         return Landing(new, new), outcome, shared
 
     def _linked(
@@ -271,7 +377,7 @@ class Resolver:
         )
         if not p.apply_merges:
             return Landing(new, new), Outcome(new, None, new, resolution), frozenset()
-        p.customers[new].set(status="merged", merged_into=root)
+        p.join_new(new, root)
         return Landing(root, new), Outcome(root, None, new, resolution), frozenset()
 
     @staticmethod
@@ -341,3 +447,45 @@ class Resolver:
             if fresh:
                 conn.execute(table.insert(), fresh)
             rows.clear()
+
+
+def _named(
+    idents: list[Identifier], holders: dict[tuple[str, str], list[Holder]]
+) -> list[tuple[str, Identifier]]:
+    """The records the event's identifiers name one by one (an identifier held by one
+    record, or verified on one of several), personal identifiers first."""
+    named: dict[str, Identifier] = {}
+    for ident in sorted(idents, key=shareable):
+        owners = holders.get((ident.kind, ident.value), [])
+        verified = [o for o in owners if o.verified]
+        if len(owners) == 1:
+            named.setdefault(owners[0].customer_id, ident)
+        elif len(verified) == 1 and not shareable(ident):
+            named.setdefault(verified[0].customer_id, ident)
+    return list(named.items())
+
+
+#: What a life changes: the surname (a marriage) and the address (a move).
+_LIFE_CHANGES = frozenset(
+    FIELDS.index(name)
+    for name in ("last_name", "street_number", "street", "locality", "postcode",
+                 "street_within_postcode", "locality_within_postcode")
+)  # fmt: skip
+
+
+def _renamed_or_moved(comparison: Comparison, new: MatchRecord, record: MatchRecord) -> bool:
+    """Whether the records disagree only on what a life changes (the surname, the
+    address) while the first names agree and nothing says two people: under one
+    person's own email or mobile, the same person married or moved."""
+    if comparison.level("first_name") not in _SAME_FIRST_NAME - {"swapped"}:
+        return False
+    disagree = [i for i, weight in enumerate(comparison.weights) if weight < 0]
+    return all(i in _LIFE_CHANGES for i in disagree) and not two_people(new, record, comparison)
+
+
+def _contradicts(comparison: Comparison, new: MatchRecord, record: MatchRecord) -> bool:
+    """Whether a record's traits speak against the event's: a field that disagrees, or
+    something that says two people."""
+    return any(weight < 0 for weight in comparison.weights) or bool(
+        two_people(new, record, comparison)
+    )

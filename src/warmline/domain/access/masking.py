@@ -1,7 +1,8 @@
 """What agents see of sensitive personal data until they reveal it with a reason.
 
 Identifiers show enough to confirm with the customer, never enough to copy;
-sensitive traits (date of birth, address, postcode, national id) are hidden.
+sensitive traits (date of birth, address, postcode and their former values, national id)
+are hidden.
 Revealing is an explicit, audited request (``POST /v1/customers/{id}/reveal``).
 """
 
@@ -11,12 +12,14 @@ from typing import Any
 
 from warmline.domain.identity.identifiers import mask_identifier
 
-SENSITIVE_TRAITS = frozenset({"date_of_birth", "address", "postcode", "national_id"})
+SENSITIVE_TRAITS = frozenset(
+    {"date_of_birth", "address", "postcode", "national_id", "former_address", "former_postcode"}
+)
 HIDDEN = "•••"
 
 
 def mask_trait(key: str, value: Any) -> Any:
-    if key == "postcode" and isinstance(value, str) and " " in value:
+    if key in ("postcode", "former_postcode") and isinstance(value, str) and " " in value:
         return value.split(" ", 1)[0] + " " + HIDDEN  # the outward code narrows nothing down
     return HIDDEN
 

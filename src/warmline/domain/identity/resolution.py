@@ -14,10 +14,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from warmline.domain.identity.identifiers import Identifier
+from warmline.domain.identity.identifiers import UNNORMALISED, Identifier
 
 #: Identifiers several people may genuinely share (a household landline, a family tablet).
 SHAREABLE_KINDS = frozenset({"phone", "device"})
+
+
+def shareable(identifier: Identifier) -> bool:
+    """Whether several people may hold ``identifier``: a shareable kind, or a value kept
+    as written because it would not normalise ("n/a", "none@", a phone of letters), which
+    names someone only as long as nobody else wrote the same."""
+    return identifier.kind in SHAREABLE_KINDS or identifier.quality == UNNORMALISED
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,19 +61,19 @@ def resolve(
     event says "someone else": a verified email nobody holds, next to a household
     phone, is a new person, not the phone's owner.
     """
-    personal = [i for i in identifiers if i.kind not in SHAREABLE_KINDS]
-    shareable = [i for i in identifiers if i.kind in SHAREABLE_KINDS]
+    personal = [i for i in identifiers if not shareable(i)]
+    shared = [i for i in identifiers if shareable(i)]
     candidates: dict[str, None] = {}
     found = _first_match(personal, holders, candidates)
     if found is not None:
         return Resolution(found[0], verified=found[1])
     stranger = any(i.verified and not holders.get((i.kind, i.value)) for i in personal)
     if not stranger:
-        found = _first_match(shareable, holders, candidates)
+        found = _first_match(shared, holders, candidates)
         if found is not None:
             return Resolution(found[0], verified=found[1])
     else:
-        for ident in shareable:
+        for ident in shared:
             candidates.update(
                 (o.customer_id, None) for o in holders.get((ident.kind, ident.value), ())
             )
@@ -84,7 +91,7 @@ def _first_match(
         owners = holders.get((ident.kind, ident.value), ())
         candidates.update((o.customer_id, None) for o in owners)
         verified = [o for o in owners if o.verified]
-        if len(owners) == 1 or (len(verified) == 1 and ident.kind not in SHAREABLE_KINDS):
+        if len(owners) == 1 or (len(verified) == 1 and not shareable(ident)):
             chosen = verified[0] if len(owners) > 1 else owners[0]
             if ident.verified or chosen.verified:
                 return chosen.customer_id, ident.verified

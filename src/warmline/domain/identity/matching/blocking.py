@@ -8,7 +8,7 @@ last names use one namespace, so a record whose names were swapped still meets
 its match. Names are coded with Soundex (``jellyfish``, MIT), which forgives
 most misspellings after the first letter.
 
-Keys are deterministic across processes, at most 12 per record, under 40
+Keys are deterministic across processes, at most 16 per record, under 40
 characters: a two-letter kind, a colon, and the values joined by "|"
 ("nd:H652|19800201", readable, so a supervisor can see why two records were
 compared). Identifiers (emails, phones, national ids, ...) can be long and are
@@ -28,7 +28,7 @@ import jellyfish
 
 from warmline.domain.identity.matching.record import MatchRecord
 
-MAX_KEYS = 12
+MAX_KEYS = 16
 #: Longest postcode and street number put in a key (keeps every key under 40 characters).
 MAX_POSTCODE, MAX_NUMBER = 10, 8
 #: Blocks larger than this are ignored when looking up candidates (see the module docstring).
@@ -60,13 +60,41 @@ def blocking_keys(record: MatchRecord) -> list[str]:
         keys.append(f"dn:{dob}|{number}")
     if record.national_ids or record.emails or record.phones or record.identifiers:
         hashed = [_hashed("id", value) for value in record.national_ids]
+        # Its characters in order: a national id with two of them swapped, the commonest
+        # slip in typing one, still meets its record (scored "one typo apart").
+        hashed += [_hashed("is", "".join(sorted(value))) for value in record.national_ids]
         hashed += [_hashed("em", value) for value in record.emails]
         hashed += [_hashed("ph", value) for value in record.phones]
         hashed += [_hashed("ot", f"{kind}|{value}") for kind, value in record.identifiers]
         keys += dict.fromkeys(hashed) if len(hashed) > 1 else hashed
+    if record.former_last_names or record.former_addresses:
+        keys += [k for k in _former_keys(record, codes, dob) if k not in keys]
     # No key twice: the name codes are distinct by now (above), and so are the
     # identifier keys, each kind under its own prefix.
     return keys[:MAX_KEYS]
+
+
+def _former_keys(record: MatchRecord, codes: list[str], dob: str | None) -> list[str]:
+    """Keys of what the person went by before: a maiden name with the first name and the
+    birth date, a former postcode with the names, the birth date and the house."""
+    keys: list[str] = []
+    first = _soundex(record.first_name) if record.first_name and not record.lone_name else None
+    for last in record.former_last_names:
+        code = _soundex(last)
+        if first:
+            keys.append("nn:" + "|".join(sorted((first, code))))
+        if dob:
+            keys.append(f"nd:{code}|{dob}")
+    for number, _, _, postcode in record.former_addresses:
+        if not postcode:
+            continue
+        postcode = postcode[:MAX_POSTCODE]
+        keys += [f"np:{code}|{postcode}" for code in codes]
+        if dob:
+            keys.append(f"dp:{dob}|{postcode}")
+        if number:
+            keys.append(f"hn:{postcode}|{number[:MAX_NUMBER]}")
+    return list(dict.fromkeys(keys))
 
 
 def name_codes(record: MatchRecord) -> list[str]:

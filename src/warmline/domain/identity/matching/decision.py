@@ -6,24 +6,38 @@ three rules keep a quiet false merge from happening, whatever the score:
 * two records with verified identifiers of the same kind that share no value
   (two different verified emails) never link: at most review;
 * a shared phone number or email address never links on its own (a household
-  phone, a family email): when nothing else agrees, or the first names differ,
-  the pair is a review with the reason "shares a phone number" /
-  "shares an email address", even if its score is below the review threshold;
-* first names or dates of birth that say "two people" never link, unless a
-  national id (equal, or one typo apart) says otherwise: different first
-  names, or alike but both real given names (Carl, Carol; Christina,
-  Christopher); birth dates in different years. Twins
+  phone, a family email): when nothing else agrees the pair is at most a review,
+  with the reason "shares a phone number" / "shares an email address";
+* first names, dates of birth or generation suffixes that say "two people" never
+  link, unless a national id (equal, or one typo apart) says otherwise: different
+  first names, or alike but both real given names (Carl, Carol; Christina,
+  Christopher); birth dates in different years; Jr and Sr. Twins
   and relatives share a surname, an address, a landline, even a birthday or a
   first name (John Smith senior and junior), and Fellegi-Sunter, which takes
   fields as independent, counts all that sharing as evidence of one person.
+  Such a pair is not a review either: it is two people, and a queue that asks
+  about every household is a queue nobody finishes.
+
+These rules judge people, not pairs of records (:func:`apart`): a record that would
+join a customer is checked against every record of that customer, so a record with no
+birth date, which says nothing against the father, cannot make the son one customer
+with him.
+
+A generation suffix also says who else there is (:func:`namesake_at_home`): a person
+written "Senior" has a son of the same name, most often at the same address. A record
+without a suffix that agrees with such a customer only on the name and the address
+could be either of them; it is put to a person unless something of one person's own
+agrees too (a birth date, an email address, a mobile, a national id).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping
+import functools
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
+from warmline.domain.identity.identifiers import is_mobile
 from warmline.domain.identity.matching.model import FIELDS, MatchModel, weight_of
 from warmline.domain.identity.matching.record import MatchRecord, is_given_name
 from warmline.domain.identity.matching.scoring import (
@@ -32,6 +46,7 @@ from warmline.domain.identity.matching.scoring import (
     F_CLOSE,
     F_DIFFERENT,
     F_SIMILAR,
+    MISSING,
     N_EXACT,
     N_TYPO,
     Comparison,
@@ -55,14 +70,17 @@ class Thresholds:
     """Match-probability thresholds: at or above ``link`` a pair links, at or above
     ``review`` it is suggested for review, below it the new record is someone new.
 
-    The defaults are round numbers: a link must be a thousand times likelier than
-    not (a false merge is the costly error), and anything likelier than not goes
-    to a person. ``benchmarks/identity.py`` and ``identity_scale.py`` show their
-    effect (precision 0.9997-1.0 on FEBRL and a synthetic million).
+    The defaults are round numbers: a link must be a hundred times likelier than not,
+    the safety rules standing guard over the cases scores get wrong (relatives), and a
+    person is asked only about a pair nine times likelier one person than two: a queue
+    of pairs likelier than not held every name-alike two records had in common, and was
+    more than people could finish. ``benchmarks/identity.py`` (FEBRL: precision 1.000),
+    ``identity_scale.py`` and ``identity_contact_centre.py`` (a contact centre's memory
+    with relatives; the queue's size and precision) show their effect.
     """
 
-    link: float = 0.999
-    review: float = 0.5
+    link: float = 0.99
+    review: float = 0.9
     #: Derived: the thresholds as match weights in bits.
     link_weight: float = field(init=False, repr=False, compare=False)
     review_weight: float = field(init=False, repr=False, compare=False)
@@ -131,20 +149,22 @@ def decide(
     else:
         outcome = "new"
         reasons = [f"match probability {p:.4f} is below the review threshold {thresholds.review}"]
-    caps = two_people(new, candidate, comparison)
+    found = _separating(new, candidate, comparison)
+    caps = [reason for _, reason in found]
+    # Twins, a parent and child, spouses: two people, and nobody's question. Only a
+    # conflict of verified identifiers on a pair that otherwise scores is put to a person.
+    relatives = any(field != "verified" for field, _ in found)
     levels = comparison.levels
     shared = []
     if levels[_PHONE] == EXACT:
         shared.append("shares a phone number")
     if levels[_EMAIL] == EXACT:
         shared.append("shares an email address")
-    if shared and (
-        any(cap.startswith("first names differ") for cap in caps) or not _other_support(comparison)
-    ):
+    if shared and (relatives or not _other_support(comparison)):
         caps[:0] = shared
-        if outcome == "new":
-            outcome = "review"
-    if caps and outcome == "link":
+    if relatives:
+        outcome = "new"
+    elif caps and outcome == "link":
         outcome = "review"
     return Decision(outcome, (*caps, *reasons) if caps else tuple(reasons))
 
@@ -175,7 +195,112 @@ def _separating(
         assert dob is not None
         reason = f"dates of birth differ ({dob.left} / {dob.right}): could be a relative"
         found.append(("date_of_birth", reason))
+    if new.generation and candidate.generation and new.generation != candidate.generation:
+        shown = f"{new.generation.title()} / {candidate.generation.title()}"
+        found.append(("generation", f"name suffixes differ ({shown}): could be parent and child"))
     return found
+
+
+def apart(ours: Sequence[MatchRecord], theirs: Sequence[MatchRecord]) -> list[str]:
+    """Why the person the records ``ours`` describe and the person of ``theirs`` must be
+    two people, judged on everything known of each (empty if nothing says so).
+
+    A field separates them when both sides know it and no record of one agrees with any
+    record of the other on it: first names (differing, or both real given names spelt
+    alike; an initial that fits counts for neither), dates of birth (different years),
+    generation suffixes (Jr, Sr); and verified
+    identifiers of a kind that share no value. A national id held by both (equal, or one
+    typo apart) says they are one person whatever else differs.
+    """
+    pairs = [(a, b, comparison_levels(a, b)) for a in ours for b in theirs]
+    if any(levels[_NATIONAL_ID] in (N_EXACT, N_TYPO) for _, _, levels in pairs):
+        return []
+    found = _conflicting_verified(_verified_of(ours), _verified_of(theirs))
+    first = [said for a, b, _ in pairs if (said := _first_names_say_two(a, b)) is not None]
+    if first and all(first):
+        names = _both_sides(ours, theirs, lambda r: (r.first_name or "").title() or None)
+        found.append(f"first names differ ({names}): could be a relative")
+    dobs = [levels[_DOB] == D_DIFFERENT for _, _, levels in pairs if levels[_DOB] != MISSING]
+    if dobs and all(dobs):
+        dates = _both_sides(ours, theirs, lambda r: r.date_of_birth)
+        found.append(f"dates of birth differ ({dates}): could be a relative")
+    generations = [
+        a.generation != b.generation for a, b, _ in pairs if a.generation and b.generation
+    ]
+    if generations and all(generations):
+        shown = _both_sides(ours, theirs, lambda r: r.generation.title() if r.generation else None)
+        found.append(f"name suffixes differ ({shown}): could be parent and child")
+    return found
+
+
+def namesake_at_home(
+    ours: Sequence[MatchRecord], theirs: Sequence[MatchRecord], comparison: Comparison
+) -> str | None:
+    """Why the link of the pair ``comparison`` compares cannot tell a father from a son of
+    the same name, or None: one side's records carry a generation suffix (Jr, Sr, III),
+    the other's none, and nothing of one person's own agrees (a birth date, an email
+    address, a mobile number, a national id): only the name and what a household
+    shares. Both sides with one suffix are one generation; different suffixes are two
+    people (:func:`apart`)."""
+    suffixes = [{r.generation for r in side if r.generation} for side in (ours, theirs)]
+    if bool(suffixes[0]) == bool(suffixes[1]) or _own_evidence(comparison):
+        return None
+    written = ", ".join(sorted(g.title() for g in suffixes[0] | suffixes[1]))
+    return (
+        f"one of them is written {written} and the other without: another of that name "
+        "may live there, and no birth date or identifier of their own agrees"
+    )
+
+
+def _own_evidence(comparison: Comparison) -> bool:
+    """Whether the pair agrees on something one person holds alone (a landline and an
+    address are a household's)."""
+    levels, weights = comparison.levels, comparison.weights
+    if weights[_DOB] > 0 or weights[_NATIONAL_ID] > 0 or levels[_EMAIL] == EXACT:
+        return True
+    if levels[_PHONE] != EXACT:
+        return False
+    shared = set(comparison.left.phones) & set(comparison.right.phones)
+    return any(is_mobile(phone) for phone in shared)
+
+
+def _first_names_say_two(a: MatchRecord, b: MatchRecord) -> bool | None:
+    """Whether the first names a record has gone by (its name now and the ones it was
+    given before) say two people: True when no name of one agrees with any of the other,
+    None when there is nothing to go by. An initial that fits a name says nothing either
+    way ("J Brooks" does not make Joseph and Jason one person, nor a record of Jeffrey's
+    last written "J Owen" his twin Janet); one that does not fit says two people."""
+    said: bool | None = None
+    for x in (a.first_name, *a.former_first_names):
+        for y in (b.first_name, *b.former_first_names):
+            if not x or not y:
+                continue
+            if len(x) == 1 or len(y) == 1:
+                if x[0] != y[0]:
+                    said = True
+                continue
+            one, other = MatchRecord(first_name=x), MatchRecord(first_name=y)
+            if not _first_names_differ(one, other, comparison_levels(one, other)[_FIRST]):
+                return False
+            said = True
+    return said
+
+
+def _verified_of(records: Sequence[MatchRecord]) -> MatchRecord:
+    """A record holding only what ``records`` hold verified, for the verified-conflict rule."""
+    verified = frozenset(pair for record in records for pair in record.verified)
+    return MatchRecord(verified=verified)
+
+
+def _both_sides(
+    ours: Sequence[MatchRecord],
+    theirs: Sequence[MatchRecord],
+    value: Callable[[MatchRecord], str | None],
+) -> str:
+    def side(records: Sequence[MatchRecord]) -> str:
+        return ", ".join(dict.fromkeys(v for r in records if (v := value(r))))
+
+    return f"{side(ours)} / {side(theirs)}"
 
 
 class CustomerOf(Mapping[str, str]):
@@ -203,6 +328,7 @@ def resolve_against(
     model: MatchModel,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     customer_of: Mapping[str, str] | None = None,
+    records_of: Callable[[str], Sequence[MatchRecord]] | None = None,
 ) -> MatchResult:
     """Score ``new`` against every candidate and decide: the best one, and the others.
 
@@ -218,12 +344,26 @@ def resolve_against(
     Otherwise the new record bridges two records of one person, and the other
     stays in ``others`` with its "link" decision, for the integrator to merge or
     suggest merging.
+
+    ``records_of`` (candidate id to every record of the customer it belongs to) lets a
+    link be judged against the whole customer (:func:`apart`): a candidate record that
+    links, whose customer's other records say "two people", is someone else.
     """
     scored: list[ScoredCandidate] = []
+    if records_of is not None:
+        records_of = functools.cache(records_of)  # asked again for the best: read once
     for candidate_id, candidate in candidates.items():
         assessed = assess(new, candidate, model, thresholds)
-        if assessed is not None:
-            scored.append(ScoredCandidate(candidate_id, *assessed))
+        if assessed is None:
+            continue
+        comparison, decision = assessed
+        if (
+            decision.outcome == "link"
+            and records_of is not None
+            and _apart_from_customer(new, candidate, records_of(candidate_id))
+        ):
+            continue  # another record of its customer says: someone else
+        scored.append(ScoredCandidate(candidate_id, comparison, decision))
     if not scored:
         return MatchResult(None, None, Decision("new", ("no candidate reaches review",)))
     scored.sort(key=lambda s: (_RANK[s.decision.outcome], s.comparison.weight), reverse=True)
@@ -242,7 +382,20 @@ def resolve_against(
                 reason = f"matches {rival.candidate_id} about as well, and they are two people"
                 decision = Decision("review", (reason, *decision.reasons))
                 break
+    if decision.outcome == "link" and records_of is not None:
+        said = namesake_at_home([new], records_of(best.candidate_id), best.comparison)
+        if said is not None:
+            decision = Decision("review", (said, *decision.reasons))
     return MatchResult(best.candidate_id, best.comparison, decision, others)
+
+
+def _apart_from_customer(
+    new: MatchRecord, candidate: MatchRecord, records: Sequence[MatchRecord]
+) -> list[str]:
+    """Why ``new`` is someone else than the customer whose record ``candidate`` links to,
+    judged on every record of that customer (empty if nothing says so)."""
+    others = [r for r in records if r is not candidate]
+    return apart([new], [candidate, *others]) if others else []
 
 
 def assess(
@@ -253,12 +406,12 @@ def assess(
 ) -> tuple[Comparison, Decision] | None:
     """Compare and decide one pair; None when it is neither a link nor a review.
 
-    Pairs below the review threshold that share no phone or email are dropped
-    before :func:`decide`, which cannot raise them.
+    Pairs below the review threshold are dropped before :func:`decide`, which can only
+    lower an outcome.
     """
     levels = comparison_levels(new, candidate)
     comparison = compare(new, candidate, model, levels)
-    if comparison.weight < thresholds.review_weight and levels[_PHONE] != EXACT != levels[_EMAIL]:
+    if comparison.weight < thresholds.review_weight:
         return None
     decision = decide(new, candidate, comparison, thresholds)
     return None if decision.outcome == "new" else (comparison, decision)
@@ -274,17 +427,28 @@ def _cannot_tell(new: MatchRecord, a: MatchRecord, b: MatchRecord, model: MatchM
 
 def _first_names_differ(new: MatchRecord, candidate: MatchRecord, level: int) -> bool:
     """Whether the first names say "two people": different, or spelt alike but both
-    real given names (Carl and Carol, Christina and Christopher). A typo seldom makes
+    real given names (Carl and Carol, Christina and Christopher), unless only two
+    neighbouring letters are swapped (Jeffrey, Jeffery). A typo seldom makes
     another real name ("Jonathan" as "Jonithan"), a relative's name always is one."""
     if level == F_DIFFERENT:
         return True
     a, b = new.first_name, candidate.first_name
-    if level not in (F_CLOSE, F_SIMILAR) or not a or not b:
+    if level not in (F_CLOSE, F_SIMILAR) or not a or not b or _transposed(a, b):
         return False
     return is_given_name(a) and is_given_name(b)
 
 
+def _transposed(a: str, b: str) -> bool:
+    """Whether two names differ only by two neighbouring letters swapped (Jeffrey,
+    Jeffery): a slip of the fingers, or one name's two spellings, never two names."""
+    if len(a) != len(b):
+        return False
+    at = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(at) == 2 and at[1] == at[0] + 1 and a[at[0]] == b[at[1]] and a[at[1]] == b[at[0]]
+
+
 def _conflicting_verified(new: MatchRecord, candidate: MatchRecord) -> list[str]:
+    """Kinds both verified, with no value in common (a pair, or two people's records)."""
     if not new.verified or not candidate.verified:
         return []
     kinds = {kind for kind, _ in new.verified} & {kind for kind, _ in candidate.verified}

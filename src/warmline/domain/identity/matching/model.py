@@ -45,6 +45,12 @@ FIELD_LEVELS: dict[str, tuple[str, ...]] = {
 FIELDS = tuple(FIELD_LEVELS)
 #: Smallest probability a trained m or u may take: keeps every weight finite.
 MIN_PROBABILITY = 1e-6
+#: Fields whose exact agreement is weighed by how common the value is (term-frequency
+#: adjustment, as splink does): two Smiths agree less than two Okafors, two records in a
+#: postcode of a thousand households less than two in a postcode of ten.
+TF_FIELDS = ("first_name", "last_name", "postcode")
+#: Most bits a term frequency may add to or take from an exact agreement.
+MAX_TF_BITS = 8.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +96,11 @@ class MatchModel:
     trained_at: dt.datetime | None = None
     records: int = 0
     pairs: int = 0
+    #: Per :data:`TF_FIELDS` field, the share of records (that know it) holding each common
+    #: value; a value not listed is as rare as ``rare[field]``. Empty: no adjustment (the
+    #: shipped default knows no memory's values).
+    frequencies: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    rare: Mapping[str, float] = field(default_factory=dict)
     #: Derived: weight of level ``j`` of field ``i`` at ``weights[i][j]``, in FIELDS order.
     weights: tuple[tuple[float, ...], ...] = field(init=False, repr=False, compare=False)
     #: Derived: the prior as a match weight in bits, ``log2(prior / (1 - prior))``.
@@ -114,6 +125,13 @@ class MatchModel:
             raise ValueError("prior must be between 0 and 1")
         if self.trained_at is not None and self.trained_at.utcoffset() is None:
             raise ValueError("trained_at must be timezone-aware (UTC)")
+        for name, table in self.frequencies.items():
+            if name not in TF_FIELDS or not 0 < self.rare.get(name, 0) <= 1:
+                raise ValueError(
+                    f"term frequencies of {name}: a field in TF_FIELDS, with a rare share"
+                )
+            if any(not 0 < share <= 1 for share in table.values()):
+                raise ValueError(f"term frequencies of {name} must be shares in (0, 1]")
         object.__setattr__(
             self, "weights", tuple(tuple(lv.weight for lv in f.levels) for f in self.fields)
         )
@@ -124,6 +142,17 @@ class MatchModel:
         """The model of field ``name``."""
         return self.fields[FIELDS.index(name)]
 
+    def tf_adjustment(self, name: str, value: str) -> float:
+        """Bits to add to an exact agreement on ``value`` of field ``name``:
+        ``log2(u / share)``, where u is how often two records agree on the field at all
+        and share how often a record holds this value; positive for a rare value."""
+        table = self.frequencies.get(name)
+        if not table:
+            return 0.0
+        share = table.get(value) or self.rare[name]
+        u = self.fields[FIELDS.index(name)].levels[0].u
+        return max(-MAX_TF_BITS, min(MAX_TF_BITS, math.log2(u / share)))
+
     def to_json(self) -> dict[str, Any]:
         """A plain JSON-able dict of the model."""
         return {
@@ -132,6 +161,7 @@ class MatchModel:
             "trained_at": self.trained_at.isoformat() if self.trained_at else None,
             "records": self.records,
             "pairs": self.pairs,
+            **({"frequencies": self.frequencies, "rare": self.rare} if self.frequencies else {}),
             "fields": {
                 f.name: {lv.name: {"m": lv.m, "u": lv.u} for lv in f.levels} for f in self.fields
             },
@@ -162,6 +192,12 @@ class MatchModel:
             trained_at=dt.datetime.fromisoformat(trained) if trained else None,
             records=int(data.get("records", 0)),
             pairs=int(data.get("pairs", 0)),
+            frequencies={
+                name: {str(v): float(share) for v, share in table.items()}
+                for name, table in data.get("frequencies", {}).items()
+                if name in TF_FIELDS
+            },
+            rare={name: float(share) for name, share in data.get("rare", {}).items()},
         )
 
 
@@ -191,6 +227,8 @@ def build_model(
     trained_at: dt.datetime | None = None,
     records: int = 0,
     pairs: int = 0,
+    frequencies: Mapping[str, Mapping[str, float]] | None = None,
+    rare: Mapping[str, float] | None = None,
 ) -> MatchModel:
     """A model from ``{field: {level: (m, u)}}``, fields and levels in any order."""
     return MatchModel(
@@ -202,6 +240,8 @@ def build_model(
         trained_at=trained_at,
         records=records,
         pairs=pairs,
+        frequencies=frequencies or {},
+        rare=rare or {},
     )
 
 

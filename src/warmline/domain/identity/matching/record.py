@@ -25,16 +25,24 @@ from nicknames import NickNamer, name_triplets
 from warmline.domain.identity.identifiers import IdentifierError, normalise_identifier
 from warmline.domain.identity.names import fold
 
-#: Bump when the JSON shape changes; :func:`MatchRecord.from_json` refuses other versions.
-JSON_VERSION = 1
+#: Bump when the JSON shape changes; :func:`MatchRecord.from_json` refuses other versions
+#: (a record stored by another version is rebuilt from its inputs when read).
+JSON_VERSION = 2
 
 _TITLES = frozenset(
     {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lady", "lord", "rev", "fr",
      "mstr", "master", "madam", "mme", "mlle", "herr", "frau"}
 )  # fmt: skip
 _SUFFIXES = frozenset(
-    {"jr", "jnr", "sr", "snr", "ii", "iii", "iv", "phd", "md", "esq", "obe", "mbe", "cbe"}
-)
+    {"jr", "jnr", "junior", "sr", "snr", "senior", "ii", "iii", "iv", "phd", "md", "esq", "obe",
+     "mbe", "cbe"}
+)  # fmt: skip
+_WORD_SUFFIXES = frozenset({"junior", "senior"})
+#: Suffixes that say which generation of a family a person is, in one spelling each.
+GENERATIONS = {
+    "jr": "jr", "jnr": "jr", "junior": "jr", "sr": "sr", "snr": "sr", "senior": "sr",
+    "ii": "ii", "iii": "iii", "iv": "iv",
+}  # fmt: skip
 #: Surname particles kept with the surname: "van der Berg" is not "Berg".
 _PARTICLES = frozenset(
     {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "st", "ter",
@@ -45,6 +53,8 @@ _ADDRESS_JUNK = re.compile(r"[^\w\s,/-]")
 _HOUSE_NUMBER = re.compile(r"^\d+[a-z]?$")
 _E164 = re.compile(r"^\+\d{6,15}$")
 _T = TypeVar("_T", str, tuple[str, str])
+#: (street number, street, locality, postcode), parts unknown as None.
+Address = tuple[str | None, str | None, str | None, str | None]
 _NOTHING_VERIFIED: frozenset[tuple[str, str]] = frozenset()
 
 #: Street-type words and their abbreviations; the street name ends at the first of them.
@@ -76,6 +86,14 @@ def _given_names() -> frozenset[str]:
 def is_given_name(name: str) -> bool:
     """Whether ``name`` is in the ``nicknames`` list of English given names and nicknames."""
     return name in _given_names()
+
+
+@lru_cache(maxsize=65536)
+def is_formal_name(name: str) -> bool:
+    """Whether ``name`` is a formal given name with nicknames of its own (Robert, William),
+    not a nickname (Bob, Johnny): two formal names sharing a nickname ("Bill" for Robert
+    and for William) are two names, not one."""
+    return len(_nicknamer().nicknames_of(name)) >= 2
 
 
 @lru_cache(maxsize=65536)
@@ -118,6 +136,16 @@ class MatchRecord:
     identifiers: tuple[tuple[str, str], ...] = ()
     #: Identifiers (kind, value) a trusted source verified.
     verified: frozenset[tuple[str, str]] = frozenset()
+    #: The generation suffix of the name, one spelling per generation ("jr", "sr", "iii"):
+    #: John Smith Jr and John Smith Sr are two people.
+    generation: str | None = None
+    #: Surnames the person went by before (a maiden name), matched like the surname.
+    former_last_names: tuple[str, ...] = ()
+    #: First names other events gave for this record ("Daniel", now "Dan").
+    former_first_names: tuple[str, ...] = ()
+    #: Addresses the person lived at before, each (number, street, locality, postcode),
+    #: parts unknown as None: a record written before a move still matches.
+    former_addresses: tuple[Address, ...] = ()
     #: Derived: the formal names the first (and preferred) name may stand for.
     first_forms: frozenset[str] = field(init=False, repr=False, compare=False)
 
@@ -127,6 +155,8 @@ class MatchRecord:
             forms = name_forms(self.first_name)
         if self.preferred_name:
             forms = forms | name_forms(self.preferred_name)
+        for former in self.former_first_names:
+            forms = forms | name_forms(former)
         object.__setattr__(self, "first_forms", forms)
 
     def to_json(self) -> dict[str, Any]:
@@ -143,6 +173,12 @@ class MatchRecord:
             data["identifiers"] = [list(pair) for pair in self.identifiers]
         if self.verified:
             data["verified"] = sorted([kind, value] for kind, value in self.verified)
+        if self.former_last_names:
+            data["former_last_names"] = list(self.former_last_names)
+        if self.former_first_names:
+            data["former_first_names"] = list(self.former_first_names)
+        if self.former_addresses:
+            data["former_addresses"] = [list(address) for address in self.former_addresses]
         return data
 
     @classmethod
@@ -160,12 +196,18 @@ class MatchRecord:
             national_ids=tuple(data.get("national_ids", ())),
             identifiers=tuple((str(k), str(v)) for k, v in data.get("identifiers", ())),
             verified=frozenset((str(k), str(v)) for k, v in data.get("verified", ())),
+            former_last_names=tuple(data.get("former_last_names", ())),
+            former_first_names=tuple(data.get("former_first_names", ())),
+            former_addresses=tuple(
+                (number, street, locality, postcode)
+                for number, street, locality, postcode in data.get("former_addresses", ())
+            ),
         )
 
 
 _SCALAR_FIELDS = (
     "first_name", "last_name", "lone_name", "preferred_name", "date_of_birth",
-    "street_number", "street", "locality", "postcode",
+    "street_number", "street", "locality", "postcode", "generation",
 )  # fmt: skip
 
 
@@ -175,12 +217,14 @@ def record_from(
     """Build the comparison-ready record of a person from plain traits and identifiers.
 
     ``traits`` uses the ingest contract's names (``name``, ``preferred_name``,
-    ``date_of_birth`` as an ISO string or a date, ``address``, ``postcode``);
-    other traits are ignored. ``identifiers`` are ``(kind, value, verified)``;
+    ``date_of_birth`` as an ISO string or a date, ``address``, ``postcode``, and what the
+    person went by before: ``former_name``, ``former_address``, ``former_postcode``, each
+    one value or a list); other traits are ignored. ``identifiers`` are ``(kind, value, verified)``;
     values are normalised like ingest does, and ones that do not normalise are
     left out (ingest has already refused them).
     """
-    first, last, lone = parse_name(_text(traits.get("name")))
+    name = _text(traits.get("name"))
+    first, last, lone = parse_name(name)
     preferred = _text(traits.get("preferred_name"))
     preferred_tokens = _name_tokens(preferred) if preferred else []
     number, street, locality = parse_address(_text(traits.get("address")))
@@ -220,7 +264,57 @@ def record_from(
         national_ids=_distinct(national_ids),
         identifiers=_distinct(others),
         verified=frozenset(verified) if verified else _NOTHING_VERIFIED,
+        generation=name_generation(name),
+        former_last_names=_former_names(traits.get("former_name"), first, last, 1),
+        former_first_names=_former_names(traits.get("former_name"), first, last, 0),
+        former_addresses=_former_addresses(
+            traits.get("former_address"), traits.get("former_postcode"), (number, postcode)
+        ),
     )
+
+
+def _values(value: object) -> list[str]:
+    """A trait given as one value or a list of them, as texts."""
+    values = value if isinstance(value, list | tuple) else [value]
+    return [text for v in values if (text := _text(v))]
+
+
+def _former_names(names: object, first: str | None, last: str | None, part: int) -> tuple[str, ...]:
+    """Of former names, the first names (``part`` 0) given with the current surname ("Dan
+    Riley" for Daniel Riley), or the surnames (1) given with the current first name (a
+    maiden name); a name written the other way round, or someone else's, is neither."""
+    found: set[str] = set()
+    for name in _values(names):
+        former_first, former_last, lone = parse_name(name)
+        if lone or not former_first or not former_last:
+            continue
+        if part == 0 and former_last == last and former_first != first:
+            found.add(former_first)
+        if (
+            part == 1
+            and former_last != last
+            and (former_first == first or former_first in name_forms(first or ""))
+        ):
+            found.add(former_last)
+    return tuple(sorted(_shared(value) or value for value in found))
+
+
+def _former_addresses(
+    addresses: object, postcodes: object, current: tuple[str | None, str | None]
+) -> tuple[Address, ...]:
+    """Former addresses, and former postcodes on their own; a former address given with one
+    former postcode (the usual "previous address" form) is taken as one address."""
+    texts, codes = _values(addresses), [normalise_postcode(p) for p in _values(postcodes)]
+    found: list[Address] = []
+    for text in texts:
+        number, street, locality = parse_address(text)
+        postcode = codes[0] if len(texts) == 1 and len(codes) == 1 else None
+        found.append((number, street, locality, postcode))
+    if not (len(texts) == 1 and len(codes) == 1):
+        found += [(None, None, None, code) for code in codes if code]
+    # What the record says now is not a former address of it.
+    kept = {a for a in found if any(a) and (a[3] is None or a[3] != current[1])}
+    return tuple(sorted(kept, key=lambda a: tuple(part or "" for part in a)))
 
 
 def _distinct(values: list[_T]) -> tuple[_T, ...]:
@@ -243,7 +337,8 @@ def parse_name(name: str | None) -> tuple[str | None, str | None, bool]:
         return None, None, False
     if "," in name:
         last_part, _, first_part = name.partition(",")
-        name = f"{first_part} {last_part}"
+        if _name_tokens(first_part):  # not "John Smith, Jr.": a suffix alone is no first name
+            name = f"{first_part} {last_part}"
     tokens = _name_tokens(name)
     if not tokens:
         return None, None, False
@@ -255,14 +350,37 @@ def parse_name(name: str | None) -> tuple[str | None, str | None, bool]:
     return tokens[0], " ".join(tokens[start:]), False
 
 
-def _name_tokens(text: str) -> list[str]:
+def name_generation(name: str | None) -> str | None:
+    """The generation suffix of a full name ("John Smith Jr." -> "jr", "Smith, John III"
+    -> "iii"), one spelling per generation; None if it has none."""
+    if not name:
+        return None
+    found = None
+    words = _raw_words(name)
+    while words and _is_suffix(words):
+        found = GENERATIONS.get(words.pop().rstrip("."), found)
+    return found
+
+
+def _is_suffix(words: list[str]) -> bool:
+    """Whether the last of ``words`` is a suffix: "Senior" and "Junior" are surnames too
+    (John Senior), so only after two other words."""
+    last = words[-1].rstrip(".")
+    return last in _SUFFIXES and (last not in _WORD_SUFFIXES or len(words) > 2)
+
+
+def _raw_words(text: str) -> list[str]:
     words = _NAME_JUNK.sub(" ", _fold(text)).replace(",", " ").replace("'", "").split()
-    words = [w.strip("-") for w in words]
+    return [w for w in (w.strip("-") for w in words) if w]
+
+
+def _name_tokens(text: str) -> list[str]:
+    words = _raw_words(text)
     while words and words[0].rstrip(".") in _TITLES:
         words.pop(0)
-    while words and words[-1].rstrip(".") in _SUFFIXES:
+    while words and _is_suffix(words):
         words.pop()
-    return [w for w in words if w]
+    return words
 
 
 def parse_date(value: object) -> str | None:

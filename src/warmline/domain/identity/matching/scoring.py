@@ -16,8 +16,19 @@ from typing import NamedTuple
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.fuzz import token_set_ratio
 
-from warmline.domain.identity.matching.model import FIELD_LEVELS, FIELDS, MatchModel, probability
-from warmline.domain.identity.matching.record import MatchRecord, name_forms
+from warmline.domain.identity.matching.model import (
+    FIELD_LEVELS,
+    FIELDS,
+    TF_FIELDS,
+    MatchModel,
+    probability,
+)
+from warmline.domain.identity.matching.record import (
+    Address,
+    MatchRecord,
+    is_formal_name,
+    name_forms,
+)
 
 _jaro_winkler = JaroWinkler.normalized_similarity
 _osa = OSA.distance
@@ -30,6 +41,7 @@ CLOSE, SIMILAR = 0.92, 0.80
 #: token_set_ratio (0-100) at or above which two localities are "close", "similar".
 LOCALITY_CLOSE, LOCALITY_SIMILAR = 90.0, 70.0
 
+_NAME_INDEXES = (FIELDS.index("first_name"), FIELDS.index("last_name"))
 _FIRST = FIELD_LEVELS["first_name"]
 F_EXACT, F_NICKNAME, F_SWAPPED, F_CLOSE, F_SIMILAR, F_DIFFERENT = (
     _FIRST.index(n) for n in ("exact", "nickname", "swapped", "close", "similar", "different")
@@ -150,6 +162,8 @@ def comparison_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, ...]:
     # The hot path of matching: missing and equal values are settled inline, and
     # only fields that differ pay for a similarity function.
     first, last = _name_levels(a, b)
+    if (a.former_last_names or b.former_last_names) and last not in (L_EXACT, MISSING):
+        last = _former_last_level(a, b, last)
     x, y = a.date_of_birth, b.date_of_birth
     dob = MISSING if not x or not y else D_EXACT if x == y else _date_level(x, y)
     x, y = a.street_number, b.street_number
@@ -157,6 +171,11 @@ def comparison_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, ...]:
     x, y = a.postcode, b.postcode
     postcode = MISSING if not x or not y else P_EXACT if x == y else _postcode_level(x, y)
     street, locality = street_and_town_levels(a, b)
+    if (a.former_addresses or b.former_addresses) and postcode != P_EXACT:
+        # One of them lived where the other says: compared on that address instead.
+        number, street, locality, postcode = _former_address_levels(
+            a, b, (number, street, locality, postcode)
+        )
     if postcode == P_EXACT:
         # Within one postcode the street and town are scored as fields of their own,
         # against how often neighbours share them: scored as if independent of the
@@ -187,11 +206,39 @@ def comparison_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, ...]:
 
 def street_and_town_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, int]:
     """The levels of the street names and of the towns (the rest of the address)."""
-    x, y = a.street, b.street
-    street = MISSING if not x or not y else S_EXACT if x == y else _similarity_level(x, y)
-    x, y = a.locality, b.locality
-    locality = MISSING if not x or not y else S_EXACT if x == y else _locality_level(x, y)
+    return _street_town(a.street, b.street, a.locality, b.locality)
+
+
+def _street_town(xs: str | None, ys: str | None, xl: str | None, yl: str | None) -> tuple[int, int]:
+    street = MISSING if not xs or not ys else S_EXACT if xs == ys else _similarity_level(xs, ys)
+    locality = MISSING if not xl or not yl else S_EXACT if xl == yl else _locality_level(xl, yl)
     return street, locality
+
+
+def _former_last_level(a: MatchRecord, b: MatchRecord, level: int) -> int:
+    """A surname that is the other's former one (a maiden name) agrees exactly."""
+    ours = {a.last_name, *a.former_last_names}
+    theirs = {b.last_name, *b.former_last_names}
+    return L_EXACT if ours & theirs - {None} else level
+
+
+def _former_address_levels(
+    a: MatchRecord, b: MatchRecord, now: tuple[int, int, int, int]
+) -> tuple[int, int, int, int]:
+    """(number, street, locality, postcode) levels on an address one of them lived at that
+    the other gives, when there is one with the same postcode (or number and street)."""
+    ours = [(a.street_number, a.street, a.locality, a.postcode), *a.former_addresses]
+    theirs = [(b.street_number, b.street, b.locality, b.postcode), *b.former_addresses]
+    for i, (xn, xs, xl, xp) in enumerate(ours):
+        for j, (yn, ys, yl, yp) in enumerate(theirs):
+            if i == j == 0:
+                continue  # the addresses they give now: compared already
+            if (xp and xp == yp) or (xn and xn == yn and xs and xs == ys):
+                street, locality = _street_town(xs, ys, xl, yl)
+                number = MISSING if not xn or not yn else EXACT if xn == yn else DIFFERENT
+                postcode = MISSING if not xp or not yp else P_EXACT if xp == yp else P_DIFFERENT
+                return number, street, locality, postcode
+    return now
 
 
 def weight_of_levels(levels: tuple[int, ...], model: MatchModel) -> float:
@@ -215,8 +262,31 @@ def compare(
     if levels is None:
         levels = comparison_levels(a, b)
     weights = tuple(map(getitem, model.lookup, levels))
+    if model.frequencies:
+        weights = _tf_adjusted(a, levels, weights, model)
     weight = model.prior_weight + sum(weights)
     return Comparison(a, b, levels, weights, weight, probability(weight))
+
+
+_TF_INDEXES = tuple((FIELDS.index(name), name) for name in TF_FIELDS)
+
+
+def _tf_adjusted(
+    a: MatchRecord, levels: tuple[int, ...], weights: tuple[float, ...], model: MatchModel
+) -> tuple[float, ...]:
+    """``weights`` with each exact agreement on a term-frequency field weighed by how
+    common the shared value is."""
+    adjusted: list[float] | None = None
+    for index, name in _TF_INDEXES:
+        if levels[index] != 0:
+            continue
+        value = a.last_name if a.lone_name and index in _NAME_INDEXES else getattr(a, name)
+        if value is None:
+            continue
+        if adjusted is None:
+            adjusted = list(weights)
+        adjusted[index] += model.tf_adjustment(name, value)
+    return weights if adjusted is None else tuple(adjusted)
 
 
 def _name_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, int]:
@@ -263,8 +333,25 @@ def _first_level(a: MatchRecord, b: MatchRecord, a_first: str | None = None) -> 
     if x == y:
         return F_EXACT
     forms = a.first_forms if a_first is None else name_forms(x)
-    if not forms.isdisjoint(b.first_forms):
+    if not forms.isdisjoint(b.first_forms) and (
+        y in forms or x in b.first_forms or not (is_formal_name(x) and is_formal_name(y))
+    ):
         return F_NICKNAME
+    level = _spelling_level(x, y)
+    if level > F_CLOSE and (a.former_first_names or b.former_first_names):
+        # The first names either record was given before ("Daniel", now "Dan").
+        for ours in (x, *a.former_first_names):
+            for theirs in (y, *b.former_first_names):
+                level = min(level, F_EXACT if ours == theirs else _spelling_level(ours, theirs))
+    return level
+
+
+def _spelling_level(x: str, y: str) -> int:
+    """Close, similar or different, for two unequal first names. An initial ("J") is
+    similar to a name it begins ("John"), and says nothing either way: it is no evidence of
+    one person, nor of two."""
+    if len(x) == 1 or len(y) == 1:
+        return F_SIMILAR if x[0] == y[0] else F_DIFFERENT
     similarity = _jaro_winkler(x, y)
     if similarity >= CLOSE:
         return F_CLOSE
@@ -362,8 +449,31 @@ def _shown(field: str, record: MatchRecord, other: MatchRecord) -> str:
     if field == "other_identifier":
         shared = [f"{k}:{v}" for k, v in record.identifiers if (k, v) in other.identifiers]
         return shared[0] if shared else ""
-    value = getattr(record, field.removesuffix("_within_postcode"))
-    return value.upper() if field == "postcode" else str(value)
+    part = field.removesuffix("_within_postcode")
+    value = getattr(record, part)
+    if part in _ADDRESS_PARTS and (record.former_addresses or other.former_addresses):
+        # Compared on an address one of them lived at before: show that one.
+        address = _compared_address(record, other)
+        if address is not None:
+            value = address[_ADDRESS_PARTS.index(part)]
+            return f"{(value or '').upper() if part == 'postcode' else value or ''} (before)"
+    return (value or "").upper() if field == "postcode" else str(value or "")
+
+
+_ADDRESS_PARTS = ("street_number", "street", "locality", "postcode")
+
+
+def _compared_address(record: MatchRecord, other: MatchRecord) -> Address | None:
+    """The former address of ``record`` the comparison used, if it used one."""
+    if record.postcode and record.postcode == other.postcode:
+        return None
+    theirs = [(other.street_number, other.street, other.locality, other.postcode)]
+    theirs += other.former_addresses
+    for xn, xs, xl, xp in record.former_addresses:
+        for yn, ys, _, yp in theirs:
+            if (xp and xp == yp) or (xn and xn == yn and xs and xs == ys):
+                return xn, xs, xl, xp
+    return None
 
 
 def _best_shared(values: tuple[str, ...], others: tuple[str, ...]) -> str:
