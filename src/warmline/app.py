@@ -37,12 +37,16 @@ from warmline.api import (
     forms,
     handovers,
     merges,
+    metrics,
     privacy,
+    promises,
+    risk,
     visits,
 )
 from warmline.config import Settings
 from warmline.errors import WarmlineError
 from warmline.models import warm_up
+from warmline.serving.background import check_webhook_settings, start_background
 from warmline.serving.responses import problem_response
 from warmline.serving.throttle import FailureThrottle
 from warmline.storage import migrate
@@ -57,6 +61,7 @@ from warmline.web import (
     desk_handover,
     desk_identity,
     desk_knowledge,
+    desk_metrics,
     embed,
     kiosk,
     pages,
@@ -113,6 +118,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     """Build the app for ``settings`` (default: from the environment)."""
     settings = settings or Settings()
 
+    check_webhook_settings(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
@@ -128,8 +135,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 daemon=True,
             )
             refiner.start()
+        # Webhooks out of the outbox, and risk scores that time alone changes.
+        background = start_background(app.state.engine, settings)
         yield
         stop.set()
+        background.set()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -270,6 +280,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         visits,
         connectors,
         embed_links,
+        metrics,
+        promises,
+        risk,
         forms,
     ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
@@ -282,6 +295,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(kiosk.router)
     app.include_router(embed.router)
     app.include_router(chatwoot_app.router)
+    app.include_router(desk_metrics.router)
     app.include_router(desk_forms.router)
     app.include_router(customer_forms.router)
     app.mount("/desk/static", StaticFiles(directory=pages.HERE / "static"), name="desk-static")

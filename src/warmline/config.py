@@ -126,6 +126,34 @@ class Settings(BaseSettings):
         description="How late a customer may arrive for an appointment before it is recorded "
         "as a no-show.",
     )
+    risk_threshold: int = Field(
+        50, ge=1, le=100, description="Risk score (0-100) at which a customer is at risk."
+    )
+    risk_warning_activities: str = Field(
+        "cancellation_page_viewed direct_debit_cancelled",
+        max_length=2000,
+        description="Activity names (space-separated) that warn a customer may leave; an "
+        "activity matches when its name, dots read as underscores, ends with one.",
+    )
+    webhook_url: str = Field(
+        "",
+        max_length=2000,
+        description="Where outbox events (customer.at_risk) are POSTed; empty: they wait.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        None,
+        description="Standard Webhooks signing secret (whsec_ + base64); required with "
+        "webhook_url.",
+    )
+    webhook_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="How long a webhook endpoint may take to answer."
+    )
+    promises_file: str = Field(
+        "",
+        max_length=2000,
+        description="A YAML file of service promises (e.g. email answered within 4 business "
+        "hours) and the business calendar they are measured in.",
+    )
     forms_dir: str = Field(
         "",
         max_length=2000,

@@ -14,7 +14,9 @@
     ├── TooManyFailures     429    too many failed key checks from one address
     ├── RateLimited         429    over a limit on how often something may be done
     ├── Unavailable         503    a service Warmline relies on failed (an SMS gateway)
-    └── DatabaseNotReady    503    the schema is missing or behind: run `warmline db upgrade`
+    ├── DatabaseNotReady    503    the schema is missing or behind: run `warmline db upgrade`
+    ├── Misconfigured       503    a configured file is wrong (the message names file and field)
+    └── NotConfigured       503    a feature needs a setting that is not set (WARMLINE_LINK_SECRET)
 
 One handler in :mod:`warmline.app` renders them as RFC 9457 problem details
 (``application/problem+json``) with ``code`` and ``hint`` members. Codes never
@@ -114,6 +116,11 @@ class Unavailable(WarmlineError):
 class DatabaseNotReady(WarmlineError):
     status = 503
     title = "Database not ready"
+
+
+class Misconfigured(WarmlineError):
+    status = 503
+    title = "Misconfigured"
 
 
 class NotConfigured(WarmlineError):

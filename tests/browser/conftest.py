@@ -33,6 +33,7 @@ from warmline.models import warm_up
 from warmline.storage.engine import make_engine
 
 LINK_SECRET = "browser-tests-link-secret-0123456789abcdef"
+PROMISES = Path(__file__).parents[2] / "docs" / "examples" / "promises.yaml"
 CHROMIUM = os.environ.get("WARMLINE_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",
@@ -54,8 +55,10 @@ class LiveServer:
     app: FastAPI
 
     def api(self, key: str) -> httpx.Client:
+        # Generous: the first batch with messages loads the insight models, which takes
+        # many seconds on a loaded machine (this bounds a hang, it does not measure speed).
         return httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=10
+            base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
         )
 
 
@@ -102,6 +105,7 @@ def live_server_with(
             "refine_insight": False,
             "forms_dir": str(FORMS_DIR),
             "link_secret": SecretStr(LINK_SECRET),
+            "promises_file": str(PROMISES),
             **settings_,
         }
     )

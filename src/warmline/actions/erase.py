@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from warmline.actions.audit import append_chained, audit_row
+from warmline.actions.metrics.refresh import refresh_metrics
+from warmline.actions.metrics.touched import Touched
 from warmline.domain.access.roles import Actor
 from warmline.errors import Gone, NotFound
 from warmline.storage import identity_queries as iq
@@ -28,7 +30,7 @@ CUSTOMER_TABLES = (
     t.identifiers, t.name_tokens, t.interactions, t.messages, t.cases, t.commitments,
     t.activities, t.facts, t.assurances, t.feedback, t.desk_pushes,
     t.handovers, t.continuations, t.continuation_attempts, t.embed_links, t.form_links,
-    t.visits, t.appointments, t.checkin_codes,
+    t.visits, t.appointments, t.checkin_codes, t.customer_risk, t.outbox,
 )  # fmt: skip
 #: Tables keyed by customer record: every record of the customer goes.
 RECORD_TABLES = ((t.match_profiles, "origin_id"), (t.match_keys, "origin_id"))
@@ -73,6 +75,8 @@ def erase_customer(engine: Engine, customer_id: str, actor: Actor, reason: str) 
             removed[str(table.name)] = conn.execute(
                 table.delete().where(table.c.customer_id.in_(records))
             ).rowcount
+        # Their contributions leave the rollups (and the contributions table) with them.
+        refresh_metrics(conn, Touched(customers=set(records)))
         for table, column in RECORD_TABLES:
             removed[str(table.name)] = conn.execute(
                 table.delete().where(table.c[column].in_(records))

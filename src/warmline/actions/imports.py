@@ -136,7 +136,7 @@ def _dry_run(
 
             def store(batch: list[dict[str, Any]]) -> list[ItemResult]:
                 results, valid = validate_batch(batch, region=region)
-                stored = store_new(conn, valid, dt.datetime.now(dt.UTC), region, False)
+                stored = store_new(conn, valid, dt.datetime.now(dt.UTC), region, False, False)
                 for index, event in valid:
                     results[index] = stored.get(index) or ItemResult(
                         index, event.source, event.id, "duplicate"

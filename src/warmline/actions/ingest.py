@@ -22,9 +22,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from warmline.actions.erase import event_key_hash
+from warmline.actions.metrics.refresh import refresh_metrics
 from warmline.actions.projection.clustering import recluster
 from warmline.actions.projection.projector import Projector
 from warmline.actions.projection.rows import Outcome
+from warmline.actions.risk import refresh_risk, risk_policy
+from warmline.domain.risk import RiskPolicy
 from warmline.errors import PayloadTooLarge
 from warmline.events import Event, EventError, InvalidEvent, parse_event
 from warmline.storage import schema as t
@@ -118,12 +121,18 @@ def ingest_events(
     now: dt.datetime | None = None,
     may_verify: bool = True,
     insight: bool = True,
+    metrics: bool = True,
+    risk: RiskPolicy | None = None,
 ) -> BatchResult:
     """Validate, store and project a batch of CloudEvents envelopes. Safe to replay.
 
     ``may_verify=False`` (a key without the right to vouch for identifiers) rejects
-    events that claim an identifier was verified. ``insight=False`` skips the models.
+    events that claim an identifier was verified. ``insight=False`` skips the models;
+    ``metrics=False`` leaves the rollups and risk scores alone (for measuring what they
+    cost: a memory written so needs ``warmline metrics rebuild``). ``risk`` is the
+    at-risk policy (default: the settings').
     """
+    policy = risk or risk_policy()
     if len(envelopes) > max_batch:
         raise PayloadTooLarge(
             "batch_too_large",
@@ -135,7 +144,7 @@ def ingest_events(
     for attempt in range(RETRIES):
         try:
             with writing(engine) as conn, conn.begin():
-                stored = store_new(conn, valid, received_at, region, insight)
+                stored = store_new(conn, valid, received_at, region, insight, metrics and policy)
             break
         except (IntegrityError, OperationalError) as exc:
             # A concurrent batch stored the same event or thing first (PostgreSQL), or a
@@ -215,6 +224,7 @@ def store_new(
     received_at: dt.datetime,
     region: str,
     insight: bool,
+    metrics: RiskPolicy | bool,
 ) -> dict[int, ItemResult]:
     """Store and project the events of ``valid`` not stored before, on ``conn`` (the caller
     owns the transaction); their results by index."""
@@ -222,7 +232,9 @@ def store_new(
     new = [(i, e) for i, e in valid if (e.source, e.id) not in existing]
     if not new:
         return {}
-    outcomes_list, replayed = project_batch(conn, [e for _, e in new], region, insight=insight)
+    outcomes_list, replayed = project_batch(
+        conn, [e for _, e in new], region, insight=insight, metrics=metrics
+    )
     outcomes = {i: o for (i, _), o in zip(new, outcomes_list, strict=True)}
     conn.execute(
         t.raw_events.insert(),
@@ -264,8 +276,11 @@ def project_batch(
     *,
     apply_merges: bool = True,
     insight: bool = True,
+    metrics: RiskPolicy | bool = True,
 ) -> tuple[list[Outcome], dict[int, str]]:
-    """Project ``batch`` in order, then release events that waited for what it created.
+    """Project ``batch`` in order, then release events that waited for what it created;
+    then bring the metrics and risk scores up to date with what changed (``metrics``: the
+    risk policy, or True for the settings' one; False: leave them).
 
     Returns each event's outcome, and ``{seq: origin_id}`` for events of earlier
     batches that waited in the raw log and are projected now.
@@ -279,7 +294,13 @@ def project_batch(
         # Records of this batch linked two customers: now that every row is written,
         # put them on one (the merges are recorded; undo splits them again).
         bridged = {projector.batch.live(o) for o in projector.resolver.bridged}
-        recluster(conn, cluster_of(conn, bridged), now=batch[-1].time)
+        moved = recluster(conn, cluster_of(conn, bridged), now=batch[-1].time).moved
+        projector.batch.touched.customers.update(r for pair in moved.values() for r in pair)
+    if metrics:
+        touched = projector.batch.touched
+        refresh_metrics(conn, touched)
+        policy = metrics if isinstance(metrics, RiskPolicy) else risk_policy()
+        refresh_risk(conn, touched.risk | touched.customers, policy, now=dt.datetime.now(dt.UTC))
     return outcomes, replayed
 
 

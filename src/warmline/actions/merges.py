@@ -19,9 +19,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.audit import append_chained, audit_row
+from warmline.actions.metrics.refresh import refresh_metrics
+from warmline.actions.metrics.touched import Touched
 from warmline.actions.projection.batch import MERGE_LOCK
 from warmline.actions.projection.clustering import recluster
 from warmline.actions.projection.rows import new_row
+from warmline.actions.risk import refresh_risk, risk_policy
 from warmline.actions.suggestions import open_suggestion, reject_after_undo, settle_suggestions
 from warmline.domain.access.roles import Actor
 from warmline.domain.identity.resolution import verified_conflicts
@@ -37,6 +40,18 @@ def lock_merges(conn: Connection) -> None:
     """Serialise merges with each other and with ingest batches (PostgreSQL)."""
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({MERGE_LOCK})"))
+
+
+def moved_customers(moved: dict[str, tuple[str, str]]) -> Touched:
+    """Every contribution of the customers rows moved from or to is recomputed."""
+    customers = {root for pair in moved.values() for root in pair}
+    return Touched(customers=customers, risk=set(customers))
+
+
+def refresh_derived(conn: Connection, touched: Touched, now: dt.datetime) -> None:
+    """Metrics and risk scores follow the rows a merge or an undo moved."""
+    refresh_metrics(conn, touched)
+    refresh_risk(conn, touched.risk, risk_policy(), now=now)
 
 
 def check_mergeable(conn: Connection, from_id: str, into_id: str) -> list[str]:
@@ -138,6 +153,7 @@ def record_merge(
     )
     conn.execute(t.merges.insert().values(merge))
     changed = recluster(conn, iq.cluster_of(conn, {from_id, into_id}), now=now)
+    refresh_derived(conn, moved_customers(changed.moved), now)
     settled = settle_suggestions(
         conn, iq.cluster_of(conn, {into_id}), str(merge["id"]), actor, now, approved=suggestion_id
     )
@@ -183,6 +199,7 @@ def undo_merge(
         )
         root = iq.live_root(conn, merge["from_id"])
         changed = recluster(conn, iq.cluster_of(conn, {root}), now=now)
+        refresh_derived(conn, moved_customers(changed.moved), now)
         if merge["suggestion_id"]:
             reject_after_undo(conn, merge["suggestion_id"], actor, now)
         detail = {

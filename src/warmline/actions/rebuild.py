@@ -3,6 +3,7 @@
 Events are replayed onto the customer records they resolve to, with no merge applied;
 then every merge in force (kept, like the suggestions, outside the projections) is
 applied at once. Because resolution never depends on merges, that is the same memory.
+The metrics are then recomputed from it (:mod:`warmline.actions.metrics.rebuild`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from warmline.actions.ingest import parse_stored, project_batch
+from warmline.actions.metrics.rebuild import rebuild_in
 from warmline.actions.projection.clustering import recluster
+from warmline.actions.risk import rescore_in, risk_policy
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
 
@@ -56,6 +59,7 @@ def rebuild_projections(
                 region,
                 apply_merges=False,
                 insight=insight,
+                metrics=False,
             )
             updates = {
                 seq: {"b_seq": seq, "b_customer_id": o.origin_id, "b_awaiting": o.awaiting}
@@ -83,4 +87,6 @@ def rebuild_projections(
         records = {r for pair in merged for r in pair}
         if records:
             recluster(conn, records, now=dt.datetime.now(dt.UTC))
+        rebuild_in(conn)
+        rescore_in(conn, risk_policy(), now=dt.datetime.now(dt.UTC), notify=False)
     return replayed

@@ -12,9 +12,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.audit import append_chained, audit_row
+from warmline.actions.metrics.refresh import refresh_metrics
+from warmline.actions.metrics.touched import Touched
 from warmline.domain.access.roles import LOCAL_ADMIN
 from warmline.errors import InvalidRequest
 from warmline.storage import schema as t
@@ -36,6 +38,10 @@ KINDS = {
     "desk_pushes": Kind(t.desk_pushes, "at", None),
     "connector_gaps": Kind(t.connector_gaps, "received_at", None),
 }
+
+
+def _feedback_ids(conn: Connection, old: sa.ColumnElement[bool]) -> set[str]:
+    return set(conn.execute(sa.select(t.feedback.c.id).where(old)).scalars())
 
 
 def run_retention(
@@ -66,7 +72,10 @@ def run_retention(
                 if not dry_run:
                     conn.execute(t.raw_events.delete().where(raw))
             if not dry_run:
+                gone = _feedback_ids(conn, old) if kind.table is t.feedback else set()
                 conn.execute(kind.table.delete().where(old))
+                # Forgotten responses leave the CSAT, NPS and CES figures too.
+                refresh_metrics(conn, Touched(feedback=gone))
         if not dry_run:
             conn.execute(t.desk_sessions.delete().where(t.desk_sessions.c.expires_at < now))
             append_chained(

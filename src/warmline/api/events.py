@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.ingest import ingest_events
+from warmline.actions.risk import risk_policy
 from warmline.domain.access.roles import Actor, Permission
 from warmline.errors import InvalidRequest
 from warmline.events import EVENT_TYPES, Envelope
@@ -71,6 +72,7 @@ async def post_events(
         max_batch=settings.max_batch_events,
         may_verify=actor.may_verify,
         insight=settings.insight,
+        risk=risk_policy(settings),
     )
     rejected = result.count("rejected")
     status = 200 if rejected == 0 else (422 if rejected == len(result.items) else 207)

@@ -22,8 +22,12 @@ from warmline.cli.identity import identity_app
 from warmline.cli.insight import insight_app
 from warmline.cli.keys import keys_app
 from warmline.cli.knowledge import knowledge_app
+from warmline.cli.metrics import metrics_app
+from warmline.cli.promises import promises_app
 from warmline.cli.reasons import reasons_app
 from warmline.cli.retention import retention_app
+from warmline.cli.risk import risk_app
+from warmline.cli.webhooks import webhooks_app
 from warmline.errors import WarmlineError
 
 app = typer.Typer(
@@ -46,6 +50,10 @@ app.add_typer(reasons_app, name="reasons")
 app.add_typer(insight_app, name="insight")
 app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(branches_app, name="branches")
+app.add_typer(metrics_app, name="metrics")
+app.add_typer(promises_app, name="promises")
+app.add_typer(risk_app, name="risk")
+app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(forms_app, name="forms")
 
 

@@ -468,6 +468,53 @@ class Endpoints(Generic[R]):
         )
         return self._call("POST", "/v1/appointments", json=body)
 
+    # -- metrics, promises and early warning --------------------------------------------
+
+    @operation("GET", "/v1/metrics")
+    def metrics(
+        self,
+        measure: str,
+        *,
+        by: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        period: str | None = None,
+        **filters: str,
+    ) -> R:
+        """One measure per period, broken down ``by`` a dimension; ``filters`` are
+        ``channel``, ``team``, ``reason``, ``segment`` or ``agent``. ``start``/``end`` are
+        the query's ``from`` and ``to`` (dates)."""
+        params = _clean(
+            {"measure": measure, "by": by, "from": start, "to": end, "period": period, **filters}
+        )
+        return self._call("GET", "/v1/metrics", params=params)
+
+    @operation("GET", "/v1/metrics/measures")
+    def measures(self) -> R:
+        """Every measure and its definition."""
+        return self._call("GET", "/v1/metrics/measures")
+
+    @operation("GET", "/v1/promises")
+    def promises(
+        self, *, start: str | None = None, end: str | None = None, period: str | None = None
+    ) -> R:
+        """Each service promise met, missed and pending per period, with the worst misses."""
+        params = _clean({"from": start, "to": end, "period": period})
+        return self._call("GET", "/v1/promises", params=params)
+
+    @operation("GET", "/v1/at-risk")
+    def at_risk(self, *, limit: int | None = None) -> R:
+        """Customers at risk, the highest score first, with the signals behind each."""
+        return self._call("GET", "/v1/at-risk", params=_clean({"limit": limit}))
+
+    @operation("POST", "/v1/customers/{customer_id}/outreach")
+    def record_outreach(
+        self, customer_id: str, *, channel: str | None = None, note: str | None = None
+    ) -> R:
+        """Outreach done: recorded as a contact; the customer leaves the queue."""
+        body = _clean({"channel": channel, "note": note})
+        return self._call("POST", f"/v1/customers/{customer_id}/outreach", json=body)
+
     # -- connectors and embedding ------------------------------------------------------
 
     @operation("POST", "/v1/connectors")

@@ -32,8 +32,17 @@ def _card_statements() -> dict[str, Any]:
         t.assurances,
         t.messages,
     )
+    r = t.customer_risk
     return {
-        "customer": sa.select(t.customers).where(t.customers.c.id == cid),
+        # The risk score rides along with the customer row: no statement of its own.
+        "customer": sa.select(
+            t.customers,
+            r.c.score.label("risk_score"),
+            r.c.signals.label("risk_signals"),
+            r.c.above_since.label("risk_above_since"),
+        )
+        .outerjoin(r, r.c.customer_id == t.customers.c.id)
+        .where(t.customers.c.id == cid),
         "interactions": sa.select(*_interaction_columns())
         .where(i.c.customer_id == cid)
         .order_by(i.c.started_at.desc(), i.c.id.desc())

@@ -15,6 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 
+from warmline.domain.metrics.counters import COUNTERS
+from warmline.domain.metrics.dimensions import DIMENSIONS
+
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
     """Timestamps stored in UTC and always read back time-zone aware (SQLite keeps no zone)."""
@@ -807,6 +810,95 @@ PROJECTIONS = (
 
 #: Rows that remember the record they were first recorded on (``origin_id``): a merge or
 #: an undo moves them to the live customer of that record.
+
+
+def _dimensions() -> list[sa.Column[Any]]:
+    return [sa.Column(name, sa.String(100), nullable=False) for name in DIMENSIONS]
+
+
+metric_contributions = sa.Table(
+    "metric_contributions",
+    metadata,
+    # What one source row (interaction, case, feedback, commitment) adds to the rollups,
+    # as last applied: ingest subtracts it and adds the new one when the row or its
+    # neighbours change (see domain/metrics/contributions.py).
+    sa.Column("source_id", Id, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("customer_id", Id, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    *_dimensions(),
+    # Non-zero counters only: {"contacts": 1, "first_contacts": 1, ...}
+    sa.Column("counts", JSONType, nullable=False),
+    sa.Index(None, "customer_id"),
+)
+
+metric_rollups = sa.Table(
+    "metric_rollups",
+    metadata,
+    # Counters summed by period bucket and grouping: ``grouping`` is a bit mask of the
+    # dimensions the row carries (the others are summed over and hold '').
+    sa.Column("grouping", sa.SmallInteger, primary_key=True),
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("bucket", sa.Date, primary_key=True),
+    *[sa.Column(name, sa.String(100), primary_key=True) for name in DIMENSIONS],
+    # How many contributions the row sums: a row at zero is removed.
+    sa.Column("sources", sa.BigInteger, nullable=False),
+    *[sa.Column(name, sa.BigInteger, nullable=False) for name in COUNTERS],
+)
+
+metric_state = sa.Table(
+    "metric_state",
+    metadata,
+    # One row: the repeat window the rollups were built with, and when they were rebuilt.
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("window_days", sa.Integer, nullable=False),
+    _at("rebuilt_at", nullable=True),
+)
+
+customer_risk = sa.Table(
+    "customer_risk",
+    metadata,
+    # Each live customer's risk of leaving, with the signals behind it; recomputed at
+    # ingest for the customers a batch touched, and when a promise falls due.
+    sa.Column("customer_id", Id, primary_key=True),
+    sa.Column("score", sa.Integer, nullable=False),
+    sa.Column("signals", JSONType, nullable=False),
+    _at("computed_at"),
+    # When the score last rose to the threshold (None while below it).
+    _at("above_since", nullable=True),
+    _at("last_signal_at", nullable=True),
+    _at("outreach_at", nullable=True),
+    # When time alone will change the score (an open promise falls due).
+    _at("review_at", nullable=True),
+    sa.Column("last_words", sa.Text),
+    _at("last_words_at", nullable=True),
+    sa.Column("owner", sa.String(200)),
+    sa.Index(None, "score"),
+    sa.Index(None, "review_at"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    # Events for other systems, written in the transaction that caused them and delivered
+    # afterwards (webhooks): retried with backoff, then dead-lettered.
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("message_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("payload", JSONType, nullable=False),
+    sa.Column("customer_id", Id),
+    # pending, delivered or dead
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    _at("created_at"),
+    _at("next_attempt_at"),
+    _at("delivered_at", nullable=True),
+    sa.Column("last_error", sa.Text),
+    sa.Index(None, "status", "next_attempt_at"),
+    sa.Index(None, "customer_id"),
+)
+
+
 BY_ORIGIN = (
     identifiers,
     interactions,
@@ -827,5 +919,9 @@ BY_INTERACTION = (messages,)
 #: Customer-keyed tables that record history as it happened and are never relabelled
 #: (suggestions name customer records; readers show the customer each is part of now).
 AS_RECORDED = (
-    desk_pushes, audit_log, merge_suggestions, continuation_attempts, embed_links, form_links,
+    desk_pushes, audit_log, merge_suggestions, continuation_attempts, embed_links, outbox,
+    form_links,
 )  # fmt: skip
+#: Tables derived from the memory and recomputed when the rows they derive from move
+#: (merges, undos, erasure, rebuild): see warmline.actions.metrics.
+DERIVED = (metric_contributions, customer_risk)

@@ -56,6 +56,8 @@ def desk_page(engine: EngineDep, settings: SettingsDep, actor: DeskActor) -> HTM
         last_push=last,
         may_merge=may_merge,
         branch_bar=branch_bar(engine, settings, actor),
+        may_metrics=allows(actor.role, Permission.READ_METRICS),
+        may_work_risk=allows(actor.role, Permission.WORK_AT_RISK),
     )
 
 

@@ -37,6 +37,7 @@ from warmline.domain.effort.case_effort import Effort, effort_words
 from warmline.domain.identity.evidence import question_of
 from warmline.domain.insight.feeling_words import sureness
 from warmline.domain.labels import humanise
+from warmline.domain.metrics.measures import figure_text
 from warmline.domain.timewords import ago
 from warmline.errors import Forbidden, InvalidRequest, TooManyFailures
 from warmline.serving.bodies import read_bounded
@@ -73,6 +74,7 @@ templates.filters["source_words"] = source_words
 templates.globals["activity_words"] = activity_words
 templates.globals["feedback_words"] = feedback_words
 templates.globals["question_of"] = question_of
+templates.filters["figure"] = figure_text
 # Safe by construction: raw HTML is escaped by markdown-it and the result cleaned by nh3.
 templates.filters["markdown"] = lambda text: markupsafe.Markup(render_markdown(text))  # noqa: S704
 

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from warmline import events as ev
+from warmline.actions.metrics.touched import Touched
 from warmline.actions.projection.match_index import MatchIndex
 from warmline.actions.projection.rows import Landing, Owner, Row, new_row
 from warmline.domain.identity.identifiers import UNNORMALISED
@@ -64,6 +65,8 @@ class Batch:
     )
     inserts: dict[sa.Table, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     renamed: set[str] = field(default_factory=set)
+    #: What the batch wrote that metrics and risk derive from (filled by :meth:`write`).
+    touched: Touched = field(default_factory=Touched)
     index: MatchIndex = field(init=False)
     #: Live customer -> the records merged into it as stored (read when first asked about),
     #: and the new records this batch joined to it.
@@ -266,6 +269,8 @@ class Batch:
             for fact in facts:
                 fold_fact(traits, fact)
             columns = trait_columns(traits)
+            if _segment(traits) != _segment(customer.values["traits"]):
+                self.touched.customers.add(customer_id)  # every contribution's segment
             if columns["name"] != customer.values["name"]:
                 self.renamed.add(customer_id)
             customer.set(
@@ -319,6 +324,7 @@ class Batch:
 
     def write(self) -> None:
         """Write everything this batch changed: inserts first, then updates, table by table."""
+        self._note_touched()
         _write_rows(self.conn, t.customers, self.customers.values())
         for kind, table in ANCHOR_TABLES.items():
             _write_rows(self.conn, table, self.anchors[kind].values())
@@ -331,6 +337,21 @@ class Batch:
         self.inserts.clear()
         self.index.flush()
 
+    def _note_touched(self) -> None:
+        touched = self.touched
+        for kind, ids in (
+            ("interaction", touched.interactions),
+            ("case", touched.cases),
+            ("commitment", touched.commitments),
+        ):
+            for row in self.anchors[kind].values():
+                if row.new or row.dirty:
+                    ids.add(row.values["id"])
+                    touched.risk.add(row.values["customer_id"])
+        touched.feedback.update(r["id"] for r in self.inserts.get(t.feedback, []))
+        for table in (t.feedback, t.activities, t.messages):
+            touched.risk.update(r["customer_id"] for r in self.inserts.get(table, []))
+
     def _write_name_tokens(self) -> None:
         if not self.renamed:
             return
@@ -342,6 +363,10 @@ class Batch:
             {cid: self.customers[cid].values for cid in self.renamed},
         )
         self.renamed.clear()
+
+
+def _segment(traits: dict[str, Any] | None) -> Any:
+    return ((traits or {}).get("segment") or {}).get("value")
 
 
 def _write_rows(conn: Connection, table: sa.Table, rows: Iterable[Row]) -> None:

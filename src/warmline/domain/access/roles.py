@@ -49,6 +49,10 @@ class Permission(StrEnum):
     MANAGE_CONNECTORS = "connectors:manage"
     #: Ask for a short-lived link that opens a card inside another agent desktop.
     EMBED_CARDS = "cards:embed"
+    #: Read the metrics (first contact resolution, effort, feedback, promises kept).
+    READ_METRICS = "metrics:read"
+    #: Work the at-risk queue: see who is at risk and why, record outreach.
+    WORK_AT_RISK = "at_risk:work"
     #: Read a form pre-filled from the memory (sensitive values masked unless the role sees
     #: them or a key that may verify says the customer is verified).
     PREFILL_FORMS = "forms:prefill"
@@ -92,6 +96,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SERVE_VISITS,
             Permission.BOOK_APPOINTMENTS,
             Permission.EMBED_CARDS,
+            Permission.READ_METRICS,
+            Permission.WORK_AT_RISK,
             Permission.PREFILL_FORMS,
             Permission.SEND_FORM_LINKS,
         }

@@ -25,6 +25,7 @@ from warmline.domain.card.contacts import (
 from warmline.domain.card.context import ACTIVITY_HORIZON, RECENT_INTERACTIONS, CardContext
 from warmline.domain.card.insight import Learned
 from warmline.domain.card.items import activity_item, case_item, commitment_item, verification_item
+from warmline.domain.card.risk import risk_item
 from warmline.domain.forms.definitions import Form
 from warmline.domain.forms.prefill import on_record
 from warmline.domain.moments.cues import moment_cues
@@ -79,6 +80,7 @@ def build_card(
             rows, learned, ctx.now, current=current, current_messages=current_messages
         ),
         "style": card_insight.style(rows, rows.get("recent_messages", []), learned),
+        "risk": risk_item(customer),
     }
 
 

@@ -74,6 +74,18 @@
       }).catch(function (e) { failed(form, e); });
       return;
     }
+    if (form.classList.contains("outreach-form")) {
+      ev.preventDefault();
+      var item = form.closest(".risk-item");
+      var said = {};
+      new FormData(form).forEach(function (value, key) { said[key] = value; });
+      form.querySelector("button").disabled = true;
+      send("/desk/at-risk/" + encodeURIComponent(form.dataset.customerId) + "/outreach", said).then(function (html) {
+        form.outerHTML = html;
+        item.classList.add("done");
+      }).catch(function (e) { failed(form, e); form.querySelector("button").disabled = false; });
+      return;
+    }
     if (form.classList.contains("form-link")) {
       ev.preventDefault();
       var made = form.querySelector("p.error");

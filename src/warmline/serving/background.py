@@ -1,0 +1,58 @@
+"""Work the server does on its own while it runs: delivering the outbox's webhooks, and
+rescoring customers whose risk changed with time alone (a promise fell due unkept)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+
+from sqlalchemy.engine import Engine
+
+from warmline.actions.risk import review_due, risk_policy
+from warmline.actions.webhooks import deliver_due, signing_key
+from warmline.config import Settings
+
+log = logging.getLogger("warmline.background")
+#: How often the loop looks for due work.
+TICK_SECONDS = 5.0
+#: How often the risk scores time changes are looked for.
+REVIEW_EVERY = dt.timedelta(minutes=1)
+
+
+def check_webhook_settings(settings: Settings) -> None:
+    """Refuse to start with a webhook URL but no usable secret (the message says how)."""
+    if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+        signing_key(secret)
+
+
+def start_background(engine: Engine, settings: Settings) -> threading.Event:
+    """Start the loop in a daemon thread; set the returned event to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_run, args=(engine, settings, stop), name="warmline-background", daemon=True
+    )
+    thread.start()
+    return stop
+
+
+def _run(engine: Engine, settings: Settings, stop: threading.Event) -> None:
+    policy = risk_policy(settings)
+    reviewed = dt.datetime.now(dt.UTC)  # the first review a minute after start
+    while not stop.wait(TICK_SECONDS):
+        now = dt.datetime.now(dt.UTC)
+        try:
+            if settings.webhook_url and settings.webhook_secret:
+                deliver_due(
+                    engine,
+                    url=settings.webhook_url,
+                    secret=settings.webhook_secret.get_secret_value(),
+                    timeout=settings.webhook_timeout_seconds,
+                    now=now,
+                )
+            if now - reviewed >= REVIEW_EVERY:
+                review_due(engine, policy, now=now)
+                reviewed = now
+        except Exception:  # the loop outlives one bad tick; the log says what went wrong
+            log.exception("background work failed")
