@@ -13,7 +13,10 @@
     ├── Unprocessable       422    well-formed but every item was rejected
     ├── TooManyFailures     429    too many failed key checks from one address
     ├── RateLimited         429    over a limit on how often something may be done
-    └── DatabaseNotReady    503    the schema is missing or behind: run `warmline db upgrade`
+    ├── DatabaseNotReady    503    the schema is missing or behind: run `warmline db upgrade`
+    ├── NotConfigured       503    a feature needs a setting that is not set
+    └── Unavailable         503    the database is down, read-only, full or busy: retry later
+                                   (``Retry-After`` says when)
 
 One handler in :mod:`warmline.app` renders them as RFC 9457 problem details
 (``application/problem+json``) with ``code`` and ``hint`` members. Codes never
@@ -113,3 +116,13 @@ class DatabaseNotReady(WarmlineError):
 class NotConfigured(WarmlineError):
     status = 503
     title = "Not configured"
+
+
+class Unavailable(WarmlineError):
+    """The database cannot serve this request now (down, read-only, disk full, busy).
+
+    Nothing was half-written: the transaction rolled back whole. ``extra["retry_after"]``
+    (seconds) becomes the ``Retry-After`` header."""
+
+    status = 503
+    title = "Service unavailable"

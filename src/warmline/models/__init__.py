@@ -7,12 +7,26 @@ the domain's plain values (:mod:`warmline.domain.insight.readings`).
 
 from __future__ import annotations
 
+import threading
+
 from warmline.models.emotions import analyse_messages, default_emotion_model
 from warmline.models.reasons import ReasonModel, default_reason_model, reason_model
+
+_warm = threading.Event()
 
 
 def warm_up() -> None:
     """Load every model now (about a second), so the first message or contact does not wait."""
+    _do_warm_up()
+    _warm.set()
+
+
+def is_warm() -> bool:
+    """Whether :func:`warm_up` has finished in this process."""
+    return _warm.is_set()
+
+
+def _do_warm_up() -> None:
     analyse_messages(["hello", "bonjour tout le monde"])
     reasons = default_reason_model()
     reasons.predict(["my card got declined at the till"])
@@ -25,6 +39,7 @@ __all__ = [
     "analyse_messages",
     "default_emotion_model",
     "default_reason_model",
+    "is_warm",
     "reason_model",
     "warm_up",
 ]
