@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from tests.factories import Keys
 from warmline.domain.access.roles import PERMISSIONS, Role
 
-PUBLIC = {("GET", "/healthz"), ("GET", "/")}
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/")}
 DESK_PUBLIC = {("GET", "/desk/sign-in"), ("POST", "/desk/sign-in"), ("POST", "/desk/sign-out")}
 
 
