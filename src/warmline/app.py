@@ -39,7 +39,7 @@ from warmline.errors import WarmlineError
 from warmline.models import warm_up
 from warmline.serving import metrics
 from warmline.serving.health import readiness
-from warmline.serving.request_context import RequestContext, request_id
+from warmline.serving.request_context import RequestContext, SecurityHeaders, request_id
 from warmline.serving.responses import json_response, problem_response
 from warmline.serving.throttle import FailureThrottle
 from warmline.storage import migrate
@@ -141,18 +141,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         f"frame-ancestors {frame_ancestors}"
     )
 
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        if request.url.path.startswith("/desk"):
+    app.add_middleware(
+        SecurityHeaders,
+        by_prefix=(
             # Defence in depth for customer text: no inline script can run on a desk page.
-            response.headers["Content-Security-Policy"] = desk_policy
-        elif request.url.path.startswith(("/confirm/", "/public/")):
+            ("/desk", desk_policy),
             # The customer's pages: no script at all, never framed, forms post only here.
-            response.headers["Content-Security-Policy"] = CUSTOMER_POLICY
-        return response
+            ("/confirm/", CUSTOMER_POLICY),
+            ("/public/", CUSTOMER_POLICY),
+        ),
+    )
 
     @app.exception_handler(WarmlineError)
     async def _warmline_error(_: Request, exc: WarmlineError) -> Response:

@@ -17,9 +17,9 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from tests.factories import Keys, conversation, identified
-from warmline import models
 from warmline.app import create_app
 from warmline.config import Settings
+from warmline.serving import health
 from warmline.serving.logs import RequestIdFilter, configure_logging
 from warmline.serving.request_context import RequestContext
 from warmline.storage import migrate
@@ -47,7 +47,7 @@ def test_healthz_is_alive_and_names_the_schema(client: TestClient) -> None:
 def test_readyz_checks_database_schema_and_models(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(models, "_warm", _Flag(False))
+    monkeypatch.setattr(health, "is_warm", lambda: False)
     response = client.get("/readyz")
     assert response.status_code == 503, "models still loading: not ready yet"
     body = response.json()
@@ -56,7 +56,7 @@ def test_readyz_checks_database_schema_and_models(
     assert body["checks"]["models"] == {"ok": False, "loaded": False, "needed": True}
     assert response.headers["retry-after"] == "5"
 
-    monkeypatch.setattr(models, "_warm", _Flag(True))
+    monkeypatch.setattr(health, "is_warm", lambda: True)
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["status"] == "ready"
@@ -65,7 +65,7 @@ def test_readyz_checks_database_schema_and_models(
 def test_readyz_without_insight_does_not_wait_for_models(
     db_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(models, "_warm", _Flag(False))
+    monkeypatch.setattr(health, "is_warm", lambda: False)
     settings = Settings(database_url=db_url, insight=False)
     with TestClient(create_app(settings, engine)) as client:
         assert client.get("/readyz").status_code == 200
@@ -74,7 +74,7 @@ def test_readyz_without_insight_does_not_wait_for_models(
 def test_readyz_says_when_the_schema_is_behind(
     client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(models, "_warm", _Flag(True))
+    monkeypatch.setattr(health, "is_warm", lambda: True)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0001'"))
     response = client.get("/readyz")
@@ -195,14 +195,6 @@ def test_metrics_and_health_need_no_key_and_show_no_customer_data(
         customer_id = conn.execute(sa.select(t.customers.c.id)).scalar_one()
     text = client.get("/metrics").text
     assert "miles" not in text.lower() and customer_id not in text
-
-
-class _Flag:
-    def __init__(self, value: bool) -> None:
-        self.value = value
-
-    def is_set(self) -> bool:
-        return self.value
 
 
 def _labels(method: str, route: str, status: str) -> dict[str, str]:

@@ -49,7 +49,7 @@ def make_engine(
     url = normalise_url(url)
     backend = sa.make_url(url).get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(url, sqlite_synchronous)
+        return _sqlite_engine(url, sqlite_synchronous, pool_size + max_overflow)
     if backend == "postgresql":
         return sa.create_engine(
             url,
@@ -73,8 +73,16 @@ def make_engine(
     )
 
 
-def _sqlite_engine(url: str, synchronous: str) -> Engine:
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+def _sqlite_engine(url: str, synchronous: str, keep: int) -> Engine:
+    # Keep as many connections as requests may run at once: SQLAlchemy's default for a file
+    # (5, and 10 more opened and closed at a peak) made a busy server reopen the file and
+    # rerun the PRAGMAs below for many requests. An idle SQLite connection costs little.
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=keep,
+        max_overflow=keep,
+    )
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
