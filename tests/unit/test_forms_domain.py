@@ -134,12 +134,12 @@ def test_what_is_on_record_says_where_from_how_old_and_whether_to_confirm_again(
     assert (home.value, home.kind, home.stale) == ("14 Orchard Row, Leeds", "customer", False)
     assert source_words(home, {}, NOW) == "You confirmed this 2 weeks ago."
     assert (mail.value, mail.stale) == ("new@example.org", True)
-    assert mail.why_stale == "recorded 3 months ago; confirm every 30 days"
+    assert mail.why_stale(NOW) == "recorded 3 months ago; confirm every 30 days"
     assert (
         source_words(mail, {"app": "your app profile"}, NOW)
         == "From your app profile, 3 months ago."
     )
-    assert (job.value, job.stale, job.why_stale) == (None, True, "nothing on record")
+    assert (job.value, job.stale, job.why_stale(NOW)) == (None, True, "nothing on record")
 
 
 def test_the_customers_page_hides_the_sensitive_part_of_a_value() -> None:

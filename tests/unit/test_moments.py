@@ -79,7 +79,7 @@ def test_a_car_loan_cues_happy_driving_with_its_reason_source_and_end() -> None:
     assert [c["rule"] for c in cues] == ["happy_driving"]
     cue = cues[0]
     assert cue["text"] == "Car loan approved 3 days ago: wish them happy driving"
-    assert cue["source"] == "loans" and cue["why"].startswith("loan.approved 3 days ago")
+    assert cue["source"] == "loans" and cue["why"].startswith("loan approved 3 days ago")
     assert cue["expires_at"] == NOW - dt.timedelta(days=3) + dt.timedelta(days=30)
     # Not for a mortgage top-up, and not after the rule's 30 days.
     assert (

@@ -155,7 +155,7 @@ def form_items(
                 "form": form.id,
                 "title": form.title,
                 "fields": len(records),
-                "stale": [{"field": r.field.label, "why": r.why_stale} for r in stale],
+                "stale": [{"field": r.field.label, "why": r.why_stale(now)} for r in stale],
             }
         )
     return out

@@ -20,8 +20,9 @@ Every problem is reported with the file, where in it, and what to do, all at onc
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import process
@@ -55,6 +56,10 @@ class FormField:
     verified: bool
     sensitive: bool
     help: str | None = None
+    max_age: dt.timedelta = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "max_age", dt.timedelta(days=self.max_age_days))
 
 
 @dataclass(frozen=True, slots=True)

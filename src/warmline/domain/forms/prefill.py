@@ -26,9 +26,10 @@ HIDDEN = "•••"
 DEFAULT_SOURCE_WORDS = "our records"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OnRecord:
-    """One field of a form as the memory holds it."""
+    """One field of a form as the memory holds it (not frozen: built 30 to a page load,
+    and a frozen dataclass's constructor costs three times as much)."""
 
     field: FormField
     value: Any
@@ -38,7 +39,16 @@ class OnRecord:
     confirmed_at: dt.datetime | None
     verified: bool
     stale: bool
-    why_stale: str | None
+
+    def why_stale(self, now: dt.datetime) -> str | None:
+        """Why the field must be confirmed again, in words (None when it need not)."""
+        if not self.stale:
+            return None
+        since = self.confirmed_at or self.observed_at
+        if self.value is None or since is None:
+            return "nothing on record"
+        said = "confirmed" if self.confirmed_at else "recorded"
+        return f"{said} {ago(since, now)}; confirm every {self.field.max_age_days} days"
 
     def as_json(self, now: dt.datetime) -> dict[str, Any]:
         since = self.confirmed_at or self.observed_at
@@ -55,7 +65,7 @@ class OnRecord:
             "confirmed_at": self.confirmed_at,
             "age_days": (now - since).days if since else None,
             "stale": self.stale,
-            "why_stale": self.why_stale,
+            "why_stale": self.why_stale(now),
             "sensitive": self.field.sensitive,
             "needs_verified_session": self.field.verified,
             "max_age_days": self.field.max_age_days,
@@ -106,16 +116,8 @@ def on_record(
             verified = bool(entry and entry.get("verified"))
             kind = entry.get("kind", RECORD) if entry else None
         since = confirmed or observed
-        if value is None or since is None:
-            why: str | None = "nothing on record"
-        elif now - since > dt.timedelta(days=f.max_age_days):
-            said = "confirmed" if confirmed else "recorded"
-            why = f"{said} {ago(since, now)}; confirm every {f.max_age_days} days"
-        else:
-            why = None
-        out.append(
-            OnRecord(f, value, source, kind, observed, confirmed, verified, why is not None, why)
-        )
+        stale = value is None or since is None or now - since > f.max_age
+        out.append(OnRecord(f, value, source, kind, observed, confirmed, verified, stale))
     return out
 
 

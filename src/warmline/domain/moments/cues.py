@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from warmline.domain.labels import humanise
 from warmline.domain.moments.rules import KINDS, MomentRules, Rule
 from warmline.domain.profile.consent import has_consent
 from warmline.domain.timewords import ago
@@ -75,7 +76,7 @@ def moment_cues(
                 continue
             when = hit["occurred_at"]
             first = last_contact_before is None or last_contact_before < when
-            why = f"{hit['name']} {ago(when, now)}"
+            why = f"{humanise(hit['name']) or hit['name']} {ago(when, now)}"
             if hit.get("summary"):
                 why += f": {hit['summary']}"
             if rule.kind == "sensitivity" and first:
