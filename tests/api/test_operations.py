@@ -75,14 +75,19 @@ def test_readyz_says_when_the_schema_is_behind(
     client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(health, "is_warm", lambda: True)
+    version = sa.text("UPDATE alembic_version SET version_num = :v")
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0001'"))
-    response = client.get("/readyz")
-    assert response.status_code == 503
-    schema = response.json()["checks"]["schema"]
-    assert schema["ok"] is False and schema["found"] == "0001"
-    assert "warmline db upgrade" in schema["hint"]
-    assert client.get("/healthz").json()["status"] == "schema_behind"
+        conn.execute(version, {"v": "0001"})
+    try:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        schema = response.json()["checks"]["schema"]
+        assert schema["ok"] is False and schema["found"] == "0001"
+        assert "warmline db upgrade" in schema["hint"]
+        assert client.get("/healthz").json()["status"] == "schema_behind"
+    finally:  # PostgreSQL's test database is shared by the tests after this one
+        with engine.begin() as conn:
+            conn.execute(version, {"v": migrate.head_revision()})
 
 
 def test_readyz_and_healthz_when_the_database_is_down() -> None:
