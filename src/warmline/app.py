@@ -18,6 +18,8 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warmline.actions.branch_setup import load_branches_file
@@ -46,11 +48,15 @@ from warmline.api import (
 from warmline.config import Settings
 from warmline.errors import WarmlineError
 from warmline.models import warm_up
+from warmline.serving import prometheus
 from warmline.serving.background import check_webhook_settings, start_background
-from warmline.serving.responses import problem_response
+from warmline.serving.health import readiness
+from warmline.serving.request_context import RequestContext, SecurityHeaders, request_id
+from warmline.serving.responses import json_response, problem_response
 from warmline.serving.throttle import FailureThrottle
-from warmline.storage import migrate
+from warmline.storage import migrate, queries
 from warmline.storage.engine import make_engine
+from warmline.storage.faults import as_unavailable, unavailable
 from warmline.web import (
     chatwoot_app,
     customer_forms,
@@ -110,6 +116,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (413, "Body or batch too large"),
         (429, "Too many failed key checks with this key, or with any key, from this address"),
         (500, "Nothing was half-written; retry"),
+        (503, "The database is down, read-only, full or busy; retry after Retry-After"),
     )
 }
 
@@ -152,7 +159,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.auth_throttle = FailureThrottle(limit=settings.auth_failure_limit)
     app.state.engine = engine or make_engine(
-        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_max_overflow,
+        pool_timeout=settings.pool_timeout_seconds,
+        connect_timeout=settings.database_connect_timeout_seconds,
     )
     app.state.sms_sender = sender_from_setting(settings.sms_sender)
     if settings.branches_file:
@@ -166,21 +178,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         f"frame-ancestors {frame_ancestors}"
     )
 
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        if request.url.path.startswith(("/desk", "/branch", "/embed")):
+    app.add_middleware(
+        SecurityHeaders,
+        by_prefix=(
             # Defence in depth for customer text: no inline script can run on a desk page.
-            response.headers["Content-Security-Policy"] = desk_policy
-            if request.url.path.startswith("/embed/"):
-                # A card in another desktop's frame, with its session: never kept by a cache.
-                response.headers["Cache-Control"] = "no-store"
-        elif request.url.path.startswith(("/confirm/", "/public/")):
+            ("/desk", desk_policy),
+            ("/branch", desk_policy),
+            # A card in another desktop's frame, with its session: never kept by a cache.
+            ("/embed/", desk_policy, "no-store"),
+            ("/embed", desk_policy),
             # The customer's pages: no script at all, never framed, forms post only here.
-            response.headers["Content-Security-Policy"] = CUSTOMER_POLICY
-        return response
+            ("/confirm/", CUSTOMER_POLICY),
+            ("/public/", CUSTOMER_POLICY),
+        ),
+    )
 
     @app.exception_handler(WarmlineError)
     async def _warmline_error(_: Request, exc: WarmlineError) -> Response:
@@ -188,6 +199,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if "retry_after" in exc.extra:
             response.headers["Retry-After"] = str(exc.extra["retry_after"])
         return response
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError) -> Response:
+        # Down, read-only, full or busy: a 503 the client can retry, not a traceback.
+        fault = as_unavailable(exc)
+        if fault is None:
+            return await _unexpected(request, exc)
+        log.warning("database unavailable: %s (%s)", fault.code, type(exc.orig).__name__)
+        return await _warmline_error(request, fault)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(request: Request, _: PoolTimeout) -> Response:
+        log.warning("no free database connection within the pool timeout")
+        return await _warmline_error(request, unavailable("database_busy"))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> Response:
@@ -237,7 +262,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 "status": 500,
                 "code": "internal_error",
                 "detail": "Warmline failed to handle this request; nothing was half-written",
-                "hint": "retry; if it persists, the server log has the details",
+                "hint": "retry; if it persists, the server log has the details under "
+                "this request_id",
+                "request_id": request_id.get(),
             },
         )
 
@@ -255,15 +282,51 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:
-        """Liveness and schema check (no key needed)."""
-        current = migrate.current_revision(app.state.engine)
+        """Liveness (no key needed): 200 whenever the process answers, with the schema
+        revision when the database does. Restart the process only if this fails."""
         head = migrate.head_revision()
+        try:
+            current = migrate.current_revision(app.state.engine)
+        except DBAPIError:
+            status, current = "database_unreachable", None
+        else:
+            status = "ok" if current == head else "schema_behind"
         return {
-            "status": "ok" if current == head else "schema_behind",
+            "status": status,
             "database": app.state.engine.dialect.name,
             "schema": current,
             "schema_expected": head,
         }
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        responses={200: {"description": "Ready"}, 503: {"description": "Not ready"}},
+    )
+    def readyz() -> Response:
+        """Readiness (no key needed): 200 when the database answers, its schema is current
+        and the models have loaded; else 503 with the check that failed. A load balancer
+        sends requests only to a ready process."""
+        ready, checks = readiness(app.state.engine, insight=settings.insight)
+        response = json_response(
+            {"status": "ready" if ready else "not_ready", "checks": checks},
+            status=200 if ready else 503,
+        )
+        if not ready:
+            response.headers["Retry-After"] = "5"
+        return response
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    def prometheus_metrics() -> Response:
+        """Prometheus metrics (no key needed; they hold counts, never customer data):
+        request latency by route, events ingested, desk streams open, audit queue depth,
+        webhook deliveries waiting."""
+        try:
+            with app.state.engine.connect() as conn:
+                prometheus.OUTBOX.set(queries.outbox_waiting(conn))
+        except DBAPIError:  # the database down: the other figures still answer
+            prometheus.OUTBOX.set(float("nan"))
+        return Response(prometheus.exposition(), media_type=prometheus.CONTENT_TYPE)
 
     for module in (
         events,
@@ -301,6 +364,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.mount("/desk/static", StaticFiles(directory=pages.HERE / "static"), name="desk-static")
     app.mount("/public/static", StaticFiles(directory=pages.HERE / "public"), name="public-static")
     _add_docs(app)
+    app.add_middleware(RequestContext)
     return app
 
 

@@ -187,6 +187,39 @@ class Settings(BaseSettings):
         description="SQLite fsync policy: FULL never loses an acknowledged event on power loss.",
     )
 
+    pool_size: int = Field(
+        10,
+        ge=1,
+        le=500,
+        description="PostgreSQL connections each worker keeps open (SQLAlchemy's pool).",
+    )
+    pool_max_overflow: int = Field(
+        10, ge=0, le=500, description="Extra PostgreSQL connections a worker may open at a peak."
+    )
+    pool_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="How long a request waits for a free database connection before a 503.",
+    )
+    database_connect_timeout_seconds: int = Field(
+        5,
+        ge=1,
+        le=300,
+        description="How long to wait for PostgreSQL to accept a connection (a down database "
+        "fails fast with a 503 instead of hanging requests).",
+    )
+    log_format: str = Field(
+        "json",
+        pattern="^(json|text)$",
+        description="`warmline serve` logs: JSON lines with a request id, or plain text.",
+    )
+    log_level: str = Field(
+        "INFO",
+        pattern="^(DEBUG|INFO|WARNING|ERROR)$",
+        description="Lowest level `warmline serve` logs (INFO: a line per request).",
+    )
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -13,10 +13,12 @@
     ├── Unprocessable       422    well-formed but every item was rejected
     ├── TooManyFailures     429    too many failed key checks from one address
     ├── RateLimited         429    over a limit on how often something may be done
-    ├── Unavailable         503    a service Warmline relies on failed (an SMS gateway)
     ├── DatabaseNotReady    503    the schema is missing or behind: run `warmline db upgrade`
     ├── Misconfigured       503    a configured file is wrong (the message names file and field)
-    └── NotConfigured       503    a feature needs a setting that is not set (WARMLINE_LINK_SECRET)
+    ├── NotConfigured       503    a feature needs a setting that is not set (WARMLINE_LINK_SECRET)
+    └── Unavailable         503    a service Warmline relies on is down (the database: down,
+                                   read-only, full or busy; an SMS gateway): retry later
+                                   (``Retry-After`` says when)
 
 One handler in :mod:`warmline.app` renders them as RFC 9457 problem details
 (``application/problem+json``) with ``code`` and ``hint`` members. Codes never
@@ -108,11 +110,6 @@ class RateLimited(WarmlineError):
     title = "Too many requests"
 
 
-class Unavailable(WarmlineError):
-    status = 503
-    title = "Service unavailable"
-
-
 class DatabaseNotReady(WarmlineError):
     status = 503
     title = "Database not ready"
@@ -126,3 +123,13 @@ class Misconfigured(WarmlineError):
 class NotConfigured(WarmlineError):
     status = 503
     title = "Not configured"
+
+
+class Unavailable(WarmlineError):
+    """A service Warmline relies on cannot serve this request now: the database (down,
+    read-only, disk full, busy; nothing was half-written, the transaction rolled back
+    whole) or an SMS gateway. ``extra["retry_after"]`` (seconds), when there is one,
+    becomes the ``Retry-After`` header."""
+
+    status = 503
+    title = "Service unavailable"

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from tests.factories import Keys
 from warmline.domain.access.roles import PERMISSIONS, Role
 
-PUBLIC = {("GET", "/healthz"), ("GET", "/")}
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/")}
 #: Webhooks posted by other systems: authenticated by their connector's own secret (401
 #: without it), not by an API key's role.
 OWN_SECRET = {

@@ -45,6 +45,11 @@ class AuditWriter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
+    @property
+    def waiting(self) -> int:
+        """Rows queued and not yet taken by the writer thread."""
+        return self._queue.qsize()
+
     def record(self, row: dict[str, Any]) -> None:
         """Append ``row`` and return once it is committed (raise if it could not be)."""
         pending = _Pending(row)
@@ -108,6 +113,13 @@ def append_chained(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 _writers: weakref.WeakKeyDictionary[Engine, AuditWriter] = weakref.WeakKeyDictionary()
 _writers_lock = threading.Lock()
+
+
+def queue_depth() -> int:
+    """Audit rows waiting to be committed, over every database of this process."""
+    with _writers_lock:
+        writers = list(_writers.values())
+    return sum(writer.waiting for writer in writers)
 
 
 def record_read(

@@ -16,6 +16,7 @@ from warmline.errors import InvalidRequest
 from warmline.events import EVENT_TYPES, Envelope
 from warmline.serving.bodies import read_bounded
 from warmline.serving.deps import EngineDep, SettingsDep, require
+from warmline.serving.prometheus import count_events
 
 router = APIRouter(tags=["events"])
 
@@ -75,6 +76,7 @@ async def post_events(
         risk=risk_policy(settings),
     )
     rejected = result.count("rejected")
+    count_events(result.stored, result.count("duplicate"), rejected)
     status = 200 if rejected == 0 else (422 if rejected == len(result.items) else 207)
     return Response(
         orjson.dumps(result.to_json()), status_code=status, media_type="application/json"

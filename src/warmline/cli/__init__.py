@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from warmline import __version__
-from warmline.cli import demo, event_log, imports, serve
+from warmline.cli import backup, demo, event_log, imports, serve
 from warmline.cli.audit import audit_app
 from warmline.cli.branches import branches_app
 from warmline.cli.connectors import connectors_app
@@ -40,6 +40,8 @@ app.command("demo")(demo.demo)
 app.command("simulate")(demo.simulate_command)
 app.command("import")(imports.import_file)
 app.command("rebuild")(event_log.rebuild)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 app.add_typer(retention_app, name="retention")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")

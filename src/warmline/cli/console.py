@@ -21,7 +21,14 @@ err = Console(stderr=True)
 
 
 def engine_for(settings: Settings) -> Any:
-    return make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    return make_engine(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_max_overflow,
+        pool_timeout=settings.pool_timeout_seconds,
+        connect_timeout=settings.database_connect_timeout_seconds,
+    )
 
 
 def report(message: str, hint: str = "") -> None:

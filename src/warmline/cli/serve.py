@@ -30,6 +30,7 @@ def run_server(settings: Settings, engine: Any, host: str, port: int) -> None:
     from warmline.cli.forms import config_problem
     from warmline.models.feelings_encoder import FEELINGS_ENCODER, feelings_encoder_installed
     from warmline.models.reason_encoder import check_installed
+    from warmline.serving.logs import configure_logging
     from warmline.serving.profile_config import ConfigFileError, profile_config
 
     if settings.insight:  # models load in the background: a broken install is said now
@@ -47,12 +48,15 @@ def run_server(settings: Settings, engine: Any, host: str, port: int) -> None:
     console.print(
         f"Warmline on [bold]http://{host}:{port}[/] (API docs: http://{host}:{port}/docs)"
     )
+    configure_logging(settings.log_level, settings.log_format)
     # Desk streams stay open; give them 3 s to close on Ctrl-C instead of waiting forever.
+    # log_config=None: uvicorn keeps the JSON logging set up above.
     uvicorn.run(
         app,
         host=host,
         port=port,
-        log_level="warning",
+        log_config=None,
+        access_log=False,
         timeout_graceful_shutdown=3,
     )
 

@@ -7,13 +7,27 @@ the domain's plain values (:mod:`warmline.domain.insight.readings`).
 
 from __future__ import annotations
 
+import threading
+
 from warmline.models.feelings import analyse_messages, default_feelings_model
 from warmline.models.reasons import ReasonModel, default_reason_model, reason_model
+
+_warm = threading.Event()
 
 
 def warm_up() -> None:
     """Load every model now (about two seconds), so the first message or contact does not
     wait."""
+    _do_warm_up()
+    _warm.set()
+
+
+def is_warm() -> bool:
+    """Whether :func:`warm_up` has finished in this process."""
+    return _warm.is_set()
+
+
+def _do_warm_up() -> None:
     from warmline.models.feelings_encoder import (
         feelings_encoder_installed,
         shipped_feelings_opinion,
@@ -33,6 +47,7 @@ __all__ = [
     "analyse_messages",
     "default_feelings_model",
     "default_reason_model",
+    "is_warm",
     "reason_model",
     "warm_up",
 ]

@@ -27,22 +27,43 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
-    """Create the engine for ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``)."""
+def make_engine(
+    url: str,
+    *,
+    sqlite_synchronous: str = "FULL",
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    pool_timeout: float = 10.0,
+    connect_timeout: int = 5,
+) -> Engine:
+    """Create the engine for ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``).
+
+    PostgreSQL connections come from SQLAlchemy's own pool (``QueuePool``): ``pool_size``
+    kept open per process, ``max_overflow`` more at a peak, a request waits at most
+    ``pool_timeout`` seconds for one. ``pool_pre_ping`` tests each connection as it is
+    checked out, so after a database restart the pool drops the dead ones and reconnects
+    without a manual step; ``connect_timeout`` makes a down database fail fast. (A second
+    pool such as ``psycopg_pool`` under it would only add a layer: SQLAlchemy would still
+    pool its wrappers.)
+    """
     url = normalise_url(url)
     backend = sa.make_url(url).get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(url, sqlite_synchronous)
+        return _sqlite_engine(url, sqlite_synchronous, pool_size + max_overflow)
     if backend == "postgresql":
         return sa.create_engine(
             url,
-            pool_size=10,
-            max_overflow=10,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
             pool_pre_ping=True,
+            # Servers, proxies and firewalls drop idle links; renew before they do.
+            pool_recycle=1800,
             # Custom plans: a plan cached while a table was small (a fresh load) must not
             # stick as a sequential scan once it is large.
             connect_args={
-                "options": "-c jit=off -c timezone=UTC -c plan_cache_mode=force_custom_plan"
+                "options": "-c jit=off -c timezone=UTC -c plan_cache_mode=force_custom_plan",
+                "connect_timeout": connect_timeout,
             },
         )
     raise InvalidRequest(
@@ -52,8 +73,16 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     )
 
 
-def _sqlite_engine(url: str, synchronous: str) -> Engine:
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+def _sqlite_engine(url: str, synchronous: str, keep: int) -> Engine:
+    # Keep as many connections as requests may run at once: SQLAlchemy's default for a file
+    # (5, and 10 more opened and closed at a peak) made a busy server reopen the file and
+    # rerun the PRAGMAs below for many requests. An idle SQLite connection costs little.
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=keep,
+        max_overflow=keep,
+    )
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:

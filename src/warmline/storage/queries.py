@@ -357,3 +357,10 @@ def audit_page(
     if before_id is not None:
         query = query.where(a.c.id < before_id)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def outbox_waiting(conn: Connection) -> int:
+    """Outbox events not yet delivered (pending, retrying) nor dead-lettered."""
+    o = t.outbox
+    found = conn.execute(sa.select(sa.func.count()).where(o.c.status == "pending")).scalar()
+    return int(found or 0)
