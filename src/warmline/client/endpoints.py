@@ -53,6 +53,17 @@ class Endpoints(Generic[R]):
         """Liveness and schema revision (no key needed)."""
         return self._call("GET", "/healthz")
 
+    @operation("GET", "/readyz")
+    def ready(self) -> R:
+        """Readiness: ``status`` and each check (database, schema, models); a 503 is an
+        answer here (not ready yet), not an error."""
+        return self._call("GET", "/readyz", ok=(200, 503))
+
+    @operation("GET", "/metrics")
+    def prometheus_metrics(self) -> R:
+        """The Prometheus text exposition (a string)."""
+        return self._call("GET", "/metrics")
+
     # -- events and contacts -----------------------------------------------------------
 
     @operation("POST", "/v1/events")
