@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -71,3 +72,16 @@ def test_the_casts_cards_agree_with_themselves(engine: Engine) -> None:
     ):
         reasons = [r["reason"] for r in cast_card(engine, email)["likely_reasons"]]
         assert len(reasons) == len(set(reasons)), reasons
+
+
+def test_the_demo_logs_plain_text_unless_a_format_was_chosen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from warmline.cli.demo import demo_settings
+    from warmline.config import Settings
+
+    monkeypatch.delenv("WARMLINE_LOG_FORMAT", raising=False)
+    chosen = demo_settings(Settings())
+    assert chosen.log_format == "text" and chosen.forms_dir and chosen.link_secret
+    monkeypatch.setenv("WARMLINE_LOG_FORMAT", "json")
+    assert demo_settings(Settings()).log_format == "json"

@@ -84,7 +84,8 @@ def demo(
 
 def demo_settings(settings: Settings) -> Settings:
     """The demo's forms (a loan application and a change of address) unless you chose your
-    own, and a link secret for this run unless you set one."""
+    own, a link secret for this run unless you set one, and logs as plain text for a person
+    at a terminal unless you chose a format."""
     from pydantic import SecretStr
 
     from warmline.demo.world import FORMS_DIR
@@ -94,6 +95,8 @@ def demo_settings(settings: Settings) -> Settings:
         changes["forms_dir"] = str(FORMS_DIR)
     if settings.link_secret is None:
         changes["link_secret"] = SecretStr(secrets.token_urlsafe(48))
+    if "log_format" not in settings.model_fields_set:
+        changes["log_format"] = "text"
     return settings.model_copy(update=changes)
 
 
