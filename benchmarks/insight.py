@@ -573,7 +573,7 @@ def main() -> None:
             )
         )
     if "frustration" in wanted:
-        err.print("frustration: our own set")
+        err.print("frustration: GoEmotions test")
         figures.update(frustration_section(frustration_reader))
     if "gate" in wanted:
         err.print("unknown reasons: out-of-scope text")

@@ -1,26 +1,24 @@
 """The feelings sections of ``benchmarks/insight.py``: polarity on SemEval-2017, frustration
-on our own set, and unknown reasons on out-of-scope text.
+on GoEmotions, and unknown reasons on out-of-scope text, all read from ``../shared/data``.
 
 * **polarity**: SemEval-2017 Task 4A test (2017), macro-averaged recall (the task's
   measure) and accuracy of the labels Warmline stores, against VADER (compound at the
   usual +-0.05) and a word + char TF-IDF logistic regression (class-balanced) trained on
   the same train split, all in this run; messages/s of the fast path;
-* **frustration**: ``benchmarks/data/frustration.tsv``, messages we wrote and labelled
-  ourselves (see ``benchmarks/data/README.md``): ROC AUC of the frustration score and F1
-  of the desk's "frustrated", against VADER's negativity;
+* **frustration**: GoEmotions test comments, frustrated when their raters chose
+  annoyance, anger or disappointment (GoEmotions has no "frustration" of its own; these
+  three are the fed-up feelings it does have): ROC AUC of the frustration score and F1 of
+  the desk's "frustrated", against VADER's negativity;
 * **unknown reasons**: the share of out-of-scope text the reason model calls unknown
   (GoEmotions test comments, SemEval-2017 test tweets that say nothing about money, lines
-  of DialogSum test dialogues not about money, and the third of our own off-topic
-  requests the gate was not trained on), and Banking77 test accuracy with unknown
-  counted wrong.
+  of DialogSum test dialogues not about money), and Banking77 test accuracy with
+  unknown counted wrong.
 """
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,11 +33,11 @@ from insight_data import (
     dialogsum_lines,
     goemotions,
     not_about_money,
-    off_topic_requests,
     semeval2017,
 )
 
-FRUSTRATION_SET = Path(__file__).resolve().parent / "data" / "frustration.tsv"
+#: GoEmotions' emotions that say a reader is fed up: the frustrated side of the set.
+FED_UP = frozenset({"annoyance", "anger", "disappointment"})
 BATCH = 1000
 
 #: Reads messages into (label, frustration score, desk says frustrated) per message.
@@ -146,9 +144,8 @@ def polarity_section(
 
 
 def frustration_set() -> tuple[list[str], np.ndarray]:
-    with FRUSTRATION_SET.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
-    return [r["text"] for r in rows], np.array([int(r["label"]) for r in rows])
+    texts, labels = goemotions("test", original=True)
+    return texts, np.array([int(bool(found & FED_UP)) for found in labels])
 
 
 def frustration_section(read: Reader) -> dict[str, Any]:
@@ -193,11 +190,6 @@ def gate_section(model: Any) -> dict[str, Any]:
         unknown += sum(called)
     out["gate_out_of_scope_messages"] = total
     out["gate_out_of_scope_unknown"] = round(unknown / total, 4)
-    requests = off_topic_requests("held_out")
-    out["gate_own_requests_held_out"] = len(requests)
-    out["gate_own_requests_unknown"] = round(
-        float(np.mean([p.label is None for p in model.predict(requests)])), 4
-    )
     return out
 
 
@@ -253,7 +245,8 @@ def rows(f: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if "frustration_auc" in f:
         out += [
             (
-                f"frustration ROC AUC (our set, {f['frustration_messages']} messages)",
+                f"frustration ROC AUC (GoEmotions test, {f['frustration_messages']:,} comments, "
+                f"{f['frustration_share']:.0%} annoyed, angry or disappointed)",
                 f"{f['frustration_auc']:.3f}",
                 f"VADER negativity {f['frustration_auc_vader']:.3f}",
                 "",
@@ -276,13 +269,6 @@ def rows(f: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 f"{f['gate_out_of_scope_unknown']:.1%}",
                 "",
                 ">= 95 %",
-            ),
-            (
-                f"our own off-topic requests called unknown ({f['gate_own_requests_held_out']} "
-                "held out from the gate's training)",
-                f"{f['gate_own_requests_unknown']:.1%}",
-                "",
-                "",
             ),
             (
                 "Banking77 test accuracy, unknown counted wrong",
