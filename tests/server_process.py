@@ -58,6 +58,7 @@ class ServerProcess:
                 except httpx.TransportError:
                     pass
                 time.sleep(0.1)
+        self.stop()  # never leave a half-started server behind
         raise AssertionError(f"the server did not start:\n{self.log.read_text()}")
 
     def stop(self) -> None:
