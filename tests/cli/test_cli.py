@@ -351,9 +351,46 @@ def test_serve_refuses_to_start_when_the_reason_encoder_cannot_be_rebuilt(
     assert "pip install" in said
 
 
-def test_insight_refine_says_when_there_is_no_encoder_to_refine_with(env: str) -> None:
+def test_insight_refine_reads_again_what_ingest_was_unsure_of(env: str, tmp_path: Path) -> None:
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    lines = [identified(), *conversation("unsure-1"), *conversation("unsure-2")]
+    lines[6]["data"]["text"] = "hmm ok then"
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in lines) + "\n")
+    assert runner.invoke(app, ["import", str(path)]).exit_code == 0
+    engine = make_engine(env)
+
+    def due() -> int:
+        with engine.connect() as conn:
+            flagged = t.messages.c.refine_due.is_(True)
+            return int(conn.execute(sa.select(sa.func.count()).where(flagged)).scalar_one())
+
+    unsure = due()
+    assert unsure >= 1  # "hmm ok then" says little either way
     result = runner.invoke(app, ["insight", "refine"], env={"COLUMNS": "200"})
-    # No feelings encoder ships yet: the command says so and what to do, and changes nothing.
+    assert result.exit_code == 0, result.output
+    assert f"refined {unsure} message" in result.output and "none is due" in result.output
+    assert due() == 0
+    with engine.connect() as conn:
+        readings = conn.execute(
+            sa.select(t.messages.c.text, t.messages.c.insight).where(
+                t.messages.c.speaker == "customer"
+            )
+        ).all()
+    hmm = next(insight for text, insight in readings if text == "hmm ok then")
+    assert hmm["reading"] == "refined" and hmm["unsure"]
+    assert hmm["label"] in {"negative", "neutral", "positive"}
+    engine.dispose()
+
+
+def test_insight_refine_says_when_there_is_no_encoder_to_refine_with(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warmline.models import feelings_encoder
+
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    # An installation whose model files were left out: the command says so and what to do.
+    monkeypatch.setattr(feelings_encoder, "feelings_encoder_installed", lambda: False)
+    result = runner.invoke(app, ["insight", "refine"], env={"COLUMNS": "200"})
     assert result.exit_code == 2
     assert "no feelings encoder is installed" in result.output

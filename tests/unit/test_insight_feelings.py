@@ -190,6 +190,7 @@ def test_model_round_trips_through_bytes() -> None:
     assert again.analyse(texts) == model.analyse(texts)
     np.testing.assert_array_equal(again.fast.thresholds, model.fast.thresholds)
     assert again.unsure_below == model.unsure_below and again.blend == model.blend
+    assert again.emotion_blend == model.emotion_blend
 
 
 def test_shipped_model_is_small_and_refuses_other_files() -> None:
@@ -214,3 +215,31 @@ def test_the_refined_reading_averages_the_second_opinion_in() -> None:
     expected = (1 - model.blend) * fast[0].sentiment + model.blend * 0.3
     assert abs(refined[0].sentiment - expected) < 0.01
     assert not refined[2].supported and refined[2].label == "neutral"
+
+
+def test_polarity_and_emotions_are_blended_each_with_its_own_weight() -> None:
+    from tests.factories import SteadyOpinion
+
+    model = FeelingsModel.from_bytes(default_feelings_model().to_bytes())
+    model.blend, model.emotion_blend = 0.5, 0.0
+    prepared = ["i can't believe this happened again"]
+    fast = model.scores(prepared)
+    combined = model.combined(fast, SteadyOpinion().scores(prepared))
+    # The opinion reads no emotion: with no weight for emotions they stay the fast ones.
+    np.testing.assert_allclose(combined.emotions, fast.emotions)
+    np.testing.assert_allclose(
+        combined.polarity, 0.5 * fast.polarity + 0.5 * np.array([0.2, 0.3, 0.5])
+    )
+
+
+def test_words_that_show_frustration_are_never_read_as_neutral_or_pleased() -> None:
+    model = default_feelings_model()
+    resigned = "Fine, I'll call. Please make sure they know about this."
+    found = model.analyse([resigned, "third time asking", "thanks, that's sorted it"])
+    for reading in found[:2]:
+        assert reading.frustration >= 0.5 and reading.frustration_words
+        assert reading.label == "negative" and reading.sentiment < 0
+        assert reading.confidence >= reading.frustration
+        assert not {"approval", "joy", "admiration"} & {e for e, _ in reading.emotions}
+    # Gratitude is not frustration.
+    assert found[2].label == "positive" and found[2].frustration < 0.5

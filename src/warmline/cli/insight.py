@@ -41,4 +41,4 @@ def refine_command() -> None:
                 break
             done += batch.messages
             status.update(f"refined {done:,} of {due:,} messages")
-    console.print(f"refined {done:,} messages; none is due")
+    console.print(f"refined {done:,} message{'' if done == 1 else 's'}; none is due")

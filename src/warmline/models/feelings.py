@@ -20,7 +20,8 @@ words with the annoyance, anger and disappointment read here and P(negative).
 **The refined reading** (after ingest, :mod:`warmline.actions.insight_refine`): messages
 whose fast polarity confidence is below :attr:`FeelingsModel.unsure_below` are read again
 by the feelings encoder (:mod:`~warmline.models.feelings_encoder`), and the two readings
-are averaged (:attr:`FeelingsModel.blend`) and decided with thresholds tuned for the
+are averaged (:attr:`FeelingsModel.blend` for polarity, :attr:`~FeelingsModel.emotion_blend`
+for emotions: each chosen on the dev splits) and decided with thresholds tuned for the
 average. The shipped files are trained by ``scripts/train_insight_models.py`` and
 ``scripts/train_feelings_encoder.py`` (see ``shipped/ATTRIBUTION.md``).
 
@@ -41,7 +42,14 @@ from numpy.typing import NDArray
 
 from warmline.domain.insight.frustration import NONE, read_frustration
 from warmline.domain.insight.message_text import MessageText, feelings_text, words
-from warmline.domain.insight.readings import FAST, NEUTRAL, POLARITY, REFINED, MessageInsight
+from warmline.domain.insight.readings import (
+    FAST,
+    NEGATIVE,
+    NEUTRAL,
+    POLARITY,
+    REFINED,
+    MessageInsight,
+)
 from warmline.models.files import array_text, pack, shipped, text_array, unpack
 from warmline.models.language import detect_language
 from warmline.models.linear_scores import linear_arrays, linear_parts, sigmoid, softmax
@@ -168,6 +176,7 @@ class FeelingsModel:
         fast: Decisions,
         refined: Decisions,
         blend: float = 0.5,
+        emotion_blend: float | None = None,
         unsure_below: float = 0.0,
         languages: Sequence[str] = ("en",),
     ):
@@ -185,6 +194,7 @@ class FeelingsModel:
         self.fast = fast
         self.refined = refined
         self.blend = float(blend)
+        self.emotion_blend = float(blend if emotion_blend is None else emotion_blend)
         self.unsure_below = float(unsure_below)
         self.languages = frozenset(languages)
         self.english = frozenset(g for g in features.word_vocab if " " not in g)
@@ -207,12 +217,13 @@ class FeelingsModel:
         )
 
     def combined(self, fast: Scores, second: Scores) -> Scores:
-        """The refined probabilities: the fast and the second opinion's, averaged."""
-        w = self.blend
+        """The refined probabilities: the fast and the second opinion's, averaged with the
+        weight chosen for polarity (:attr:`blend`) and for emotions (:attr:`emotion_blend`)."""
+        w, e = self.blend, self.emotion_blend
         return Scores(
             (1 - w) * fast.polarity + w * second.polarity,
-            (1 - w) * fast.emotions + w * second.emotions,
-            (1 - w) * fast.ekman + w * second.ekman,
+            (1 - e) * fast.emotions + e * second.emotions,
+            (1 - e) * fast.ekman + e * second.ekman,
         )
 
     def analyse(self, texts: Sequence[str]) -> list[MessageInsight]:
@@ -257,9 +268,16 @@ class FeelingsModel:
             sentiment = float(p[2] - p[0])
             if message.emoji_only:
                 label, sure, sentiment = self._emoji_polarity(emotion_strength[row])
-            emotions = self._emotions(emotion_strength[row], label, sure)
             annoyed = float(emotion_strength[row, self._annoyed].max()) if self._annoyed else 0.0
             frustration = read_frustration(message.cased, annoyed, float(p[0]))
+            if frustration.frustrated and frustration.words:
+                # Frustration is a negative feeling: when the customer's own words show it
+                # ("Fine, I'll call", "third time asking"), the message is not neutral or
+                # pleased, however politely it is put; at least as sure as the frustration.
+                sure = max(sure if label == NEGATIVE else 0.0, frustration.score)
+                label = NEGATIVE
+                sentiment = min(sentiment, -frustration.score)
+            emotions = self._emotions(emotion_strength[row], label, sure)
             found[i] = MessageInsight(
                 sentiment=round(sentiment, 3),
                 emotions=emotions,
@@ -335,6 +353,7 @@ class FeelingsModel:
             "version": 1,
             "temperature": self.temperature,
             "blend": self.blend,
+            "emotion_blend": self.emotion_blend,
             "unsure_below": self.unsure_below,
         }
         return pack(KIND, header, arrays)
@@ -354,6 +373,7 @@ class FeelingsModel:
             fast=Decisions.from_arrays(arrays, "fast_"),
             refined=Decisions.from_arrays(arrays, "refined_"),
             blend=float(header["blend"]),
+            emotion_blend=float(header.get("emotion_blend", header["blend"])),
             unsure_below=float(header["unsure_below"]),
             languages=parts.languages,
         )

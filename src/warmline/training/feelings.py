@@ -12,7 +12,8 @@ and GoEmotions).
   by how much more often it comes with the label, folded into the weights) on
   GoEmotions' train split, each with the threshold of its best F1 on the dev split.
 * With the second opinion's probabilities on the same dev texts, the refined reading's
-  blend weight, shift and thresholds are chosen there too, and so is the confidence
+  blend weights (one for polarity, one for emotions), shift and thresholds are chosen
+  there too, and so is the confidence
   below which the fast reading is unsure: the least sure :data:`REFINE_SHARE` of dev.
 
 No test split is read here.
@@ -42,7 +43,7 @@ EMOTION_REGULARISATION = 1.0
 #: reading reads again.
 REFINE_SHARE = 0.5
 _TEMPERATURES = np.exp(np.linspace(np.log(0.3), np.log(4.0), 41))
-_BLENDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+_BLENDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,16 +192,19 @@ def train_feelings_model(
     model.unsure_below = float(np.quantile(confidence, REFINE_SHARE))
     if second_opinion is not None:
         opinion = _merge(*_split(second_opinion, len(dev.tweets)))
-        best: tuple[float, float, Decisions] = (-1.0, 0.5, model.fast)
+        # Polarity and emotions each get the weight that reads dev best: the encoder may
+        # be the better judge of one and not of the other.
+        polarity_scores: dict[float, float] = {}
+        emotion_scores: dict[float, float] = {}
         for blend in _BLENDS:
-            model.blend = blend
+            model.blend = model.emotion_blend = blend
             combined = model.combined(fast, opinion)
-            decisions = _decisions(combined, dev, model)
-            measured = _measure(combined, decisions, dev, model)
-            score = measured["polarity_macro_recall"] + measured["ekman_macro_f1"]
-            if score > best[0]:
-                best = (score, blend, decisions)
-        _, model.blend, model.refined = best
+            measured = _measure(combined, _decisions(combined, dev, model), dev, model)
+            polarity_scores[blend] = measured["polarity_macro_recall"]
+            emotion_scores[blend] = measured["ekman_macro_f1"] + measured["emotion_macro_f1"]
+        model.blend = max(_BLENDS, key=lambda b: (polarity_scores[b], -abs(b - 0.5)))
+        model.emotion_blend = max(_BLENDS, key=lambda b: (emotion_scores[b], -abs(b - 0.5)))
+        model.refined = _decisions(model.combined(fast, opinion), dev, model)
         combined = model.combined(fast, opinion)
         report |= {
             f"refined_{k}": v for k, v in _measure(combined, model.refined, dev, model).items()
@@ -217,6 +221,7 @@ def train_feelings_model(
             decide_polarity(fast.polarity, model.fast.shift)[0],
         )
         report["unsure_share"] = float(unsure.mean())
+        report["blend"], report["emotion_blend"] = model.blend, model.emotion_blend
         report["refined_unsure_only_polarity_macro_recall"] = macro_recall(truth, chosen)
     return FeelingsTraining(FeelingsModel.from_bytes(model.to_bytes()), report)
 
