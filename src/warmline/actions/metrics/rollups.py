@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 from sqlalchemy.engine import Connection
 
-from warmline.domain.metrics.counters import COUNTERS
+from warmline.domain.metrics.counters import (
+    CASE_COUNTERS,
+    COUNTERS,
+    FEEDBACK_COUNTERS,
+    INTERACTION_COUNTERS,
+    PROMISE_COUNTERS,
+)
 from warmline.domain.metrics.dimensions import DIMENSIONS, GROUPINGS, NONE, mask_of
 from warmline.storage import schema as t
 
@@ -74,17 +80,12 @@ def deltas_of(changes: Iterable[tuple[Mapping[str, Any] | None, Any]]) -> Deltas
     entry_column: list[int] = []
     entry_count: list[int] = []
     for old, new in changes:
-        for sign, side in ((-1, old), (1, new)):
-            if side is None:
-                continue
-            if sign < 0:
-                day, values, counts = (
-                    side["day"],
-                    tuple(side[d] for d in DIMENSIONS),
-                    side["counts"],
-                )
-            else:
-                day, values, counts = side.day, tuple(side.dims[d] for d in DIMENSIONS), side.counts
+        found: list[tuple[int, dt.date, tuple[str, ...], Mapping[str, int]]] = []
+        if old is not None:
+            found.append((-1, old["day"], tuple(old[d] for d in DIMENSIONS), old["counts"]))
+        if new is not None:
+            found.append((1, new.day, tuple(new.dims[d] for d in DIMENSIONS), new.counts))
+        for sign, day, values, counts in found:
             n = len(signs)
             signs.append(sign)
             days.append(day)
@@ -171,30 +172,45 @@ def apply(conn: Connection, deltas: Deltas) -> int:
     mark = "%s" if postgres else "?"
     codes = deltas.codes[changed]
     values = deltas.values[changed]
-    # Column by column (numpy picks each value's text), then zipped into rows.
+    # Key columns one by one (numpy picks each value's text), then zipped into rows.
     days, where = np.unique(codes[:, 2], return_inverse=True)
     dates = [dt.date.fromordinal(n) for n in days.tolist()]
-    columns: list[list[Any]] = [
-        codes[:, 0].tolist(),
-        np.array(_PERIODS, dtype=object)[codes[:, 1]].tolist(),
+    keys: list[np.ndarray] = [
+        codes[:, 0],
+        np.array(_PERIODS, dtype=object)[codes[:, 1]],
         np.array(dates if postgres else [d.isoformat() for d in dates], dtype=object)[
             where.reshape(-1)
-        ].tolist(),
-        *(
-            np.array(deltas.names[d], dtype=object)[codes[:, 3 + d]].tolist()
-            for d in range(len(DIMENSIONS))
-        ),
-        *values.T.tolist(),
+        ],
+        *(np.array(deltas.names[d], dtype=object)[codes[:, 3 + d]] for d in range(len(DIMENSIONS))),
     ]
-    rows = list(zip(*columns, strict=True))
-    conn.exec_driver_sql(_upsert_sql(mark), rows)
-    emptied = [rows[n][: len(_KEYS)] for n in np.flatnonzero(values[:, 0] < 0).tolist()]
-    if emptied:
-        where = " AND ".join(f'"{k}" = {mark}' for k in _KEYS)
+    if postgres:
+        # One statement in key order: concurrent writers lock shared rows in one order.
+        parts = [(np.arange(len(codes)), tuple(range(WIDTH)))]
+    else:
+        # One writer at a time: rows are written with only the families of counters they
+        # change (an interaction's 13, not all 47), the others inserted as 0 and left.
+        family = np.zeros(len(codes), dtype=np.int64)
+        for bit, columns in enumerate(_FAMILIES):
+            family |= values[:, columns].any(axis=1).astype(np.int64) << bit
+        parts = []
+        for found in np.unique(family).tolist():
+            chosen = [0] + [
+                c for bit, cols in enumerate(_FAMILIES) if found >> bit & 1 for c in cols
+            ]
+            parts.append((np.flatnonzero(family == found), tuple(chosen)))
+    for rows_at, summed in parts:
+        picked = values[rows_at][:, summed]
+        rows = zip(*(k[rows_at].tolist() for k in keys), *picked.T.tolist(), strict=True)
+        conn.exec_driver_sql(_upsert_sql(mark, summed), list(rows))
+    emptied_at = np.flatnonzero(values[:, 0] < 0)
+    if len(emptied_at):
+        where_sql = " AND ".join(f'"{k}" = {mark}' for k in _KEYS)
         # Column names are this module's constants; every value is a bound parameter.
-        delete = f"DELETE FROM metric_rollups WHERE {where} AND sources = 0"  # noqa: S608
-        conn.exec_driver_sql(delete, emptied)
-    return len(rows)
+        delete = f"DELETE FROM metric_rollups WHERE {where_sql} AND sources = 0"  # noqa: S608
+        conn.exec_driver_sql(
+            delete, list(zip(*(k[emptied_at].tolist() for k in keys), strict=True))
+        )
+    return len(codes)
 
 
 _KEYS = ("grouping", "period", "bucket", *DIMENSIONS)
@@ -203,12 +219,23 @@ _MASKS = {g: np.array([int(bool(g & mask_of([d]))) for d in DIMENSIONS]) for g i
 _SUMMED = ("sources", *COUNTERS)
 
 
+#: Columns of ``Deltas.values`` holding each family of counters (a source adds to one).
+_FAMILIES = tuple(
+    [_INDEX[name] for name in family]
+    for family in (INTERACTION_COUNTERS, CASE_COUNTERS, FEEDBACK_COUNTERS, PROMISE_COUNTERS)
+)
+
+
 @functools.cache
-def _upsert_sql(mark: str) -> str:
-    columns = ", ".join(f'"{c}"' for c in (*_KEYS, *_SUMMED))
-    values = ", ".join([mark] * (len(_KEYS) + len(_SUMMED)))
+def _upsert_sql(mark: str, summed: tuple[int, ...]) -> str:
+    """The upsert adding the ``summed`` columns of ``Deltas.values`` (the others of a new
+    row start at 0 and an existing row's stay as they are)."""
+    names = [_SUMMED[n] for n in summed]
+    zeros = [name for name in _SUMMED if name not in names]
+    columns = ", ".join(f'"{c}"' for c in (*_KEYS, *names, *zeros))
+    values = ", ".join([mark] * (len(_KEYS) + len(names)) + ["0"] * len(zeros))
     keys = ", ".join(f'"{k}"' for k in _KEYS)
-    sums = ", ".join(f'"{c}" = metric_rollups."{c}" + excluded."{c}"' for c in _SUMMED)
+    sums = ", ".join(f'"{c}" = metric_rollups."{c}" + excluded."{c}"' for c in names)
     return (  # column names are this module's constants; every value is a bound parameter
         f"INSERT INTO metric_rollups ({columns}) VALUES ({values}) "  # noqa: S608
         f"ON CONFLICT ({keys}) DO UPDATE SET {sums}"
