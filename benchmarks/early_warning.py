@@ -52,10 +52,13 @@ import numpy as np
 import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from warmline.actions.ingest import ingest_events
 from warmline.demo.phrases import AGENT_OPENERS, CUSTOMER_CLOSERS, FRUSTRATED, REASONS
+from warmline.domain.risk.signals import WEIGHTS
 from warmline.storage import schema as t
 from warmline.storage.engine import make_engine
 from warmline.storage.migrate import upgrade
@@ -116,6 +119,8 @@ class Person:
     activity: float
     leaves: bool = False
     chance: float = 0.0
+    #: The chance from what can reach the memory alone (no unseen cause, no noise).
+    visible_chance: float = 0.0
     events: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -160,8 +165,11 @@ class World:
         person = Person(n, causes, activity=float(rng.gamma(2.0, 1.5)))
         z = BASE_LOG_ODDS + sum(w for name, w in CAUSES.items() if causes[name])
         # Customers who use the bank a lot (and so contact it more) leave a little less.
-        z += -0.15 * min(person.activity, 6.0) + float(rng.normal(0, NOISE_SD))
+        z += -0.15 * min(person.activity, 6.0)
+        visible = z - (CAUSES["unseen"] if causes["unseen"] else 0.0)
+        z += float(rng.normal(0, NOISE_SD))
         person.chance = 1 / (1 + math.exp(-z))
+        person.visible_chance = 1 / (1 + math.exp(-visible))
         person.leaves = bool(rng.random() < person.chance)
         self._history(person)
         return person
@@ -377,6 +385,7 @@ def from_memory(engine: sa.Engine, world: World) -> dict[str, np.ndarray]:
             ).all()
         )
         scores = dict(conn.execute(sa.select(r.c.customer_id, r.c.score)).all())
+        signals = dict(conn.execute(sa.select(r.c.customer_id, r.c.signals)).all())
         counts, lasts = {}, {}
         for cid, n, last in conn.execute(
             sa.select(i.c.customer_id, sa.func.count(), sa.func.max(i.c.started_at)).group_by(
@@ -386,9 +395,14 @@ def from_memory(engine: sa.Engine, world: World) -> dict[str, np.ndarray]:
             counts[cid], lasts[cid] = n, last
     never = 10_000.0
     out: dict[str, list[float]] = {"warmline": [], "recency": [], "count": []}
+    features: list[list[float]] = []
     for person in world.people:
         cid = owner.get(person.email)
         out["warmline"].append(float(scores.get(cid, 0)))
+        summed = dict.fromkeys(WEIGHTS, 0.0)
+        for found in signals.get(cid) or []:
+            summed[found["signal"]] += found["weight"]
+        features.append(list(summed.values()))
         out["count"].append(float(counts.get(cid, 0)))
         last = lasts.get(cid)
         if isinstance(last, str):
@@ -397,7 +411,20 @@ def from_memory(engine: sa.Engine, world: World) -> dict[str, np.ndarray]:
             last = last.replace(tzinfo=dt.UTC)
         days = (world.now - last).total_seconds() / 86400 if last else never
         out["recency"].append(-days)
-    return {k: np.array(v) for k, v in out.items()}
+    ranked = {k: np.array(v) for k, v in out.items()}
+    ranked["features"] = np.array(features)
+    return ranked
+
+
+def fitted_reference(features: np.ndarray, truth: np.ndarray, seed: int) -> np.ndarray:
+    """What weights fitted to outcomes would make of the same signals: a logistic
+    regression on each customer's summed signal weights, every customer scored by a model
+    fitted on the other four fifths (5-fold). A reference, not the product's score: it
+    learns the simulator's outcomes."""
+    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    model = LogisticRegression(max_iter=1000)
+    chances = cross_val_predict(model, features, truth, cv=folds, method="predict_proba")
+    return np.asarray(chances[:, 1], dtype=float)
 
 
 def main() -> None:
@@ -434,6 +461,8 @@ def main() -> None:
         engine.dispose()
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
+    ranked["fitted"] = fitted_reference(ranked.pop("features"), truth, args.seed)
+    ranked["visible_ceiling"] = np.array([p.visible_chance for p in world.people])
     ranked["ceiling"] = np.array([p.chance for p in world.people])
     figures: dict[str, Any] = {
         "bench": "early_warning",
@@ -470,6 +499,8 @@ def main() -> None:
         "warmline": "Warmline risk score (kept at ingest)",
         "recency": "baseline: most recent contact first",
         "count": "baseline: most contacts first",
+        "fitted": "reference: the same signals, weights fitted to outcomes (5-fold)",
+        "visible_ceiling": "ceiling of the memory: the chance from visible causes only",
         "ceiling": "ceiling: the simulator's own chance of leaving",
     }
     for name, label in labels.items():

@@ -59,3 +59,76 @@ def test_complaint_language_is_quoted_and_bounded() -> None:
     assert len(risk.signals[0].evidence) < 140 and risk.last_words and len(risk.last_words) <= 280
     calm = [{"id": "m2", "text": "Thanks, all sorted", "sent_at": NOW}]
     assert assess(RiskInputs(messages=calm), NOW).score == 0
+
+
+def contact(
+    n: int, days_ago: float, *, outcome: str | None = "resolved", reason: str | None = "card_lost"
+) -> dict[str, object]:
+    return {
+        "id": f"i{n}",
+        "source": "test",
+        "channel": "chat",
+        "started_at": NOW - dt.timedelta(days=days_ago),
+        "agent_id": "sofia",
+        "queue": "cards",
+        "reason": reason,
+        "predicted_reason": None,
+        "mood": None,
+        "outcome": outcome,
+        "transfers": 0,
+        "case_id": None,
+        "verified_by": None,
+    }
+
+
+def test_contacts_left_open_warn_until_a_later_contact_about_the_same_reason_resolves() -> None:
+    open_one = assess(RiskInputs(interactions=[contact(1, 3, outcome="unresolved")]), NOW)
+    assert [s.name for s in open_one.signals] == ["unresolved"]
+    assert open_one.score == round(100 * WEIGHTS["unresolved"][0])
+    assert (
+        "card lost" in open_one.signals[0].evidence and "unresolved" in open_one.signals[0].evidence
+    )
+    put_right = [contact(1, 3, outcome="abandoned"), contact(2, 1)]
+    assert [s.name for s in assess(RiskInputs(interactions=put_right), NOW).signals] == [
+        "repeat_contacts"
+    ]
+    # Another reason resolved does not close it; a plan (follow-up, escalation) is no warning.
+    other = [contact(1, 3, outcome="unresolved"), contact(2, 1, reason="payment_failed")]
+    assert [s.name for s in assess(RiskInputs(interactions=other), NOW).signals] == ["unresolved"]
+    planned = [
+        contact(1, 3, outcome="follow_up"),
+        contact(2, 2, outcome="escalated", reason="payment_failed"),
+    ]
+    assert assess(RiskInputs(interactions=planned), NOW).score == 0
+
+
+def mood(dominant: str, start: float, end: float | None) -> dict[str, object]:
+    return {
+        "at": None,
+        "dominant": dominant,
+        "start": start,
+        "end": end,
+        "ending": None,
+        "evidence": [],
+        "feeling": dominant,
+        "level": end if end is not None else start,
+        "line": None,
+        "messages": 2,
+        "strength": 0.5,
+        "sure": None,
+        "trend": "steady",
+        "words": dominant,
+    }
+
+
+def test_a_worried_opening_that_ends_well_is_not_frustration() -> None:
+    worried = contact(1, 2) | {"mood": mood("fear", -0.6, 0.5)}
+    assert assess(RiskInputs(interactions=[worried]), NOW).score == 0
+    ended_badly = contact(2, 2) | {"mood": mood("neutral", 0.1, -0.7)}
+    risk = assess(RiskInputs(interactions=[ended_badly]), NOW)
+    assert [s.name for s in risk.signals] == ["frustrated"]
+    # With no reading of the end, the feeling that dominated the contact decides.
+    unread = contact(3, 2) | {"mood": mood("frustration", -0.5, None)}
+    assert [s.name for s in assess(RiskInputs(interactions=[unread]), NOW).signals] == [
+        "frustrated"
+    ]

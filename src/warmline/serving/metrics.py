@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from sqlalchemy.engine import Connection
 
 from warmline.domain.metrics.counters import RESOLUTION_BINS
@@ -107,13 +107,23 @@ def check_query(
 
 def answer(conn: Connection, q: MetricQuery) -> dict[str, Any]:
     """The measure per bucket (and group), with totals; every bucket present, empty ones
-    with zero counts."""
+    with zero counts.
+
+    The rows read are summed into one integer array (group x bucket x counter) with
+    numpy, and each distinct cell's figure computed once: an answer by agent and day has
+    thousands of points but few distinct cells (most are empty or small counts).
+    """
     counters = _counters(q.measure)
     width = len(counters)
     grouping = mask_of(set(q.filters) | ({q.by} if q.by else set()))
-    # group -> bucket -> the counters summed, as a list in ``counters`` order
-    summed: defaultdict[str | None, dict[dt.date, list[int]]] = defaultdict(dict)
+    every = list(buckets(q.first, q.last, q.period))
+    position = {bucket: n for n, bucket in enumerate(every)}
+    groups: dict[str | None, int] = {} if q.by else {None: 0}
+    at_group: list[int] = []
+    at_bucket: list[int] = []
+    cells: list[tuple[Any, ...]] = []
     skip = 2 if q.by else 1
+    places: dict[Any, int] = {}
     for period, first, last in _reads(q):
         rows = mq.rollup_rows(
             conn,
@@ -126,38 +136,48 @@ def answer(conn: Connection, q: MetricQuery) -> dict[str, Any]:
             counters=counters,
         )
         for row in rows:
-            cells = summed[row[1] if q.by else None]
-            bucket = bucket_of(row[0], q.period)
-            cell = cells.get(bucket)
-            if cell is None:
-                cells[bucket] = [int(n or 0) for n in row[skip:]]
-            else:
-                for k in range(width):
-                    cell[k] += int(row[skip + k] or 0)
-    every = [(bucket, bucket.isoformat()) for bucket in buckets(q.first, q.last, q.period)]
-    groups = sorted(summed, key=lambda g: g or "") if q.by else [None]
-    empty = _figure(q.measure, [0] * width, counters)
+            day = row[0]
+            place = places.get(day)
+            if place is None:
+                place = places[day] = position[bucket_of(_as_date(day), q.period)]
+            at_bucket.append(place)
+            if q.by:
+                index = groups.get(row[1])
+                if index is None:
+                    index = groups[row[1]] = len(groups)
+                at_group.append(index)
+            cells.append(row[skip:])
+    cube = np.zeros((len(groups), len(every), width), dtype=np.int64)
+    if cells:
+        # Sums are integers (PostgreSQL's arrive as Decimal; numpy takes both exactly).
+        np.add.at(
+            cube,
+            (np.asarray(at_group or [0] * len(cells)), np.asarray(at_bucket)),
+            np.asarray(cells, dtype=np.int64),
+        )
+    totals = cube.sum(axis=1)
+    figures: dict[tuple[int, ...], dict[str, Any]] = {}
+
+    def figure(cell: list[int]) -> dict[str, Any]:
+        key = tuple(cell)
+        found = figures.get(key)
+        if found is None:
+            found = figures[key] = _figure(q.measure, cell, counters)
+        return found
+
+    isos = [bucket.isoformat() for bucket in every]
     series: list[dict[str, Any]] = []
-    overall = [0] * width
-    for group in groups:
-        cells = summed.get(group, {})
-        total = [0] * width
-        points = []
-        for bucket, iso in every:
-            cell = cells.get(bucket)
-            if cell is None:
-                points.append({"bucket": iso, **empty})
-                continue
-            for k in range(width):
-                total[k] += cell[k]
-            points.append({"bucket": iso, **_figure(q.measure, cell, counters)})
-        for k in range(width):
-            overall[k] += total[k]
+    names: list[str | None] = sorted(groups, key=lambda g: g or "") if q.by else [None]
+    for group in names:
+        n = groups[group]
+        total = totals[n].tolist()
         if q.by and not any(total):
             continue  # rows of other measures only: nothing of this one to show
-        series.append(
-            {"group": group, "total": _figure(q.measure, total, counters), "points": points}
-        )
+        points = [
+            {"bucket": iso, **figure(cell)}
+            for iso, cell in zip(isos, cube[n].tolist(), strict=True)
+        ]
+        series.append({"group": group, "total": figure(total), "points": points})
     series.sort(key=lambda s: -s["total"]["count"])
     return {
         "measure": {
@@ -173,9 +193,14 @@ def answer(conn: Connection, q: MetricQuery) -> dict[str, Any]:
         "by": q.by,
         "filters": q.filters,
         "window_days": mq.repeat_window(conn).days,
-        "total": _figure(q.measure, overall, counters),
+        "total": _figure(q.measure, totals.sum(axis=0).tolist(), counters),
         "series": series,
     }
+
+
+def _as_date(day: Any) -> dt.date:
+    """A bucket as read (a date, or ISO text where the driver gives text)."""
+    return day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10])
 
 
 def _counters(measure: Measure) -> tuple[str, ...]:

@@ -48,6 +48,7 @@ def recent_memory(
             i.c.reason,
             i.c.predicted_reason,
             i.c.mood,
+            i.c.outcome,
             i.c.transfers,
             i.c.case_id,
             i.c.verified_by,

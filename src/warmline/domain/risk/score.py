@@ -81,6 +81,7 @@ def assess(
         *sig.complaint_language([m for m in inputs.messages if m["sent_at"] >= since], now),
         *sig.mood_signals(contacts, now),
         *sig.repeat_contacts(contacts, now),
+        *sig.unresolved(contacts, now),
         *sig.transfers(contacts, now),
         *sig.reverified(contacts, now),
     ]

@@ -33,6 +33,7 @@ WEIGHTS: dict[str, tuple[float, int]] = {
     "complaint_language": (0.30, 1),
     "worsening_mood": (0.25, 1),
     "frustrated": (0.12, 3),
+    "unresolved": (0.10, 3),
     "repeat_contacts": (0.15, 3),
     "transfers": (0.06, 3),
     "reverified": (0.08, 2),
@@ -166,7 +167,11 @@ def mood_signals(interactions: Sequence[Row], now: dt.datetime) -> list[Signal]:
     for i in ordered:
         mood = i["mood"]
         end = mood.get("end")
-        if (end is not None and end <= NEGATIVE_SENTIMENT) or mood.get("dominant") in NEGATIVE:
+        # How the contact ended, as the metric "ended frustrated" counts it: a worried
+        # opening ("my card was stolen") that ends in thanks is not a warning. Without a
+        # reading of the end, the feeling that dominated it.
+        ended_badly = end <= NEGATIVE_SENTIMENT if end is not None else False
+        if ended_badly or (end is None and mood.get("dominant") in NEGATIVE):
             line = f": {mood['line']}" if mood.get("line") else ""
             words = (
                 f"{mood.get('feeling', 'unhappy')} in a contact {_ago(i['started_at'], now)}{line}"
@@ -223,6 +228,43 @@ def repeat_contacts(interactions: Sequence[Row], now: dt.datetime) -> list[Signa
         len(best) - 1, WEIGHTS["repeat_contacts"][1]
     )
     return [Signal("repeat_contacts", min(weight, 0.6), words, last["started_at"], last["id"])]
+
+
+#: Outcomes that leave the customer's problem open with nothing planned (an escalation or
+#: a follow-up carries a plan; a promise made in it is watched as a promise).
+LEFT_OPEN = ("unresolved", "abandoned")
+
+
+def unresolved(interactions: Sequence[Row], now: dt.datetime) -> list[Signal]:
+    """Contacts that ended with the problem left open, unless a later contact about the
+    same reason ended resolved (then it was put right)."""
+    ordered = sorted(interactions, key=lambda i: (i["started_at"], i["id"]))
+    found = []
+    for n, i in enumerate(ordered):
+        if i.get("outcome") not in LEFT_OPEN:
+            continue
+        reason = reason_of(i)
+        if (
+            reason
+            and reason != UNKNOWN
+            and any(
+                later.get("outcome") == "resolved" and reason_of(later) == reason
+                for later in ordered[n + 1 :]
+            )
+        ):
+            continue
+        about = f" about {humanise(reason)}" if reason and reason != UNKNOWN else ""
+        words = f"a contact{about} {_ago(i['started_at'], now)} ended {humanise(i['outcome'])}"
+        found.append(
+            Signal(
+                "unresolved",
+                _weight("unresolved", i["started_at"], now),
+                words,
+                i["started_at"],
+                i["id"],
+            )
+        )
+    return _capped("unresolved", found)
 
 
 def transfers(interactions: Sequence[Row], now: dt.datetime) -> list[Signal]:
