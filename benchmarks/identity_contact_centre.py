@@ -198,6 +198,11 @@ def score(memory: Memory, predicted: set[Pair]) -> dict[str, Any]:
     evidence: Counter[str] = Counter(
         shared_evidence(*(records[r] for r in pair)) for pair in missed_pairs
     )
+    reach = reachability(memory)
+    by_reach: Counter[str] = Counter(reach[pair] for pair in missed_pairs)
+    by_reach_and_channels: Counter[str] = Counter(
+        f"{reach[pair]} | {'+'.join(sorted(channels[r] for r in pair))}" for pair in missed_pairs
+    )
     return {
         "precision": round(precision, 4),
         "recall": round(recall, 4),
@@ -208,26 +213,15 @@ def score(memory: Memory, predicted: set[Pair]) -> dict[str, Any]:
         "false_pairs_by_kind": dict(false_kinds),
         "missed_by_channels": dict(missed.most_common(6)),
         "missed_by_shared_evidence": dict(evidence.most_common()),
+        "missed_by_reach": {k: by_reach[k] for k in REACH if by_reach[k]},
+        "missed_by_reach_and_channels": dict(by_reach_and_channels.most_common(12)),
     }
 
 
 def shared_evidence(a: Any, b: Any) -> str:
     """What two records of one person have in common, as written (roughly: no typos
     forgiven): an identifier, a birth date, a name and postcode, a name, or nothing."""
-    import phonenumbers
-
-    def ids(record: Any) -> set[str]:
-        out = set()
-        for kind, value in record.identifiers:
-            if kind == "phone":
-                with contextlib.suppress(phonenumbers.NumberParseException):
-                    value = phonenumbers.format_number(phonenumbers.parse(value, "GB"), 0)
-            out.add(f"{kind}:{value.lower()}")
-        return out
-
-    def words(record: Any, key: str) -> set[str]:
-        return set(str(record.traits.get(key) or "").lower().replace(" ", "|").split("|")) - {""}
-
+    ids, words = _ids, _words
     if ids(a) & ids(b):
         return "an identifier"
     names = bool(words(a, "name") & words(b, "name"))
@@ -241,6 +235,97 @@ def shared_evidence(a: Any, b: Any) -> str:
 
 #: What two records of one person may share that is evidence enough to join them.
 STRONG = ("an identifier", "birth date and a name", "a name and postcode")
+
+
+#: How far the records of one person can be linked at all, strongest first (a pair
+#: counts under the first that joins it, directly or through the person's other records).
+REACH = (
+    "strong evidence",  # an identifier, a birth date and a name, a name and postcode
+    "a name or birth date alone",  # some value in common, no more (names forgiving typos)
+    "nothing in common",  # no rule could ever link them
+)
+
+
+def reachability(memory: Memory) -> dict[Pair, str]:
+    """Each true pair, with the strongest kind of evidence that joins its two records,
+    directly or through other records of the same person (:data:`REACH`). Cached per
+    memory: every stage asks."""
+    cached = _REACH_CACHE.get(id(memory))
+    if cached is not None:
+        return cached
+    from rapidfuzz.distance import JaroWinkler
+
+    records = {r.ref: r for r in memory.records}
+
+    def values(record: Any) -> set[str]:
+        found = {f"id:{v}" for v in _ids(record)}
+        for key in ("name", "former_name"):
+            found |= {f"name:{w}" for w in _words(record, key) - _SUFFIX_WORDS}
+        if born := record.traits.get("date_of_birth"):
+            found.add(f"dob:{born}")
+        for key in ("postcode", "former_postcode"):
+            if code := record.traits.get(key):
+                found.add("pc:" + str(code).upper().replace(" ", ""))
+        return found
+
+    def weak(a: Any, b: Any) -> bool:
+        va, vb = values(a), values(b)
+        if va & vb:
+            return True
+        na = [v for v in va if v.startswith("name:")]
+        nb = [v for v in vb if v.startswith("name:")]
+        return any(JaroWinkler.normalized_similarity(x, y) >= 0.8 for x in na for y in nb)
+
+    out: dict[Pair, str] = {}
+    for refs in _group(memory.truth()).values():
+        strong = {ref: ref for ref in refs}
+        anything = {ref: ref for ref in refs}
+        for a, b in itertools.combinations(refs, 2):
+            if shared_evidence(records[a], records[b]) in STRONG:
+                strong[_root(strong, a)] = _root(strong, b)
+            if weak(records[a], records[b]):
+                anything[_root(anything, a)] = _root(anything, b)
+        for a, b in itertools.combinations(refs, 2):
+            if _root(strong, a) == _root(strong, b):
+                kind = REACH[0]
+            elif _root(anything, a) == _root(anything, b):
+                kind = REACH[1]
+            else:
+                kind = REACH[2]
+            out[frozenset((a, b))] = kind
+    _REACH_CACHE[id(memory)] = out
+    return out
+
+
+_REACH_CACHE: dict[int, dict[Pair, str]] = {}
+_SUFFIX_WORDS = frozenset({"jr", "sr", "snr", "senior"})
+
+
+def _ids(record: Any) -> set[str]:
+    import phonenumbers
+
+    out = set()
+    for kind, value in record.identifiers:
+        if kind == "phone":
+            with contextlib.suppress(phonenumbers.NumberParseException):
+                value = phonenumbers.format_number(phonenumbers.parse(value, "GB"), 0)
+        out.add(f"{kind}:{value.lower()}")
+    return out
+
+
+def _words(record: Any, key: str) -> set[str]:
+    return set(str(record.traits.get(key) or "").lower().replace(" ", "|").split("|")) - {""}
+
+
+def ceilings(memory: Memory) -> dict[str, float]:
+    """The recall a resolver could reach at most: joining every pair that strong evidence
+    joins (:func:`linkable`), and every pair that anything at all joins."""
+    reach = Counter(reachability(memory).values())
+    total = sum(reach.values()) or 1
+    return {
+        "strong_evidence": round(reach[REACH[0]] / total, 4),
+        "anything_in_common": round((reach[REACH[0]] + reach[REACH[1]]) / total, 4),
+    }
 
 
 def linkable(memory: Memory) -> float:
@@ -426,6 +511,25 @@ def render(rows: list[tuple[str, dict[str, Any]]]) -> Table:
     return table
 
 
+def render_missed(rows: list[tuple[str, dict[str, Any]]]) -> Table:
+    """The missed pairs of each stage by how far their records can be linked at all, and
+    the kinds of record pair (channels) most missed under each."""
+    table = Table(title="missed pairs: how far they can be linked at all, by kind of record pair")
+    table.add_column("stage")
+    table.add_column("reach (directly or through the person's records)")
+    table.add_column("missed", justify="right")
+    table.add_column("commonest kinds of record pair")
+    for name, f in rows:
+        for reach, count in f.get("missed_by_reach", {}).items():
+            kinds = [
+                f"{key.split(' | ')[1]} {n}"
+                for key, n in f["missed_by_reach_and_channels"].items()
+                if key.startswith(reach + " |")
+            ]
+            table.add_row(name, reach, str(count), ", ".join(kinds[:4]))
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--people", type=int, default=5000)
@@ -446,6 +550,7 @@ def main() -> None:
         "people": len(memory.people),
         "records": len(memory.records),
         "linkable_recall": round(linkable(memory), 4),
+        "ceilings": ceilings(memory),
     }
     err.print(f"[dim]recall reachable on strong evidence: {results['linkable_recall']:.4f}[/]")
     rows: list[tuple[str, dict[str, Any]]] = []
@@ -505,9 +610,14 @@ def main() -> None:
         ),
     }
     Console(width=200).print(render(rows))
+    Console(width=200).print(render_missed([r for r in rows if r[0].startswith("warmline")]))
+    ceiling = results["ceilings"]
     Console(width=200).print(
         f"{results['people']:,} people, {results['records']:,} records; recall reachable by "
-        f"joining records of one person linked by strong evidence: {results['linkable_recall']:.4f}"
+        f"joining records of one person linked by strong evidence (an identifier, a birth "
+        f"date and a name, a name and postcode), directly or through their other records: "
+        f"{ceiling['strong_evidence']:.4f}; by anything at all in common (a name or a birth "
+        f"date alone too): {ceiling['anything_in_common']:.4f}"
     )
     Console(width=200).print(
         "identity train said:\n" + results["train_output"], highlight=False, markup=False

@@ -239,3 +239,32 @@ def test_dedupe_asks_about_a_record_that_could_be_senior_or_his_son(
     assert live(client, keys, caller) != live(client, keys, senior)
     [asked] = suggestions(client, keys)
     assert any("written Sr and the other without" in r for r in asked["reasons"])
+
+
+def test_his_own_mobile_under_a_new_surname_joins_the_record_that_holds_it(
+    client: TestClient, keys: Keys
+) -> None:
+    mobile, email = ("phone", "07851 262659"), ("email", "daniel.rogers72@example.org")
+    born = {"date_of_birth": "1944-11-16", **HOME}
+    branch = post(client, keys.integrator, [identified(customer(
+        mobile, name="Daniel Rogers", **born))])["results"][0]  # fmt: skip
+    post(client, keys.integrator, [identified(customer(email, name="Daniel Rogers"))])
+    # Married and renamed, the name misspelt in the chat form: his email and his mobile.
+    chat = post(client, keys.integrator, [identified(customer(
+        email, mobile, name="Daneil Williams"))])["results"][0]  # fmt: skip
+    assert live(client, keys, chat["customer_id"]) == live(client, keys, branch["customer_id"])
+
+
+def test_a_call_written_the_other_way_round_is_the_same_person(
+    client: TestClient, keys: Keys
+) -> None:
+    mobile = ("phone", "07865 474856")
+    born = {"date_of_birth": "1993-06-06", **HOME}
+    first = post(client, keys.integrator, [identified(customer(
+        mobile, name="Joseph Green", **born))])["results"][0]  # fmt: skip
+    post(client, keys.integrator, [identified(customer(
+        mobile, name="Green Joseph", date_of_birth="1993-06-06", **HOME))])  # fmt: skip
+    # Later, married: a new surname, the first name misspelt, his mobile and birth date.
+    later = post(client, keys.integrator, [identified(customer(
+        mobile, name="Josehp Evans", date_of_birth="1993-06-06"))])["results"][0]  # fmt: skip
+    assert live(client, keys, later["customer_id"]) == live(client, keys, first["customer_id"])

@@ -71,9 +71,22 @@ def test_postcode_pairs_are_drawn_only_among_records_sharing_one() -> None:
 
 
 def test_hidden_duplicates_are_taken_out_of_u() -> None:
-    u = [[0.002, 0.998]]
-    m = [[0.9, 0.1]]
+    u = [[0.002, 0.998]] * len(FIELDS)
+    m = [[0.9, 0.1]] * len(FIELDS)
     cleaned = without_matches(u, m, prior=0.002)
-    # Nine in ten of the agreements counted were the duplicates: a tenth is left.
-    assert cleaned[0][0] == pytest.approx((0.002 - 0.002 * 0.9) / 0.998, rel=0.01)
-    assert sum(cleaned[0]) == pytest.approx(1.0)
+    # An identifier: nine in ten of the agreements counted were the duplicates, a tenth
+    # is left.
+    email = FIELDS.index("email")
+    assert cleaned[email][0] == pytest.approx((0.002 - 0.002 * 0.9) / 0.998, rel=0.01)
+    assert sum(cleaned[email]) == pytest.approx(1.0)
+
+
+def test_a_trait_shared_by_chance_keeps_a_quarter_of_what_was_counted() -> None:
+    # A birth date: the share of duplicates is an estimate (households make it high), and
+    # strangers do share birthdays; taken out whole, a birthday alone would link them.
+    u = [[0.002, 0.998]] * len(FIELDS)
+    m = [[0.9, 0.1]] * len(FIELDS)
+    cleaned = without_matches(u, m, prior=0.002)
+    born = FIELDS.index("date_of_birth")
+    assert cleaned[born][0] == pytest.approx(0.0005, rel=0.01)
+    assert sum(cleaned[born]) == pytest.approx(1.0)

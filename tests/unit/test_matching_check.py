@@ -54,3 +54,23 @@ def test_more_questions_about_different_people_are_worse_beyond_a_floor_and_a_gr
         "it would ask a person about 50.0 pairs of different people per 1,000, against 2.0"
     ]
     assert "precision 1.0000" in current.describe()
+
+
+def test_a_relative_never_holds_ones_own_mobile_nor_a_name_an_initial_fits() -> None:
+    import random
+
+    from warmline.domain.identity.matching import record_from
+    from warmline.training.matching_check import _relative
+
+    record = record_from(
+        {"name": "A Okafor", "date_of_birth": "1980-02-01", "postcode": "LS6 2QT"},
+        [("phone", "+447911123456", False), ("phone", "+441134960000", False)],
+    )
+    rng = random.Random(3)
+    for _ in range(50):
+        relative = _relative(record, ["aaron", "abigail", "brian", "carol"], rng)
+        if relative is None:
+            continue
+        # The household's landline, never her mobile; never a name "A" may stand for.
+        assert relative.phones == ("+441134960000",)
+        assert relative.first_name in ("brian", "carol")

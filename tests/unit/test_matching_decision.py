@@ -342,3 +342,99 @@ def test_a_record_last_written_with_an_initial_keeps_the_name_it_had() -> None:
     # A name she went by before that agrees says one person.
     jan = person("J Owen", date_of_birth="1987-10-22", former_name=["Jan Owen"])
     assert apart([jan], [janet]) == []
+
+
+def test_a_name_written_the_other_way_round_is_one_name_to_the_relatives_rules() -> None:
+    from warmline.domain.identity.matching import apart
+
+    # "Hall Samantha" is Samantha Hall, and Sam is her nickname: nothing says two people.
+    assert apart([person("Hall Samantha")], [person("Samantha Hall"), person("Sam Hall")]) == []
+    # Brothers both written the other way round still differ: "Reynolds" is a surname the
+    # other records give, not the first name they share.
+    james = [person("James Reynolds"), person("Reynolds James")]
+    william = [person("William Reynolds"), person("Reynolds William")]
+    assert apart(james, william)
+
+
+def test_an_initial_fits_the_formal_name_a_nickname_stands_for() -> None:
+    from warmline.domain.identity.matching import apart
+
+    # "W Thomas" and Bill Thomas: W for William, whom Bill stands for.
+    assert apart([person("W Thomas")], [person("Bill Thomas")]) == []
+    assert compare(person("W Thomas"), person("Bill Thomas"), DEFAULT_MODEL).level(
+        "first_name"
+    ) == ("similar")
+    # An initial that fits no form of the name still says two people.
+    assert apart([person("K Thomas")], [person("Bill Thomas")])
+
+
+def test_a_name_alone_never_links_however_rare() -> None:
+    from dataclasses import replace
+
+    # A model that knows "Okonkwo-Baptiste" is held by one record in a million: the name
+    # alone weighs enough to link. It is still only a name: at most a question.
+    rare = replace(
+        DEFAULT_MODEL,
+        frequencies={"first_name": {"zebedee": 1e-6}, "last_name": {"okonkwo-baptiste": 1e-6}},
+        rare={"first_name": 1e-6, "last_name": 1e-6},
+    )
+    a = record_from({"name": "Zebedee Okonkwo-Baptiste"}, [("email", "z@example.org", False)])
+    b = record_from({"name": "Zebedee Okonkwo-Baptiste"}, [("phone", "+447700900123", False)])
+    comparison = compare(a, b, rare)
+    assert comparison.probability >= Thresholds().link
+    decision = decide(a, b, comparison, Thresholds())
+    assert decision.outcome == "review"
+    assert "only the name agrees" in decision.reasons[0]
+    # With anything else of theirs agreeing (a birth date), it links.
+    c = record_from({"name": "Zebedee Okonkwo-Baptiste", "date_of_birth": "1980-01-02"})
+    d = record_from({"name": "Zebedee Okonkwo-Baptiste", "date_of_birth": "1980-01-02"})
+    assert decide(c, d, compare(c, d, rare), Thresholds()).outcome == "link"
+
+
+def test_a_move_counts_once_against_the_same_name_and_birth_date() -> None:
+    before = record_from(
+        {
+            "name": "Gregory Evans",
+            "date_of_birth": "1953-12-04",
+            "address": "17 Richmond Crescent, Leeds",
+            "postcode": "AB30 1QF",
+        }
+    )
+    after = record_from({"name": "Gregory Evans", "date_of_birth": "1953-12-04",
+                         "address": "170 Forest View, Stockport",
+                         "postcode": "PQ31 1XX"})  # fmt: skip
+    comparison = compare(before, after, DEFAULT_MODEL)
+    against = [e for e in comparison.evidence if e.weight < 0]
+    # The house number, street, town and postcode all differ: one fact, a move, counted once.
+    assert len(against) == 1 and against[0].field == "postcode"
+    assert outcome(before, after).outcome == "link"
+    # A twin (another first name) at the old address is still two people.
+    twin = record_from({"name": "Graham Evans", "date_of_birth": "1953-12-04",
+                        "address": "17 Richmond Crescent, Leeds",
+                        "postcode": "AB30 1QF"})  # fmt: skip
+    assert outcome(before, twin).outcome == "new"
+
+
+def test_a_record_matching_the_person_but_no_one_record_of_theirs_links() -> None:
+    # One customer: the branch wrote "Jaceb Lee" with the postcode, the email record the name
+    # right and no postcode. A chat gives "Jacob Lee" and the postcode: neither record alone
+    # is enough, the person is.
+    branch = record_from({"name": "Jaceb Lee", "date_of_birth": "1982-07-09",
+                          "postcode": "AB28 2UU"}, [("phone", "+447847667797", False)])  # fmt: skip
+    email = record_from({"name": "Jacob Lee"}, [("email", "jacob.lee32@example.org", False)])
+    chat = record_from({"name": "Jacob Lee", "postcode": "AB28 2UU"})
+    candidates = {"branch": branch, "email": email}
+    records = {"branch": [branch, email], "email": [branch, email]}
+    alone = resolve_against(chat, candidates, DEFAULT_MODEL, Thresholds())
+    assert alone.decision.outcome != "link"
+    result = resolve_against(
+        chat, candidates, DEFAULT_MODEL, Thresholds(), records_of=records.__getitem__
+    )
+    assert result.decision.outcome == "link", result.decision
+    assert "everything known of the customer" in result.decision.reasons[0]
+    # Her brother, same surname and postcode, is not taken for her.
+    brother = record_from({"name": "Noah Lee", "postcode": "AB28 2UU"})
+    other = resolve_against(
+        brother, candidates, DEFAULT_MODEL, Thresholds(), records_of=records.__getitem__
+    )
+    assert other.decision.outcome != "link"

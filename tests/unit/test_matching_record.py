@@ -140,3 +140,35 @@ def test_a_generation_suffix_is_read_from_the_name(name: str, generation: str | 
 
 def name_last(name: str) -> str:
     return "senior" if name == "John Senior" else "smith"
+
+
+def test_a_name_later_written_the_other_way_round_keeps_both_readings() -> None:
+    record = record_from({"name": "Jenkins Alexis", "former_name": ["Alexis Jenkins"]})
+    assert (record.first_name, record.last_name) == ("jenkins", "alexis")
+    assert record.former_first_names == ("alexis",)
+    assert record.former_last_names == ("jenkins",)
+
+
+def test_a_former_surname_is_kept_when_the_first_name_is_now_misspelt() -> None:
+    # Daniel Rogers, married, now written "Daneil Williams": Rogers is his former surname.
+    record = record_from({"name": "Daneil Williams", "former_name": ["Daniel Rogers"]})
+    assert record.former_last_names == ("rogers",)
+    # Someone else's name is neither.
+    other = record_from({"name": "Daneil Williams", "former_name": ["Susan Rogers"]})
+    assert other.former_last_names == () and other.former_first_names == ()
+
+
+def test_person_record_holds_what_every_record_of_the_customer_knows() -> None:
+    from warmline.domain.identity.matching import person_record
+
+    branch = record_from({"name": "Jaceb Lee", "date_of_birth": "1982-07-09",
+                          "postcode": "AB28 2UU"}, [("phone", "+447847667797", False)])  # fmt: skip
+    email = record_from({"name": "Lee Jacob"}, [("email", "jacob.lee32@example.org", False)])
+    person = person_record(branch, [branch, email])
+    assert (person.first_name, person.last_name, person.postcode) == ("jaceb", "lee", "AB282UU")
+    # "Lee Jacob" is read the other way round: Lee is the surname the branch gives.
+    assert person.former_first_names == ("jacob",)
+    assert person.former_last_names == ()
+    assert person.emails == ("jacob.lee32@example.org",)
+    assert person.phones == ("+447847667797",)
+    assert person_record(branch, [branch]) is branch

@@ -32,6 +32,13 @@ Table = list[list[float]]
 SMOOTHING = 2.0
 #: Taking the hidden matches out of u never lowers a level's u below this share of it.
 UNMATCHED_FLOOR = 0.01
+#: ...nor, for a trait (a name, a birth date, an address), below this share of it: different
+#: people share traits by chance at the rate their value frequencies say, and the share
+#: of duplicates is an estimate (households, which share a surname, an address and a
+#: landline, make it high); taken out whole, a birth date shared by chance came out a
+#: million to one, and a birthday alone linked two strangers.
+TRAIT_FLOOR = 0.25
+_IDENTIFIER_FIELDS = frozenset(FIELDS.index(name) for name in ("email", "phone", "national_id"))
 #: Fields learned from pairs that share a postcode rather than from random pairs.
 WITHIN_POSTCODE = ("street_within_postcode", "locality_within_postcode")
 _STREET_WITHIN, _TOWN_WITHIN = (FIELDS.index(name) for name in WITHIN_POSTCODE)
@@ -192,12 +199,14 @@ def without_matches(u: Table, m: Table, prior: float) -> Table:
     """u with the true duplicates hidden among random pairs taken out.
 
     A random pair is a duplicate with probability ``prior``; for a level as rare as
-    an equal national id those few duplicates are most of what was counted.
+    an equal national id those few duplicates are most of what was counted. A trait's
+    u keeps at least a quarter of what was counted (:data:`TRAIT_FLOOR`).
     """
     out = []
-    for u_row, m_row in zip(u, m, strict=True):
+    for f, (u_row, m_row) in enumerate(zip(u, m, strict=True)):
+        floor = UNMATCHED_FLOOR if f in _IDENTIFIER_FIELDS else TRAIT_FLOOR
         row = [
-            max((uf - prior * mf) / (1 - prior), uf * UNMATCHED_FLOOR, MIN_PROBABILITY)
+            max((uf - prior * mf) / (1 - prior), uf * floor, MIN_PROBABILITY)
             for uf, mf in zip(u_row, m_row, strict=True)
         ]
         total = sum(row)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 from rapidfuzz.distance import JaroWinkler
 
+from warmline.domain.identity.identifiers import is_mobile
 from warmline.domain.identity.matching import (
     MatchModel,
     MatchRecord,
@@ -33,6 +34,7 @@ from warmline.domain.identity.matching import (
     decide,
 )
 from warmline.domain.identity.matching.record import name_forms
+from warmline.domain.identity.matching.scoring import initial_fits
 
 #: Records the check is built from (sampled when there are more).
 CHECK_RECORDS = 2_000
@@ -178,8 +180,10 @@ def _relative(record: MatchRecord, firsts: list[str], rng: random.Random) -> Mat
     assert record.first_name is not None
     for _ in range(20):
         first = rng.choice(firsts) if firsts else record.first_name
-        if record.first_forms.isdisjoint(name_forms(first)) and (
-            JaroWinkler.normalized_similarity(first, record.first_name) < 0.8
+        if (
+            record.first_forms.isdisjoint(name_forms(first))
+            and JaroWinkler.normalized_similarity(first, record.first_name) < 0.8
+            and not initial_fits(record.first_name, first)  # "A" may be Aaron: no telling
         ):
             break
     else:
@@ -188,9 +192,11 @@ def _relative(record: MatchRecord, firsts: list[str], rng: random.Random) -> Mat
     if born and rng.random() < 0.7:  # years apart: no typo of the other's
         born = f"{int(born[:4]) + rng.choice((-33, -28, -22, 22, 25, 31)):04d}{born[4:]}"
     # What a household shares: the surname, the address, the landline; never one's own
-    # email, national id or account.
+    # email, mobile, national id or account.
+    landlines = tuple(phone for phone in record.phones if not is_mobile(phone))
     return replace(
-        record, first_name=first, date_of_birth=born, emails=(), national_ids=(),
+        record, first_name=first, date_of_birth=born, emails=(), phones=landlines,
+        national_ids=(),
         identifiers=(), verified=frozenset(), generation=None, former_first_names=(),
         former_last_names=(),
     )  # fmt: skip

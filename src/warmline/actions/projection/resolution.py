@@ -49,6 +49,7 @@ from warmline.domain.identity.matching import (
     assess,
     compare,
     namesake_at_home,
+    person_record,
     resolve_against,
     two_people,
 )
@@ -236,8 +237,10 @@ class Resolver:
                 continue
             record = p.index.profile(record_id).record
             comparison = compare(basis, record, model)
-            if _contradicts(comparison, basis, record):
-                continue
+            if _contradicts(comparison, basis, record) and not (
+                _own(ident) and _renamed_or_moved(comparison, basis, record)
+            ):
+                continue  # but one's own email or mobile under a new surname or address
             if ident.quality == UNNORMALISED or (
                 ident.kind == "phone"
                 and not is_mobile(ident.value)
@@ -262,13 +265,23 @@ class Resolver:
         p = self.p
         home = p.live(origin)
         ours: list[MatchRecord] | None = None
+        person: MatchRecord | None = None
         model, thresholds = self.config.model, self.config.thresholds
         for candidate, record in p.index.candidates(probe).items():
-            if candidate == origin:
+            if candidate == origin or p.live(candidate) == home:
                 continue
             assessed = assess(probe, record, model, thresholds)
-            if assessed is None or assessed[1].outcome != "link" or p.live(candidate) == home:
-                continue
+            if assessed is None or assessed[1].outcome != "link":
+                # What the customer's other records know may link it (the name as the
+                # event gives it, the postcode another record holds).
+                if person is None:
+                    ours = [probe, *self.records_of(origin)]
+                    person = person_record(probe, ours)
+                if person is probe:
+                    continue
+                assessed = assess(person, record, model, thresholds)
+                if assessed is None or assessed[1].outcome != "link":
+                    continue
             if ours is None:
                 ours = [probe, *self.records_of(origin)]
             theirs = self.records_of(candidate)
@@ -481,6 +494,14 @@ def _renamed_or_moved(comparison: Comparison, new: MatchRecord, record: MatchRec
         return False
     disagree = [i for i, weight in enumerate(comparison.weights) if weight < 0]
     return all(i in _LIFE_CHANGES for i in disagree) and not two_people(new, record, comparison)
+
+
+def _own(ident: Identifier) -> bool:
+    """Whether an identifier is most likely one person's own: an email address, or a mobile
+    number, kept normalised (a landline is often a household's)."""
+    if ident.quality == UNNORMALISED:
+        return False
+    return ident.kind == "email" or (ident.kind == "phone" and is_mobile(ident.value))
 
 
 def _contradicts(comparison: Comparison, new: MatchRecord, record: MatchRecord) -> bool:

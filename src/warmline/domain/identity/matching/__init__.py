@@ -24,7 +24,7 @@ from warmline.domain.identity.matching.decision import (
 from warmline.domain.identity.matching.dedupe import PairFinding, find_duplicates
 from warmline.domain.identity.matching.index import MemoryIndex
 from warmline.domain.identity.matching.model import DEFAULT_MODEL, FIELD_LEVELS, MatchModel
-from warmline.domain.identity.matching.record import MatchRecord, record_from
+from warmline.domain.identity.matching.record import MatchRecord, person_record, record_from
 from warmline.domain.identity.matching.scoring import Comparison, Evidence, compare, match_weight
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "find_duplicates",
     "match_weight",
     "namesake_at_home",
+    "person_record",
     "record_from",
     "resolve_against",
     "two_people",

@@ -1,13 +1,16 @@
 """From a score to an outcome: link, review or new, with the reasons and the safety rules.
 
 Thresholds are on the match probability (:class:`Thresholds`). On top of them,
-three rules keep a quiet false merge from happening, whatever the score:
+four rules keep a quiet false merge from happening, whatever the score:
 
 * two records with verified identifiers of the same kind that share no value
   (two different verified emails) never link: at most review;
 * a shared phone number or email address never links on its own (a household
   phone, a family email): when nothing else agrees the pair is at most a review,
   with the reason "shares a phone number" / "shares an email address";
+* a name alone never links: when nothing but the names agrees (a rare name, weighed
+  by how rare it is in the memory, can reach the threshold on its own) the pair is at
+  most a review, "only the name agrees";
 * first names, dates of birth or generation suffixes that say "two people" never
   link, unless a national id (equal, or one typo apart) says otherwise: different
   first names, or alike but both real given names (Carl, Carol; Christina,
@@ -39,19 +42,27 @@ from typing import Literal, NamedTuple
 
 from warmline.domain.identity.identifiers import is_mobile
 from warmline.domain.identity.matching.model import FIELDS, MatchModel, weight_of
-from warmline.domain.identity.matching.record import MatchRecord, is_given_name
+from warmline.domain.identity.matching.record import (
+    MatchRecord,
+    is_given_name,
+    person_record,
+    read_names,
+    surnames_of,
+)
 from warmline.domain.identity.matching.scoring import (
     D_DIFFERENT,
     EXACT,
     F_CLOSE,
     F_DIFFERENT,
     F_SIMILAR,
+    F_SWAPPED,
     MISSING,
     N_EXACT,
     N_TYPO,
     Comparison,
     compare,
     comparison_levels,
+    initial_fits,
 )
 
 Outcome = Literal["link", "review", "new"]
@@ -62,6 +73,7 @@ AMBIGUITY_BITS = 10.0
 _FIRST, _DOB, _EMAIL, _PHONE, _NATIONAL_ID = (
     FIELDS.index(name) for name in ("first_name", "date_of_birth", "email", "phone", "national_id")
 )
+_NAMES = frozenset({_FIRST, FIELDS.index("last_name")})
 _KIND_LABELS = {"email": "email addresses", "phone": "phone numbers", "national_id": "national ids"}
 
 
@@ -162,6 +174,8 @@ def decide(
         shared.append("shares an email address")
     if shared and (relatives or not _other_support(comparison)):
         caps[:0] = shared
+    elif outcome == "link" and _name_alone(comparison):
+        caps.append("only the name agrees: a namesake may be someone else")
     if relatives:
         outcome = "new"
     elif caps and outcome == "link":
@@ -216,7 +230,13 @@ def apart(ours: Sequence[MatchRecord], theirs: Sequence[MatchRecord]) -> list[st
     if any(levels[_NATIONAL_ID] in (N_EXACT, N_TYPO) for _, _, levels in pairs):
         return []
     found = _conflicting_verified(_verified_of(ours), _verified_of(theirs))
-    first = [said for a, b, _ in pairs if (said := _first_names_say_two(a, b)) is not None]
+    everyone = [*ours, *theirs]
+    given = {id(r): read_names(r, surnames_of(everyone, but=r))[0] for r in everyone}
+    first = [
+        said
+        for a, b, levels in pairs
+        if (said := _first_names_say_two(a, b, levels, given)) is not None
+    ]
     if first and all(first):
         names = _both_sides(ours, theirs, lambda r: (r.first_name or "").title() or None)
         found.append(f"first names differ ({names}): could be a relative")
@@ -264,19 +284,32 @@ def _own_evidence(comparison: Comparison) -> bool:
     return any(is_mobile(phone) for phone in shared)
 
 
-def _first_names_say_two(a: MatchRecord, b: MatchRecord) -> bool | None:
+def _first_names_say_two(
+    a: MatchRecord,
+    b: MatchRecord,
+    levels: tuple[int, ...],
+    given: Mapping[int, str | None] | None = None,
+) -> bool | None:
     """Whether the first names a record has gone by (its name now and the ones it was
     given before) say two people: True when no name of one agrees with any of the other,
-    None when there is nothing to go by. An initial that fits a name says nothing either
-    way ("J Brooks" does not make Joseph and Jason one person, nor a record of Jeffrey's
-    last written "J Owen" his twin Janet); one that does not fit says two people."""
+    None when there is nothing to go by. An initial that fits a name, or a formal name a
+    nickname stands for ("W" and Bill, for William), says nothing either way ("J Brooks"
+    does not make Joseph and Jason one person, nor a record of Jeffrey's last written
+    "J Owen" his twin Janet); one that does not fit says two people. Names written the
+    other way round ("Hall Samantha" for Samantha Hall) agree (``levels``: the pair's)."""
+    if levels[_FIRST] == F_SWAPPED:
+        return False
     said: bool | None = None
-    for x in (a.first_name, *a.former_first_names):
-        for y in (b.first_name, *b.former_first_names):
+    # "Reynolds James" beside James and William Reynolds is James (``given``: each
+    # record's given name, read so; :func:`read_names`).
+    gx = given.get(id(a), a.first_name) if given else a.first_name
+    gy = given.get(id(b), b.first_name) if given else b.first_name
+    for x in (gx, *a.former_first_names):
+        for y in (gy, *b.former_first_names):
             if not x or not y:
                 continue
             if len(x) == 1 or len(y) == 1:
-                if x[0] != y[0]:
+                if not initial_fits(x, y):
                     said = True
                 continue
             one, other = MatchRecord(first_name=x), MatchRecord(first_name=y)
@@ -364,6 +397,12 @@ def resolve_against(
         ):
             continue  # another record of its customer says: someone else
         scored.append(ScoredCandidate(candidate_id, comparison, decision))
+    if records_of is not None and scored and not any(s.decision.outcome == "link" for s in scored):
+        scored.sort(key=lambda s: s.comparison.weight, reverse=True)
+        scored = [
+            _as_person(new, s, model, thresholds, records_of) if rank < PERSON_RESCORES else s
+            for rank, s in enumerate(scored)
+        ]
     if not scored:
         return MatchResult(None, None, Decision("new", ("no candidate reaches review",)))
     scored.sort(key=lambda s: (_RANK[s.decision.outcome], s.comparison.weight), reverse=True)
@@ -387,6 +426,35 @@ def resolve_against(
         if said is not None:
             decision = Decision("review", (said, *decision.reasons))
     return MatchResult(best.candidate_id, best.comparison, decision, others)
+
+
+#: Review candidates scored again against everything known of their customer, at most.
+PERSON_RESCORES = 3
+
+
+def _as_person(
+    new: MatchRecord,
+    scored: ScoredCandidate,
+    model: MatchModel,
+    thresholds: Thresholds,
+    records_of: Callable[[str], Sequence[MatchRecord]],
+) -> ScoredCandidate:
+    """A candidate that reaches review, scored again against everything its customer's
+    records know (:func:`person_record`): the same person's name written in full on one
+    record and their postcode on another link a new record that gives both. It links only
+    if nothing known of the customer says two people (:func:`apart`)."""
+    records = records_of(scored.candidate_id)
+    if len(records) < 2 or len(records) > 50:
+        return scored
+    person = person_record(scored.comparison.right, records)
+    assessed = assess(new, person, model, thresholds)
+    if assessed is None or assessed[1].outcome != "link" or apart([new], records):
+        return scored
+    comparison, decision = assessed
+    reason = "matched against everything known of the customer, across its records"
+    return ScoredCandidate(
+        scored.candidate_id, comparison, Decision("link", (reason, *decision.reasons))
+    )
 
 
 def _apart_from_customer(
@@ -459,6 +527,15 @@ def _conflicting_verified(new: MatchRecord, candidate: MatchRecord) -> list[str]
         if ours.isdisjoint(theirs):
             conflicts.append(f"conflicting verified {_KIND_LABELS.get(kind, kind)}")
     return conflicts
+
+
+def _name_alone(comparison: Comparison) -> bool:
+    """Whether the names are all that speak for the pair: nothing else known on both
+    sides agrees (a rare name, weighed by how rare it is, can reach the link threshold on
+    its own; it is still only a name)."""
+    return not any(
+        weight > 0 for index, weight in enumerate(comparison.weights) if index not in _NAMES
+    )
 
 
 def _other_support(comparison: Comparison) -> bool:

@@ -15,12 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from nicknames import NickNamer, name_triplets
+from rapidfuzz.distance import JaroWinkler
 
 from warmline.domain.identity.identifiers import IdentifierError, normalise_identifier
 from warmline.domain.identity.names import fold
@@ -282,21 +283,33 @@ def _values(value: object) -> list[str]:
 def _former_names(names: object, first: str | None, last: str | None, part: int) -> tuple[str, ...]:
     """Of former names, the first names (``part`` 0) given with the current surname ("Dan
     Riley" for Daniel Riley), or the surnames (1) given with the current first name (a
-    maiden name); a name written the other way round, or someone else's, is neither."""
+    maiden name); either may be spelt a little differently now (a typo in the name
+    written last). The current name written the other way round ("Hall Samantha" after
+    "Samantha Hall") keeps both readings: its first name is a former first name, its
+    surname a former surname. Someone else's name is neither."""
     found: set[str] = set()
     for name in _values(names):
         former_first, former_last, lone = parse_name(name)
         if lone or not former_first or not former_last:
             continue
-        if part == 0 and former_last == last and former_first != first:
+        if first and last and _alike(former_first, last) and _alike(former_last, first):
+            found.add(former_first if part == 0 else former_last)
+            continue
+        if part == 0 and former_first != first and _alike(former_last, last):
             found.add(former_first)
         if (
             part == 1
             and former_last != last
-            and (former_first == first or former_first in name_forms(first or ""))
+            and (_alike(former_first, first) or former_first in name_forms(first or ""))
         ):
             found.add(former_last)
+    found.discard((first, last)[part] or "")
     return tuple(sorted(_shared(value) or value for value in found))
+
+
+def _alike(x: str, y: str | None) -> bool:
+    """One name, or two spellings of it a typo apart (Jaro-Winkler at least 0.92)."""
+    return y is not None and (x == y or JaroWinkler.normalized_similarity(x, y) >= 0.92)
 
 
 def _former_addresses(
@@ -469,3 +482,65 @@ def _text(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def read_names(record: MatchRecord, surnames: Collection[str]) -> tuple[str | None, str | None]:
+    """(given name, surname) of a record, read the other way round when it was written so:
+    its first word is a surname other records of the same people give ("Reynolds James"
+    beside "James Reynolds" and "William Reynolds" is James)."""
+    first, last = record.first_name, record.last_name
+    if first and last and not record.lone_name and first in surnames and last not in surnames:
+        return last, first
+    return first, last
+
+
+def surnames_of(records: Iterable[MatchRecord], but: MatchRecord | None = None) -> set[str]:
+    """The surnames ``records`` give, but ``but``'s own."""
+    return {r.last_name for r in records if r is not but and r.last_name and not r.lone_name}
+
+
+def person_record(around: MatchRecord, others: Iterable[MatchRecord]) -> MatchRecord:
+    """``around`` with what the other records of its customer know besides: their names as
+    names the person went by, their addresses as addresses the person gave, their birth
+    date where ``around`` has none, their identifiers. What a new record is scored against
+    when it matches the person but no one record of theirs well enough (a chat giving the
+    name as the email record wrote it and the postcode the branch record holds)."""
+    others = [r for r in others if r is not around]
+    if not others:
+        return around
+    read = {id(r): read_names(r, surnames_of([around, *others], but=r)) for r in others}
+    firsts = {n for r in others for n in (read[id(r)][0], *r.former_first_names) if n}
+    lasts = {n for r in others if not r.lone_name for n in (read[id(r)][1], *r.former_last_names)}
+    addresses = {
+        a
+        for r in others
+        for a in ((r.street_number, r.street, r.locality, r.postcode), *r.former_addresses)
+        if any(a)
+    }
+    mine = (around.street_number, around.street, around.locality, around.postcode)
+    born = around.date_of_birth or next((r.date_of_birth for r in others if r.date_of_birth), None)
+    lasts = (lasts | set(around.former_last_names)) - {around.last_name, None}
+    firsts = (firsts | set(around.former_first_names)) - {around.first_name}
+    addresses = (addresses | set(around.former_addresses)) - {mine}
+    return MatchRecord(
+        first_name=around.first_name,
+        last_name=around.last_name,
+        lone_name=around.lone_name,
+        preferred_name=around.preferred_name,
+        date_of_birth=born,
+        street_number=around.street_number,
+        street=around.street,
+        locality=around.locality,
+        postcode=around.postcode,
+        emails=_distinct([*around.emails, *(e for r in others for e in r.emails)]),
+        phones=_distinct([*around.phones, *(p for r in others for p in r.phones)]),
+        national_ids=_distinct(
+            [*around.national_ids, *(n for r in others for n in r.national_ids)]
+        ),
+        identifiers=_distinct([*around.identifiers, *(i for r in others for i in r.identifiers)]),
+        verified=around.verified.union(*(r.verified for r in others)),
+        generation=around.generation or next((r.generation for r in others if r.generation), None),
+        former_last_names=tuple(sorted(n for n in lasts if n)),
+        former_first_names=tuple(sorted(firsts)),
+        former_addresses=tuple(sorted(addresses, key=lambda a: tuple(p or "" for p in a))),
+    )

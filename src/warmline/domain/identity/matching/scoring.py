@@ -241,10 +241,32 @@ def _former_address_levels(
     return now
 
 
+#: The parts of an address: a move changes them all at once.
+_ADDRESS_INDEXES = tuple(
+    FIELDS.index(name) for name in ("street_number", "street", "locality", "postcode")
+)
+
+
 def weight_of_levels(levels: tuple[int, ...], model: MatchModel) -> float:
     """Total match weight in bits (prior included) of a pair's levels."""
     # map over the two sequences: no per-field Python frame, the hot path's sum
-    return model.prior_weight + sum(map(getitem, model.lookup, levels))
+    weights = tuple(map(getitem, model.lookup, levels))
+    return model.prior_weight + sum(_one_address(weights))
+
+
+def _one_address(weights: tuple[float, ...]) -> tuple[float, ...]:
+    """``weights`` with a different address counted once: only the part of the address
+    that speaks most against the pair (mostly the postcode) keeps its weight.
+
+    A move changes the house number, the street, the town and the postcode together;
+    scored as independent fields, one move would count three or four times over against
+    a person who moved (the same name and birth date at a new address), though it is one
+    fact. Parts that agree keep their weight."""
+    against = [i for i in _ADDRESS_INDEXES if weights[i] < 0]
+    if len(against) < 2:
+        return weights
+    worst = min(against, key=weights.__getitem__)
+    return tuple(0.0 if i in against and i != worst else w for i, w in enumerate(weights))
 
 
 def match_weight(a: MatchRecord, b: MatchRecord, model: MatchModel) -> float:
@@ -261,7 +283,7 @@ def compare(
     """
     if levels is None:
         levels = comparison_levels(a, b)
-    weights = tuple(map(getitem, model.lookup, levels))
+    weights = _one_address(tuple(map(getitem, model.lookup, levels)))
     if model.frequencies:
         weights = _tf_adjusted(a, levels, weights, model)
     weight = model.prior_weight + sum(weights)
@@ -348,14 +370,24 @@ def _first_level(a: MatchRecord, b: MatchRecord, a_first: str | None = None) -> 
 
 def _spelling_level(x: str, y: str) -> int:
     """Close, similar or different, for two unequal first names. An initial ("J") is
-    similar to a name it begins ("John"), and says nothing either way: it is no evidence of
-    one person, nor of two."""
+    similar to a name it begins ("John") or a formal name it stands for ("W" and Bill,
+    for William), and says nothing either way: it is no evidence of one person, nor of
+    two."""
     if len(x) == 1 or len(y) == 1:
-        return F_SIMILAR if x[0] == y[0] else F_DIFFERENT
+        return F_SIMILAR if initial_fits(x, y) else F_DIFFERENT
     similarity = _jaro_winkler(x, y)
     if similarity >= CLOSE:
         return F_CLOSE
     return F_SIMILAR if similarity >= SIMILAR else F_DIFFERENT
+
+
+def initial_fits(x: str, y: str) -> bool:
+    """Whether two first names, one an initial, may be one name: the initial begins the
+    other, or a formal name the other may be a nickname of ("W" and "Bill": William)."""
+    if x[0] == y[0]:
+        return True
+    initial, name = (x, y) if len(x) == 1 else (y, x)
+    return any(form[0] == initial for form in name_forms(name))
 
 
 def _last_level(x: str, y: str) -> int:
