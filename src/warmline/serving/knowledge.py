@@ -3,7 +3,10 @@ articles or their feedback change, and the suggestions a card shows.
 
 The index (:class:`~warmline.domain.knowledge.search.KnowledgeIndex`) is built from the
 stored articles and their stored embeddings, so a restart reads them and embeds nothing.
-Whether it is current is checked at most every :data:`RECHECK_SECONDS`.
+Whether it is current is checked at most every :data:`RECHECK_SECONDS`. From
+:data:`~warmline.domain.knowledge.search.ANN_FROM` articles it is given an approximate
+nearest-neighbour index (:class:`~warmline.models.nearest.VectorIndex`), kept from one
+build to the next and told only what changed.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from warmline.actions.knowledge import VECTOR_MODEL, article_vectors
 from warmline.domain.knowledge.search import (
+    ANN_FROM,
     Document,
     Filters,
     Hit,
@@ -26,6 +30,7 @@ from warmline.domain.knowledge.search import (
     feedback_by_article,
     search,
 )
+from warmline.models.nearest import VectorIndex
 from warmline.models.word_vectors import DIMENSIONS, sentence_vectors
 from warmline.storage import knowledge_queries as kq
 
@@ -42,6 +47,7 @@ class _Cached:
     stamp: tuple[Any, ...]
     checked: float
     index: KnowledgeIndex
+    nearest: VectorIndex | None
 
 
 _cache: _Cached | None = None
@@ -60,12 +66,17 @@ def knowledge_index(conn: Connection) -> KnowledgeIndex:
         cached.checked = now
         return cached.index
     with _lock:
-        index = _build(conn)
-        _cache = _Cached(where, stamp, now, index)
+        kept = _cache.nearest if _cache is not None and _cache.where == where else None
+        index, nearest = _build(conn, kept)
+        _cache = _Cached(where, stamp, now, index, nearest)
     return index
 
 
-def _build(conn: Connection) -> KnowledgeIndex:
+def _build(
+    conn: Connection, nearest: VectorIndex | None = None
+) -> tuple[KnowledgeIndex, VectorIndex | None]:
+    """The index of the published articles; ``nearest`` (the last build's approximate index)
+    is brought up to date rather than built again."""
     rows = kq.index_rows(conn)
     documents = [
         Document(
@@ -89,7 +100,12 @@ def _build(conn: Connection) -> KnowledgeIndex:
             stored = article_vectors(r["title"], r["body"])
         vectors[i] = stored[0]
         passage_vectors.append(stored[1:])
-    return KnowledgeIndex.build(documents, vectors, passage_vectors)
+    if len(rows) < ANN_FROM:
+        return KnowledgeIndex.build(documents, vectors, passage_vectors), None
+    nearest = nearest or VectorIndex()
+    keys = nearest.sync([d.article_id for d in documents], vectors)
+    index = KnowledgeIndex.build(documents, vectors, passage_vectors, nearest=nearest, keys=keys)
+    return index, nearest
 
 
 def find_articles(
