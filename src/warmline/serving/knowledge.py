@@ -11,6 +11,7 @@ build to the next and told only what changed.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.knowledge import VECTOR_MODEL, article_vectors
 from warmline.domain.knowledge.search import (
@@ -33,6 +34,8 @@ from warmline.domain.knowledge.search import (
 from warmline.models.nearest import VectorIndex
 from warmline.models.word_vectors import DIMENSIONS, sentence_vectors
 from warmline.storage import knowledge_queries as kq
+
+logger = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 5.0
 #: Articles a card suggests.
@@ -54,22 +57,60 @@ _cache: _Cached | None = None
 _lock = threading.Lock()
 
 
+_refreshing: set[str] = set()
+_refreshing_lock = threading.Lock()
+
+
 def knowledge_index(conn: Connection) -> KnowledgeIndex:
-    """The index of published articles as they are now (within a few seconds)."""
-    global _cache  # one index per process, like the models
+    """The index of published articles as they are now (within a few seconds). A large
+    index (from :data:`ANN_FROM` articles) is rebuilt in the background after a change,
+    searches using the one before until it is ready; a small one is rebuilt at once."""
     now, where = time.monotonic(), str(conn.engine.url)
     cached = _cache
     if cached is not None and cached.where == where and now - cached.checked < RECHECK_SECONDS:
         return cached.index
     stamp = kq.index_stamp(conn)
-    if cached is not None and cached.where == where and cached.stamp == stamp:
-        cached.checked = now
-        return cached.index
+    if cached is not None and cached.where == where:
+        if cached.stamp == stamp:
+            cached.checked = now
+            return cached.index
+        if len(cached.index.documents) >= ANN_FROM:
+            _refresh_later(conn.engine, where)
+            cached.checked = now
+            return cached.index
+    return _rebuild(conn, where, stamp)
+
+
+def _rebuild(conn: Connection, where: str, stamp: tuple[Any, ...]) -> KnowledgeIndex:
+    global _cache  # one index per process, like the models
     with _lock:
-        kept = _cache.nearest if _cache is not None and _cache.where == where else None
+        cached = _cache
+        if cached is not None and cached.where == where and cached.stamp == stamp:
+            return cached.index  # another request built it while this one waited
+        kept = cached.nearest if cached is not None and cached.where == where else None
         index, nearest = _build(conn, kept)
-        _cache = _Cached(where, stamp, now, index, nearest)
+        _cache = _Cached(where, stamp, time.monotonic(), index, nearest)
     return index
+
+
+def _refresh_later(engine: Engine, where: str) -> None:
+    """Rebuild the index for ``where`` on a thread of its own (one at a time)."""
+    with _refreshing_lock:
+        if where in _refreshing:
+            return
+        _refreshing.add(where)
+
+    def refresh() -> None:
+        try:
+            with engine.connect() as conn:
+                _rebuild(conn, where, kq.index_stamp(conn))
+        except Exception:
+            logger.exception("rebuilding the knowledge index failed; the last one is kept")
+        finally:
+            with _refreshing_lock:
+                _refreshing.discard(where)
+
+    threading.Thread(target=refresh, name="knowledge-index", daemon=True).start()
 
 
 def _build(
