@@ -86,3 +86,41 @@ def test_the_index_follows_articles_added_changed_and_removed() -> None:
     assert "s6" not in _slugs(index, vectors[6])
     # The index built before the change still answers, ignoring what it does not know.
     assert all(slug in {d.slug for d in documents} for slug in _slugs(old, vectors[6]))
+
+
+def test_words_in_many_articles_offer_their_strongest_postings_and_score_in_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(5)
+    words = ["card", "refund", "transfer", "pin", "fee", "limit", "travel", "account"]
+    documents = [
+        Document(
+            f"a{i}",
+            f"s{i}",
+            f"Note {i}",
+            " ".join(rng.choice(words, size=int(rng.integers(3, 30)))),
+        )
+        for i in range(3000)
+    ]
+    vectors = np.zeros((len(documents), 4), dtype=np.float32)
+    monkeypatch.setattr(search_module, "HEAD_POSTINGS", 10**9)
+    full = KnowledgeIndex.build(documents, vectors)
+    assert full.heads == {}
+    monkeypatch.setattr(search_module, "HEAD_POSTINGS", 300)
+    headed = KnowledgeIndex.build(documents, vectors)
+    assert set(headed.heads) == {*words, "note"} and all(
+        len(d) == 300 for d, _ in headed.heads.values()
+    )
+    for query in ("card fee", "refund transfer limit", "pin", "travel card account fee"):
+        exact = search(full, query, np.zeros(4, dtype=np.float32), limit=5)
+        quick = search(headed, query, np.zeros(4, dtype=np.float32), limit=5)
+        # The best found, and nearly all the rest, each scored in full (words spread evenly
+        # over every article, as here, are the hardest case for reading only the heads).
+        assert quick[0].score == exact[0].score
+        same = {h.document.slug for h in quick} & {h.document.slug for h in exact}
+        assert len(same) >= 4
+        ids = np.array([int(h.document.article_id[1:]) for h in quick], dtype=np.int64)
+        assert np.allclose(
+            headed.lexical_of(ids, search_module.terms(query)),
+            headed.lexical_scores(search_module.terms(query))[ids],
+        )

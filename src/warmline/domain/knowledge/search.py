@@ -16,8 +16,10 @@ does not sort every article that shares a common word with the query. In a small
 (under :data:`ANN_FROM` articles) the closest vectors are found exactly, by one
 matrix-vector product; a large one is given an approximate nearest-neighbour index
 (:class:`Nearest`, e.g. :class:`warmline.models.nearest.VectorIndex`) that chooses the
-candidates, which are then scored exactly. A filter that leaves few articles is searched
-exactly among them.
+candidates, which are then scored exactly. Likewise a word in more than
+:data:`HEAD_POSTINGS` articles offers only its highest-weighted postings (impact order)
+as candidates, whose BM25 is then computed in full. A
+filter that leaves few articles is searched exactly among them.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ CANDIDATES = 100
 MAX_QUERY_CHARS = 2000
 #: From this many articles the meaning's candidates come from an approximate index.
 ANN_FROM = 20_000
+#: A word's postings read (its highest-weighted) when choosing candidates by words.
+HEAD_POSTINGS = 2000
 #: Passages of an article embedded on their own, at most, and their most characters.
 MAX_PASSAGES, PASSAGE_CHARS = 24, 400
 #: The cosine from which an article is said to be close in meaning to the query.
@@ -168,6 +172,8 @@ class KnowledgeIndex:
     nearest: Nearest | None = None
     keys: NDArray[np.int64] | None = None
     row_of_key: NDArray[np.int64] | None = None
+    #: The highest-weighted :data:`HEAD_POSTINGS` postings of each word that has more.
+    heads: dict[str, tuple[NDArray[np.int64], NDArray[np.float32]]] = field(default_factory=dict)
     _masks: dict[tuple[str, str], NDArray[np.bool_]] = field(default_factory=dict)
 
     @classmethod
@@ -209,6 +215,11 @@ class KnowledgeIndex:
                 np.array(docs, dtype=np.int64),
                 np.array(weights, dtype=np.float32) * np.float32(idf),
             )
+        heads = {}
+        for term, (docs_of, weights_of) in postings.items():
+            if len(docs_of) > HEAD_POSTINGS:
+                best = np.argpartition(-weights_of, HEAD_POSTINGS - 1)[:HEAD_POSTINGS]
+                heads[term] = (docs_of[best], weights_of[best])
         dims = vectors.shape[1] if len(vectors) else 0
         sets = (
             list(passage_vectors)
@@ -240,6 +251,7 @@ class KnowledgeIndex:
             nearest,
             keys,
             row_of_key,
+            heads,
         )
 
     def closest(
@@ -306,6 +318,46 @@ class KnowledgeIndex:
                 scores[found[0]] += found[1] * times
         return scores
 
+    def lexical_candidates(
+        self, stems: Sequence[str], k: int, allowed: NDArray[np.bool_] | None
+    ) -> set[int]:
+        """The ``k`` documents (among those ``allowed``) with the highest BM25 for the query,
+        among those at the head (the :data:`HEAD_POSTINGS` highest-weighted postings) of one
+        of its words (among all under a filter that leaves few documents)."""
+        counted = Counter(stems)
+        narrow = allowed is not None and int(allowed.sum()) <= ANN_FROM
+        if narrow or not any(stem in self.heads for stem in counted):
+            scores = self.lexical_scores(stems)
+            if allowed is not None:
+                scores = np.where(allowed, scores, 0.0).astype(np.float32)
+            return _top(scores, k, nonzero=True)
+        # Every document at the head of some word's postings, scored in full.
+        read = [
+            found[0]
+            for stem in counted
+            if (found := self.heads.get(stem) or self.postings.get(stem)) is not None
+        ]
+        pool = np.unique(np.concatenate(read)) if read else np.zeros(0, dtype=np.int64)
+        if allowed is not None:
+            pool = pool[allowed[pool]]
+        if len(pool) <= k:
+            return {int(i) for i in pool}
+        sums = self.lexical_of(pool, stems)
+        return {int(i) for i in pool[np.argpartition(-sums, k - 1)[:k]]}
+
+    def lexical_of(self, ids: NDArray[np.int64], stems: Sequence[str]) -> NDArray[np.float32]:
+        """The full BM25 of documents ``ids`` for the query's stems."""
+        scores = np.zeros(len(ids), dtype=np.float32)
+        for stem, times in Counter(stems).items():
+            found = self.postings.get(stem)
+            if found is None:
+                continue
+            docs, weights = found
+            at = np.minimum(np.searchsorted(docs, ids), len(docs) - 1)
+            hit = docs[at] == ids
+            scores[hit] += weights[at[hit]] * times
+        return scores
+
     def mask(self, filters: Filters) -> NDArray[np.bool_] | None:
         """Which documents the filters allow (None: all). An article that names no product
         or channel is for all of them."""
@@ -352,12 +404,10 @@ def search(
     said = worded_terms(query[:MAX_QUERY_CHARS])
     stems = [stem for _, stem in said]
     query_vector = np.asarray(query_vector, dtype=np.float32)
-    lexical = index.lexical_scores(stems)
     allowed = index.mask(filters or Filters())
-    if allowed is not None:
-        lexical = np.where(allowed, lexical, 0.0)
     candidates = sorted(
-        _top(lexical, CANDIDATES, nonzero=True) | index.closest(query_vector, CANDIDATES, allowed)
+        index.lexical_candidates(stems, CANDIDATES, allowed)
+        | index.closest(query_vector, CANDIDATES, allowed)
     )
     if allowed is not None:
         candidates = [i for i in candidates if allowed[i]]
@@ -366,7 +416,9 @@ def search(
     ids = np.asarray(candidates, dtype=np.int64)
     ideal = index.ideal(stems)
     lex = (
-        np.minimum(lexical[ids] / ideal, 1.0, dtype=np.float64) if ideal > 0 else np.zeros(len(ids))
+        np.minimum(index.lexical_of(ids, stems) / ideal, 1.0, dtype=np.float64)
+        if ideal > 0
+        else np.zeros(len(ids))
     )
     sim = np.maximum(index.meaning(candidates, query_vector), 0.0, dtype=np.float64)
     feedback = feedback or {}
