@@ -24,6 +24,7 @@ Ends with one JSON line. Data is read from ``../shared/data`` and never copied.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import random
@@ -51,13 +52,20 @@ from warmline.domain.knowledge.articles import Article
 from warmline.domain.knowledge.search import Document, KnowledgeIndex, search
 from warmline.domain.labels import humanise
 from warmline.models.word_vectors import sentence_vectors
-from warmline.serving.knowledge import find_articles
+from warmline.serving.knowledge import find_articles, knowledge_index
 from warmline.serving.knowledge_gaps import knowledge_gaps
 from warmline.storage import schema as t
 from warmline.storage.engine import make_engine
 from warmline.storage.migrate import upgrade
 
 PER_ARTICLE = 20
+PARTS = {
+    "ann": "search, approximate (no embedding)",
+    "exact": "baseline: the same search, exact",
+    "embed": "of which: the query embedded",
+    "lexical": "of which: words' top 100, heads of postings",
+    "lexical_exact": "baseline: words' top 100, every posting",
+}
 SEED = 20261206
 console = Console(width=140)
 
@@ -237,15 +245,63 @@ def percentiles(times: list[float]) -> dict[str, float]:
     }
 
 
-def ours_latency(engine: Any, queries: list[str]) -> list[float]:
+def ours_latency(engine: Any, queries: list[str]) -> tuple[list[float], dict[str, Any]]:
+    """Search through the product's path; then, on the same index and queries, the parts
+    timed alone and the approximate index against exact search (the baseline)."""
     with engine.connect() as conn:
+        began = time.perf_counter()
         find_articles(conn, queries[0])  # builds the index once, as the first search would
+        built = time.perf_counter() - began
         times = []
         for q in queries:
             begin = time.perf_counter()
             find_articles(conn, q, limit=5)
             times.append(time.perf_counter() - begin)
-    return times
+        index = knowledge_index(conn)
+    exact = dataclasses.replace(index, nearest=None, keys=None, row_of_key=None, heads={})
+    vectors = sentence_vectors(queries)
+    parts: dict[str, list[float]] = {
+        "ann": [],
+        "exact": [],
+        "lexical": [],
+        "lexical_exact": [],
+        "embed": [],
+    }
+    agree_nn, agree_hits = [], []
+    for q, v in zip(queries, vectors, strict=True):
+        begin = time.perf_counter()
+        sentence_vectors([q])
+        parts["embed"].append(time.perf_counter() - begin)
+        begin = time.perf_counter()
+        index.lexical_candidates(ks.terms(q), ks.CANDIDATES, None)
+        parts["lexical"].append(time.perf_counter() - begin)
+        begin = time.perf_counter()
+        ks._top(exact.lexical_scores(ks.terms(q)), ks.CANDIDATES, nonzero=True)
+        parts["lexical_exact"].append(time.perf_counter() - begin)
+        begin = time.perf_counter()
+        approximate = search(index, q, v, limit=10)
+        parts["ann"].append(time.perf_counter() - begin)
+        begin = time.perf_counter()
+        truth = search(exact, q, v, limit=10)
+        parts["exact"].append(time.perf_counter() - begin)
+        agree_hits.append(
+            len({h.document.slug for h in approximate} & {h.document.slug for h in truth})
+            / max(len(truth), 1)
+        )
+        if index.nearest is not None:
+            assert index.row_of_key is not None
+            keys, _ = index.nearest.search(v, 10)
+            found = set(index.row_of_key[keys].tolist())
+            closest = set(np.argpartition(-(index.vectors @ v), 9)[:10].tolist())
+            agree_nn.append(len(found & closest) / 10)
+    detail = {
+        "index_build_s": round(built, 1),
+        "approximate": index.nearest is not None,
+        "nearest_recall_at_10": round(float(np.mean(agree_nn)), 4) if agree_nn else None,
+        "search_recall_at_10": round(float(np.mean(agree_hits)), 4),
+        "parts": {name: percentiles(t) for name, t in parts.items()},
+    }
+    return times, detail
 
 
 def gaps(
@@ -350,7 +406,11 @@ def main() -> None:
     console.print(f"embedded {len(big):,} articles in {time.perf_counter() - began:.0f} s")
     scale: dict[str, Any] = {}
     engine = store(f"sqlite:///{workdir / 'articles.db'}", big, blobs)
-    scale["sqlite ours"] = percentiles(ours_latency(engine, timed))
+    times, detail = ours_latency(engine, timed)
+    scale["sqlite ours"] = percentiles(times)
+    for name, figures in detail.pop("parts").items():
+        scale[f"  {PARTS[name]}"] = figures
+    ann_detail = detail
     with engine.begin() as conn:
         sqlite_fts(conn)
     with engine.connect() as conn:
@@ -359,7 +419,7 @@ def main() -> None:
     engine.dispose()
     if args.postgres_url:
         engine = store(args.postgres_url, big, blobs)
-        scale["postgresql ours"] = percentiles(ours_latency(engine, timed))
+        scale["postgresql ours"] = percentiles(ours_latency(engine, timed)[0])
         with engine.begin() as conn:
             scale["postgresql ts_rank"] = percentiles(with_postgres_fts(conn, timed))
         engine.dispose()
@@ -387,6 +447,11 @@ def main() -> None:
         timing.add_row(name, f"{figures['p50_ms']:.2f}", f"{figures['p99_ms']:.2f}")
     console.print(timing)
     console.print(
+        f"approximate index: {ann_detail['approximate']}, recall@10 of its nearest vectors "
+        f"against exact {ann_detail['nearest_recall_at_10']}, of the search's top 10 "
+        f"{ann_detail['search_recall_at_10']}; index built in {ann_detail['index_build_s']} s"
+    )
+    console.print(
         f"gap mining: {found_gaps['covered']} of {found_gaps['of']} intents without an article "
         f"lead one of the top 10 groups ({found_gaps['top10_removed_share']:.0%} of the top 10 "
         f"are such intents), in {found_gaps['seconds']} s"
@@ -399,6 +464,7 @@ def main() -> None:
         "lexical_weight": weight,
         "tuning_top1": {str(w): r["top1"] for w, r in tuning.items()},
         "scale": scale,
+        "approximate_index": ann_detail,
         "articles": args.articles,
         "gaps": found_gaps,
         "goals": {

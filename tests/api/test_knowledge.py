@@ -5,14 +5,19 @@ answers."""
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from tests.api.helpers import post
 from tests.factories import Keys, customer, make_event
+from warmline.models.nearest import VectorIndex
+from warmline.serving import knowledge as knowledge_serving
 from warmline.storage import schema as t
 
 ARTICLES = [
@@ -103,6 +108,50 @@ def test_search_finds_by_meaning_and_words_filters_and_says_why(
     assert (empty.status_code, empty.json()["code"]) == (400, "empty_query")
     huge = client.get("/v1/articles/search", params={"q": "card " * 2000}, headers=keys.agent)
     assert huge.status_code == 400  # over the documented 2,000 characters
+
+
+def test_a_large_base_searches_an_approximate_index_that_follows_every_change(
+    client: TestClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The approximate index as for a large base (from one article), checked on every search.
+    monkeypatch.setattr(knowledge_serving, "ANN_FROM", 1)
+    monkeypatch.setattr(knowledge_serving, "RECHECK_SECONDS", 0.0)
+    ids = [write(client, keys, a)["id"] for a in ARTICLES]
+    moved = search(client, keys, "new home, where do I tell you")
+    assert moved[0]["id"] == ids[1]
+    cached = knowledge_serving._cache
+    assert cached is not None and isinstance(cached.nearest, VectorIndex)
+    nearest = cached.nearest
+    assert len(nearest) == 3
+    # A change of words moves the article in the index, without building it again; a large
+    # index is rebuilt in the background, searches meanwhile answer from the last one.
+    changed = {**ARTICLES[2], "title": "Moving house", "body": "Tell us your new home address."}
+    put = client.put(f"/v1/articles/{ids[2]}", json=changed, headers=keys.supervisor)
+    assert put.status_code == 200, put.text
+    moved_now = eventually(
+        lambda: search(client, keys, "new home, where do I tell you")[0]["id"],
+        until=lambda found: found == ids[2],
+    )
+    assert moved_now == ids[2]
+    retired = client.post(f"/v1/articles/{ids[2]}/retire", headers=keys.supervisor)
+    assert retired.status_code == 200
+    after = eventually(
+        lambda: [a["id"] for a in search(client, keys, "new home, where do I tell you")],
+        until=lambda found: ids[2] not in found,
+    )
+    assert after[0] == ids[1]
+    cached = knowledge_serving._cache
+    assert cached is not None and cached.nearest is nearest and len(nearest) == 2
+
+
+def eventually(read: Callable[[], Any], until: Callable[[Any], bool], seconds: float = 20.0) -> Any:
+    """What ``read`` returns once ``until`` holds for it (or its last answer at the deadline)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = read()
+        if until(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def test_feedback_moves_the_ranking_for_that_reason_only(client: TestClient, keys: Keys) -> None:

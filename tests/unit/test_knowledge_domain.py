@@ -85,30 +85,6 @@ def test_feedback_for_the_reason_moves_an_article_up_and_is_bounded() -> None:
     assert Feedback(not_helped=1000).factor() == pytest.approx(1 / search_module.FEEDBACK_RANGE)
 
 
-def test_a_large_index_chooses_candidates_on_projected_vectors_and_finds_the_same(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    rng = np.random.default_rng(7)
-    count, dims = 12_000, 96
-    # Like real embeddings, the vectors vary along fewer directions than they have.
-    latent = rng.normal(size=(count, 24)) @ rng.normal(size=(24, dims))
-    vectors = np.stack([unit(v) for v in latent + 0.1 * rng.normal(size=(count, dims))])
-    documents = [Document(f"a{i}", f"s{i}", f"Title {i}", "body") for i in range(count)]
-    queries = [unit(vectors[i] + 0.05 * rng.normal(size=dims)) for i in range(0, count, 600)]
-    full = _index(documents, vectors)
-    assert full.coarse is None
-    monkeypatch.setattr(search_module, "COARSE_FROM", 10_000)
-    monkeypatch.setattr(search_module, "COARSE_DIMENSIONS", 48)
-    coarse = _index(documents, vectors)
-    assert coarse.coarse is not None and coarse.coarse.shape == (count, 48)
-    for query in queries:
-        exact = search(full, "nothing shared", query, limit=3)
-        approximate = search(coarse, "nothing shared", query, limit=3)
-        assert approximate[0].document.slug == exact[0].document.slug
-        # The final score is on the full vectors, not the projection.
-        assert approximate[0].dense == pytest.approx(exact[0].dense)
-
-
 def _question(text: str, score: float, *, day: int = 1, resolved: bool = True) -> Question:
     return Question(
         text=text,

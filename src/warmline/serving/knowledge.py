@@ -3,11 +3,15 @@ articles or their feedback change, and the suggestions a card shows.
 
 The index (:class:`~warmline.domain.knowledge.search.KnowledgeIndex`) is built from the
 stored articles and their stored embeddings, so a restart reads them and embeds nothing.
-Whether it is current is checked at most every :data:`RECHECK_SECONDS`.
+Whether it is current is checked at most every :data:`RECHECK_SECONDS`. From
+:data:`~warmline.domain.knowledge.search.ANN_FROM` articles it is given an approximate
+nearest-neighbour index (:class:`~warmline.models.nearest.VectorIndex`), kept from one
+build to the next and told only what changed.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -15,10 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.knowledge import VECTOR_MODEL, article_vectors
 from warmline.domain.knowledge.search import (
+    ANN_FROM,
     Document,
     Filters,
     Hit,
@@ -26,8 +31,11 @@ from warmline.domain.knowledge.search import (
     feedback_by_article,
     search,
 )
+from warmline.models.nearest import VectorIndex
 from warmline.models.word_vectors import DIMENSIONS, sentence_vectors
 from warmline.storage import knowledge_queries as kq
+
+logger = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 5.0
 #: Articles a card suggests.
@@ -42,30 +50,74 @@ class _Cached:
     stamp: tuple[Any, ...]
     checked: float
     index: KnowledgeIndex
+    nearest: VectorIndex | None
 
 
 _cache: _Cached | None = None
 _lock = threading.Lock()
 
 
+_refreshing: set[str] = set()
+_refreshing_lock = threading.Lock()
+
+
 def knowledge_index(conn: Connection) -> KnowledgeIndex:
-    """The index of published articles as they are now (within a few seconds)."""
-    global _cache  # one index per process, like the models
+    """The index of published articles as they are now (within a few seconds). A large
+    index (from :data:`ANN_FROM` articles) is rebuilt in the background after a change,
+    searches using the one before until it is ready; a small one is rebuilt at once."""
     now, where = time.monotonic(), str(conn.engine.url)
     cached = _cache
     if cached is not None and cached.where == where and now - cached.checked < RECHECK_SECONDS:
         return cached.index
     stamp = kq.index_stamp(conn)
-    if cached is not None and cached.where == where and cached.stamp == stamp:
-        cached.checked = now
-        return cached.index
+    if cached is not None and cached.where == where:
+        if cached.stamp == stamp:
+            cached.checked = now
+            return cached.index
+        if len(cached.index.documents) >= ANN_FROM:
+            _refresh_later(conn.engine, where)
+            cached.checked = now
+            return cached.index
+    return _rebuild(conn, where, stamp)
+
+
+def _rebuild(conn: Connection, where: str, stamp: tuple[Any, ...]) -> KnowledgeIndex:
+    global _cache  # one index per process, like the models
     with _lock:
-        index = _build(conn)
-        _cache = _Cached(where, stamp, now, index)
+        cached = _cache
+        if cached is not None and cached.where == where and cached.stamp == stamp:
+            return cached.index  # another request built it while this one waited
+        kept = cached.nearest if cached is not None and cached.where == where else None
+        index, nearest = _build(conn, kept)
+        _cache = _Cached(where, stamp, time.monotonic(), index, nearest)
     return index
 
 
-def _build(conn: Connection) -> KnowledgeIndex:
+def _refresh_later(engine: Engine, where: str) -> None:
+    """Rebuild the index for ``where`` on a thread of its own (one at a time)."""
+    with _refreshing_lock:
+        if where in _refreshing:
+            return
+        _refreshing.add(where)
+
+    def refresh() -> None:
+        try:
+            with engine.connect() as conn:
+                _rebuild(conn, where, kq.index_stamp(conn))
+        except Exception:
+            logger.exception("rebuilding the knowledge index failed; the last one is kept")
+        finally:
+            with _refreshing_lock:
+                _refreshing.discard(where)
+
+    threading.Thread(target=refresh, name="knowledge-index", daemon=True).start()
+
+
+def _build(
+    conn: Connection, nearest: VectorIndex | None = None
+) -> tuple[KnowledgeIndex, VectorIndex | None]:
+    """The index of the published articles; ``nearest`` (the last build's approximate index)
+    is brought up to date rather than built again."""
     rows = kq.index_rows(conn)
     documents = [
         Document(
@@ -89,7 +141,12 @@ def _build(conn: Connection) -> KnowledgeIndex:
             stored = article_vectors(r["title"], r["body"])
         vectors[i] = stored[0]
         passage_vectors.append(stored[1:])
-    return KnowledgeIndex.build(documents, vectors, passage_vectors)
+    if len(rows) < ANN_FROM:
+        return KnowledgeIndex.build(documents, vectors, passage_vectors), None
+    nearest = nearest or VectorIndex()
+    keys = nearest.sync([d.article_id for d in documents], vectors)
+    index = KnowledgeIndex.build(documents, vectors, passage_vectors, nearest=nearest, keys=keys)
+    return index, nearest
 
 
 def find_articles(

@@ -70,13 +70,12 @@ def versions(conn: Connection, article_id: str) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def index_stamp(conn: Connection) -> tuple[int, dt.datetime | None, int]:
-    """Changes whenever the search index would: how many articles, the latest change,
-    and how many feedback rows."""
-    a, f = t.articles, t.article_feedback
+def index_stamp(conn: Connection) -> tuple[int, dt.datetime | None]:
+    """Changes whenever the search index would: how many articles and the latest change
+    (feedback is read with each search, so it does not rebuild the index)."""
+    a = t.articles
     count, latest = conn.execute(sa.select(sa.func.count(), sa.func.max(a.c.updated_at))).one()
-    said = conn.execute(sa.select(sa.func.count()).select_from(f)).scalar_one()
-    return int(count), latest, int(said)
+    return int(count), latest
 
 
 def index_rows(conn: Connection) -> list[dict[str, Any]]:

@@ -11,11 +11,15 @@ of the query would score, cosine as it is, weighted), and an article agents mark
 having helped for the reason in hand rises, one that did not help sinks. Every hit says
 why it was found.
 
-Scoring touches only the postings of the query's words and one matrix-vector product,
-so it does not sort every article that shares a common word with the query. In a large
-index (over :data:`COARSE_FROM` articles) that product runs on the vectors projected to
-their :data:`COARSE_DIMENSIONS` principal directions, to choose candidates; the
-candidates are then scored on the full vectors.
+Scoring touches only the postings of the query's words and the closest vectors, so it
+does not sort every article that shares a common word with the query. In a small index
+(under :data:`ANN_FROM` articles) the closest vectors are found exactly, by one
+matrix-vector product; a large one is given an approximate nearest-neighbour index
+(:class:`Nearest`, e.g. :class:`warmline.models.nearest.VectorIndex`) that chooses the
+candidates, which are then scored exactly. Likewise a word in more than
+:data:`HEAD_POSTINGS` articles offers only its highest-weighted postings (impact order)
+as candidates, whose BM25 is then computed in full. A
+filter that leaves few articles is searched exactly among them.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import Stemmer
@@ -43,9 +47,10 @@ LEXICAL_WEIGHT, DENSE_WEIGHT = 0.3, 0.7
 CANDIDATES = 100
 #: The most a query reads (a pasted essay is cut, not refused).
 MAX_QUERY_CHARS = 2000
-#: From this many articles the meaning's candidates are chosen on projected vectors.
-COARSE_FROM = 20_000
-COARSE_DIMENSIONS = 64
+#: From this many articles the meaning's candidates come from an approximate index.
+ANN_FROM = 20_000
+#: A word's postings read (its highest-weighted) when choosing candidates by words.
+HEAD_POSTINGS = 2000
 #: Passages of an article embedded on their own, at most, and their most characters.
 MAX_PASSAGES, PASSAGE_CHARS = 24, 400
 #: The cosine from which an article is said to be close in meaning to the query.
@@ -117,6 +122,9 @@ class Feedback:
         return min(max(ratio, 1 / FEEDBACK_RANGE), FEEDBACK_RANGE)
 
 
+_NONE = Feedback()
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     """An article found for a query, its score and why."""
@@ -126,6 +134,23 @@ class Hit:
     lexical: float
     dense: float
     why: tuple[str, ...]
+
+
+class Nearest(Protocol):
+    """An approximate nearest-neighbour index over the documents' whole vectors, each
+    document under an integer key."""
+
+    def search(
+        self, query: NDArray[np.float32], k: int, allowed: NDArray[np.bool_] | None = None
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """Keys of the (about) ``k`` closest vectors, best first, and their inner products;
+        ``allowed`` (indexed by key) limits them."""
+        ...
+
+    @property
+    def key_count(self) -> int:
+        """One more than the largest key."""
+        ...
 
 
 @dataclass
@@ -143,9 +168,12 @@ class KnowledgeIndex:
     postings: dict[str, tuple[NDArray[np.int64], NDArray[np.float32]]] = field(default_factory=dict)
     stems_of: list[frozenset[str]] = field(default_factory=list)
     idf: dict[str, float] = field(default_factory=dict)
-    #: A large index's vectors on their principal directions, and the projection.
-    coarse: NDArray[np.float32] | None = None
-    projection: NDArray[np.float32] | None = None
+    #: A large index's approximate neighbours, and each document's key in it.
+    nearest: Nearest | None = None
+    keys: NDArray[np.int64] | None = None
+    row_of_key: NDArray[np.int64] | None = None
+    #: The highest-weighted :data:`HEAD_POSTINGS` postings of each word that has more.
+    heads: dict[str, tuple[NDArray[np.int64], NDArray[np.float32]]] = field(default_factory=dict)
     _masks: dict[tuple[str, str], NDArray[np.bool_]] = field(default_factory=dict)
 
     @classmethod
@@ -154,9 +182,13 @@ class KnowledgeIndex:
         documents: Sequence[Document],
         vectors: NDArray[np.float32],
         passage_vectors: Sequence[NDArray[np.float32]] | None = None,
+        *,
+        nearest: Nearest | None = None,
+        keys: NDArray[np.int64] | None = None,
     ) -> KnowledgeIndex:
         """Index ``documents``; ``vectors`` holds one unit vector per document, in order, and
-        ``passage_vectors`` (if given) each document's passage vectors (rows)."""
+        ``passage_vectors`` (if given) each document's passage vectors (rows). ``nearest``
+        (with each document's ``keys`` in it) chooses the meaning's candidates."""
         if len(vectors) != len(documents):
             raise ValueError("one vector per document")
         if passage_vectors is not None and len(passage_vectors) != len(documents):
@@ -183,6 +215,11 @@ class KnowledgeIndex:
                 np.array(docs, dtype=np.int64),
                 np.array(weights, dtype=np.float32) * np.float32(idf),
             )
+        heads = {}
+        for term, (docs_of, weights_of) in postings.items():
+            if len(docs_of) > HEAD_POSTINGS:
+                best = np.argpartition(-weights_of, HEAD_POSTINGS - 1)[:HEAD_POSTINGS]
+                heads[term] = (docs_of[best], weights_of[best])
         dims = vectors.shape[1] if len(vectors) else 0
         sets = (
             list(passage_vectors)
@@ -197,7 +234,12 @@ class KnowledgeIndex:
             else np.zeros((0, dims), dtype=np.float32)
         )
         whole = np.asarray(vectors, dtype=np.float32)
-        coarse, projection = _project(whole) if len(whole) >= COARSE_FROM else (None, None)
+        row_of_key = None
+        if nearest is not None:
+            if keys is None or len(keys) != len(documents):
+                raise ValueError("one key per document with a nearest-neighbour index")
+            row_of_key = np.full(max(nearest.key_count, int(keys.max(initial=-1)) + 1), -1)
+            row_of_key[keys] = np.arange(len(keys))
         return cls(
             list(documents),
             whole,
@@ -206,34 +248,58 @@ class KnowledgeIndex:
             postings,
             [frozenset(c) for c in counts],
             idfs,
-            coarse,
-            projection,
+            nearest,
+            keys,
+            row_of_key,
+            heads,
         )
 
-    def whole_scores(self, query_vector: NDArray[np.float32]) -> NDArray[np.float32]:
-        """Every document's whole-article cosine to the query (on projected vectors in a
-        large index: for choosing candidates, not for their final score)."""
-        if self.coarse is not None and self.projection is not None:
-            return self.coarse @ (query_vector @ self.projection)
-        return self.vectors @ query_vector
+    def closest(
+        self, query_vector: NDArray[np.float32], k: int, allowed: NDArray[np.bool_] | None
+    ) -> set[int]:
+        """The ``k`` documents (among those ``allowed``) whose whole is closest to the query:
+        exact in a small index or a narrow filter, approximate otherwise."""
+        rows: NDArray[np.int64] | None = None
+        if allowed is not None and int(allowed.sum()) <= ANN_FROM:
+            rows = np.flatnonzero(allowed)
+        if self.nearest is None or self.keys is None or self.row_of_key is None or rows is not None:
+            among = rows if rows is not None else np.arange(len(self.documents))
+            if len(among) == 0:
+                return set()
+            scores = (
+                self.vectors[among] @ query_vector
+                if rows is not None
+                else (self.vectors @ query_vector)
+            )
+            if len(among) <= k:
+                return {int(i) for i in among}
+            return {int(among[j]) for j in np.argpartition(-scores, k - 1)[:k]}
+        by_key = None
+        if allowed is not None:
+            by_key = np.zeros(len(self.row_of_key), dtype=np.bool_)
+            by_key[self.keys[allowed]] = True
+        keys, _ = self.nearest.search(query_vector, k, by_key)
+        keys = keys[keys < len(self.row_of_key)]
+        found = self.row_of_key[keys]  # a key added since this index was built maps to -1
+        return {int(i) for i in found[found >= 0]}
 
     def meaning(self, ids: Sequence[int], query_vector: NDArray[np.float32]) -> NDArray[np.float32]:
         """How close in meaning documents ``ids`` are to the query: their whole's cosine and
         their closest passage's, averaged (the whole's alone for a document without passages)."""
-        ids = list(ids)
-        whole = self.vectors[ids] @ query_vector
-        ranges = [(int(self.starts[i]), int(self.starts[i + 1])) for i in ids]
-        spans = [np.arange(a, b, dtype=np.int64) for a, b in ranges if b > a]
-        if not spans:
+        chosen = np.asarray(list(ids), dtype=np.int64)
+        whole = self.vectors[chosen] @ query_vector
+        begins, ends = self.starts[chosen], self.starts[chosen + 1]
+        sizes = ends - begins
+        has = sizes > 0
+        if not has.any():
             return whole
-        rows = np.concatenate(spans)
+        # Each chosen document's passage rows, one after another, and their closest.
+        counts = sizes[has]
+        firsts = np.cumsum(counts) - counts
+        rows = np.repeat(begins[has] - firsts, counts) + np.arange(int(counts.sum()))
         sims = self.passage_vectors[rows] @ query_vector
         closest = whole.copy()
-        offset = 0
-        for k, (a, b) in enumerate(ranges):
-            if b > a:
-                closest[k] = sims[offset : offset + b - a].max()
-                offset += b - a
+        closest[has] = np.maximum.reduceat(sims, firsts)
         return np.asarray((whole + closest) / 2, dtype=np.float32)
 
     def ideal(self, stems: Sequence[str]) -> float:
@@ -250,6 +316,46 @@ class KnowledgeIndex:
             found = self.postings.get(stem)
             if found is not None:
                 scores[found[0]] += found[1] * times
+        return scores
+
+    def lexical_candidates(
+        self, stems: Sequence[str], k: int, allowed: NDArray[np.bool_] | None
+    ) -> set[int]:
+        """The ``k`` documents (among those ``allowed``) with the highest BM25 for the query,
+        among those at the head (the :data:`HEAD_POSTINGS` highest-weighted postings) of one
+        of its words (among all under a filter that leaves few documents)."""
+        counted = Counter(stems)
+        narrow = allowed is not None and int(allowed.sum()) <= ANN_FROM
+        if narrow or not any(stem in self.heads for stem in counted):
+            scores = self.lexical_scores(stems)
+            if allowed is not None:
+                scores = np.where(allowed, scores, 0.0).astype(np.float32)
+            return _top(scores, k, nonzero=True)
+        # Every document at the head of some word's postings, scored in full.
+        read = [
+            found[0]
+            for stem in counted
+            if (found := self.heads.get(stem) or self.postings.get(stem)) is not None
+        ]
+        pool = np.unique(np.concatenate(read)) if read else np.zeros(0, dtype=np.int64)
+        if allowed is not None:
+            pool = pool[allowed[pool]]
+        if len(pool) <= k:
+            return {int(i) for i in pool}
+        sums = self.lexical_of(pool, stems)
+        return {int(i) for i in pool[np.argpartition(-sums, k - 1)[:k]]}
+
+    def lexical_of(self, ids: NDArray[np.int64], stems: Sequence[str]) -> NDArray[np.float32]:
+        """The full BM25 of documents ``ids`` for the query's stems."""
+        scores = np.zeros(len(ids), dtype=np.float32)
+        for stem, times in Counter(stems).items():
+            found = self.postings.get(stem)
+            if found is None:
+                continue
+            docs, weights = found
+            at = np.minimum(np.searchsorted(docs, ids), len(docs) - 1)
+            hit = docs[at] == ids
+            scores[hit] += weights[at[hit]] * times
         return scores
 
     def mask(self, filters: Filters) -> NDArray[np.bool_] | None:
@@ -298,13 +404,11 @@ def search(
     said = worded_terms(query[:MAX_QUERY_CHARS])
     stems = [stem for _, stem in said]
     query_vector = np.asarray(query_vector, dtype=np.float32)
-    lexical = index.lexical_scores(stems)
-    whole = index.whole_scores(query_vector)
     allowed = index.mask(filters or Filters())
-    if allowed is not None:
-        lexical = np.where(allowed, lexical, 0.0)
-        whole = np.where(allowed, whole, -1.0)
-    candidates = sorted(_top(lexical, CANDIDATES, nonzero=True) | _top(whole, CANDIDATES))
+    candidates = sorted(
+        index.lexical_candidates(stems, CANDIDATES, allowed)
+        | index.closest(query_vector, CANDIDATES, allowed)
+    )
     if allowed is not None:
         candidates = [i for i in candidates if allowed[i]]
     if not candidates:
@@ -312,16 +416,22 @@ def search(
     ids = np.asarray(candidates, dtype=np.int64)
     ideal = index.ideal(stems)
     lex = (
-        np.minimum(lexical[ids] / ideal, 1.0, dtype=np.float64) if ideal > 0 else np.zeros(len(ids))
+        np.minimum(index.lexical_of(ids, stems) / ideal, 1.0, dtype=np.float64)
+        if ideal > 0
+        else np.zeros(len(ids))
     )
     sim = np.maximum(index.meaning(candidates, query_vector), 0.0, dtype=np.float64)
     feedback = feedback or {}
-    said_by = [feedback.get(index.documents[i].article_id, Feedback()) for i in candidates]
-    factors = np.array([f.factor() for f in said_by], dtype=np.float64)
+    said_by = [feedback.get(index.documents[i].article_id, _NONE) for i in candidates]
+    factors = np.array([1.0 if f is _NONE else f.factor() for f in said_by], dtype=np.float64)
     scores = np.round((LEXICAL_WEIGHT * lex + DENSE_WEIGHT * sim) * factors, 4)
     # Best first, ties by slug; only the hits returned are explained.
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > limit:  # only those that can make the cut (with their ties) sorted
+        line = np.partition(scores[positive], len(positive) - limit)[len(positive) - limit]
+        positive = positive[scores[positive] >= line]
     order = sorted(
-        (k for k in range(len(ids)) if scores[k] > 0),
+        (int(k) for k in positive),
         key=lambda k: (-scores[k], index.documents[candidates[k]].slug),
     )[:limit]
     return [
@@ -334,14 +444,6 @@ def search(
         )
         for k in order
     ]
-
-
-def _project(vectors: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """The vectors on their principal directions (from a fixed sample), and the projection."""
-    sample = vectors[np.random.default_rng(0).choice(len(vectors), 10_000, replace=False)]
-    _, _, directions = np.linalg.svd(sample - sample.mean(axis=0), full_matrices=False)
-    projection = np.ascontiguousarray(directions[:COARSE_DIMENSIONS].T, dtype=np.float32)
-    return np.ascontiguousarray(vectors @ projection, dtype=np.float32), projection
 
 
 def _top(scores: NDArray[np.float32], k: int, *, nonzero: bool = False) -> set[int]:
