@@ -70,6 +70,7 @@ def test_a_qr_check_in_carries_the_apps_verification_to_the_counter(
     code_id, mac = codes.parse_code(issued["code"]) or (b"", b"")
     kept = " ".join(str(v) for v in stored.values() if isinstance(v, str))
     assert stored["id"] == code_id.hex() and mac.hex() not in kept
+    assert stored["used_at"] is not None and stored["visit_id"] == called["visit"]["id"]
 
 
 def test_bad_qr_codes_are_refused_each_with_its_own_code(

@@ -118,14 +118,14 @@ def check_in(
             "reason": reason,
             "guest": False,
         }
-        appointment, code_id = None, None
+        appointment = None
         if isinstance(proof, ByCode):
-            code_row = redeem_in(conn, proof.code, branch=branch.code, key=key, now=now)
-            live = queries.live_customer_id(conn, code_row["customer_id"])
-            code_id = code_row["id"]
+            code_row = redeem_in(
+                conn, proof.code, branch=branch.code, key=key, now=now, visit_id=visit["id"]
+            )
             visit.update(
                 via="code",
-                customer_id=live,
+                customer_id=code_row["live_id"],
                 origin_id=code_row["origin_id"],
                 assurance_id=code_row["assurance_id"],
                 verified_by="checkin_code",
@@ -157,9 +157,6 @@ def check_in(
         if refused is None:
             assert chosen is not None
             _queue(conn, actor, branch, chosen, visit, appointment, now)
-        if code_id is not None:
-            c = t.checkin_codes
-            conn.execute(c.update().where(c.c.id == code_id).values(visit_id=visit["id"]))
     if refused is not None:
         raise refused  # after the commit: the wrong try counts
     if appointment is not None and appointment["staff"]:
