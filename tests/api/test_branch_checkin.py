@@ -70,6 +70,7 @@ def test_a_qr_check_in_carries_the_apps_verification_to_the_counter(
     code_id, mac = codes.parse_code(issued["code"]) or (b"", b"")
     kept = " ".join(str(v) for v in stored.values() if isinstance(v, str))
     assert stored["id"] == code_id.hex() and mac.hex() not in kept
+    assert stored["used_at"] is not None and stored["visit_id"] == called["visit"]["id"]
 
 
 def test_bad_qr_codes_are_refused_each_with_its_own_code(
@@ -248,6 +249,40 @@ def test_an_unknown_number_checks_in_as_a_guest_linked_later_at_the_counter(
         f"/v1/visits/{row['id']}/link", json={"customer_id": cid}, headers=keys.agent
     )
     assert again.json()["code"] == "visit_linked"
+
+
+def test_a_number_back_again_unlinked_is_still_a_guest_and_links_every_visit(
+    client: TestClient, keys: Keys, engine: Engine
+) -> None:
+    """The first guest visit left a record holding the number, with no name: coming back,
+    the customer is still a guest to staff (linkable), and the visit joins that record."""
+    add_branch(client, keys)
+    sender = stub_sms(client)
+    cid = miles(client, keys)
+    first = phone_check_in(client, keys, sender, "07911 123456")
+    first_call = call_next(client, keys.agent)
+    done = client.post(
+        f"/v1/visits/{first['visit_id']}/finish",
+        json={"outcome": "unresolved", "summary": "Could not say who they were."},
+        headers=keys.agent,
+    )
+    assert done.status_code == 200, done.text
+    again = phone_check_in(client, keys, sender, "07911 123456")
+    assert again["guest"] is True and again["first_name"] is None and again["verified"] is True
+    called = call_next(client, keys.agent)
+    assert called["visit"]["ticket"] == again["ticket"]
+    assert called["recognised"] is False and called["card"]["recognised"] is False
+    # Both visits are on the one record the number made, so one link brings both.
+    assert called["customer_id"] == first_call["customer_id"]
+    linked = client.post(
+        f"/v1/visits/{again['visit_id']}/link", json={"customer_id": cid}, headers=keys.agent
+    )
+    assert linked.status_code == 200, linked.text
+    timeline = client.get(f"/v1/customers/{cid}/timeline", headers=keys.agent).json()
+    assert len([i for i in timeline["items"] if i.get("channel") == "branch"]) == 2
+    # Linked, the number is Miles's: next time he is greeted by name.
+    third = phone_check_in(client, keys, sender, "07911 123456")
+    assert third["guest"] is False and third["first_name"] == "Miles"
 
 
 def test_check_in_needs_one_way_and_a_known_service(client: TestClient, keys: Keys) -> None:

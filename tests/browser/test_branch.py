@@ -31,7 +31,10 @@ def open_branch(url: str, engine: sa.Engine) -> tuple[str, str]:
     """Soho, with dave on its staff; returns an admin key and a kiosk key."""
     _, admin = create_key(engine, role="admin", name="branch-admin")
     _, kiosk = create_key(engine, role="kiosk", name="soho-kiosk")
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin}"}) as api:
+    # Generous: it bounds a hang on a loaded machine, it does not measure speed.
+    with httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {admin}"}, timeout=60
+    ) as api:
         response = api.put("/v1/branches/soho", json=soho(staff=["dave"]))
         assert response.status_code == 201, response.text
     return admin, kiosk

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import httpx2 as httpx
@@ -10,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
 from tests.factories import customer, make_event, miles_story
-from warmline.actions.keys import revoke_key
+from warmline.actions.keys import authenticate, revoke_key
 
 MILES = customer(("email", "miles@example.org", True), ("phone", "+44 20 7946 0958", True))
 
@@ -193,6 +194,65 @@ def test_a_reconnecting_stream_replays_what_it_missed(page: Page, live_server: L
             if len(ids) == 2:
                 break
     assert ids == ["2", "3"]
+
+
+def test_a_contact_just_pushed_brings_its_card_read_and_audited_for_the_desk(
+    page: Page, live_server: LiveServer
+) -> None:
+    """The desk opens a new contact's card from the stream itself (no second request): the
+    read is audited for the desk's holder. A push replayed long after brings no card (the
+    agent opens it, audited then), and a desk signed out reads none."""
+    import sqlalchemy as sa
+
+    from warmline.storage import schema as t
+    from warmline.web.desk import _pushed_card
+
+    seed_miles(live_server)
+    sign_in(page, live_server)
+    token = next(c for c in page.context.cookies() if c["name"] == "wl_desk")["value"]
+    page.goto("about:blank")
+    call(live_server)
+    call(live_server)
+    p, audit = t.desk_pushes, t.audit_log
+    with live_server.engine.begin() as conn:
+        last = conn.execute(sa.select(sa.func.max(p.c.id))).scalar_one()
+        conn.execute(
+            p.update().values(at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+            .where(p.c.id < last)
+        )  # fmt: skip
+        read_before = conn.execute(
+            sa.select(sa.func.count()).where(audit.c.action == "card.viewed")
+        ).scalar_one()
+    frames: dict[int, dict[str, Any]] = {}
+    headers = {"Cookie": f"wl_desk={token}", "Accept": "text/event-stream"}
+    with (
+        httpx.Client(base_url=live_server.url, timeout=10) as client,
+        client.stream("GET", "/desk/stream?after=0", headers=headers) as response,
+    ):
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            if line.startswith("data: ") and "push_id" in line:
+                data = json.loads(line[6:])
+                frames[data["push_id"]] = data
+            if len(frames) == 2:
+                break
+    old, fresh = sorted(frames)
+    assert "card" not in frames[old]
+    assert "Miles Okafor" in frames[fresh]["card"] and 'class="card' in frames[fresh]["card"]
+    with live_server.engine.connect() as conn:
+        reads = conn.execute(
+            sa.select(audit.c.actor, audit.c.customer_id)
+            .where(audit.c.action == "card.viewed")
+            .order_by(audit.c.id)
+        ).all()
+        push = dict(conn.execute(sa.select(p).where(p.c.id == fresh)).mappings().one())
+    assert len(reads) == read_before + 1
+    dave = authenticate(live_server.engine, live_server.agent_key)
+    assert dave is not None and reads[-1] == (dave.key_id, push["customer_id"])
+    # Signed out, the stream's next push brings no card (and reads nothing).
+    page.goto(live_server.url + "/desk")
+    page.click("text=Sign out")
+    assert _pushed_card(live_server.engine, live_server.app.state.settings, token, push) is None
 
 
 def test_usable_in_a_narrow_panel(browser: Any, live_server: LiveServer) -> None:

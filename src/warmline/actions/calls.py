@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.branch_setup import check_staff, point_or_404
 from warmline.actions.contacts import Contact, push_to_desk, start_contact
-from warmline.actions.continuations import carried_verification, original_assurance
+from warmline.actions.continuations import carried_verification
 from warmline.actions.desk_bell import BELL, screen_name
 from warmline.domain.access.roles import Actor
 from warmline.domain.branch import checkin_code, phone_code
@@ -32,6 +32,7 @@ from warmline.domain.identity.identifiers import Identifier
 from warmline.domain.ids import stable_id
 from warmline.errors import Conflict, Gone, InvalidRequest, NotFound
 from warmline.storage import branch_queries as bq
+from warmline.storage import handover_queries as hq
 from warmline.storage import queries
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
@@ -189,27 +190,24 @@ def _start_visit(
     continuity: dt.timedelta,
     now: dt.datetime,
 ) -> Contact:
-    """The visit's contact: started on the first call, pushed again on a repeated one."""
+    """The visit's contact: started on the first call (one transaction: the start, the case
+    it joins, the verification brought, the visit's link to it and the desk's push), pushed
+    again on a repeated one."""
     detail = {"visit_id": visit["id"], "ticket": visit["ticket"], "service_point": point.name}
     contact_id = contact_id_of(visit["id"])
     with engine.connect() as conn:
-        # A call that stopped half-way (the server went down) left the contact started.
+        # A call that stopped half-way (the server went down before) left the contact
+        # started; a repeated call finds it too.
         started = queries.interaction_row(conn, contact_id)
-    if started is not None:
-        with engine.connect() as conn:
+        if started is not None:
             live = queries.live_customer_id(conn, started["customer_id"])
+        else:
+            known, identifiers = _identifiers(conn, visit)
+            verification = _verification(conn, visit, contact_id, now)
+    if started is not None:
         if not visit.get("interaction_id"):
             with writing(engine) as conn, conn.begin():
-                conn.execute(
-                    t.visits.update()
-                    .where(t.visits.c.id == visit["id"])
-                    .values(
-                        interaction_id=started["id"],
-                        customer_id=live,
-                        origin_id=started["origin_id"],
-                        guest_phone=None,
-                    )
-                )
+                _link_visit(conn, visit, started["id"], live, started["origin_id"])
         contact = Contact(
             contact_id=contact_id,
             interaction_id=started["id"],
@@ -223,9 +221,16 @@ def _start_visit(
         )
         push_to_desk(engine, contact)
         return contact
-    with engine.connect() as conn:
-        identifiers = _identifiers(conn, visit)
-    contact = start_contact(
+
+    def link(conn: Connection, contact: Contact) -> None:
+        if visit["guest"]:
+            # The guest's visit now has a record of its own (holding the number) to link
+            # later.
+            _link_visit(conn, visit, contact.interaction_id, contact.customer_id)
+        else:
+            _link_visit(conn, visit, contact.interaction_id)
+
+    return start_contact(
         engine,
         channel="branch",
         identifiers=identifiers,
@@ -239,25 +244,34 @@ def _start_visit(
         subject=visit["reason"],
         started_at=visit["checked_in_at"],
         push_detail={**detail, "guest": visit["guest"]},
-        # In the start's own batch: the card pops with the verification on it.
-        with_events=_verification(engine, visit, contact_id, now),
+        # In the start's own batch: the card pops with the verification on it, and the
+        # case the customer opened in the app this morning.
+        with_events=verification,
+        known=known,
+        guest=visit["guest"],
+        also=link,
     )
-    values: dict[str, Any] = {"interaction_id": contact.interaction_id}
-    if visit["guest"]:
-        # The guest's visit now has a record of its own (holding the number) to link later.
-        values.update(
-            customer_id=contact.customer_id, origin_id=contact.customer_id, guest_phone=None
-        )
-    with writing(engine) as conn, conn.begin():
-        conn.execute(t.visits.update().where(t.visits.c.id == visit["id"]).values(**values))
-    return contact
 
 
-def _identifiers(conn: Connection, visit: dict[str, Any]) -> list[Identifier]:
-    """How the visit's contact names its customer: the guest's number, or an identifier
-    that names the customer checked in and nobody else."""
+def _link_visit(
+    conn: Connection,
+    visit: dict[str, Any],
+    interaction_id: str,
+    customer_id: str | None = None,
+    origin_id: str | None = None,
+) -> None:
+    """The visit's link to its contact (and, for a guest, to the record the contact made)."""
+    values: dict[str, Any] = {"interaction_id": interaction_id}
+    if customer_id is not None:
+        values.update(customer_id=customer_id, origin_id=origin_id or customer_id, guest_phone=None)
+    conn.execute(t.visits.update().where(t.visits.c.id == visit["id"]).values(**values))
+
+
+def _identifiers(conn: Connection, visit: dict[str, Any]) -> tuple[str | None, list[Identifier]]:
+    """Who the visit is for, when known (not a guest), and how its contact names them: the
+    guest's number, or an identifier that names the customer checked in and nobody else."""
     if visit["guest"]:
-        return [Identifier("phone", visit["guest_phone"])]
+        return None, [Identifier("phone", visit["guest_phone"])]
     live = queries.live_customer_id(conn, visit["customer_id"])
     if live is None:
         raise Gone("customer_erased", "this customer's data was erased at their request")
@@ -268,16 +282,17 @@ def _identifiers(conn: Connection, visit: dict[str, Any]) -> list[Identifier]:
             "every identifier of this customer is shared with someone else",
             hint="serve them as a guest and link the visit, or record an identifier of their own",
         )
-    return [Identifier(*naming)]
+    return live, [Identifier(*naming)]
 
 
 def _verification(
-    engine: Engine, visit: dict[str, Any], contact_id: str, now: dt.datetime
+    conn: Connection, visit: dict[str, Any], contact_id: str, now: dt.datetime
 ) -> list[dict[str, Any]]:
     """The verification the customer brought, as an event on the visit's contact: the app's
     (carried by the check-in code) or the SMS code's; none for a booking."""
     if visit.get("verified_by") == "checkin_code" and visit.get("assurance_id"):
-        original = original_assurance(engine, visit["assurance_id"])
+        original = hq.assurance(conn, visit["assurance_id"])
+        assert original is not None  # assurances outlive their codes (days, not minutes)
         return [
             carried_verification(
                 stable_id("visit", visit["id"], "carried"),

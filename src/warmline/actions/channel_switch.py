@@ -7,7 +7,9 @@ what Miles said in the chat. If the chat had no case, one is opened for both, ti
 from the chat's reason, subject or the customer's first line.
 
 The decision is recorded as events (``case.opened`` and ``case.updated`` from
-``warmline.contacts``) through ingest, so ``warmline rebuild`` keeps it. An open case
+``warmline.contacts``) through ingest, so ``warmline rebuild`` keeps it, in the contact's
+own transaction: in the start's batch when the customer is known before the contact starts
+(a branch visit), else in a second batch just after it. An open case
 nearby wins over a later contact without one (the app session Miles verified in a
 minute ago should not pull the call away from the chat's case). A resolved case is not
 reopened: a contact after it is a new matter until someone links it.
@@ -16,11 +18,11 @@ reopened: a contact after it is a new matter until someone links it.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection
 
-from warmline.actions.ingest import ingest_events
 from warmline.domain.card.contacts import last_seen, nearby_ids
 from warmline.domain.card.context import CardContext
 from warmline.domain.conversation.summary import trim
@@ -32,8 +34,17 @@ SWITCH_SOURCE = "warmline.contacts"
 TITLE_CHARS = 120
 
 
-def join_recent_case(
-    engine: Engine,
+@dataclass(frozen=True, slots=True)
+class Switch:
+    """A new contact joining a recent case: the case's external id, and the events that
+    say so (``case.opened`` when the earlier contact had no case, then ``case.updated``)."""
+
+    case_ref: str
+    events: list[dict[str, Any]]
+
+
+def case_switch(
+    conn: Connection,
     *,
     customer_id: str,
     contact_id: str,
@@ -41,30 +52,29 @@ def join_recent_case(
     channel: str,
     now: dt.datetime,
     window: dt.timedelta,
-    region: str = "GB",
-) -> str | None:
+) -> Switch | None:
     """Put the new contact in the case of the customer's latest interaction on another
     channel within ``window`` that is in an open case, or else open a case for the latest
-    one without a case; return the case's id (the external id events use), or None when
-    there was no such interaction."""
+    one without a case; None when there was no such interaction. Reads only: the caller
+    ingests the events (with the contact's start when it knows the customer beforehand,
+    as a branch visit does, or just after it, in the same transaction)."""
     ctx = CardContext(
         now=now, channel=channel, interaction_id=interaction_id, continuity_window=window
     )
-    with engine.connect() as conn:
-        recent = hq.recent_interactions(conn, customer_id)
-        nearby = set(nearby_ids(recent, ctx))
-        candidates = [r for r in recent if r["id"] in nearby]
-        # An open case nearby is what the customer is most likely still about; otherwise
-        # the latest contact without a case starts one.
-        in_open_case = [r for r in candidates if r["case_id"] and r["case_status"] != "resolved"]
-        without_case = [r for r in candidates if not r["case_id"]]
-        if not in_open_case and not without_case:
-            return None
-        earlier = max(in_open_case or without_case, key=last_seen)
-        first_line = None if earlier["case_id"] else hq.first_customer_line(conn, earlier["id"])
+    recent = hq.recent_interactions(conn, customer_id)
+    nearby = set(nearby_ids(recent, ctx))
+    candidates = [r for r in recent if r["id"] in nearby]
+    # An open case nearby is what the customer is most likely still about; otherwise
+    # the latest contact without a case starts one.
+    in_open_case = [r for r in candidates if r["case_id"] and r["case_status"] != "resolved"]
+    without_case = [r for r in candidates if not r["case_id"]]
+    if not in_open_case and not without_case:
+        return None
+    earlier = max(in_open_case or without_case, key=last_seen)
     events = []
     case_ref = earlier["case_external_id"]
     if case_ref is None:
+        first_line = hq.first_customer_line(conn, earlier["id"])
         case_ref = stable_id("switch", earlier["external_id"])
         events.append(
             _event(
@@ -85,8 +95,7 @@ def join_recent_case(
             interaction_id=contact_id,
         )
     )
-    ingest_events(engine, events, region=region, now=now)
-    return str(case_ref)
+    return Switch(str(case_ref), events)
 
 
 def switch_title(earlier: dict[str, Any], first_line: str | None) -> str:

@@ -6,8 +6,9 @@ is locked), the visit is queued, an appointment's staff member is told on their 
 the read of the customer (the kiosk greets them by first name) is audited. A wrong SMS code
 is the exception: its try is committed, then the check-in is refused.
 
-A number no customer holds (or several do) checks in as a guest: the visit is recorded
-with the number, and at the counter staff can link it to the customer.
+A number no customer holds (or several do, or only a record with no name: one an earlier
+guest visit made) checks in as a guest: the visit is recorded with the number, and at the
+counter staff can link it to the customer.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def check_in(
             )
         with engine.connect() as conn:
             sent = read_phone_code(conn, proof.phone_code_id)
-            holders = queries.customers_by_identifier(conn, "phone", proof.phone)
+            holders = _named(conn, queries.customers_by_identifier(conn, "phone", proof.phone))
         right = phone_code.matches(code, sent["salt"], sent["code_hash"])  # slow: unlocked
     refused: WarmlineError | None = None
     with writing(engine) as conn, conn.begin():
@@ -117,14 +118,14 @@ def check_in(
             "reason": reason,
             "guest": False,
         }
-        appointment, code_id = None, None
+        appointment = None
         if isinstance(proof, ByCode):
-            code_row = redeem_in(conn, proof.code, branch=branch.code, key=key, now=now)
-            live = queries.live_customer_id(conn, code_row["customer_id"])
-            code_id = code_row["id"]
+            code_row = redeem_in(
+                conn, proof.code, branch=branch.code, key=key, now=now, visit_id=visit["id"]
+            )
             visit.update(
                 via="code",
-                customer_id=live,
+                customer_id=code_row["live_id"],
                 origin_id=code_row["origin_id"],
                 assurance_id=code_row["assurance_id"],
                 verified_by="checkin_code",
@@ -156,9 +157,6 @@ def check_in(
         if refused is None:
             assert chosen is not None
             _queue(conn, actor, branch, chosen, visit, appointment, now)
-        if code_id is not None:
-            c = t.checkin_codes
-            conn.execute(c.update().where(c.c.id == code_id).values(visit_id=visit["id"]))
     if refused is not None:
         raise refused  # after the commit: the wrong try counts
     if appointment is not None and appointment["staff"]:
@@ -218,6 +216,18 @@ def _queue(
     if visit["customer_id"] is not None:
         detail = {"visit_id": visit["id"], "ticket": visit["ticket"], "via": visit["via"]}
         append_chained(conn, [audit_row(actor, "visit.checked_in", visit["customer_id"], detail)])
+
+
+def _named(conn: Connection, holders: list[str]) -> list[str]:
+    """The holders of a number, unless the only one is a record with no name (the one an
+    earlier guest visit, or an unknown caller, made): staff still do not know who it is,
+    so the customer checks in as a guest again, to be linked at the counter. The visit
+    lands on that record all the same (its contact names the number), so linking it
+    brings every visit the number made."""
+    if len(holders) != 1:
+        return holders
+    found = queries.customer_summaries(conn, holders)
+    return holders if found and (found[0]["name"] or found[0]["preferred_name"]) else []
 
 
 def _origin(conn: Connection, customer_id: str | None, kind: str, value: str) -> str | None:

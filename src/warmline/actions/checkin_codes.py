@@ -98,10 +98,17 @@ def issue_checkin_code(
 
 
 def redeem_in(
-    conn: Connection, text: str, *, branch: str, key: bytes, now: dt.datetime
+    conn: Connection,
+    text: str,
+    *,
+    branch: str,
+    key: bytes,
+    now: dt.datetime,
+    visit_id: str | None = None,
 ) -> dict[str, Any]:
-    """Inside the check-in's transaction: the code's row, marked used; or refused with a
-    stable code (malformed, unknown, tampered, used, expired, for another branch)."""
+    """Inside the check-in's transaction: the code's row, marked used (by ``visit_id``),
+    with ``live_id`` (the customer it is for, after merges); or refused with a stable code
+    (malformed, unknown, tampered, used, expired, for another branch)."""
     parsed = codes.parse_code(text)
     if parsed is None:
         raise InvalidRequest(
@@ -150,7 +157,8 @@ def redeem_in(
             "that check-in code is for another branch",
             hint="ask the app for a code for this branch, or check in with your phone number",
         )
-    if queries.live_customer_id(conn, found["customer_id"]) is None:
+    live = queries.live_customer_id(conn, found["customer_id"])
+    if live is None:
         raise Gone("customer_erased", "that customer's data was erased at their request")
-    conn.execute(c.update().where(c.c.id == found["id"]).values(used_at=now))
-    return dict(found)
+    conn.execute(c.update().where(c.c.id == found["id"]).values(used_at=now, visit_id=visit_id))
+    return {**found, "live_id": live}

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from warmline.actions.channel_switch import join_recent_case
+from warmline.actions.channel_switch import Switch, case_switch
 from warmline.actions.desk_bell import BELL
-from warmline.actions.ingest import ingest_events
+from warmline.actions.ingest import RETRIES, ingest_within, retryable
 from warmline.domain.identity.identifiers import Identifier
 from warmline.domain.ids import stable_id
 from warmline.errors import Conflict
@@ -62,6 +63,9 @@ def start_contact(
     started_at: dt.datetime | None = None,
     push_detail: Mapping[str, Any] | None = None,
     with_events: Sequence[Mapping[str, Any]] = (),
+    known: str | None = None,
+    guest: bool = False,
+    also: Callable[[Connection, Contact], None] | None = None,
 ) -> Contact:
     """Resolve the caller, record the interaction and queue the card for the agent's desk.
 
@@ -73,6 +77,14 @@ def start_contact(
     gives ``started_at``; ``subject`` is what it is about, when the channel asked.
     ``with_events`` are recorded with the start, in its batch (the verification a customer
     brought to a branch): the card the desk opens has them from the first.
+
+    Everything is one transaction: the start, the channel switch, the desk's push and
+    ``also`` (the caller's own writes about the contact), so the desk never sees half a
+    contact. ``known`` is the customer the caller knows the contact is for (a branch
+    visit's): the channel switch is then decided before and recorded in the start's own
+    batch; should ingest find anyone else, the start is done again without it. A
+    ``guest`` (a branch visit by a number no named customer holds) is shown as not
+    recognised, whichever record ingest lands the contact on.
     """
     now = now or dt.datetime.now(dt.UTC)
     contact_id = contact_id or f"wl-contact-{secrets.token_hex(8)}"
@@ -95,61 +107,136 @@ def start_contact(
             **({"subject": subject} if subject else {}),
         },
     }
-    result = ingest_events(engine, [envelope, *with_events], region=region).items[0]
-    if result.status == "duplicate" or result.customer_id is None:
-        raise Conflict(
-            "contact_exists",
-            f"a contact with id '{contact_id[:60]}' was started already",
-            hint="give each contact its own contact_id; GET /v1/interactions/{id} shows that one",
-        )
-    recognised = result.resolution in RECOGNISED
-    joined = None
-    if recognised and continuity is not None:
-        joined = join_recent_case(
-            engine,
-            customer_id=result.customer_id,
-            contact_id=contact_id,
-            interaction_id=stable_id("int", contact_id),
-            channel=channel,
-            now=now,
-            window=continuity,
-            region=region,
-        )
-    contact = Contact(
+    start = _Start(
+        envelope=envelope,
+        with_events=list(with_events),
         contact_id=contact_id,
-        interaction_id=stable_id("int", contact_id),
-        customer_id=result.customer_id,
         channel=channel,
-        recognised=recognised,
-        candidates=() if recognised else result.candidates,
+        continuity=continuity,
         pushed_to=agent_id or (f"queue:{queue}" if queue else None),
-        started_at=now,
-        joined_case=joined,
         push_detail=push_detail or {},
+        region=region,
+        now=now,
+        guest=guest,
     )
+    for attempt in range(RETRIES):
+        try:
+            try:
+                contact = _start_once(engine, start, known if continuity else None, also)
+            except _NotWhoWasKnown:
+                contact = _start_once(engine, start, None, also)
+            break
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == RETRIES - 1 or not retryable(exc):
+                raise
     if contact.pushed_to:
-        push_to_desk(engine, contact)
+        BELL.ring(contact.pushed_to)
     return contact
+
+
+@dataclass(frozen=True, slots=True)
+class _Start:
+    """What a contact's start records, whichever way it is done."""
+
+    envelope: dict[str, Any]
+    with_events: list[Mapping[str, Any]]
+    contact_id: str
+    channel: str
+    continuity: dt.timedelta | None
+    pushed_to: str | None
+    push_detail: Mapping[str, Any]
+    region: str
+    now: dt.datetime
+    guest: bool = False
+
+
+class _NotWhoWasKnown(Exception):
+    """Ingest put the contact on someone other than the customer the caller named: the
+    channel switch decided for them does not hold (the transaction is rolled back)."""
+
+
+def _start_once(
+    engine: Engine,
+    start: _Start,
+    known: str | None,
+    also: Callable[[Connection, Contact], None] | None,
+) -> Contact:
+    interaction_id = stable_id("int", start.contact_id)
+    with writing(engine) as conn, conn.begin():
+        switch = _switch(conn, start, known) if known else None
+        batch = [start.envelope, *(switch.events if switch else ()), *start.with_events]
+        result = ingest_within(conn, batch, region=start.region, received_at=start.now).items[0]
+        if result.status == "duplicate" or result.customer_id is None:
+            raise Conflict(
+                "contact_exists",
+                f"a contact with id '{start.contact_id[:60]}' was started already",
+                hint="give each contact its own contact_id; "
+                "GET /v1/interactions/{id} shows that one",
+            )
+        recognised = result.resolution in RECOGNISED and not start.guest
+        if known and (result.customer_id != known or result.resolution != "known"):
+            raise _NotWhoWasKnown
+        if recognised and start.continuity is not None and not known:
+            switch = _switch(conn, start, result.customer_id)
+            if switch is not None:
+                ingest_within(conn, switch.events, region=start.region, received_at=start.now)
+        contact = Contact(
+            contact_id=start.contact_id,
+            interaction_id=interaction_id,
+            customer_id=result.customer_id,
+            channel=start.channel,
+            recognised=recognised,
+            candidates=() if recognised else result.candidates,
+            pushed_to=start.pushed_to,
+            started_at=start.now,
+            joined_case=switch.case_ref if switch else None,
+            push_detail=start.push_detail,
+        )
+        if also is not None:
+            also(conn, contact)
+        if contact.pushed_to:
+            record_push(conn, contact)
+    return contact
+
+
+def _switch(conn: Connection, start: _Start, customer_id: str) -> Switch | None:
+    assert start.continuity is not None
+    return case_switch(
+        conn,
+        customer_id=customer_id,
+        contact_id=start.contact_id,
+        interaction_id=stable_id("int", start.contact_id),
+        channel=start.channel,
+        now=start.now,
+        window=start.continuity,
+    )
 
 
 def push_to_desk(engine: Engine, contact: Contact) -> None:
     """Queue the contact for its desk; the desk's live stream delivers it (and replays it)."""
     assert contact.pushed_to is not None
     with writing(engine) as conn, conn.begin():
-        conn.execute(
-            t.desk_pushes.insert().values(
-                agent=contact.pushed_to,
-                kind="contact",
-                customer_id=contact.customer_id,
-                interaction_id=contact.interaction_id,
-                channel=contact.channel,
-                detail={
-                    **contact.push_detail,
-                    "contact_id": contact.contact_id,
-                    "recognised": contact.recognised,
-                    "candidates": list(contact.candidates),
-                },
-                at=contact.started_at,
-            )
-        )
+        record_push(conn, contact)
     BELL.ring(contact.pushed_to)
+
+
+def record_push(conn: Connection, contact: Contact) -> None:
+    """The contact's push to its desk, in the caller's transaction (ring the bell after
+    the commit)."""
+    assert contact.pushed_to is not None
+    conn.execute(
+        t.desk_pushes.insert().values(
+            agent=contact.pushed_to,
+            kind="contact",
+            customer_id=contact.customer_id,
+            interaction_id=contact.interaction_id,
+            channel=contact.channel,
+            detail={
+                **contact.push_detail,
+                "contact_id": contact.contact_id,
+                "recognised": contact.recognised,
+                "candidates": list(contact.candidates),
+            },
+            at=contact.started_at,
+        )
+    )

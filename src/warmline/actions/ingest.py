@@ -150,8 +150,25 @@ def ingest_events(
             # A concurrent batch stored the same event or thing first (PostgreSQL), or a
             # deadlock/serialisation failure: the transaction rolled back whole; try again and
             # the events it stored will now report ``duplicate``.
-            if attempt == RETRIES - 1 or not _retryable(exc):
+            if attempt == RETRIES - 1 or not retryable(exc):
                 raise
+    for index, event in valid:
+        results[index] = stored.get(index) or ItemResult(index, event.source, event.id, "duplicate")
+    return BatchResult([r for r in results if r is not None])
+
+
+def ingest_within(
+    conn: Connection,
+    envelopes: Sequence[Any],
+    *,
+    region: str = "GB",
+    received_at: dt.datetime | None = None,
+) -> BatchResult:
+    """Validate, store and project a batch on ``conn``, in the caller's transaction (for an
+    action whose other writes must commit with its events, or not at all). No retries: the
+    caller retries its whole transaction on a retryable error (:func:`retryable`)."""
+    results, valid = validate_batch(envelopes, region=region)
+    stored = store_new(conn, valid, received_at or dt.datetime.now(dt.UTC), region, True, True)
     for index, event in valid:
         results[index] = stored.get(index) or ItemResult(index, event.source, event.id, "duplicate")
     return BatchResult([r for r in results if r is not None])
@@ -211,7 +228,9 @@ def _verification_claims(event: Event) -> tuple[EventError, ...]:
     return tuple(claims)
 
 
-def _retryable(exc: Exception) -> bool:
+def retryable(exc: Exception) -> bool:
+    """Whether a failed write transaction is worth trying again whole: a concurrent one
+    stored the same thing first, or a deadlock or serialisation failure (PostgreSQL)."""
     if isinstance(exc, IntegrityError):
         return True
     code = getattr(getattr(exc, "orig", None), "sqlstate", None)

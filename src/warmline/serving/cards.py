@@ -19,16 +19,17 @@ from warmline.storage.card_queries import load_card
 
 
 def card_context(settings: Settings, **kw: Any) -> CardContext:
-    """The card's view of now: the time, the continuity window, and the contact (``kw``)."""
+    """The card's view of now: the time, the continuity window, and the contact (``kw``,
+    which may also give the time or the window)."""
     config = profile_config(settings)
-    return CardContext(
-        now=dt.datetime.now(dt.UTC),
-        continuity_window=dt.timedelta(minutes=settings.continuity_minutes),
-        currency=settings.default_currency,
-        moments=config.moments,
-        forms=tuple(config.forms.values()),
-        **kw,
-    )
+    fields: dict[str, Any] = {
+        "now": dt.datetime.now(dt.UTC),
+        "continuity_window": dt.timedelta(minutes=settings.continuity_minutes),
+        "currency": settings.default_currency,
+        "moments": config.moments,
+        "forms": tuple(config.forms.values()),
+    }
+    return CardContext(**{**fields, **kw})
 
 
 def read_card(

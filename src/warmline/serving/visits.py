@@ -17,7 +17,7 @@ from warmline.config import Settings
 from warmline.domain.access.roles import Actor
 from warmline.domain.card.assembly import unrecognised_card
 from warmline.domain.card.context import CardContext
-from warmline.serving.cards import read_card
+from warmline.serving.cards import card_context, read_card
 from warmline.storage import branch_queries as bq
 from warmline.storage import queries
 
@@ -25,17 +25,14 @@ from warmline.storage import queries
 def visit_context(
     settings: Settings, visit: dict[str, Any] | None, interaction_id: str | None
 ) -> CardContext:
-    """The card's moment for a visit: continuity counted from the customer's arrival."""
+    """The card's moment for a visit: continuity counted from the customer's arrival; the
+    rest (the profile's moments and forms, the currency) as on any card."""
     now = dt.datetime.now(dt.UTC)
     window = dt.timedelta(minutes=settings.continuity_minutes)
     if visit is not None:
         window += max(now - visit["checked_in_at"], dt.timedelta())
-    return CardContext(
-        now=now,
-        channel="branch",
-        interaction_id=interaction_id,
-        continuity_window=window,
-        currency=settings.default_currency,
+    return card_context(
+        settings, now=now, channel="branch", interaction_id=interaction_id, continuity_window=window
     )
 
 

@@ -230,7 +230,8 @@ def naming_identifier(conn: Connection, customer_id: str) -> tuple[str, str] | N
         return None
     held = conn.execute(
         sa.select(i.c.kind, i.c.value, sa.func.count())
-        .where(sa.tuple_(i.c.kind, i.c.value).in_([(r.kind, r.value) for r in own]))
+        # Equalities OR-ed, not a row-value IN: SQLite scans the whole index for that.
+        .where(sa.or_(*(sa.and_(i.c.kind == r.kind, i.c.value == r.value) for r in own)))
         .group_by(i.c.kind, i.c.value)
     ).all()
     alone = {(kind, value) for kind, value, records in held if records == 1}

@@ -11,8 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.audit import record_read
-from warmline.actions.desk_sessions import sign_out
-from warmline.domain.access.roles import Permission, allows
+from warmline.actions.desk_sessions import session_actor, sign_out
+from warmline.config import Settings
+from warmline.domain.access.roles import Actor, Permission, allows
 from warmline.domain.card.assembly import unrecognised_card
 from warmline.errors import NotFound, WarmlineError
 from warmline.serving.access import access_customer
@@ -93,23 +94,70 @@ def sign_out_submit(request: Request, engine: EngineDep) -> Response:
 
 
 @router.get("/stream")
-async def stream(request: Request, engine: EngineDep, actor: DeskActor) -> StreamingResponse:
+async def stream(
+    request: Request, engine: EngineDep, settings: SettingsDep, actor: DeskActor
+) -> StreamingResponse:
     """Contacts for this agent as Server-Sent Events. A reconnecting browser sends
-    Last-Event-ID and gets every push it missed, so no card is lost."""
+    Last-Event-ID and gets every push it missed, so no card is lost. A contact just pushed
+    brings its card (the desk opens it at once, without asking again): read as any card is,
+    for the desk session's holder at that moment, and audited."""
     header = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
     after = int(header) if header.isdigit() else 0
+    token = request.cookies.get(COOKIE, "")
 
     async def poll() -> tuple[list[str], bool]:
         nonlocal after
         frames = []
-        for push in await run_in_threadpool(_pushes, engine, actor.name, after):
-            kind, html = await run_in_threadpool(_push_html, engine, push)
-            frames.append(frame(kind, {"push_id": push["id"], "html": html}, push["id"]))
+        pushes = await run_in_threadpool(_pushes, engine, actor.name, after)
+        opened = _card_to_send(pushes)
+        for push in pushes:
+            kind, data = await run_in_threadpool(
+                _push_frame, engine, settings, token, push, push is opened
+            )
+            frames.append(frame(kind, data, push["id"]))
             after = push["id"]
         return frames, False
 
-    token = request.cookies.get(COOKIE, "")
     return polled_stream(request, engine, token, poll, every=POLL_SECONDS, bell=actor.name)
+
+
+#: A contact pushed this recently brings its card on the stream; an older one (a desk
+#: reconnecting after a while) is opened by the agent, as any in the list.
+CARD_WITH_PUSH_SECONDS = 30.0
+
+
+def _card_to_send(pushes: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The push whose card goes with it: the newest, if it is a contact the desk opens at
+    once (a call, a branch visit called) and was just pushed."""
+    if not pushes or pushes[-1]["kind"] != "contact":
+        return None
+    at = pushes[-1]["at"]
+    at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    age = (dt.datetime.now(dt.UTC) - at).total_seconds()
+    return pushes[-1] if age <= CARD_WITH_PUSH_SECONDS else None
+
+
+def _push_frame(
+    engine: Any, settings: Settings, token: str, push: dict[str, Any], with_card: bool
+) -> tuple[str, dict[str, Any]]:
+    """A push's stream event: its kind, and its list item (and card, ``with_card``)."""
+    kind, html = _push_html(engine, push)
+    data: dict[str, Any] = {"push_id": push["id"], "html": html}
+    card = _pushed_card(engine, settings, token, push) if with_card else None
+    if card is not None:
+        data["card"] = card
+    return kind, data
+
+
+def _pushed_card(engine: Any, settings: Settings, token: str, push: dict[str, Any]) -> str | None:
+    """The card a push brings, for whoever holds the desk session now (none once it has
+    ended: the stream then says signed_out)."""
+    actor = session_actor(engine, token)
+    if actor is None or not allows(actor.role, Permission.READ_CUSTOMERS):
+        return None
+    with engine.connect() as conn:
+        context = _push_card(conn, engine, settings, actor, push)
+    return templates.get_template("card.html").render(now=dt.datetime.now(dt.UTC), **context)
 
 
 #: Pushes shown as notices (a handover was accepted), not as contacts to open.
@@ -164,28 +212,35 @@ def contact_card(
         pushes = queries.pushes_after(conn, actor.name, push_id - 1, limit=1)
         if not pushes or pushes[0]["id"] != push_id:
             raise NotFound("contact_not_found", "no such contact on this desk")
-        push = pushes[0]
-        ctx = card_context(settings, channel=push["channel"], interaction_id=push["interaction_id"])
-        handover, contact = None, None
-        visit = visit_for_push(conn, push)
-        if visit is not None:
-            ctx = visit_context(settings, visit, push["interaction_id"])
-        if push["detail"].get("recognised"):
-            card = read_card(conn, engine, actor, push["customer_id"], ctx)
-            contact = live_contact(conn, push["interaction_id"])
-            if push["kind"] == "handover":
-                handover = handover_view(conn, push["detail"]["handover_id"], actor)
-        else:
-            candidates = queries.customer_summaries(conn, push["detail"].get("candidates", []))
-            card = unrecognised_card(push["channel"], [], candidates)
-    return render(
-        "card.html",
-        card=card,
-        channel=push["channel"],
-        handover=handover,
-        contact=contact,
-        visit=visit,
-    )
+        context = _push_card(conn, engine, settings, actor, pushes[0])
+    return render("card.html", **context)
+
+
+def _push_card(
+    conn: Any, engine: Any, settings: Settings, actor: Actor, push: dict[str, Any]
+) -> dict[str, Any]:
+    """What card.html shows for a push to ``actor``'s desk: the customer's card (the read
+    audited), or the honest card of a caller not recognised."""
+    ctx = card_context(settings, channel=push["channel"], interaction_id=push["interaction_id"])
+    handover, contact = None, None
+    visit = visit_for_push(conn, push)
+    if visit is not None:
+        ctx = visit_context(settings, visit, push["interaction_id"])
+    if push["detail"].get("recognised"):
+        card = read_card(conn, engine, actor, push["customer_id"], ctx)
+        contact = live_contact(conn, push["interaction_id"])
+        if push["kind"] == "handover":
+            handover = handover_view(conn, push["detail"]["handover_id"], actor)
+    else:
+        candidates = queries.customer_summaries(conn, push["detail"].get("candidates", []))
+        card = unrecognised_card(push["channel"], [], candidates)
+    return {
+        "card": card,
+        "channel": push["channel"],
+        "handover": handover,
+        "contact": contact,
+        "visit": visit,
+    }
 
 
 @router.get("/card/{customer_id}")

@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.engine import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -69,13 +69,20 @@ def branch_bar(engine: Engine, settings: Settings, actor: Actor) -> dict[str, An
 def visit_for_push(conn: Connection, push: dict[str, Any]) -> dict[str, Any] | None:
     """The branch visit a desk push is about (a call, an arrival), as the card shows it."""
     visit_id = push["detail"].get("visit_id")
-    found = bq.visit(conn, visit_id) if visit_id else None
-    if found is None:
+    if not visit_id:
         return None
-    named = (
-        bq.visits_by_interaction(conn, [found["interaction_id"]]) if found["interaction_id"] else {}
-    )
-    item = visit_item(named.get(found["interaction_id"] or "", found), dt.datetime.now(dt.UTC))
+    # A call's push names the visit's contact: one read finds the visit with its names.
+    contact = push["interaction_id"]
+    found = bq.visits_by_interaction(conn, [contact]).get(contact) if contact else None
+    if found is None or found["id"] != visit_id:
+        found = bq.visit(conn, visit_id)
+        if found is None:
+            return None
+        if found["interaction_id"]:
+            found = bq.visits_by_interaction(conn, [found["interaction_id"]]).get(
+                found["interaction_id"], found
+            )
+    item = visit_item(found, dt.datetime.now(dt.UTC))
     appointment = bq.appointment(conn, found["appointment_id"]) if found["appointment_id"] else None
     return {
         **item,
@@ -116,11 +123,13 @@ async def leave_point(
     return _bar(engine, settings, actor)
 
 
-@router.post("/branch/call")
+@router.post("/branch/call", status_code=204)
 async def call_ticket(
     request: Request, engine: EngineDep, settings: SettingsDep, actor: DeskActor
-) -> HTMLResponse:
-    """Call next (or the ticket typed): the card arrives on this desk by its live stream."""
+) -> Response:
+    """Call next (or the ticket typed): the card arrives on this desk by its live stream,
+    and the page refreshes the queue when it does (so the answer is empty: the queue is
+    not rendered twice, nor while the stream renders the card)."""
     require_on_desk(actor, Permission.SERVE_VISITS)
     form = await desk_form(request)
     with engine.connect() as conn:
@@ -141,7 +150,7 @@ async def call_ticket(
             continuity=dt.timedelta(minutes=settings.continuity_minutes),
         )
     )
-    return _bar(engine, settings, actor)
+    return Response(status_code=204)
 
 
 @router.post("/visits/{visit_id}/finish")

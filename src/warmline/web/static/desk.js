@@ -340,7 +340,12 @@
   // The branch counter: call next or a named ticket (the card comes by the live stream, as
   // a call's does), sit at a service point, end the visit.
   var branchBar = document.getElementById("branch-bar");
-  function showBar(html) { branchBar.innerHTML = html; branchBar.hidden = !html.trim(); }
+  var barShownAt = 0;
+  function showBar(html) {
+    branchBar.innerHTML = html;
+    branchBar.hidden = !html.trim();
+    barShownAt = Date.now();
+  }
   function barError(err) {
     var line = branchBar.querySelector(".branch-error");
     if (!line) return;
@@ -352,8 +357,13 @@
     if (branchBar.hidden) return;
     load("/desk/branch/bar").then(showBar).catch(function () { /* the next refresh tries again */ });
   }
+  // The call answers with nothing: the card comes by the live stream, and the contact's
+  // arrival refreshes the queue here; should the push be slow, the queue refreshes anyway.
   function callTicket(ticket) {
-    send("/desk/branch/call", { ticket: ticket || "" }).then(showBar).catch(barError);
+    var asked = Date.now();
+    send("/desk/branch/call", { ticket: ticket || "" }).then(function () {
+      setTimeout(function () { if (barShownAt < asked) refreshBar(); }, 1500);
+    }).catch(barError);
   }
   function visitDone(box) {
     return function (html) { box.outerHTML = html; refreshBar(); };
@@ -404,8 +414,15 @@
       var item = list.firstElementChild;
       item.classList.add("new");
       document.getElementById("no-contacts").hidden = true;
-      // An appointment arriving does not take the place of the customer already on screen.
-      if (item.dataset.kind !== "arrival" || !cardPanel.querySelector(".card")) openContact(item);
+      // A contact just pushed brings its card (read and audited for this desk): no second
+      // request. An appointment arriving does not take the place of the customer on screen.
+      if (data.card) {
+        clearContext(item);
+        item.classList.add("active");
+        showCard(data.card);
+      } else if (item.dataset.kind !== "arrival" || !cardPanel.querySelector(".card")) {
+        openContact(item);
+      }
       refreshBar();
     });
     // A handover this desk sent was accepted: say so at the top, live.
