@@ -613,12 +613,20 @@ class FloorWriter:
         mark = "?" if dialect == "sqlite" else "%s"
         self.statements: dict[str, str] = {}
         self.columns: dict[str, list[tuple[str, Converter]]] = {}
+        self.defaults: dict[str, dict[str, Any]] = {}
         for table in FLOOR_TABLES:
             columns = [c for c in table.columns if not (c.primary_key and c.autoincrement is True)]
             names = ", ".join(f'"{c.name}"' for c in columns)
             marks = ", ".join(mark for _ in columns)
             self.statements[table.name] = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
             self.columns[table.name] = [(c.name, _converter(c, dialect)) for c in columns]
+            # A column the synthetic rows leave out takes its default, as a projected row
+            # does (a new NOT NULL column with a default needs no change here).
+            self.defaults[table.name] = {
+                c.name: c.default.arg
+                for c in columns
+                if isinstance(c.default, sa.ColumnDefault) and c.default.is_scalar
+            }
 
     def prepare(
         self, batch: list[Synthetic], received_at: dt.datetime
@@ -645,9 +653,11 @@ class FloorWriter:
         for name, table_rows in rows.items():
             if table_rows:
                 columns = self.columns[name]
-                # Columns the synthetic rows leave out (e.g. customers.erased_at) are NULL.
+                # Columns the synthetic rows leave out take their default, else NULL.
+                defaults = self.defaults[name]
                 params = [
-                    tuple(convert(row.get(c)) for c, convert in columns) for row in table_rows
+                    tuple(convert(row.get(c, defaults.get(c))) for c, convert in columns)
+                    for row in table_rows
                 ]
                 prepared.append((self.statements[name], params))
         return prepared
@@ -842,7 +852,10 @@ def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
                 name: conn.execute(sa.text(f"SHOW {name}")).scalar_one()
                 for name in ("server_version", "fsync", "synchronous_commit")
             }
-        ours = run_ours(engine, args, "postgresql ours")
+        profile = cProfile.Profile() if args.profile else None
+        ours = run_ours(engine, args, "postgresql ours", profile)
+        if profile:
+            print_profile(profile, "postgresql ours")
         ours_counts = postgres_counts(engine)
         truncate_postgres(engine)
         floor = run_floor(engine, args, "postgresql floor")
@@ -1016,7 +1029,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--skip-sqlite", action="store_true", help="skip ours/floor on SQLite")
     parser.add_argument(
-        "--profile", action="store_true", help="cProfile the SQLite ingest run (to stderr)"
+        "--profile", action="store_true", help="cProfile each ingest run, ours (to stderr)"
     )
     args = parser.parse_args(argv)
     if args.customers < 1 or args.interactions_per_customer < 0 or args.batch < 1:
