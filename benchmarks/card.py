@@ -13,9 +13,18 @@ directly, not through ingest), then for random customers, in the same run:
   one connection per card, as the API does.
 
 It also counts the SQL statements one card takes, and measures the HTTP card
-endpoint (``GET /v1/customers/{id}/card``) with 16 concurrent clients on
-loopback for a bounded time. Note that every card read over HTTP also writes an
-audit-log row: that is the product's behaviour, and it is in the figure.
+endpoint (``GET /v1/customers/{id}/card``) against floor endpoints served by the
+same process (``card_app.py``: the product's app with ``/bench/floor`` doing the
+card's reads raw, ``/bench/floor3`` the three core lookups, ``/bench/json`` fixed
+JSON), with 16 keep-alive clients on loopback, ``--rounds`` rounds of
+``--http-seconds`` per target in turned order. Each target reports its rate, p50,
+p99 and the server's CPU per request (steadier than the rate on a shared machine);
+the card's rate is given as a fraction of the floor's measured in the same run.
+Every card read over HTTP is authorised and writes an audit-log row committed
+(``synchronous=FULL``) before it is answered: that is the product's behaviour, and it
+is in the figure. The server is started fresh: the time until ``/healthz`` says ok,
+how long a card asked for at that moment takes, and when ``/readyz`` says ready
+are reported too.
 
     .venv/bin/python benchmarks/card.py --customers 20000
     .venv/bin/python benchmarks/card.py --customers 1000000    # 10M interactions

@@ -14,11 +14,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from warmline.domain.metrics.counters import COUNTERS
 from warmline.domain.metrics.dimensions import DIMENSIONS, GROUPINGS, rollup_key
 from warmline.storage import schema as t
+from warmline.storage.bulk import array_types
 
 _INDEX = {name: n for n, name in enumerate(COUNTERS)}
 Key = tuple[Any, ...]  # (grouping, period, bucket, *dimension values)
@@ -71,8 +72,14 @@ def apply(conn: Connection, deltas: Deltas) -> int:
     rows = [
         (k[0], k[1], k[2] if postgres else k[2].isoformat(), *k[3:], *row) for k, row in changed
     ]
-    conn.exec_driver_sql(_upsert_sql(mark), rows)
     emptied = [r[: len(_KEYS)] for r, (_, row) in zip(rows, changed, strict=True) if row[0] < 0]
+    if postgres:
+        # One statement of one array per column, not a statement per row.
+        conn.exec_driver_sql(_unnest_upsert_sql(conn.dialect), _columns(rows))
+        if emptied:
+            conn.exec_driver_sql(_unnest_delete_sql(conn.dialect), _columns(emptied))
+        return len(changed)
+    conn.exec_driver_sql(_upsert_sql(mark), rows)
     if emptied:
         where = " AND ".join(f'"{k}" = {mark}' for k in _KEYS)
         # Column names are this module's constants; every value is a bound parameter.
@@ -94,6 +101,41 @@ def _upsert_sql(mark: str) -> str:
     return (  # column names are this module's constants; every value is a bound parameter
         f"INSERT INTO metric_rollups ({columns}) VALUES ({values}) "  # noqa: S608
         f"ON CONFLICT ({keys}) DO UPDATE SET {sums}"
+    )
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> tuple[list[Any], ...]:
+    """Rows as one list per column (the arrays ``unnest`` takes)."""
+    return tuple(list(column) for column in zip(*rows, strict=True))
+
+
+def _unnest(dialect: Dialect, names: tuple[str, ...]) -> str:
+    """``unnest`` of one array parameter per column, each cast to its column's type, in
+    the arrays' order (kept: rows are locked in key order)."""
+    types = array_types(t.metric_rollups, names, dialect)
+    arrays = ", ".join(f"CAST(%s AS {kind})" for kind in types)
+    columns = ", ".join(f'"{name}"' for name in names)
+    return f"unnest({arrays}) WITH ORDINALITY AS v({columns}, ord)"
+
+
+@functools.cache
+def _unnest_upsert_sql(dialect: Dialect) -> str:
+    columns = ", ".join(f'"{c}"' for c in (*_KEYS, *_SUMMED))
+    keys = ", ".join(f'"{k}"' for k in _KEYS)
+    sums = ", ".join(f'"{c}" = metric_rollups."{c}" + excluded."{c}"' for c in _SUMMED)
+    return (  # column names and types are this module's constants; values are parameters
+        f"INSERT INTO metric_rollups ({columns}) "  # noqa: S608
+        f"SELECT {columns} FROM {_unnest(dialect, (*_KEYS, *_SUMMED))} ORDER BY ord "
+        f"ON CONFLICT ({keys}) DO UPDATE SET {sums}"
+    )
+
+
+@functools.cache
+def _unnest_delete_sql(dialect: Dialect) -> str:
+    match = " AND ".join(f'metric_rollups."{k}" = v."{k}"' for k in _KEYS)
+    return (  # column names and types are this module's constants; values are parameters
+        f"DELETE FROM metric_rollups USING {_unnest(dialect, _KEYS)} "  # noqa: S608
+        f"WHERE {match} AND metric_rollups.sources = 0"
     )
 
 
