@@ -48,7 +48,7 @@ class ServerProcess:
         ]  # fmt: skip
         with self.log.open("ab") as handle:
             self.process = subprocess.Popen(command, env=env, stdout=handle, stderr=handle)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         with httpx.Client(base_url=self.url, timeout=2) as probe:
             while time.monotonic() < deadline:
                 assert self.process.poll() is None, self.log.read_text()
@@ -58,6 +58,7 @@ class ServerProcess:
                 except httpx.TransportError:
                     pass
                 time.sleep(0.1)
+        self.stop()  # never leave a half-started server behind
         raise AssertionError(f"the server did not start:\n{self.log.read_text()}")
 
     def stop(self) -> None:
