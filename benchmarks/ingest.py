@@ -8,7 +8,10 @@ freshly migrated databases of the same backend, in the same run:
   envelopes (dicts, as ``POST /v1/events`` hands them over after JSON parsing):
   validation, idempotency check, projection and the raw log, one transaction a batch,
   with conversation insight off (the floor has no models to write its rows with;
-  ``benchmarks/insight.py`` measures ingest with insight on against off);
+  ``benchmarks/insight.py`` measures ingest with insight on against off) and, unless
+  ``--metrics on``, the metric rollups and risk scores too (the floor writes neither;
+  ``benchmarks/metrics.py`` measures what keeping them at ingest costs). On PostgreSQL
+  each table's rows go by ``COPY`` (:mod:`warmline.storage.bulk`);
 * **floor**: the same final rows the projection writes (raw log, customers,
   identifiers, name tokens, interactions, messages, activities, facts), built
   before the clock starts and written with the DB-API cursor's ``executemany``,
@@ -539,7 +542,13 @@ def run_ours(
         start = time.perf_counter()
         for batch in chunk:
             results.append(
-                ingest_events(engine, batch, max_batch=max(args.batch, 10_000), insight=False)
+                ingest_events(
+                    engine,
+                    batch,
+                    max_batch=max(args.batch, 10_000),
+                    insight=False,
+                    metrics=args.metrics == "on",
+                )
             )
         run.add(sum(map(len, chunk)), time.perf_counter() - start)
         if profile:
@@ -613,12 +622,33 @@ class FloorWriter:
         mark = "?" if dialect == "sqlite" else "%s"
         self.statements: dict[str, str] = {}
         self.columns: dict[str, list[tuple[str, Converter]]] = {}
+        self.defaults: dict[str, dict[str, Any]] = {}
+        self.mark = mark
+        self.server_only: dict[str, set[str]] = {}
         for table in FLOOR_TABLES:
             columns = [c for c in table.columns if not (c.primary_key and c.autoincrement is True)]
-            names = ", ".join(f'"{c.name}"' for c in columns)
-            marks = ", ".join(mark for _ in columns)
-            self.statements[table.name] = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
             self.columns[table.name] = [(c.name, _converter(c, dialect)) for c in columns]
+            # A column the synthetic rows leave out takes its default, as a projected row
+            # does (a new NOT NULL column with a default needs no change here): a Python
+            # default is written, a column with only a server default is left to the server.
+            self.defaults[table.name] = {
+                c.name: c.default.arg
+                for c in columns
+                if isinstance(c.default, sa.ColumnDefault) and c.default.is_scalar
+            }
+            self.server_only[table.name] = {
+                c.name
+                for c in columns
+                if c.server_default is not None and c.name not in self.defaults[table.name]
+            }
+
+    def _statement(self, table: str, names: tuple[str, ...]) -> str:
+        key = f"{table}:{','.join(names)}"
+        if key not in self.statements:
+            columns = ", ".join(f'"{name}"' for name in names)
+            marks = ", ".join(self.mark for _ in names)
+            self.statements[key] = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+        return self.statements[key]
 
     def prepare(
         self, batch: list[Synthetic], received_at: dt.datetime
@@ -644,12 +674,20 @@ class FloorWriter:
         prepared = []
         for name, table_rows in rows.items():
             if table_rows:
-                columns = self.columns[name]
-                # Columns the synthetic rows leave out (e.g. customers.erased_at) are NULL.
-                params = [
-                    tuple(convert(row.get(c)) for c, convert in columns) for row in table_rows
+                # Columns the synthetic rows leave out take their default, else NULL.
+                defaults, server_only = self.defaults[name], self.server_only[name]
+                present = set().union(*(row.keys() for row in table_rows))
+                columns = [
+                    (c, convert)
+                    for c, convert in self.columns[name]
+                    if c in present or c not in server_only
                 ]
-                prepared.append((self.statements[name], params))
+                params = [
+                    tuple(convert(row.get(c, defaults.get(c))) for c, convert in columns)
+                    for row in table_rows
+                ]
+                statement = self._statement(name, tuple(c for c, _ in columns))
+                prepared.append((statement, params))
         return prepared
 
     def write(self, dbapi_conn: Any, prepared: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
@@ -842,7 +880,10 @@ def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
                 name: conn.execute(sa.text(f"SHOW {name}")).scalar_one()
                 for name in ("server_version", "fsync", "synchronous_commit")
             }
-        ours = run_ours(engine, args, "postgresql ours")
+        profile = cProfile.Profile() if args.profile else None
+        ours = run_ours(engine, args, "postgresql ours", profile)
+        if profile:
+            print_profile(profile, "postgresql ours")
         ours_counts = postgres_counts(engine)
         truncate_postgres(engine)
         floor = run_floor(engine, args, "postgresql floor")
@@ -1016,7 +1057,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--skip-sqlite", action="store_true", help="skip ours/floor on SQLite")
     parser.add_argument(
-        "--profile", action="store_true", help="cProfile the SQLite ingest run (to stderr)"
+        "--metrics", choices=("off", "on"), default="off",
+        help="ours keeps the metric rollups and risk scores at ingest too (default off: the "
+        "floor writes neither; benchmarks/metrics.py measures what they cost)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile each ingest run, ours (to stderr)"
     )
     args = parser.parse_args(argv)
     if args.customers < 1 or args.interactions_per_customer < 0 or args.batch < 1:
@@ -1037,6 +1083,7 @@ def main(argv: list[str] | None = None) -> None:
         "interactions": args.customers * args.interactions_per_customer,
         "events": None,
         "batch": args.batch,
+        "metrics": args.metrics,
         "seed": args.seed,
         "python": platform.python_version(),
         "cpus": os.cpu_count(),

@@ -4,7 +4,9 @@ Readers run concurrently; on SQLite each audit row written in its own transactio
 would queue them all behind the write lock. Instead one writer thread per
 database drains a queue and writes whatever has arrived in a single transaction
 (group commit). Each reader waits until its own row is committed, so an audited
-read is never answered before its audit row is durable.
+read is never answered before its audit row is durable. A reader may queue its row
+first and read while the writer commits (:func:`start_read`, then
+:meth:`Receipt.wait` before answering): the read and the commit overlap.
 """
 
 from __future__ import annotations
@@ -30,10 +32,20 @@ WAIT_SECONDS = 30.0
 
 
 @dataclass
-class _Pending:
+class Receipt:
+    """An audit row queued for the writer; :meth:`wait` returns once it is committed."""
+
     row: dict[str, Any]
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+
+    def wait(self) -> None:
+        """Return once the row is committed; raise if it could not be (the read must then
+        not be answered)."""
+        if not self.done.wait(WAIT_SECONDS):
+            raise TimeoutError("the audit log did not commit in time; the read is refused")
+        if self.error is not None:
+            raise self.error
 
 
 class AuditWriter:
@@ -41,7 +53,7 @@ class AuditWriter:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = weakref.ref(engine)
-        self._queue: queue.Queue[_Pending] = queue.Queue()
+        self._queue: queue.Queue[Receipt] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -52,7 +64,11 @@ class AuditWriter:
 
     def record(self, row: dict[str, Any]) -> None:
         """Append ``row`` and return once it is committed (raise if it could not be)."""
-        pending = _Pending(row)
+        self.submit(row).wait()
+
+    def submit(self, row: dict[str, Any]) -> Receipt:
+        """Queue ``row`` for the next group commit; wait on the receipt before answering."""
+        pending = Receipt(row)
         with self._lock:
             self._queue.put(pending)
             if self._thread is None:
@@ -60,10 +76,7 @@ class AuditWriter:
                     target=self._run, name="warmline-audit", daemon=True
                 )
                 self._thread.start()
-        if not pending.done.wait(WAIT_SECONDS):
-            raise TimeoutError("the audit log did not commit in time; the read is refused")
-        if pending.error is not None:
-            raise pending.error
+        return pending
 
     def _run(self) -> None:
         while True:
@@ -83,7 +96,7 @@ class AuditWriter:
                     break
             self._write(group)
 
-    def _write(self, group: list[_Pending]) -> None:
+    def _write(self, group: list[Receipt]) -> None:
         engine = self._engine()
         try:
             if engine is None:
@@ -126,11 +139,19 @@ def record_read(
     engine: Engine, actor: Actor, action: str, customer_id: str | None, detail: dict[str, Any]
 ) -> None:
     """Audit one read (or search) by ``actor``; returns when the row is committed."""
+    start_read(engine, actor, action, customer_id, detail).wait()
+
+
+def start_read(
+    engine: Engine, actor: Actor, action: str, customer_id: str | None, detail: dict[str, Any]
+) -> Receipt:
+    """Queue the audit row of one read by ``actor`` and return at once: the caller reads
+    while it commits, and calls :meth:`Receipt.wait` before it answers with what it read."""
     with _writers_lock:
         writer = _writers.get(engine)
         if writer is None:
             writer = _writers[engine] = AuditWriter(engine)
-    writer.record(audit_row(actor, action, customer_id, detail))
+    return writer.submit(audit_row(actor, action, customer_id, detail))
 
 
 def audit_row(

@@ -31,7 +31,9 @@ from warmline.domain.risk import RiskPolicy
 from warmline.errors import PayloadTooLarge
 from warmline.events import Event, EventError, InvalidEvent, parse_event
 from warmline.storage import schema as t
+from warmline.storage.bulk import insert_rows
 from warmline.storage.chunking import chunks
+from warmline.storage.compiled_select import FastSelect
 from warmline.storage.engine import writing
 from warmline.storage.identity_queries import cluster_of
 
@@ -255,8 +257,9 @@ def store_new(
         conn, [e for _, e in new], region, insight=insight, metrics=metrics
     )
     outcomes = {i: o for (i, _), o in zip(new, outcomes_list, strict=True)}
-    conn.execute(
-        t.raw_events.insert(),
+    insert_rows(
+        conn,
+        t.raw_events,
         [
             {
                 "source": e.source,
@@ -329,18 +332,30 @@ def _existing_keys(conn: Connection, batch: list[Event]) -> set[tuple[str, str]]
     for e in batch:
         by_source.setdefault(e.source, set()).add(e.id)
     found: set[tuple[str, str]] = set()
-    r = t.raw_events
     for source, ids in by_source.items():
         for chunk in chunks(ids):
-            query = sa.select(r.c.event_id).where(r.c.source == source, r.c.event_id.in_(chunk))
-            found.update((source, event_id) for (event_id,) in conn.execute(query))
+            rows = _STORED.rows(conn, source=source, ids=chunk)
+            found.update((source, event_id) for (event_id,) in rows)
     # Events of erased customers are gone from the raw log but must stay duplicates.
     hashes = {event_key_hash(e.source, e.id): (e.source, e.id) for e in batch}
-    erased = t.erased_events
     for chunk in chunks(hashes):
-        query = sa.select(erased.c.key_hash).where(erased.c.key_hash.in_(chunk))
-        found.update(hashes[h] for (h,) in conn.execute(query))
+        found.update(hashes[h] for (h,) in _ERASED.rows(conn, hashes=chunk))
     return found
+
+
+#: The idempotency check of every batch: compiled once, run on the cursor (on PostgreSQL
+#: each list as one array).
+_STORED = FastSelect(
+    sa.select(t.raw_events.c.event_id).where(
+        t.raw_events.c.source == sa.bindparam("source"),
+        t.raw_events.c.event_id.in_(sa.bindparam("ids", expanding=True)),
+    )
+)
+_ERASED = FastSelect(
+    sa.select(t.erased_events.c.key_hash).where(
+        t.erased_events.c.key_hash.in_(sa.bindparam("hashes", expanding=True))
+    )
+)
 
 
 def _release_waiting(

@@ -16,6 +16,7 @@ from warmline.actions.audit import append_chained, audit_row
 from warmline.domain.access.roles import LOCAL_ADMIN, Actor, Role
 from warmline.errors import InvalidRequest, NotFound
 from warmline.storage import schema as t
+from warmline.storage.compiled_select import FastSelect
 from warmline.storage.engine import writing
 
 KEY_PREFIX = "wl_"
@@ -99,15 +100,17 @@ def create_key(
     return Actor(key_id, name, parsed_role, verify), key
 
 
+#: Read on every request with a key: compiled once, run on the cursor.
+_BY_HASH = FastSelect(sa.select(t.api_keys).where(t.api_keys.c.key_hash == sa.bindparam("digest")))
+
+
 def authenticate(engine: Engine, key: str) -> Actor | None:
-    """The actor a presented key belongs to, or None if it is unknown or revoked."""
+    """The actor a presented key belongs to, or None if it is unknown or revoked (read from
+    the database each time: a revoked key fails on its next request)."""
     digest = hash_key(key)
     with engine.connect() as conn:
-        row = (
-            conn.execute(sa.select(t.api_keys).where(t.api_keys.c.key_hash == digest))
-            .mappings()
-            .first()
-        )
+        rows = _BY_HASH.all(conn, digest=digest)
+    row = rows[0] if rows else None
     now = dt.datetime.now(dt.UTC)
     if row is None or row["revoked_at"] is not None:
         return None

@@ -16,6 +16,7 @@ from warmline.domain.risk import Risk, RiskInputs, RiskPolicy, assess
 from warmline.domain.risk.score import WINDOW, at_risk
 from warmline.storage import risk_queries as rq
 from warmline.storage import schema as t
+from warmline.storage.bulk import insert_rows
 from warmline.storage.chunking import chunks
 from warmline.storage.engine import writing
 
@@ -74,7 +75,7 @@ def refresh_risk(
     for chunk in chunks(sorted(set(gone) | {row["customer_id"] for row in rows})):
         conn.execute(r.delete().where(r.c.customer_id.in_(chunk)))
     if rows:
-        conn.execute(r.insert(), rows)
+        insert_rows(conn, r, rows)
     return crossed
 
 

@@ -23,6 +23,7 @@ from warmline.serving.cards import card_context, read_card
 from warmline.serving.continuations import present_on_contact
 from warmline.serving.deps import EngineDep, SettingsDep, require
 from warmline.serving.responses import json_response
+from warmline.serving.threads import run_blocking
 from warmline.storage import queries
 
 router = APIRouter(tags=["contacts"])
@@ -145,7 +146,7 @@ async def post_contact(
 
 
 @router.get("/v1/customers/{customer_id}/card", summary="The context card")
-def get_card(
+async def get_card(
     customer_id: str,
     engine: EngineDep,
     settings: SettingsDep,
@@ -156,10 +157,13 @@ def get_card(
     interaction_id: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """Who they are, continuity across channels, recent history, what is open or promised."""
-    ctx = card_context(settings, channel=channel, interaction_id=interaction_id)
-    with engine.connect() as conn:
-        card = read_card(conn, engine, actor, customer_id, ctx)
-    return json_response(card)
+
+    def card() -> dict[str, Any] | None:  # one hop to a thread: the reads and the audit wait
+        ctx = card_context(settings, channel=channel, interaction_id=interaction_id)
+        with engine.connect() as conn:
+            return read_card(conn, engine, actor, customer_id, ctx)
+
+    return json_response(await run_blocking(card))
 
 
 @router.get("/v1/interactions/{interaction_id}", summary="An interaction and its messages")

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
-from warmline.actions.audit import record_read
+from warmline.actions.audit import Receipt, start_read
 from warmline.domain.access.masking import mask_card, mask_evidence, mask_side
 from warmline.domain.access.roles import Actor, Permission, allows
 from warmline.errors import Gone, NotFound
@@ -26,9 +26,19 @@ def access_customer(
 
     Returns the live customer id (which differs from ``customer_id`` after a merge).
     """
-    live = live_customer(conn, customer_id)
-    record_read(engine, actor, action, live, detail)
+    live, receipt = open_customer(conn, engine, actor, customer_id, action, **detail)
+    receipt.wait()
     return live
+
+
+def open_customer(
+    conn: Connection, engine: Engine, actor: Actor, customer_id: str, action: str, **detail: Any
+) -> tuple[str, Receipt]:
+    """The funnel for a read that overlaps its audit commit: follow merges, 404 if absent,
+    queue the audit row. The caller reads, then calls ``receipt.wait()`` before it answers
+    (an audit row that could not be committed raises there, and nothing is answered)."""
+    live = live_customer(conn, customer_id)
+    return live, start_read(engine, actor, action, live, detail)
 
 
 def live_customer(conn: Connection, customer_id: str) -> str:

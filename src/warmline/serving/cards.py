@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 from warmline.config import Settings
 from warmline.domain.access.roles import Actor
 from warmline.domain.card.context import CardContext
-from warmline.serving.access import access_customer, as_seen_by
+from warmline.serving.access import as_seen_by, open_customer
 from warmline.serving.knowledge import card_suggestions
 from warmline.serving.profile_config import profile_config
 from warmline.storage.branch_queries import attach_visits
@@ -41,10 +41,12 @@ def read_card(
     **detail: Any,
 ) -> dict[str, Any] | None:
     """The card of ``customer_id`` for ``actor``: the read audited (with ``detail``),
-    sensitive values masked unless the role sees them."""
-    live = access_customer(conn, engine, actor, customer_id, "card.viewed", **detail)
+    sensitive values masked unless the role sees them. The card is read while its audit
+    row commits, and returned only once that row is durable."""
+    live, audited = open_customer(conn, engine, actor, customer_id, "card.viewed", **detail)
     card = as_seen_by(actor, load_card(conn, live, ctx))
     if card is not None:
         card["articles"] = card_suggestions(conn, card)
         attach_visits(conn, card, ctx.now)
+    audited.wait()
     return card

@@ -159,6 +159,8 @@ def find_articles(
 ) -> list[Hit]:
     """The best articles for ``query``; feedback for ``reason`` moves them."""
     index = knowledge_index(conn)
+    if not index.documents:  # nothing published: no query to embed, no feedback to read
+        return []
     vector = sentence_vectors([query[:2000]])[0]
     feedback = feedback_by_article(kq.feedback_counts(conn, reason)) if reason else None
     return search(

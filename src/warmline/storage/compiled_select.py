@@ -11,6 +11,7 @@ SQLAlchemy type, so the results are the same plain dicts the Core path returns.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +61,13 @@ def _converter(column_type: sa.types.TypeEngine[Any], dialect: str) -> Convert |
     return None
 
 
+_ANY = re.compile(r"(NOT )?IN \(__\[POSTCOMPILE_(\w+)\]\)")
+
+
+def _any_of(match: re.Match[str]) -> str:
+    return f"<> ALL(%({match[2]})s)" if match[1] else f"= ANY(%({match[2]})s)"
+
+
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
@@ -100,7 +108,15 @@ class FastSelect:
 
     def _expanded(self, plan: _Compiled, values: dict[str, Any]) -> tuple[str, Any]:
         """The SQL and parameters with each ``IN`` list spelt out for its length (the SQL
-        for each length is kept: a batch asks for a few lengths over and over)."""
+        for each length is kept: a batch asks for a few lengths over and over). On
+        PostgreSQL a list goes as one array instead, ``= ANY(%(name)s)``: one statement
+        text for every length, and a fraction of the planning of a thousand parameters."""
+        if not plan.positional and plan.mark == "%s":
+            sql = self._by_length.get((plan.mark, plan.sql, ()))
+            if sql is None:
+                sql = _ANY.sub(_any_of, plan.sql)
+                self._by_length[(plan.mark, plan.sql, ())] = sql
+            return sql, {k: list(v) if k in plan.expanding else v for k, v in values.items()}
         lengths = tuple((name, len(values[name])) for name in sorted(plan.expanding))
         key = (plan.mark, plan.sql, lengths)
         sql = self._by_length.get(key)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from warmline.storage import schema as t
+from warmline.storage.compiled_select import FastSelect
 
 #: Columns of an article that readers see (the vector stays inside).
 _SHOWN = (
@@ -99,15 +100,20 @@ def index_rows(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def feedback_counts(conn: Connection, reason: str) -> list[dict[str, Any]]:
-    """``(article_id, helped, n)`` for one reason."""
-    f = t.article_feedback
-    query = (
-        sa.select(f.c.article_id, f.c.helped, sa.func.count().label("n"))
-        .where(f.c.reason == reason)
-        .group_by(f.c.article_id, f.c.helped)
+_FEEDBACK = FastSelect(
+    sa.select(
+        t.article_feedback.c.article_id,
+        t.article_feedback.c.helped,
+        sa.func.count().label("n"),
     )
-    return [dict(r) for r in conn.execute(query).mappings()]
+    .where(t.article_feedback.c.reason == sa.bindparam("reason"))
+    .group_by(t.article_feedback.c.article_id, t.article_feedback.c.helped)
+)
+
+
+def feedback_counts(conn: Connection, reason: str) -> list[dict[str, Any]]:
+    """``(article_id, helped, n)`` for one reason (read for each card's suggestions)."""
+    return _FEEDBACK.all(conn, reason=reason)
 
 
 def questions(conn: Connection, since: dt.datetime, *, limit: int = 20_000) -> list[dict[str, Any]]:

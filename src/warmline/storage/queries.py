@@ -17,29 +17,30 @@ from warmline.storage.compiled_select import FastSelect
 from warmline.storage.cursors import decode_cursor, encode_cursor
 
 MAX_MERGE_HOPS = 16
+#: Read on every access to a customer: compiled once, run on the cursor.
+_STATUS = FastSelect(
+    sa.select(t.customers.c.status, t.customers.c.merged_into).where(
+        t.customers.c.id == sa.bindparam("cid")
+    )
+)
 
 
 def live_customer_id(conn: Connection, customer_id: str) -> str | None:
     """The customer ``customer_id`` is now (following merges), or None if there is none."""
     for _ in range(MAX_MERGE_HOPS):
-        row = conn.execute(
-            sa.select(t.customers.c.status, t.customers.c.merged_into).where(
-                t.customers.c.id == customer_id
-            )
-        ).first()
-        if row is None or row.status == "erased":
+        rows = _STATUS.rows(conn, cid=customer_id)
+        if not rows or rows[0][0] == "erased":
             return None
-        if row.status != "merged" or row.merged_into is None:
+        status, merged_into = rows[0]
+        if status != "merged" or merged_into is None:
             return customer_id
-        customer_id = row.merged_into
+        customer_id = merged_into
     return None
 
 
 def is_erased(conn: Connection, customer_id: str) -> bool:
-    status = conn.execute(
-        sa.select(t.customers.c.status).where(t.customers.c.id == customer_id)
-    ).scalar()
-    return status == "erased"
+    rows = _STATUS.rows(conn, cid=customer_id)
+    return bool(rows) and rows[0][0] == "erased"
 
 
 def export_rows(conn: Connection, customer_id: str, records: list[str]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from warmline.domain.metrics.counters import (
     CASE_COUNTERS,
@@ -29,6 +29,7 @@ from warmline.domain.metrics.counters import (
 )
 from warmline.domain.metrics.dimensions import DIMENSIONS, GROUPINGS, NONE, mask_of
 from warmline.storage import schema as t
+from warmline.storage.bulk import array_types
 
 _INDEX = {name: n + 1 for n, name in enumerate(COUNTERS)}
 _PERIODS = ("day", "month")
@@ -183,26 +184,27 @@ def apply(conn: Connection, deltas: Deltas) -> int:
         ],
         *(np.array(deltas.names[d], dtype=object)[codes[:, 3 + d]] for d in range(len(DIMENSIONS))),
     ]
+    emptied_at = np.flatnonzero(values[:, 0] < 0)
     if postgres:
-        # One statement in key order: concurrent writers lock shared rows in one order.
-        parts = [(np.arange(len(codes)), tuple(range(WIDTH)))]
-    else:
-        # One writer at a time: rows are written with only the families of counters they
-        # change (an interaction's 13, not all 47), the others inserted as 0 and left.
-        family = np.zeros(len(codes), dtype=np.int64)
-        for bit, columns in enumerate(_FAMILIES):
-            family |= values[:, columns].any(axis=1).astype(np.int64) << bit
-        parts = []
-        for found in np.unique(family).tolist():
-            chosen = [0] + [
-                c for bit, cols in enumerate(_FAMILIES) if found >> bit & 1 for c in cols
-            ]
-            parts.append((np.flatnonzero(family == found), tuple(chosen)))
-    for rows_at, summed in parts:
+        # One statement of one array per column, in key order (concurrent writers lock
+        # shared rows in one order), not a statement per row.
+        columns = [*(k.tolist() for k in keys), *values.T.tolist()]
+        conn.exec_driver_sql(_unnest_upsert_sql(conn.dialect), tuple(columns))
+        if len(emptied_at):
+            emptied = tuple(k[emptied_at].tolist() for k in keys)
+            conn.exec_driver_sql(_unnest_delete_sql(conn.dialect), emptied)
+        return len(codes)
+    # One writer at a time: rows are written with only the families of counters they
+    # change (an interaction's 13, not all 47), the others inserted as 0 and left.
+    family = np.zeros(len(codes), dtype=np.int64)
+    for bit, columns_at in enumerate(_FAMILIES):
+        family |= values[:, columns_at].any(axis=1).astype(np.int64) << bit
+    for found in np.unique(family).tolist():
+        chosen = [0] + [c for bit, cols in enumerate(_FAMILIES) if found >> bit & 1 for c in cols]
+        rows_at, summed = np.flatnonzero(family == found), tuple(chosen)
         picked = values[rows_at][:, summed]
         rows = zip(*(k[rows_at].tolist() for k in keys), *picked.T.tolist(), strict=True)
         conn.exec_driver_sql(_upsert_sql(mark, summed), list(rows))
-    emptied_at = np.flatnonzero(values[:, 0] < 0)
     if len(emptied_at):
         where_sql = " AND ".join(f'"{k}" = {mark}' for k in _KEYS)
         # Column names are this module's constants; every value is a bound parameter.
@@ -239,6 +241,36 @@ def _upsert_sql(mark: str, summed: tuple[int, ...]) -> str:
     return (  # column names are this module's constants; every value is a bound parameter
         f"INSERT INTO metric_rollups ({columns}) VALUES ({values}) "  # noqa: S608
         f"ON CONFLICT ({keys}) DO UPDATE SET {sums}"
+    )
+
+
+def _unnest(dialect: Dialect, names: tuple[str, ...]) -> str:
+    """``unnest`` of one array parameter per column, each cast to its column's type, in
+    the arrays' order (kept: rows are locked in key order)."""
+    types = array_types(t.metric_rollups, names, dialect)
+    arrays = ", ".join(f"CAST(%s AS {kind})" for kind in types)
+    columns = ", ".join(f'"{name}"' for name in names)
+    return f"unnest({arrays}) WITH ORDINALITY AS v({columns}, ord)"
+
+
+@functools.cache
+def _unnest_upsert_sql(dialect: Dialect) -> str:
+    columns = ", ".join(f'"{c}"' for c in (*_KEYS, *_SUMMED))
+    keys = ", ".join(f'"{k}"' for k in _KEYS)
+    sums = ", ".join(f'"{c}" = metric_rollups."{c}" + excluded."{c}"' for c in _SUMMED)
+    return (  # column names and types are this module's constants; values are parameters
+        f"INSERT INTO metric_rollups ({columns}) "  # noqa: S608
+        f"SELECT {columns} FROM {_unnest(dialect, (*_KEYS, *_SUMMED))} ORDER BY ord "
+        f"ON CONFLICT ({keys}) DO UPDATE SET {sums}"
+    )
+
+
+@functools.cache
+def _unnest_delete_sql(dialect: Dialect) -> str:
+    match = " AND ".join(f'metric_rollups."{k}" = v."{k}"' for k in _KEYS)
+    return (  # column names and types are this module's constants; values are parameters
+        f"DELETE FROM metric_rollups USING {_unnest(dialect, _KEYS)} "  # noqa: S608
+        f"WHERE {match} AND metric_rollups.sources = 0"
     )
 
 

@@ -30,6 +30,7 @@ from warmline.domain.ids import stable_id
 from warmline.domain.profile.traits import RECORD, Fact, fold_fact, trait_columns
 from warmline.storage import projection_reads as reads
 from warmline.storage import schema as t
+from warmline.storage.bulk import insert_rows
 from warmline.storage.chunking import chunks
 
 #: PostgreSQL: ingest batches hold this lock shared, merges exclusively, so a merge never
@@ -333,7 +334,7 @@ class Batch:
         self._write_name_tokens()
         for table, rows in self.inserts.items():
             if rows:
-                self.conn.execute(table.insert(), rows)
+                insert_rows(self.conn, table, rows)
         self.inserts.clear()
         self.index.flush()
 
@@ -378,7 +379,7 @@ def _write_rows(conn: Connection, table: sa.Table, rows: Iterable[Row]) -> None:
             changed.append({f"b_{k}": v for k, v in row.values.items()})
         row.new = row.dirty = False
     if new:
-        conn.execute(table.insert(), new)
+        insert_rows(conn, table, new)
     if changed:
         columns = [c.name for c in table.columns if c.name != "id"]
         statement = (
@@ -403,4 +404,4 @@ def write_name_tokens(
         for token in name_tokens(values["name"])
     ]
     if rows:
-        conn.execute(t.name_tokens.insert(), rows)
+        insert_rows(conn, t.name_tokens, rows)

@@ -22,6 +22,7 @@ from warmline.domain.identity.matching import BLOCK_CAP, MatchRecord, blocking_k
 from warmline.domain.profile.traits import Fact, fold_fact
 from warmline.storage import projection_reads as reads
 from warmline.storage import schema as t
+from warmline.storage.bulk import insert_rows
 from warmline.storage.chunking import chunks
 
 #: Traits that take part in matching; the others never reach a profile.
@@ -246,8 +247,9 @@ class MatchIndex:
         for chunk in chunks(old):
             self.conn.execute(m.delete().where(m.c.origin_id.in_(chunk)))
             self.conn.execute(k.delete().where(k.c.origin_id.in_(chunk)))
-        self.conn.execute(
-            m.insert(),
+        insert_rows(
+            self.conn,
+            m,
             [
                 {"origin_id": o, "inputs": p.inputs, "record": p.record.to_json()}
                 for o, p in dirty.items()
@@ -255,7 +257,7 @@ class MatchIndex:
         )
         keys = [{"key": key, "origin_id": o} for o, p in dirty.items() for key in _keys(p)]
         if keys:
-            self.conn.execute(k.insert(), keys)
+            insert_rows(self.conn, k, keys)
         for profile in dirty.values():
             profile.new = profile.dirty = False
         self.stale.clear()

@@ -57,6 +57,7 @@ from warmline.domain.identity.matching.model import FIELDS
 from warmline.domain.identity.resolution import Holder, resolve, shareable
 from warmline.domain.ids import stable_id
 from warmline.storage import schema as t
+from warmline.storage.bulk import insert_rows
 from warmline.storage.chunking import chunks
 from warmline.storage.identity_config import MatchingConfig, current_matching
 
@@ -458,7 +459,7 @@ class Resolver:
                 )
             fresh = [row for key, row in rows.items() if key not in stored]
             if fresh:
-                conn.execute(table.insert(), fresh)
+                insert_rows(conn, table, fresh)
             rows.clear()
 
 
