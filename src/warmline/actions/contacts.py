@@ -16,12 +16,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from warmline.actions.channel_switch import join_recent_case
-from warmline.actions.desk_bell import BELL
+from warmline.actions.desk_push import insert_push
 from warmline.actions.ingest import ingest_events
 from warmline.domain.identity.identifiers import Identifier
 from warmline.domain.ids import stable_id
 from warmline.errors import Conflict
-from warmline.storage import schema as t
 from warmline.storage.engine import writing
 
 CONTACT_SOURCE = "warmline.contacts"
@@ -136,20 +135,18 @@ def push_to_desk(engine: Engine, contact: Contact) -> None:
     """Queue the contact for its desk; the desk's live stream delivers it (and replays it)."""
     assert contact.pushed_to is not None
     with writing(engine) as conn, conn.begin():
-        conn.execute(
-            t.desk_pushes.insert().values(
-                agent=contact.pushed_to,
-                kind="contact",
-                customer_id=contact.customer_id,
-                interaction_id=contact.interaction_id,
-                channel=contact.channel,
-                detail={
-                    **contact.push_detail,
-                    "contact_id": contact.contact_id,
-                    "recognised": contact.recognised,
-                    "candidates": list(contact.candidates),
-                },
-                at=contact.started_at,
-            )
+        insert_push(
+            conn,
+            agent=contact.pushed_to,
+            kind="contact",
+            customer_id=contact.customer_id,
+            interaction_id=contact.interaction_id,
+            channel=contact.channel,
+            detail={
+                **contact.push_detail,
+                "contact_id": contact.contact_id,
+                "recognised": contact.recognised,
+                "candidates": list(contact.candidates),
+            },
+            at=contact.started_at,
         )
-    BELL.ring(contact.pushed_to)

@@ -21,6 +21,7 @@ from warmline.serving.deps import EngineDep, SettingsDep
 from warmline.serving.search import search_customers
 from warmline.serving.visits import visit_context
 from warmline.storage import queries
+from warmline.storage.live import desk_topic
 from warmline.web.desk_branch import branch_bar, visit_for_push
 from warmline.web.handover_views import handover_view, live_contact, notice_view
 from warmline.web.pages import (
@@ -31,9 +32,8 @@ from warmline.web.pages import (
     sign_in_with_key,
     templates,
 )
-from warmline.web.sse import frame, polled_stream
+from warmline.web.sse import frame, live_stream
 
-POLL_SECONDS = 0.25
 SEARCH_PAGE = 20
 
 
@@ -99,7 +99,7 @@ async def stream(request: Request, engine: EngineDep, actor: DeskActor) -> Strea
     header = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
     after = int(header) if header.isdigit() else 0
 
-    async def poll() -> tuple[list[str], bool]:
+    async def fetch() -> tuple[list[str], bool]:
         nonlocal after
         frames = []
         for push in await run_in_threadpool(_pushes, engine, actor.name, after):
@@ -109,7 +109,7 @@ async def stream(request: Request, engine: EngineDep, actor: DeskActor) -> Strea
         return frames, False
 
     token = request.cookies.get(COOKIE, "")
-    return polled_stream(request, engine, token, poll, every=POLL_SECONDS, bell=actor.name)
+    return live_stream(request, engine, token, fetch, topics=[desk_topic(actor.name)])
 
 
 #: Pushes shown as notices (a handover was accepted), not as contacts to open.

@@ -21,11 +21,11 @@ from warmline.serving.deps import EngineDep, SettingsDep
 from warmline.serving.knowledge import card_suggestions
 from warmline.storage import queries
 from warmline.storage.card_queries import load_card
+from warmline.storage.live import interaction_topic
 from warmline.web.pages import COOKIE, DeskActor, templates
-from warmline.web.sse import frame, polled_stream
+from warmline.web.sse import frame, live_stream
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
-POLL_SECONDS = 0.5
 
 
 def parse_after(after: str) -> tuple[dt.datetime, str] | None:
@@ -91,7 +91,7 @@ async def conversation_stream(
 
     token = request.cookies.get(COOKIE, "")
 
-    async def poll() -> tuple[list[str], bool]:
+    async def fetch() -> tuple[list[str], bool]:
         nonlocal cursor
         found, fresh = await run_in_threadpool(_news, engine, internal, cursor)
         now = dt.datetime.now(dt.UTC)
@@ -113,4 +113,4 @@ async def conversation_stream(
             return frames, True
         return frames, False
 
-    return polled_stream(request, engine, token, poll, every=POLL_SECONDS)
+    return live_stream(request, engine, token, fetch, topics=[interaction_topic(internal)])
