@@ -32,9 +32,11 @@ from warmline.web.pages import (
     sign_in_with_key,
     templates,
 )
-from warmline.web.sse import frame, live_stream
+from warmline.web.sse import Read, frame, live_stream
 
 SEARCH_PAGE = 20
+#: Pushes read at a time (a desk back after a long absence gets them page by page).
+PUSH_PAGE = 50
 
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
@@ -99,14 +101,15 @@ async def stream(request: Request, engine: EngineDep, actor: DeskActor) -> Strea
     header = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
     after = int(header) if header.isdigit() else 0
 
-    async def fetch() -> tuple[list[str], bool]:
+    async def fetch() -> Read:
         nonlocal after
         frames = []
-        for push in await run_in_threadpool(_pushes, engine, actor.name, after):
+        pushes = await run_in_threadpool(_pushes, engine, actor.name, after)
+        for push in pushes:
             kind, html = await run_in_threadpool(_push_html, engine, push)
             frames.append(frame(kind, {"push_id": push["id"], "html": html}, push["id"]))
             after = push["id"]
-        return frames, False
+        return Read(frames, more=len(pushes) == PUSH_PAGE)
 
     token = request.cookies.get(COOKIE, "")
     return live_stream(request, engine, token, fetch, topics=[desk_topic(actor.name)])
@@ -129,7 +132,7 @@ def _push_html(engine: Any, push: dict[str, Any]) -> tuple[str, str]:
 
 def _pushes(engine: Any, agent: str, after: int) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return queries.pushes_after(conn, agent, after)
+        return queries.pushes_after(conn, agent, after, limit=PUSH_PAGE)
 
 
 def _contact_item(engine: Any, push: dict[str, Any]) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from warmline.web.pages import (
     sign_in_with_key,
     templates,
 )
-from warmline.web.sse import frame, live_stream
+from warmline.web.sse import Read, frame, live_stream
 
 COOKIE = "wl_kiosk"
 
@@ -166,15 +166,15 @@ async def screen_stream(
         with engine.connect() as conn:
             return screen_view(conn, branch, dt.datetime.now(dt.UTC))
 
-    async def fetch() -> tuple[list[str], bool]:
+    async def fetch() -> Read:
         nonlocal last
         now = await run_in_threadpool(calls)
         seen = [(c["id"], c["status"], c["called_at"]) for c in now]
         if seen == last:
-            return [], False
+            return Read([])
         last = seen
         html = templates.get_template("screen_calls.html").render(calls=now)
-        return [frame("calls", {"html": html})], False
+        return Read([frame("calls", {"html": html})])
 
     token = request.cookies.get(COOKIE, "")
 

@@ -21,8 +21,10 @@ import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import orjson
 from fastapi import Request
 from fastapi.responses import StreamingResponse
@@ -39,8 +41,19 @@ SEND_TIMEOUT_SECONDS = 30.0
 
 log = logging.getLogger("warmline.live")
 
-#: One read: the frames to send now, and whether the stream is over after them.
-Fetch = Callable[[], Awaitable[tuple[list[str], bool]]]
+
+@dataclass
+class Read:
+    """What one read found: the frames to send now; ``more`` when it stopped at a page's
+    end (the stream reads again at once, sending as the browser takes them); ``over`` when
+    the stream ends after these frames."""
+
+    frames: list[str]
+    more: bool = False
+    over: bool = False
+
+
+Fetch = Callable[[], Awaitable[Read]]
 #: When the stream should read again although nothing rang (the screen at midnight).
 NextRead = Callable[[], dt.datetime | None]
 
@@ -73,19 +86,26 @@ OPEN = _Open()
 
 class LiveResponse(StreamingResponse):
     """A streaming response whose every send must be taken within
-    :data:`SEND_TIMEOUT_SECONDS`: a client that never reads is dropped, not buffered."""
+    :data:`SEND_TIMEOUT_SECONDS`: a client that never reads is dropped, not buffered. The
+    stream is closed whichever way the response ends, so its slot and its ear are freed at
+    once (not when the garbage collector finds it)."""
 
     async def stream_response(self, send: Send) -> None:
         async def bounded(message: Message) -> None:
-            try:
-                await asyncio.wait_for(send(message), SEND_TIMEOUT_SECONDS)
-            except TimeoutError:
-                log.warning(
-                    "a live stream's client took nothing for %ss: closed", SEND_TIMEOUT_SECONDS
-                )
-                raise
+            await asyncio.wait_for(send(message), SEND_TIMEOUT_SECONDS)
 
-        await super().stream_response(bounded)
+        try:
+            await super().stream_response(bounded)
+        except TimeoutError:
+            # Returning unfinished makes the server close the connection.
+            log.warning(
+                "a live stream's client took nothing for %ss: dropped", SEND_TIMEOUT_SECONDS
+            )
+        finally:
+            close = getattr(self.body_iterator, "aclose", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await close()
 
 
 def live_stream(
@@ -140,12 +160,14 @@ def live_stream(
                 rung |= watched
                 wake = next_read() if next_read else None
             if rung & watched:
-                frames, over = await fetch()
-                for item in frames:
-                    yield item
-                if frames:
-                    sent = time.monotonic()
-                if over:
+                read = Read([], more=True)
+                while read.more and not ear.closed:
+                    read = await fetch()
+                    for item in read.frames:
+                        yield item
+                    if read.frames:
+                        sent = time.monotonic()
+                if read.over:
                     return
             quiet = time.monotonic() - sent
             if quiet >= KEEPALIVE_SECONDS:
