@@ -20,13 +20,17 @@ import uvicorn
 from warmline.actions.keys import create_key
 from warmline.app import create_app
 from warmline.config import Settings
+from warmline.serving import http_protocol
 from warmline.storage import schema as t
 from warmline.storage.engine import make_engine
 from warmline.web import sse
 
 
 @pytest.fixture
-def served(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, str, object]]:
+def served(
+    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, str, object]]:
+    monkeypatch.setattr(http_protocol, "HEAD_SECONDS", 1.0)
     path = tmp_path / "streams.db"
     shutil.copy(sqlite_template, path)
     url = f"sqlite:///{path}"
@@ -47,6 +51,7 @@ def served(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, str, ob
             host="127.0.0.1",
             port=port,
             log_level="critical",
+            http=http_protocol.GuardedHttpProtocol,  # as `warmline serve` runs it
             timeout_graceful_shutdown=1,
         )
     )
@@ -133,3 +138,34 @@ def test_a_client_that_never_reads_loses_its_stream(
     assert _wait(lambda: sse.OPEN.count == 0, seconds=120)
     assert httpx.get(f"{base}/healthz", timeout=30).status_code == 200
     reader.close()
+
+
+def test_idle_and_trickling_connections_are_closed_and_requests_still_served(
+    served: tuple[str, str, object],
+) -> None:
+    base, _, _ = served
+    host, port = base.removeprefix("http://").split(":")
+    idle = [socket.create_connection((host, int(port))) for _ in range(300)]
+    trickler = socket.create_connection((host, int(port)))
+    trickler.sendall(b"GET /healthz HTTP/1.1\r\n")
+    for sock in [*idle, trickler]:
+        sock.settimeout(30)
+    try:
+        for _ in range(4):  # a header a byte at a time, for longer than a head may take
+            trickler.sendall(b"X")
+            time.sleep(0.4)
+    except OSError:
+        pass  # closed by the server already
+    # The server closes every one of them, and still answers.
+    assert all(_closed_by_server(sock) for sock in idle)
+    assert _closed_by_server(trickler)
+    assert httpx.get(f"{base}/healthz", timeout=30).status_code == 200
+    for sock in [*idle, trickler]:
+        sock.close()
+
+
+def _closed_by_server(sock: socket.socket) -> bool:
+    try:
+        return sock.recv(1024) == b""  # an empty read is the server's close
+    except ConnectionResetError:
+        return True

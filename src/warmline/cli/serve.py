@@ -46,6 +46,7 @@ def run_server(settings: Settings, engine: Any, host: str, port: int, workers: i
     from warmline.cli.forms import config_problem
     from warmline.models.feelings_encoder import FEELINGS_ENCODER, feelings_encoder_installed
     from warmline.models.reason_encoder import check_installed
+    from warmline.serving.http_protocol import GuardedHttpProtocol
     from warmline.serving.logs import configure_logging
     from warmline.serving.profile_config import ConfigFileError, profile_config
 
@@ -73,6 +74,8 @@ def run_server(settings: Settings, engine: Any, host: str, port: int, workers: i
         "log_config": None,
         "access_log": False,
         "timeout_graceful_shutdown": 3,
+        # A connection that sends no request head within 20 s is closed (idle sockets).
+        "http": GuardedHttpProtocol,
     }
     if workers == 1:
         uvicorn.run(app, **options)
