@@ -42,14 +42,30 @@ def _count(engine: Engine, agent: str) -> int:
         )
 
 
+async def settled(engine: Engine) -> None:
+    """Once this returns, this process listens and every ring from before has arrived: a
+    probe announced now comes after them (one listening thread rings in order)."""
+    loop = asyncio.get_running_loop()
+    listener = ensure_listening(engine)
+    if listener is not None:
+        assert await loop.run_in_executor(None, listener.listening.wait, 30)
+
+    def probe() -> None:
+        with writing(engine) as conn, conn.begin():
+            announce(conn, "probe")
+
+    with HUB.listen(["probe"]) as ear:
+        await loop.run_in_executor(None, probe)
+        assert "probe" in await ear.wait(30)
+
+
 def test_a_committed_push_rings_its_desk_and_is_readable_when_it_does(engine: Engine) -> None:
     async def scenario() -> tuple[set[str], int, set[str]]:
         loop = asyncio.get_running_loop()
         with HUB.listen([desk_topic("dave"), desk_topic("erin")]) as ear:
-            listener = ensure_listening(engine)
-            if listener is not None:  # PostgreSQL: wait until it listens
-                assert await loop.run_in_executor(None, listener.listening.wait, 30)
-                await ear.wait(0.5)  # the listener's first ring (all streams read once)
+            await settled(engine)  # PostgreSQL: a first connection rings every stream
+            ear.event.clear()
+            ear.rung.clear()
             await loop.run_in_executor(None, _push, engine, "dave")
             rung = await ear.wait(30)
             seen = await loop.run_in_executor(None, _count, engine, "dave")
@@ -69,10 +85,9 @@ def test_announcing_outside_a_push_rings_only_on_commit(engine: Engine) -> None:
     async def scenario() -> tuple[set[str], set[str]]:
         loop = asyncio.get_running_loop()
         with HUB.listen(["screen:B1"]) as ear:
-            listener = ensure_listening(engine)
-            if listener is not None:
-                assert await loop.run_in_executor(None, listener.listening.wait, 30)
-                await ear.wait(0.5)
+            await settled(engine)
+            ear.event.clear()
+            ear.rung.clear()
 
             def rolled_back() -> None:
                 with writing(engine) as conn:
