@@ -4,9 +4,13 @@ making the server buffer for it."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +29,8 @@ from warmline.storage import schema as t
 from warmline.storage.engine import make_engine
 from warmline.web import sse
 
+served_keys: dict[str, str] = {}
+
 
 @pytest.fixture
 def served(
@@ -35,7 +41,7 @@ def served(
     shutil.copy(sqlite_template, path)
     url = f"sqlite:///{path}"
     engine = make_engine(url, sqlite_synchronous="OFF")
-    _, key = create_key(engine, role="agent", name="dave")
+    actor, key = create_key(engine, role="agent", name="dave")
     settings = Settings(
         database_url=url, sqlite_synchronous="OFF", refine_insight=False, max_streams=2
     )
@@ -63,6 +69,7 @@ def served(
         time.sleep(0.05)
     base = f"http://127.0.0.1:{port}"
     signed = httpx.post(f"{base}/desk/sign-in", data={"key": key}, timeout=30)
+    served_keys[url] = actor.key_id
     yield base, signed.cookies["wl_desk"], engine
     server.should_exit = True
     thread.join(timeout=10)
@@ -169,3 +176,38 @@ def _closed_by_server(sock: socket.socket) -> bool:
         return sock.recv(1024) == b""  # an empty read is the server's close
     except ConnectionResetError:
         return True
+
+
+def test_a_key_revoked_by_another_process_ends_its_desk_stream_on_sqlite(
+    served: tuple[str, str, object],
+) -> None:
+    """``warmline keys revoke`` in another process cannot ring the server's streams; the
+    server's one revocation watch (not a check per desk) ends them within seconds."""
+    base, cookie, engine = served
+    url = engine.url.render_as_string(hide_password=False)  # type: ignore[attr-defined]
+    events: list[str] = []
+
+    def read() -> None:
+        with (
+            contextlib.suppress(httpx.HTTPError),  # the server stopping at the end
+            httpx.stream(
+                "GET", f"{base}/desk/stream", cookies={"wl_desk": cookie}, timeout=60
+            ) as response,
+        ):
+            for line in response.iter_lines():
+                if line.startswith("event: "):
+                    events.append(line[7:])
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert _wait(lambda: sse.OPEN.count == 1)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "warmline"), "keys", "revoke", served_keys[url]],
+        env=os.environ | {"WARMLINE_DATABASE_URL": url},
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    reader.join(timeout=60)
+    assert not reader.is_alive()
+    assert events == ["signed_out"]

@@ -5,20 +5,23 @@ this process that listen to its topics.
 It starts with the first live stream of a database (:func:`ensure_listening`). A lost
 connection is opened again with a growing pause (at most :data:`MAX_PAUSE` seconds); once
 listening again it rings every stream, since news may have come meanwhile (each stream
-reads what it missed from the database). SQLite needs none of this: its writers ring the
-hub in process.
+reads what it missed from the database). On SQLite the server's own writers ring the hub
+in process; only keys revoked from another process are looked for (:class:`RevocationWatch`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from typing import Any
 
 import psycopg
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from warmline.storage.live import CHANNEL, HUB
+from warmline.storage import schema as t
+from warmline.storage.live import CHANNEL, HUB, key_topic
 
 log = logging.getLogger("warmline.live")
 #: How long one wait for notifications lasts before the thread checks whether to stop.
@@ -81,22 +84,69 @@ class PgListener:
         self.listening.clear()
 
 
+class RevocationWatch:
+    """SQLite only: a key revoked by another process (``warmline keys revoke`` while the
+    server runs) cannot ring this process's hub, so one thread per process looks for newly
+    revoked keys every :data:`REVOKED_EVERY` seconds and ends their desks' streams. One
+    small query for the whole process, not one per desk."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="warmline-revoked", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def alive(self) -> bool:
+        return self._thread.is_alive() and not self._stop.is_set()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        k = t.api_keys
+        rung: dict[str, dt.datetime] = {}
+        while not self._stop.wait(REVOKED_EVERY):
+            # A window, not a cursor: a revocation stamped just before an earlier-seen one
+            # but committed after it is still found.
+            since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=60)
+            try:
+                with self.engine.connect() as conn:
+                    rows = conn.execute(
+                        sa.select(k.c.id, k.c.revoked_at).where(k.c.revoked_at >= since)
+                    ).all()
+            except sa.exc.SQLAlchemyError:
+                continue  # the database is busy or gone: next time
+            for key_id, revoked_at in rows:
+                if key_id not in rung:
+                    rung[key_id] = revoked_at
+                    HUB.ring(key_topic(key_id))
+            rung = {key: at for key, at in rung.items() if at >= since}
+
+
+#: How often, on SQLite, keys revoked by another process are looked for.
+REVOKED_EVERY = 2.0
+
 _lock = threading.Lock()
-_listeners: dict[str, PgListener] = {}
+_listeners: dict[str, PgListener | RevocationWatch] = {}
 
 
 def ensure_listening(engine: Engine) -> PgListener | None:
     """Start this process's listener for ``engine``'s database unless it runs (PostgreSQL;
-    None on SQLite, where writers ring the hub themselves)."""
-    if engine.dialect.name != "postgresql":
-        return None
+    None on SQLite, where writers ring the hub themselves and only revocations by other
+    processes are watched for)."""
     where = engine.url.render_as_string(hide_password=False)
     with _lock:
         listener = _listeners.get(where)
         if listener is None or not listener.alive():
-            listener = _listeners[where] = PgListener(engine)
+            if engine.dialect.name == "postgresql":
+                listener = PgListener(engine)
+            else:
+                listener = RevocationWatch(engine)
+            _listeners[where] = listener
             listener.start()
-        return listener
+        return listener if isinstance(listener, PgListener) else None
 
 
 def stop_listening() -> None:
