@@ -51,7 +51,7 @@ from warmline.models import warm_up
 from warmline.serving import prometheus
 from warmline.serving.background import check_webhook_settings, start_background
 from warmline.serving.health import readiness
-from warmline.serving.leadership import Leadership
+from warmline.serving.leadership import leadership_for
 from warmline.serving.live_listener import stop_listening
 from warmline.serving.logs import configure_logging
 from warmline.serving.request_context import RequestContext, SecurityHeaders, request_id
@@ -144,7 +144,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
         # With several workers on PostgreSQL, one of them runs the singleton jobs below.
-        leadership = Leadership(app.state.engine)
+        leadership = leadership_for(app.state.engine)
         if settings.insight:
             # Models load in the background, so the first contact does not wait for them.
             threading.Thread(target=warm_up, name="warmline-warm-up", daemon=True).start()

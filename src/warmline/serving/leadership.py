@@ -60,7 +60,12 @@ class Leadership:
             return self._leading
 
     def release(self) -> None:
+        """Give the lead up now (at shutdown), not when the server notices the connection
+        closed: another worker takes it at its next try."""
         with self._lock:
+            if self._leading and self._conn is not None:
+                with contextlib.suppress(psycopg.Error):
+                    self._conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
             self._drop()
 
     def _drop(self) -> None:
@@ -69,3 +74,17 @@ class Leadership:
             with contextlib.suppress(psycopg.Error):
                 self._conn.close()
             self._conn = None
+
+
+_shared: dict[str, Leadership] = {}
+_shared_lock = threading.Lock()
+
+
+def leadership_for(engine: Engine) -> Leadership:
+    """The process's leadership for ``engine``'s database: one per process, whatever the
+    number of apps in it (tests build many), so that a process never competes with itself."""
+    where = engine.url.render_as_string(hide_password=False)
+    with _shared_lock:
+        if where not in _shared:
+            _shared[where] = Leadership(engine)
+        return _shared[where]
