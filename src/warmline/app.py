@@ -51,6 +51,9 @@ from warmline.models import warm_up
 from warmline.serving import prometheus
 from warmline.serving.background import check_webhook_settings, start_background
 from warmline.serving.health import readiness
+from warmline.serving.leadership import leadership_for
+from warmline.serving.live_listener import stop_listening
+from warmline.serving.logs import configure_logging
 from warmline.serving.request_context import RequestContext, SecurityHeaders, request_id
 from warmline.serving.responses import json_response, problem_response
 from warmline.serving.throttle import FailureThrottle
@@ -121,7 +124,17 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+def worker_app() -> FastAPI:
+    """The app of one of several server processes (``warmline serve --workers N``): settings
+    from the environment, logs as the parent set them, the branches file already loaded."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings, load_branches=False)
+
+
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, *, load_branches: bool = True
+) -> FastAPI:
     """Build the app for ``settings`` (default: from the environment)."""
     settings = settings or Settings()
 
@@ -130,6 +143,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
+        # With several workers on PostgreSQL, one of them runs the singleton jobs below.
+        leadership = leadership_for(app.state.engine)
         if settings.insight:
             # Models load in the background, so the first contact does not wait for them.
             threading.Thread(target=warm_up, name="warmline-warm-up", daemon=True).start()
@@ -137,16 +152,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             # Messages the fast reading was unsure of get their refined reading.
             refiner = threading.Thread(
                 target=refine_forever,
-                args=(app.state.engine, stop),
+                args=(app.state.engine, stop, leadership.held),
                 name="warmline-refine",
                 daemon=True,
             )
             refiner.start()
         # Webhooks out of the outbox, and risk scores that time alone changes.
-        background = start_background(app.state.engine, settings)
+        background = start_background(app.state.engine, settings, leadership)
         yield
         stop.set()
         background.set()
+        stop_listening()
+        leadership.release()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -167,7 +184,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         connect_timeout=settings.database_connect_timeout_seconds,
     )
     app.state.sms_sender = sender_from_setting(settings.sms_sender)
-    if settings.branches_file:
+    if settings.branches_file and load_branches:
         # Checked whole before the server takes a request: a wrong file stops it with the fix.
         load_branches_file(app.state.engine, Path(settings.branches_file))
 

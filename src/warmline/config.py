@@ -209,6 +209,20 @@ class Settings(BaseSettings):
         description="How long to wait for PostgreSQL to accept a connection (a down database "
         "fails fast with a 503 instead of hanging requests).",
     )
+    max_streams: int = Field(
+        5000,
+        ge=1,
+        le=100_000,
+        description="Live streams (open desks, conversations, branch screens) one server "
+        "worker holds at most; more are refused with 503 and Retry-After.",
+    )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Server processes `warmline serve` starts (PostgreSQL only above 1: "
+        "desks hear of writes made in other workers through LISTEN/NOTIFY).",
+    )
     log_format: str = Field(
         "json",
         pattern="^(json|text)$",

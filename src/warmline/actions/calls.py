@@ -23,7 +23,6 @@ from sqlalchemy.engine import Connection, Engine
 from warmline.actions.branch_setup import check_staff, point_or_404
 from warmline.actions.contacts import Contact, push_to_desk, start_contact
 from warmline.actions.continuations import carried_verification
-from warmline.actions.desk_bell import BELL, screen_name
 from warmline.domain.access.roles import Actor
 from warmline.domain.branch import checkin_code, phone_code
 from warmline.domain.branch.setup import Branch, ServicePoint
@@ -36,6 +35,7 @@ from warmline.storage import handover_queries as hq
 from warmline.storage import queries
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
+from warmline.storage.live import announce, screen_topic
 
 #: Events Warmline records about branch visits (an SMS verification, a visit's end).
 BRANCH_SOURCE = "warmline.branch"
@@ -79,7 +79,7 @@ def call(
             visit, recalled = _take_next(conn, actor, branch, point, now), False
         else:
             visit, recalled = _take_named(conn, actor, branch, point, ticket, now)
-    BELL.ring(screen_name(branch.code))
+        announce(conn, screen_topic(branch.code))
     contact = _start_visit(engine, actor, branch, point, visit, region, continuity, now)
     return Called(
         visit={**visit, "interaction_id": contact.interaction_id},

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.audit import append_chained, audit_row
 from warmline.actions.checkin_codes import redeem_in
-from warmline.actions.desk_bell import BELL
+from warmline.actions.desk_push import insert_push
 from warmline.actions.phone_codes import check_phone_code, read_phone_code
 from warmline.domain.access.roles import Actor
 from warmline.domain.branch import appointments as booking
@@ -159,8 +159,6 @@ def check_in(
             _queue(conn, actor, branch, chosen, visit, appointment, now)
     if refused is not None:
         raise refused  # after the commit: the wrong try counts
-    if appointment is not None and appointment["staff"]:
-        BELL.ring(appointment["staff"])
     return CheckedIn(
         visit=visit,
         guest=visit["guest"],
@@ -196,22 +194,21 @@ def _queue(
             .values(status=booking.ARRIVED, arrived_at=now, visit_id=visit["id"])
         )
         if appointment["staff"]:
-            conn.execute(
-                t.desk_pushes.insert().values(
-                    agent=appointment["staff"],
-                    kind="arrival",
-                    customer_id=visit["customer_id"],
-                    interaction_id=None,
-                    channel="branch",
-                    detail={
-                        "recognised": visit["customer_id"] is not None,
-                        "visit_id": visit["id"],
-                        "ticket": visit["ticket"],
-                        "appointment_at": appointment["starts_at"].isoformat(),
-                        "reason": appointment["reason"],
-                    },
-                    at=now,
-                )
+            insert_push(
+                conn,
+                agent=appointment["staff"],
+                kind="arrival",
+                customer_id=visit["customer_id"],
+                interaction_id=None,
+                channel="branch",
+                detail={
+                    "recognised": visit["customer_id"] is not None,
+                    "visit_id": visit["id"],
+                    "ticket": visit["ticket"],
+                    "appointment_at": appointment["starts_at"].isoformat(),
+                    "reason": appointment["reason"],
+                },
+                at=now,
             )
     if visit["customer_id"] is not None:
         detail = {"visit_id": visit["id"], "ticket": visit["ticket"], "via": visit["via"]}

@@ -17,12 +17,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from warmline.actions.channel_switch import Switch, case_switch
-from warmline.actions.desk_bell import BELL
+from warmline.actions.desk_push import insert_push
 from warmline.actions.ingest import RETRIES, ingest_within, retryable
 from warmline.domain.identity.identifiers import Identifier
 from warmline.domain.ids import stable_id
 from warmline.errors import Conflict
-from warmline.storage import schema as t
 from warmline.storage.engine import writing
 
 CONTACT_SOURCE = "warmline.contacts"
@@ -129,8 +128,6 @@ def start_contact(
         except (IntegrityError, OperationalError) as exc:
             if attempt == RETRIES - 1 or not retryable(exc):
                 raise
-    if contact.pushed_to:
-        BELL.ring(contact.pushed_to)
     return contact
 
 
@@ -217,26 +214,24 @@ def push_to_desk(engine: Engine, contact: Contact) -> None:
     assert contact.pushed_to is not None
     with writing(engine) as conn, conn.begin():
         record_push(conn, contact)
-    BELL.ring(contact.pushed_to)
 
 
 def record_push(conn: Connection, contact: Contact) -> None:
-    """The contact's push to its desk, in the caller's transaction (ring the bell after
-    the commit)."""
+    """The contact's push to its desk, in the caller's transaction (its desk's stream wakes
+    when that commits)."""
     assert contact.pushed_to is not None
-    conn.execute(
-        t.desk_pushes.insert().values(
-            agent=contact.pushed_to,
-            kind="contact",
-            customer_id=contact.customer_id,
-            interaction_id=contact.interaction_id,
-            channel=contact.channel,
-            detail={
-                **contact.push_detail,
-                "contact_id": contact.contact_id,
-                "recognised": contact.recognised,
-                "candidates": list(contact.candidates),
-            },
-            at=contact.started_at,
-        )
+    insert_push(
+        conn,
+        agent=contact.pushed_to,
+        kind="contact",
+        customer_id=contact.customer_id,
+        interaction_id=contact.interaction_id,
+        channel=contact.channel,
+        detail={
+            **contact.push_detail,
+            "contact_id": contact.contact_id,
+            "recognised": contact.recognised,
+            "candidates": list(contact.candidates),
+        },
+        at=contact.started_at,
     )

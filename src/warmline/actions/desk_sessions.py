@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -17,6 +18,7 @@ from warmline.actions.keys import authenticate, hash_key, note_use
 from warmline.domain.access.roles import Actor, Role
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
+from warmline.storage.live import announce, key_topic, session_topic
 
 SESSION_HOURS = 8
 
@@ -43,10 +45,29 @@ def sign_in(
     return actor, token
 
 
+@dataclass(frozen=True)
+class LiveSession:
+    """A desk session as a live stream sees it: who, until when, and the topics that end
+    it early (signed out, its key revoked)."""
+
+    actor: Actor
+    until: dt.datetime
+    topics: tuple[str, ...]
+
+
 def session_actor(engine: Engine, token: str, *, now: dt.datetime | None = None) -> Actor | None:
     """The actor of a live session: unexpired, and its key neither revoked nor expired."""
+    live = live_session(engine, token, now=now)
+    return live.actor if live is not None else None
+
+
+def live_session(
+    engine: Engine, token: str, *, now: dt.datetime | None = None
+) -> LiveSession | None:
+    """:func:`session_actor`, with when the session (or its key) expires."""
     now = now or dt.datetime.now(dt.UTC)
     k, s = t.api_keys, t.desk_sessions
+    token_hash = hash_key(token)
     with engine.connect() as conn:
         row = conn.execute(
             sa.select(
@@ -60,18 +81,23 @@ def session_actor(engine: Engine, token: str, *, now: dt.datetime | None = None)
                 s.c.expires_at.label("until"),
             )
             .join(s, s.c.key_id == k.c.id)
-            .where(s.c.token_hash == hash_key(token))
+            .where(s.c.token_hash == token_hash)
         ).first()
     if row is None or row.revoked_at is not None or row.until <= now:
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None
     note_use(engine, row.id, row.last_used_at, now)  # a shift on the desk is use of the key
-    return Actor(row.id, row.name, Role(row.role), row.may_verify)
+    until = row.until if row.expires_at is None else min(row.until, row.expires_at)
+    return LiveSession(
+        Actor(row.id, row.name, Role(row.role), row.may_verify),
+        until,
+        (session_topic(token_hash), key_topic(row.id)),
+    )
 
 
 def sign_out(engine: Engine, token: str) -> None:
+    token_hash = hash_key(token)
     with writing(engine) as conn, conn.begin():
-        conn.execute(
-            t.desk_sessions.delete().where(t.desk_sessions.c.token_hash == hash_key(token))
-        )
+        conn.execute(t.desk_sessions.delete().where(t.desk_sessions.c.token_hash == token_hash))
+        announce(conn, session_topic(token_hash))  # its open streams end at once

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.audit import append_chained, audit_row
+from warmline.actions.desk_push import insert_push
 from warmline.actions.ingest import ingest_events
 from warmline.actions.note_rewrite import LlmEndpoint, rewrite_note
 from warmline.domain.access.roles import Actor, Permission, Role, allows
@@ -216,22 +217,21 @@ def _push(
     now: dt.datetime,
     agent: str | None = None,
 ) -> None:
-    conn.execute(
-        t.desk_pushes.insert().values(
-            agent=agent or desk_of(handover),
-            kind=kind,
-            customer_id=handover["customer_id"],
-            interaction_id=interaction["id"],
-            channel=interaction["channel"],
-            detail={
-                "handover_id": handover["id"],
-                "from": handover["from_agent"],
-                "to": handover["to_agent"] or handover["to_queue"],
-                "accepted_by": handover["accepted_by"],
-                "recognised": True,
-            },
-            at=now,
-        )
+    insert_push(
+        conn,
+        agent=agent or desk_of(handover),
+        kind=kind,
+        customer_id=handover["customer_id"],
+        interaction_id=interaction["id"],
+        channel=interaction["channel"],
+        detail={
+            "handover_id": handover["id"],
+            "from": handover["from_agent"],
+            "to": handover["to_agent"] or handover["to_queue"],
+            "accepted_by": handover["accepted_by"],
+            "recognised": True,
+        },
+        at=now,
     )
 
 

@@ -36,6 +36,7 @@ from warmline.storage.chunking import chunks
 from warmline.storage.compiled_select import FastSelect
 from warmline.storage.engine import writing
 from warmline.storage.identity_queries import cluster_of
+from warmline.storage.live import announce, interaction_topic
 
 Status = Literal["accepted", "pending", "duplicate", "rejected"]
 RETRIES = 5
@@ -318,6 +319,8 @@ def project_batch(
         bridged = {projector.batch.live(o) for o in projector.resolver.bridged}
         moved = recluster(conn, cluster_of(conn, bridged), now=batch[-1].time).moved
         projector.batch.touched.customers.update(r for pair in moved.values() for r in pair)
+    # Desks watching these conversations live read them again once this commits.
+    announce(conn, *(interaction_topic(i) for i in sorted(projector.batch.touched.interactions)))
     if metrics:
         touched = projector.batch.touched
         refresh_metrics(conn, touched)

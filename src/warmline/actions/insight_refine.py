@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -111,16 +112,22 @@ def refine_all(engine: Engine, *, limit: int = BATCH, opinion: Opinion | None = 
             return total
 
 
-def refine_forever(engine: Engine, stop: threading.Event) -> None:
+def refine_forever(
+    engine: Engine, stop: threading.Event, leading: Callable[[], bool] = lambda: True
+) -> None:
     """The background pass: refine while anything is due, sleep when nothing is, until
     ``stop`` is set. A failed batch is logged and tried again after a pause. Without a
-    feelings encoder installed there is nothing to refine with: it says so and stops."""
+    feelings encoder installed there is nothing to refine with: it says so and stops.
+    With several server workers only the one ``leading`` refines; the others wait."""
     from warmline.models.feelings_encoder import feelings_encoder_installed
 
     if not feelings_encoder_installed():
         log.warning("no feelings encoder is installed: fast readings stay as they are")
         return
     while not stop.is_set():
+        if not leading():
+            stop.wait(IDLE_SECONDS * 10)
+            continue
         try:
             done = refine_due(engine)
         except Exception:  # the server stays up; the marks stay for the next try

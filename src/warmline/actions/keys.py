@@ -18,6 +18,7 @@ from warmline.errors import InvalidRequest, NotFound
 from warmline.storage import schema as t
 from warmline.storage.compiled_select import FastSelect
 from warmline.storage.engine import writing
+from warmline.storage.live import announce, key_topic
 
 KEY_PREFIX = "wl_"
 #: How stale a key's "last used" may get: at most one write per key per this interval.
@@ -197,6 +198,8 @@ def _revoke_where(engine: Engine, which: sa.ColumnElement[bool]) -> int:
             conn.execute(
                 k.update().where(k.c.id.in_(revoked)).values(revoked_at=dt.datetime.now(dt.UTC))
             )
+            # Desks signed in with these keys stop receiving at once.
+            announce(conn, *(key_topic(key_id) for key_id in revoked))
             append_chained(
                 conn,
                 [

@@ -17,7 +17,6 @@ from sqlalchemy.engine import Engine
 from warmline.actions.branch_setup import branch_or_404, check_staff
 from warmline.actions.calls import BRANCH_SOURCE, contact_id_of
 from warmline.actions.continuations import live_customer
-from warmline.actions.desk_bell import BELL, screen_name
 from warmline.actions.ingest import ingest_events
 from warmline.actions.merges import merge_customers
 from warmline.domain.access.roles import Actor
@@ -27,6 +26,7 @@ from warmline.errors import Conflict, InvalidRequest, NotFound
 from warmline.storage import branch_queries as bq
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
+from warmline.storage.live import announce, screen_topic
 
 OUTCOMES = ("resolved", "unresolved", "follow_up", "escalated")
 MAX_SUMMARY_CHARS = 2000
@@ -161,9 +161,9 @@ def _close(
             .where(v.c.id == visit["id"], v.c.status == visit["status"])
             .values(status=status, ended_at=now, outcome=outcome)
         )
+        announce(conn, screen_topic(visit["branch"]))
     if moved.rowcount != 1:
         raise Conflict(
             "visit_changed", f"{visit['ticket']} changed meanwhile", hint="reload the desk"
         )
-    BELL.ring(screen_name(visit["branch"]))
     return {**visit, "status": status, "ended_at": now, "outcome": outcome}

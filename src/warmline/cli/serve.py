@@ -15,21 +15,38 @@ from warmline.config import Settings
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on [WARMLINE_HOST].")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [WARMLINE_PORT].")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes sharing the port; above 1 needs PostgreSQL [WARMLINE_WORKERS].",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (docs at /docs) on the configured database."""
     settings = Settings()
     engine = engine_for(settings)
+    workers = workers or settings.workers
+    if workers > 1 and engine.dialect.name != "postgresql":
+        fail(
+            f"--workers {workers} needs PostgreSQL: on SQLite one process serves, and the "
+            "desks hear of new contacts within that process",
+            "serve with one worker, or move the memory to PostgreSQL "
+            "(WARMLINE_DATABASE_URL=postgresql://...)",
+        )
     check_schema(engine)
-    run_server(settings, engine, host or settings.host, port or settings.port)
+    run_server(settings, engine, host or settings.host, port or settings.port, workers=workers)
 
 
-def run_server(settings: Settings, engine: Any, host: str, port: int) -> None:
+def run_server(settings: Settings, engine: Any, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from warmline.app import create_app
     from warmline.cli.forms import config_problem
     from warmline.models.feelings_encoder import FEELINGS_ENCODER, feelings_encoder_installed
     from warmline.models.reason_encoder import check_installed
+    from warmline.serving.http_protocol import GuardedHttpProtocol
     from warmline.serving.logs import configure_logging
     from warmline.serving.profile_config import ConfigFileError, profile_config
 
@@ -51,13 +68,30 @@ def run_server(settings: Settings, engine: Any, host: str, port: int) -> None:
     configure_logging(settings.log_level, settings.log_format)
     # Desk streams stay open; give them 3 s to close on Ctrl-C instead of waiting forever.
     # log_config=None: uvicorn keeps the JSON logging set up above.
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": 3,
+        # A connection that sends no request head within 20 s is closed (idle sockets).
+        "http": GuardedHttpProtocol,
+    }
+    if workers == 1:
+        uvicorn.run(app, **options)
+        return
+    # Several processes on one port: each builds its own app from the same settings (the
+    # branches file was loaded once, above); any of them can take any request.
+    engine.dispose()
+    console.print(f"{workers} workers; desks hear of each other's writes by LISTEN/NOTIFY")
+    # A worker imports the models and builds its app before it answers the supervisor's
+    # health check: on a busy machine that takes longer than uvicorn's 5 s default.
     uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=3,
+        "warmline.app:worker_app",
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=60,
+        **options,
     )
 
 

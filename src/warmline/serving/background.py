@@ -1,5 +1,6 @@
 """Work the server does on its own while it runs: delivering the outbox's webhooks, and
-rescoring customers whose risk changed with time alone (a promise fell due unkept)."""
+rescoring customers whose risk changed with time alone (a promise fell due unkept). With
+several workers, only the one leading does it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Engine
 from warmline.actions.risk import review_due, risk_policy
 from warmline.actions.webhooks import deliver_due, signing_key
 from warmline.config import Settings
+from warmline.serving.leadership import Leadership
 
 log = logging.getLogger("warmline.background")
 #: How often the loop looks for due work.
@@ -27,21 +29,27 @@ def check_webhook_settings(settings: Settings) -> None:
         signing_key(secret)
 
 
-def start_background(engine: Engine, settings: Settings) -> threading.Event:
-    """Start the loop in a daemon thread; set the returned event to stop it."""
+def start_background(engine: Engine, settings: Settings, leadership: Leadership) -> threading.Event:
+    """Start the loop in a daemon thread; set the returned event to stop it. Only the
+    worker that holds ``leadership`` does the work (see :mod:`.leadership`)."""
     stop = threading.Event()
     thread = threading.Thread(
-        target=_run, args=(engine, settings, stop), name="warmline-background", daemon=True
+        target=_run,
+        args=(engine, settings, stop, leadership),
+        name="warmline-background",
+        daemon=True,
     )
     thread.start()
     return stop
 
 
-def _run(engine: Engine, settings: Settings, stop: threading.Event) -> None:
+def _run(engine: Engine, settings: Settings, stop: threading.Event, leadership: Leadership) -> None:
     policy = risk_policy(settings)
     reviewed = dt.datetime.now(dt.UTC)  # the first review a minute after start
     while not stop.wait(TICK_SECONDS):
         now = dt.datetime.now(dt.UTC)
+        if not leadership.held():
+            continue
         try:
             if settings.webhook_url and settings.webhook_secret:
                 deliver_due(

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from warmline.errors import InvalidRequest
+from warmline.storage.live import install_sqlite_hooks
 
 
 def normalise_url(url: str) -> str:
@@ -103,6 +104,7 @@ def _sqlite_engine(url: str, synchronous: str, keep: int) -> Engine:
         assert driver is not None
         driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
+    install_sqlite_hooks(engine)  # live streams wake when a write they wait for commits
     return engine
 
 

@@ -22,6 +22,7 @@ from warmline.serving.deps import EngineDep, SettingsDep
 from warmline.serving.search import search_customers
 from warmline.serving.visits import visit_context
 from warmline.storage import queries
+from warmline.storage.live import desk_topic
 from warmline.web.desk_branch import branch_bar, visit_for_push
 from warmline.web.handover_views import handover_view, live_contact, notice_view
 from warmline.web.pages import (
@@ -32,10 +33,11 @@ from warmline.web.pages import (
     sign_in_with_key,
     templates,
 )
-from warmline.web.sse import frame, polled_stream
+from warmline.web.sse import Read, frame, live_stream
 
-POLL_SECONDS = 0.25
 SEARCH_PAGE = 20
+#: Pushes read at a time (a desk back after a long absence gets them page by page).
+PUSH_PAGE = 50
 
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
@@ -105,7 +107,7 @@ async def stream(
     after = int(header) if header.isdigit() else 0
     token = request.cookies.get(COOKIE, "")
 
-    async def poll() -> tuple[list[str], bool]:
+    async def fetch() -> Read:
         nonlocal after
         frames = []
         pushes = await run_in_threadpool(_pushes, engine, actor.name, after)
@@ -116,9 +118,9 @@ async def stream(
             )
             frames.append(frame(kind, data, push["id"]))
             after = push["id"]
-        return frames, False
+        return Read(frames, more=len(pushes) == PUSH_PAGE)
 
-    return polled_stream(request, engine, token, poll, every=POLL_SECONDS, bell=actor.name)
+    return live_stream(request, engine, token, fetch, topics=[desk_topic(actor.name)])
 
 
 #: A contact pushed this recently brings its card on the stream; an older one (a desk
@@ -177,7 +179,7 @@ def _push_html(engine: Any, push: dict[str, Any]) -> tuple[str, str]:
 
 def _pushes(engine: Any, agent: str, after: int) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return queries.pushes_after(conn, agent, after)
+        return queries.pushes_after(conn, agent, after, limit=PUSH_PAGE)
 
 
 def _contact_item(engine: Any, push: dict[str, Any]) -> dict[str, Any]:

@@ -21,11 +21,13 @@ from warmline.serving.deps import EngineDep, SettingsDep
 from warmline.serving.knowledge import card_suggestions
 from warmline.storage import queries
 from warmline.storage.card_queries import load_card
+from warmline.storage.live import interaction_topic
 from warmline.web.pages import COOKIE, DeskActor, templates
-from warmline.web.sse import frame, polled_stream
+from warmline.web.sse import Read, frame, live_stream
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
-POLL_SECONDS = 0.5
+#: Messages read at a time.
+MESSAGE_PAGE = 100
 
 
 def parse_after(after: str) -> tuple[dt.datetime, str] | None:
@@ -45,7 +47,7 @@ def parse_after(after: str) -> tuple[dt.datetime, str] | None:
 def _news(engine: Any, interaction_id: str, after: tuple[dt.datetime, str] | None) -> Any:
     with engine.connect() as conn:
         # Messages first: the mood read after them already counts them.
-        fresh = queries.messages_after(conn, interaction_id, after, limit=100)
+        fresh = queries.messages_after(conn, interaction_id, after, limit=MESSAGE_PAGE)
         found = queries.interaction_with_messages(conn, interaction_id, limit=0)
     return found, fresh
 
@@ -91,7 +93,7 @@ async def conversation_stream(
 
     token = request.cookies.get(COOKIE, "")
 
-    async def poll() -> tuple[list[str], bool]:
+    async def fetch() -> Read:
         nonlocal cursor
         found, fresh = await run_in_threadpool(_news, engine, internal, cursor)
         now = dt.datetime.now(dt.UTC)
@@ -108,9 +110,11 @@ async def conversation_stream(
             frames.append(frame("mood", {"html": mood}))
         if with_card and any(m["speaker"] == "customer" for m in fresh):
             frames.append(frame("reasons", await run_in_threadpool(reasons)))
+        if len(fresh) == MESSAGE_PAGE:
+            return Read(frames, more=True)  # the rest, and whether it ended, next
         if found is None or found["status"] != "open":
             frames.append(frame("ended", {}))
-            return frames, True
-        return frames, False
+            return Read(frames, over=True)
+        return Read(frames)
 
-    return polled_stream(request, engine, token, poll, every=POLL_SECONDS)
+    return live_stream(request, engine, token, fetch, topics=[interaction_topic(internal)])

@@ -17,7 +17,6 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.branch_setup import branch_or_404
 from warmline.actions.checkin import ByAppointment, ByCode, ByPhone, Proof
-from warmline.actions.desk_bell import screen_name
 from warmline.actions.desk_sessions import session_actor, sign_out
 from warmline.domain.access.roles import Actor, Permission, allows
 from warmline.domain.branch import phone_code
@@ -25,6 +24,7 @@ from warmline.serving.branch_queue import screen_view
 from warmline.serving.checkins import checkin, phone_number, send_code, sms_sender
 from warmline.serving.deps import EngineDep, SettingsDep
 from warmline.storage import branch_queries as bq
+from warmline.storage.live import screen_topic
 from warmline.web.pages import (
     KioskSignedOut,
     SignInPage,
@@ -33,10 +33,9 @@ from warmline.web.pages import (
     sign_in_with_key,
     templates,
 )
-from warmline.web.sse import frame, polled_stream
+from warmline.web.sse import Read, frame, live_stream
 
 COOKIE = "wl_kiosk"
-SCREEN_POLL_SECONDS = 1.0
 
 router = APIRouter(prefix="/branch", include_in_schema=False)
 KIOSK_SIGN_IN = SignInPage(
@@ -158,7 +157,8 @@ def screen_page(code: str, engine: EngineDep, actor: KioskActor) -> HTMLResponse
 async def screen_stream(
     code: str, request: Request, engine: EngineDep, actor: KioskActor
 ) -> StreamingResponse:
-    """The called tickets, sent again whenever they change (a call rings the screen's bell)."""
+    """The called tickets, sent again whenever they change (a call or an end of a visit
+    announces it)."""
     branch = branch_or_404(engine, code)
     last: list[Any] = []
 
@@ -166,17 +166,23 @@ async def screen_stream(
         with engine.connect() as conn:
             return screen_view(conn, branch, dt.datetime.now(dt.UTC))
 
-    async def poll() -> tuple[list[str], bool]:
+    async def fetch() -> Read:
         nonlocal last
         now = await run_in_threadpool(calls)
         seen = [(c["id"], c["status"], c["called_at"]) for c in now]
         if seen == last:
-            return [], False
+            return Read([])
         last = seen
         html = templates.get_template("screen_calls.html").render(calls=now)
-        return [frame("calls", {"html": html})], False
+        return Read([frame("calls", {"html": html})])
 
     token = request.cookies.get(COOKIE, "")
-    return polled_stream(
-        request, engine, token, poll, every=SCREEN_POLL_SECONDS, bell=screen_name(branch.code)
+
+    def midnight() -> dt.datetime:  # a new day: yesterday's calls leave the screen
+        local = dt.datetime.now(branch.zone)
+        tomorrow = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), branch.zone)
+        return tomorrow.astimezone(dt.UTC)
+
+    return live_stream(
+        request, engine, token, fetch, topics=[screen_topic(branch.code)], next_read=midnight
     )
