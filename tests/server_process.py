@@ -48,7 +48,7 @@ class ServerProcess:
         ]  # fmt: skip
         with self.log.open("ab") as handle:
             self.process = subprocess.Popen(command, env=env, stdout=handle, stderr=handle)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         with httpx.Client(base_url=self.url, timeout=2) as probe:
             while time.monotonic() < deadline:
                 assert self.process.poll() is None, self.log.read_text()

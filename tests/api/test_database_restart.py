@@ -2,28 +2,21 @@
 and ``Retry-After``; once it is back, the pool reconnects and they succeed, with no
 manual step and no app restart.
 
-The test runs a PostgreSQL cluster of its own (it stops and starts it), from the same
-installation ``scripts/with-postgres`` uses; it fails, not skips, when there is none.
+The test runs a PostgreSQL cluster of its own (:mod:`tests.pg_cluster`: it stops and
+starts it).
 """
 
 from __future__ import annotations
 
-import contextlib
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from tests.factories import conversation, identified
+from tests.pg_cluster import Cluster, cluster_of_its_own
 from warmline.actions.keys import create_key
 from warmline.app import create_app
 from warmline.config import Settings
@@ -32,48 +25,10 @@ from warmline.storage.engine import make_engine
 from warmline.storage.migrate import upgrade
 
 
-class Cluster:
-    """A throwaway PostgreSQL cluster that can be stopped and started again."""
-
-    def __init__(self) -> None:
-        found = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-        if not found:
-            pytest.fail("PostgreSQL is not installed (apt-get install -y postgresql)")
-        self.bin = Path(found[-1])
-        # Under /tmp itself: the postgres user cannot enter pytest's root-only folders.
-        self.dir = Path(tempfile.mkdtemp(prefix="warmline-pg-restart."))
-        self.as_pg = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
-        if self.as_pg:
-            shutil.chown(self.dir, "postgres")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self._run("initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres")
-        self.start()
-        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "wl")
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/wl"
-
-    def _run(self, tool: str, *args: str) -> None:
-        subprocess.run([*self.as_pg, str(self.bin / tool), *args], check=True, capture_output=True)
-
-    def start(self) -> None:
-        options = f"-k {self.dir} -c listen_addresses=127.0.0.1 -p {self.port} -c fsync=off"
-        self._run(
-            "pg_ctl", "-D", str(self.dir / "data"), "-w", "-l", str(self.dir / "log"),
-            "-o", options, "start",
-        )  # fmt: skip
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
-
-
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
-    made = Cluster()
-    yield made
-    with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
-        made.stop()
-    shutil.rmtree(made.dir, ignore_errors=True)
+    with cluster_of_its_own() as made:
+        yield made
 
 
 def test_a_postgresql_restart_is_survived_without_manual_steps(cluster: Cluster) -> None:
