@@ -99,6 +99,11 @@ def test_subscriptions_are_managed_by_admins_audited_and_secrets_shown_once(
     assert gone.status_code == 200 and gone.json()["deleted"] is True
     missing = hooks.get(f"/v1/webhooks/subscriptions/{sid}", headers=keys.admin)
     assert (missing.status_code, missing.json()["code"]) == (404, "subscription_not_found")
+    with engine.connect() as conn:
+        details = conn.execute(sa.select(t.audit_log.c.detail)).scalars().all()
+    # The audit log keeps where a receiver is, never its path (some receivers' secret).
+    assert all("/hooks" not in str(d) for d in details)
+    assert any("http://127.0.0.1:" in str(d) for d in details)
     assert audited(engine) == [
         "webhook_subscription.created",
         "webhook_subscription.updated",

@@ -112,6 +112,14 @@ def resolve(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in found})
 
 
+def shown_in_audit(url: str) -> str:
+    """A URL as the audit log keeps it: scheme, host and port, never the path or query,
+    which some receivers use as their own secret (``/services/T0/B0/XXXX``)."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "") + "/…"
+
+
 def allowed_address(url: str, allowed: Sequence[IpNetwork]) -> tuple[str, int]:
     """The address and port to connect to for ``url``: every address its host has must be
     allowed (a name that resolves to a public and a private address is refused), or
@@ -223,7 +231,11 @@ def create_subscription(
                 updated_at=now,
             )
         )
-        detail = {"subscription_id": subscription_id, "url": url, "event_types": kinds}
+        detail = {
+            "subscription_id": subscription_id,
+            "url": shown_in_audit(url),
+            "event_types": kinds,
+        }
         append_chained(conn, [audit_row(actor, "webhook_subscription.created", None, detail)])
         row = conn.execute(sa.select(w).where(w.c.id == subscription_id)).one()
     return _view(row), secret_of(derive_key(master, subscription_id, salt))
@@ -295,6 +307,8 @@ def update_subscription(
         if not changed:
             _not_found(subscription_id)
         detail = {"subscription_id": subscription_id, **values}
+        if url is not None:
+            detail["url"] = shown_in_audit(url)
         append_chained(conn, [audit_row(actor, "webhook_subscription.updated", None, detail)])
         row = conn.execute(sa.select(w).where(w.c.id == subscription_id)).one()
     return _view(row)
