@@ -44,6 +44,7 @@ from warmline.api import (
     promises,
     risk,
     visits,
+    webhooks,
 )
 from warmline.config import Settings
 from warmline.errors import WarmlineError
@@ -364,6 +365,7 @@ def create_app(
         promises,
         risk,
         forms,
+        webhooks,
     ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(desk.router)

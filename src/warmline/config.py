@@ -138,7 +138,8 @@ class Settings(BaseSettings):
     webhook_url: str = Field(
         "",
         max_length=2000,
-        description="Where outbox events (customer.at_risk) are POSTed; empty: they wait.",
+        description="A receiver of every webhook event, configured here rather than "
+        "through the admin API (subscription id 'configured'); empty: none.",
     )
     webhook_secret: SecretStr | None = Field(
         None,
@@ -147,6 +148,14 @@ class Settings(BaseSettings):
     )
     webhook_timeout_seconds: float = Field(
         5.0, gt=0, le=60, description="How long a webhook endpoint may take to answer."
+    )
+    webhook_allowed_networks: str = Field(
+        "",
+        max_length=2000,
+        description="Networks (CIDR, space-separated) a webhook subscription's receiver may be "
+        "in although they are not public, e.g. '10.20.0.0/16' or '127.0.0.0/8 ::1/128' for "
+        "one on this machine; by default loopback, private, link-local and other non-public "
+        "addresses are refused (no server-side request forgery through a subscription).",
     )
     promises_file: str = Field(
         "",

@@ -120,9 +120,9 @@ def test_signals_with_weight_and_evidence_put_a_customer_in_the_queue(
         events = conn.execute(
             sa.select(t.outbox.c.event_type, t.outbox.c.payload, t.outbox.c.status)
         ).all()
-    assert [(e.event_type, e.payload["customer_id"], e.status) for e in events] == [
-        ("customer.at_risk", zoe, "pending")
-    ]
+    # (pending, or already routed to the subscriptions by the server's background loop)
+    assert [(e.event_type, e.payload["customer_id"]) for e in events] == [("customer.at_risk", zoe)]
+    assert events[0].status in ("pending", "routed")
     # Reading the queue is audited, listing whom it showed.
     audit = client.get(
         "/v1/audit", params={"action": "at_risk.viewed"}, headers=keys.auditor

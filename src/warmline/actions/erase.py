@@ -19,6 +19,8 @@ from sqlalchemy.engine import Engine
 from warmline.actions.audit import append_chained, audit_row
 from warmline.actions.metrics.refresh import refresh_metrics
 from warmline.actions.metrics.touched import Touched
+from warmline.actions.outbox import enqueue
+from warmline.domain import webhooks
 from warmline.domain.access.roles import Actor
 from warmline.errors import Gone, NotFound
 from warmline.storage import identity_queries as iq
@@ -30,7 +32,7 @@ CUSTOMER_TABLES = (
     t.identifiers, t.name_tokens, t.interactions, t.messages, t.cases, t.commitments,
     t.activities, t.facts, t.assurances, t.feedback, t.desk_pushes,
     t.handovers, t.continuations, t.continuation_attempts, t.embed_links, t.form_links,
-    t.visits, t.appointments, t.checkin_codes, t.customer_risk, t.outbox,
+    t.visits, t.appointments, t.checkin_codes, t.customer_risk, t.webhook_deliveries, t.outbox,
 )  # fmt: skip
 #: Tables keyed by customer record: every record of the customer goes.
 RECORD_TABLES = ((t.match_profiles, "origin_id"), (t.match_keys, "origin_id"))
@@ -113,6 +115,9 @@ def erase_customer(engine: Engine, customer_id: str, actor: Actor, reason: str) 
                 )
             ],
         )
+        # Receivers erase their copy too. The event names the customer by id alone, and is
+        # not keyed to them (its row would otherwise go with the rest of theirs).
+        enqueue(conn, "customer.erased", webhooks.customer_erased(customer_id), now=now)
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -25,6 +25,8 @@ from warmline.actions.audit import append_chained, audit_row
 from warmline.actions.desk_push import insert_push
 from warmline.actions.ingest import ingest_events
 from warmline.actions.note_rewrite import LlmEndpoint, rewrite_note
+from warmline.actions.outbox import enqueue
+from warmline.domain import webhooks
 from warmline.domain.access.roles import Actor, Permission, Role, allows
 from warmline.domain.conversation.turns import Turn
 from warmline.domain.handover.feeling import customer_feeling
@@ -118,6 +120,8 @@ def hand_over(
             conn, handover_id, interaction, customer_id, actor, receiver, note, failure, now
         )
         _push(conn, row, interaction, "handover", now)
+        enqueue(conn, "handover.created", webhooks.handover_created(row), now=now,
+                customer_id=customer_id)  # fmt: skip
     _record_transfer(
         engine, handover_id, interaction, actor, to_agent, to_queue, remark, region, now
     )
@@ -301,6 +305,8 @@ def accept_handover(
         )
         interaction = hq.interaction(conn, handover["interaction_id"])
         _push(conn, handover, interaction, "handover_accepted", now, agent=handover["from_agent"])
+        enqueue(conn, "handover.accepted", webhooks.handover_accepted(handover), now=now,
+                customer_id=handover["customer_id"])  # fmt: skip
         detail = {"handover_id": handover_id}
         append_chained(
             conn, [audit_row(actor, "handover.accepted", handover["customer_id"], detail)]

@@ -21,11 +21,13 @@ from sqlalchemy.engine import Connection, Engine
 from warmline.actions.audit import append_chained, audit_row
 from warmline.actions.metrics.refresh import refresh_metrics
 from warmline.actions.metrics.touched import Touched
+from warmline.actions.outbox import enqueue
 from warmline.actions.projection.batch import MERGE_LOCK
 from warmline.actions.projection.clustering import recluster
 from warmline.actions.projection.rows import new_row
 from warmline.actions.risk import refresh_risk, risk_policy
 from warmline.actions.suggestions import open_suggestion, reject_after_undo, settle_suggestions
+from warmline.domain import webhooks
 from warmline.domain.access.roles import Actor
 from warmline.domain.identity.resolution import verified_conflicts
 from warmline.errors import Conflict, Gone, InvalidRequest, NotFound
@@ -166,6 +168,7 @@ def record_merge(
         "suggestions_settled": settled,
     }
     append_chained(conn, [audit_row(actor, "customer.merged", into_id, detail)])
+    enqueue(conn, "merge.created", webhooks.merge_created(merge), now=now, customer_id=into_id)
     return {**merge, "records_moved": len(changed.moved)}
 
 
@@ -211,6 +214,8 @@ def undo_merge(
             "also_undone": changed.released,
         }
         append_chained(conn, [audit_row(actor, "merge.undone", merge["into_id"], detail)])
+        enqueue(conn, "merge.undone", webhooks.merge_undone(merge, now), now=now,
+                customer_id=merge["into_id"])  # fmt: skip
         merge = iq.merge_row(conn, merge_id)
     assert merge is not None
     return {**merge, "records_moved": len(changed.moved), "also_undone": changed.released}

@@ -25,12 +25,15 @@ from warmline.storage import schema as t
 from warmline.storage.engine import writing
 
 PURPOSE = "checkin"
-_made: dict[str, bytes] = {}
+#: The key webhook subscriptions' secrets are derived from (warmline.actions.webhook_subscriptions).
+WEBHOOKS = "webhooks"
+_made: dict[tuple[str, str], bytes] = {}
 _lock = threading.Lock()
 
 
-def signing_key(engine: Engine, configured: SecretStr | None) -> bytes:
-    """The signing key in force (read once per database and process)."""
+def signing_key(engine: Engine, configured: SecretStr | None, purpose: str = PURPOSE) -> bytes:
+    """The signing key in force (read once per database and process). Without
+    ``WARMLINE_LINK_SECRET`` each ``purpose`` has its own stored key."""
     if configured is not None and configured.get_secret_value():
         secret = configured.get_secret_value()
         if len(secret) < MIN_SECRET_CHARS:
@@ -41,10 +44,10 @@ def signing_key(engine: Engine, configured: SecretStr | None) -> bytes:
                 hint="set it to the output of `openssl rand -base64 48`",
             )
         return secret.encode()
-    where = str(engine.url)
+    where = (str(engine.url), purpose)
     with _lock:
         if where not in _made:
-            _made[where] = _stored_key(engine)
+            _made[where] = _stored_key(engine, purpose)
         return _made[where]
 
 
@@ -54,9 +57,9 @@ def forget_keys() -> None:
         _made.clear()
 
 
-def _stored_key(engine: Engine) -> bytes:
+def _stored_key(engine: Engine, purpose: str) -> bytes:
     k = t.signing_keys
-    query = sa.select(k.c.secret).where(k.c.purpose == PURPOSE)
+    query = sa.select(k.c.secret).where(k.c.purpose == purpose)
     with engine.connect() as conn:
         found = conn.execute(query).scalar()
     if found is None:
@@ -64,7 +67,7 @@ def _stored_key(engine: Engine) -> bytes:
             with writing(engine) as conn, conn.begin():
                 conn.execute(
                     k.insert().values(
-                        purpose=PURPOSE,
+                        purpose=purpose,
                         secret=secrets.token_hex(32),
                         created_at=dt.datetime.now(dt.UTC),
                     )

@@ -13,6 +13,8 @@ carrying their stable ``code``.
         except NotFound as exc:
             print(exc.code)  # customer_not_found
 
+A receiver of Warmline's webhooks checks each delivery with :func:`verify_webhook`.
+
 It uses no other part of Warmline (``make lint`` checks it), so it stays a thin layer over
 the HTTP API that any service can hold.
 """
@@ -31,6 +33,7 @@ from warmline.client.errors import (
     Unprocessable,
     WarmlineAPIError,
 )
+from warmline.client.webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
     "AsyncClient",
@@ -46,4 +49,6 @@ __all__ = [
     "Unauthorized",
     "Unprocessable",
     "WarmlineAPIError",
+    "WebhookVerificationError",
+    "verify_webhook",
 ]

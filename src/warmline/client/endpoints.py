@@ -594,3 +594,70 @@ class Endpoints(Generic[R]):
             {"customer_id": customer_id, "interaction_id": interaction_id, "agent": agent}
         )
         return self._call("POST", "/v1/embed-links", json=body)
+
+    # -- webhooks out ------------------------------------------------------------------
+
+    @operation("POST", "/v1/webhooks/subscriptions")
+    def create_webhook_subscription(
+        self, url: str, event_types: Sequence[str], *, description: str | None = None
+    ) -> R:
+        """Subscribe a receiver; the answer's ``secret`` (``whsec_...``) is shown only once:
+        the receiver checks deliveries with it (:func:`warmline.client.verify_webhook`)."""
+        body = _clean({"url": url, "event_types": list(event_types), "description": description})
+        return self._call("POST", "/v1/webhooks/subscriptions", json=body)
+
+    @operation("GET", "/v1/webhooks/subscriptions")
+    def list_webhook_subscriptions(self) -> R:
+        return self._call("GET", "/v1/webhooks/subscriptions")
+
+    @operation("GET", "/v1/webhooks/subscriptions/{subscription_id}")
+    def get_webhook_subscription(self, subscription_id: str) -> R:
+        return self._call("GET", f"/v1/webhooks/subscriptions/{subscription_id}")
+
+    @operation("PATCH", "/v1/webhooks/subscriptions/{subscription_id}")
+    def update_webhook_subscription(
+        self,
+        subscription_id: str,
+        *,
+        url: str | None = None,
+        event_types: Sequence[str] | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+    ) -> R:
+        """Change what is given; ``enabled=False`` pauses it (deliveries wait)."""
+        body = _clean(
+            {
+                "url": url,
+                "event_types": list(event_types) if event_types is not None else None,
+                "description": description,
+                "enabled": enabled,
+            }
+        )
+        return self._call("PATCH", f"/v1/webhooks/subscriptions/{subscription_id}", json=body)
+
+    @operation("POST", "/v1/webhooks/subscriptions/{subscription_id}/rotate")
+    def rotate_webhook_secret(self, subscription_id: str) -> R:
+        """A new signing secret, shown only in this answer."""
+        return self._call("POST", f"/v1/webhooks/subscriptions/{subscription_id}/rotate")
+
+    @operation("DELETE", "/v1/webhooks/subscriptions/{subscription_id}")
+    def delete_webhook_subscription(self, subscription_id: str) -> R:
+        return self._call("DELETE", f"/v1/webhooks/subscriptions/{subscription_id}")
+
+    @operation("GET", "/v1/webhooks/dead-letters")
+    def webhook_dead_letters(
+        self, *, subscription_id: str | None = None, limit: int | None = None
+    ) -> R:
+        """Deliveries given up on, newest first, with the last error."""
+        params = _clean({"subscription_id": subscription_id, "limit": limit})
+        return self._call("GET", "/v1/webhooks/dead-letters", params=params)
+
+    @operation("POST", "/v1/webhooks/dead-letters/replay")
+    def replay_webhooks(
+        self, *, ids: Sequence[int] | None = None, subscription_id: str | None = None
+    ) -> R:
+        """Send dead letters again: those named, or every one of a subscription."""
+        body = _clean(
+            {"ids": list(ids) if ids is not None else None, "subscription_id": subscription_id}
+        )
+        return self._call("POST", "/v1/webhooks/dead-letters/replay", json=body)

@@ -11,7 +11,7 @@ import threading
 from sqlalchemy.engine import Engine
 
 from warmline.actions.risk import review_due, risk_policy
-from warmline.actions.webhooks import deliver_due, signing_key
+from warmline.actions.webhooks import WebhookConfig, allowed_networks, deliver_due, signing_key
 from warmline.config import Settings
 from warmline.serving.leadership import Leadership
 
@@ -23,10 +23,12 @@ REVIEW_EVERY = dt.timedelta(minutes=1)
 
 
 def check_webhook_settings(settings: Settings) -> None:
-    """Refuse to start with a webhook URL but no usable secret (the message says how)."""
+    """Refuse to start with a webhook URL but no usable secret, or with allowed networks
+    that are not networks (the message says how)."""
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
         signing_key(secret)
+    allowed_networks(settings)
 
 
 def start_background(engine: Engine, settings: Settings, leadership: Leadership) -> threading.Event:
@@ -45,20 +47,15 @@ def start_background(engine: Engine, settings: Settings, leadership: Leadership)
 
 def _run(engine: Engine, settings: Settings, stop: threading.Event, leadership: Leadership) -> None:
     policy = risk_policy(settings)
+    webhooks = WebhookConfig.from_settings(settings)
     reviewed = dt.datetime.now(dt.UTC)  # the first review a minute after start
     while not stop.wait(TICK_SECONDS):
         now = dt.datetime.now(dt.UTC)
         if not leadership.held():
             continue
         try:
-            if settings.webhook_url and settings.webhook_secret:
-                deliver_due(
-                    engine,
-                    url=settings.webhook_url,
-                    secret=settings.webhook_secret.get_secret_value(),
-                    timeout=settings.webhook_timeout_seconds,
-                    now=now,
-                )
+            # to every subscription (WARMLINE_WEBHOOK_URL's and the admin API's)
+            deliver_due(engine, webhooks, now=now)
             if now - reviewed >= REVIEW_EVERY:
                 review_due(engine, policy, now=now)
                 reviewed = now

@@ -361,7 +361,9 @@ def audit_page(
 
 
 def outbox_waiting(conn: Connection) -> int:
-    """Outbox events not yet delivered (pending, retrying) nor dead-lettered."""
-    o = t.outbox
-    found = conn.execute(sa.select(sa.func.count()).where(o.c.status == "pending")).scalar()
-    return int(found or 0)
+    """Webhook deliveries waiting (pending, retrying; not dead-lettered), and outbox events
+    not yet fanned out to their subscriptions."""
+    o, d = t.outbox, t.webhook_deliveries
+    events = conn.execute(sa.select(sa.func.count()).where(o.c.status == "pending")).scalar()
+    waiting = conn.execute(sa.select(sa.func.count()).where(d.c.status == "pending")).scalar()
+    return int(events or 0) + int(waiting or 0)

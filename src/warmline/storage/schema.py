@@ -897,6 +897,49 @@ outbox = sa.Table(
     sa.Index(None, "status", "next_attempt_at"),
     sa.Index(None, "customer_id"),
 )
+# Since 0013 an outbox event is only routed here: status ``pending`` until it is fanned out
+# to the subscriptions it matches (one ``webhook_deliveries`` row each), then ``routed``;
+# its attempts, errors and dead letters are per receiver, in ``webhook_deliveries``.
+
+webhook_subscriptions = sa.Table(
+    "webhook_subscriptions",
+    metadata,
+    # Where an admin asked events to go. The secret that signs them is never stored: it is
+    # derived from the signing key (WARMLINE_LINK_SECRET, or the database's own) and
+    # ``salt``; ``key_fingerprint`` says which key, so a changed key is noticed.
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("event_types", JSONType, nullable=False),
+    sa.Column("description", sa.String(200)),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("salt", sa.String(64), nullable=False),
+    sa.Column("key_fingerprint", sa.String(16), nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    _at("created_at"),
+    _at("updated_at"),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    # One outbox event for one subscription (``configured``: WARMLINE_WEBHOOK_URL): retried
+    # with backoff, then dead-lettered, per receiver.
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("outbox_id", sa.BigInteger, nullable=False),
+    sa.Column("subscription_id", Id, nullable=False),
+    sa.Column("customer_id", Id),
+    # pending, delivered or dead
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    _at("created_at"),
+    _at("next_attempt_at"),
+    _at("delivered_at", nullable=True),
+    sa.Column("last_error", sa.Text),
+    sa.UniqueConstraint("outbox_id", "subscription_id"),
+    sa.Index(None, "status", "next_attempt_at"),
+    sa.Index(None, "subscription_id", "status"),
+    sa.Index(None, "customer_id"),
+)
 
 
 BY_ORIGIN = (
@@ -920,7 +963,7 @@ BY_INTERACTION = (messages,)
 #: (suggestions name customer records; readers show the customer each is part of now).
 AS_RECORDED = (
     desk_pushes, audit_log, merge_suggestions, continuation_attempts, embed_links, outbox,
-    form_links,
+    form_links, webhook_deliveries,
 )  # fmt: skip
 #: Tables derived from the memory and recomputed when the rows they derive from move
 #: (merges, undos, erasure, rebuild): see warmline.actions.metrics.

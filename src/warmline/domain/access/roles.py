@@ -60,6 +60,8 @@ class Permission(StrEnum):
     CONFIRM_FORMS = "forms:confirm"
     #: Make a signed link for the customer to confirm a form themselves.
     SEND_FORM_LINKS = "forms:link"
+    #: Subscribe receivers to webhook events, see and replay their dead letters.
+    MANAGE_WEBHOOKS = "webhooks:manage"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
