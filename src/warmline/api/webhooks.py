@@ -62,7 +62,7 @@ class ReplayIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] | None = Field(None, max_length=1000)
+    ids: list[Annotated[int, Field(ge=1, le=2**62)]] | None = Field(None, max_length=1000)
     subscription_id: Annotated[str, StringConstraints(max_length=40)] | None = None
 
 
