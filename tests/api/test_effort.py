@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.calls import say, seed_miles, start_call
@@ -12,6 +13,14 @@ from tests.api.helpers import post
 from tests.factories import MILES, Keys, at, conversation, ended, identified, make_event, started
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+@pytest.fixture(autouse=True)
+def _now() -> None:
+    """Each test's "now" is when it runs: contacts minutes ago must still be within the
+    continuity window however long the suite took to get here."""
+    global NOW
+    NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def timeline(client: TestClient, keys: Keys, cid: str) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
 from warmline.actions.keys import create_key
 from warmline.app import create_app
 from warmline.config import Settings
+from warmline.models import warm_up
 from warmline.storage.engine import make_engine
 from warmline.storage.migrate import upgrade
 
@@ -45,6 +46,9 @@ def test_the_api_answers_as_its_document_says(tmp_path: Path) -> None:
         auth_failure_limit=1_000_000,
         refine_insight=False,
     )
+    # As a served app is once its lifespan has loaded the models (else /readyz is a 503,
+    # as it should be while they load).
+    warm_up()
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(settings_, engine))
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 12

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -15,6 +18,15 @@ from warmline.serving.live_listener import ensure_listening
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
 from warmline.storage.live import HUB, MAX_PAYLOAD, announce, desk_topic, payloads
+
+T = TypeVar("T")
+
+
+def run_apart(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``scenario`` in an event loop of its own, on a thread of its own: the browser
+    tests' Playwright keeps a loop running on the main thread for the whole session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(scenario())).result()
 
 
 def _push(engine: Engine, agent: str, *, fail: bool = False) -> None:
@@ -74,7 +86,7 @@ def test_a_committed_push_rings_its_desk_and_is_readable_when_it_does(engine: En
             quiet = await ear.wait(1.0)
         return rung, seen, quiet
 
-    rung, seen, quiet = asyncio.run(scenario())
+    rung, seen, quiet = run_apart(scenario)
     assert rung == {"desk:dave"}
     assert seen == 1  # the ring came after the commit: the stream reads the push
     assert quiet == set()  # rolled back: no ring, no push
@@ -105,7 +117,7 @@ def test_announcing_outside_a_push_rings_only_on_commit(engine: Engine) -> None:
             second = await ear.wait(30)
         return first, second
 
-    first, second = asyncio.run(scenario())
+    first, second = run_apart(scenario)
     assert first == set()
     assert second == {"screen:B1"}
 
