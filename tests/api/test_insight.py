@@ -251,3 +251,36 @@ def test_refined_readings_land_after_ingest_and_a_rebuild_gives_them_again(
     assert {text for text, (_, flag) in readings().items() if flag} == due
     refine_all(engine, opinion=opinion)
     assert readings() == after
+
+
+def test_a_message_changed_while_it_is_read_again_keeps_what_it_has_now(
+    client: TestClient, keys: Keys, engine: Engine
+) -> None:
+    from warmline.actions.insight_refine import refine_due
+
+    seed(client, keys)
+    post(
+        client,
+        keys.integrator,
+        chat("c7", 20, [("customer", "hmm ok then"), ("customer", "well I suppose that works")]),
+    )
+    m = t.messages
+    with engine.connect() as conn:
+        due = list(conn.execute(sa.select(m.c.id).where(m.c.refine_due.is_(True))).scalars())
+    assert due
+    victim = due[0]
+
+    class Meddling(SteadyOpinion):
+        """While the encoder reads, something else (a rebuild, say) settles one message."""
+
+        def scores(self, texts: Any) -> Any:
+            with engine.begin() as conn:
+                conn.execute(m.update().where(m.c.id == victim).values(refine_due=None))
+            return super().scores(texts)
+
+    # The encoder reads outside any transaction; the write takes only what is still due.
+    assert refine_due(engine, opinion=Meddling()).messages == len(due) - 1
+    with engine.connect() as conn:
+        readings = dict(conn.execute(sa.select(m.c.id, m.c.insight).where(m.c.id.in_(due))).all())
+    assert readings[victim]["reading"] == "fast"
+    assert all(readings[other]["reading"] == "refined" for other in due[1:])

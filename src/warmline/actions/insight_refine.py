@@ -4,8 +4,9 @@ At ingest every customer message gets the fast reading, and the unsure ones are 
 ``refine_due`` in the same transaction (so a mark is never lost: it is acknowledged with
 the message). This pass takes the marked messages oldest first (by id), a batch at a
 time, reads them again with the feelings encoder (:mod:`warmline.models.feelings_encoder`,
-about 2-3 ms a message on one core), and in one transaction per batch writes the refined
-reading, clears the mark and recomputes the mood of their interactions. It is:
+about 2-3 ms a message on one core) outside any transaction, and then in one transaction
+per batch writes the refined reading of those still due as they were read, clears the
+mark and recomputes the mood of their interactions. It is:
 
 * **idempotent and resumable**: a batch that fails or is interrupted changes nothing and
   is read again by the next pass; a refined reading depends on the message alone (the
@@ -16,7 +17,8 @@ reading, clears the mark and recomputes the mood of their interactions. It is:
   ``warmline insight refine`` drains it from the command line. Until a message's refined
   reading lands, the card and the desk show its fast one.
 
-On PostgreSQL, concurrent passes skip each other's rows (``FOR UPDATE SKIP LOCKED``).
+On PostgreSQL, concurrent passes skip each other's rows as they write (``FOR UPDATE SKIP
+LOCKED``); two passes that read the same message write the same reading.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from warmline.actions.projection.insight import earlier_points, mood_of
 from warmline.domain.insight.records import insight_json, mood_json
 from warmline.models.feelings import FeelingsModel, Opinion, default_feelings_model
 from warmline.storage import schema as t
+from warmline.storage.engine import writing
 
 #: Messages read again per transaction (a few hundred milliseconds of encoder time).
 BATCH = 200
@@ -65,25 +68,37 @@ def refine_due(
 
         opinion = shipped_feelings_opinion()
     m, i = t.messages, t.interactions
-    with engine.begin() as conn:
-        due = sa.select(m.c.id, m.c.interaction_id, m.c.text).where(m.c.refine_due.is_(True))
-        due = due.order_by(m.c.refine_due, m.c.id).limit(limit)
+    # Read what is due, then read it again with the encoder outside any transaction (a
+    # second or so: no lock is held meanwhile, so ingest and requests go on), then write.
+    due = sa.select(m.c.id, m.c.text).where(m.c.refine_due.is_(True))
+    with engine.connect() as conn:
+        rows = conn.execute(due.order_by(m.c.refine_due, m.c.id).limit(limit)).all()
+    if not rows:
+        return Refined(0, 0)
+    readings = dict(
+        zip([r.id for r in rows], model.refine([r.text for r in rows], opinion), strict=True)
+    )
+    with writing(engine) as conn, conn.begin():
+        # Only what is still due as it was read: a rebuild, an erasure or another pass may
+        # have changed it meanwhile (rows another pass holds are left to it).
+        still = (
+            sa.select(m.c.id, m.c.interaction_id, m.c.text)
+            .where(m.c.id.in_(list(readings)), m.c.refine_due.is_(True))
+            .order_by(m.c.id)
+        )
         if conn.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        rows = conn.execute(due).all()
-        if not rows:
+            still = still.with_for_update(skip_locked=True)
+        texts = {r.id: r.text for r in rows}
+        current = [r for r in conn.execute(still).all() if r.text == texts[r.id]]
+        if not current:
             return Refined(0, 0)
-        readings = model.refine([r.text for r in rows], opinion)
         conn.execute(
             m.update()
             .where(m.c.id == sa.bindparam("b_id"))
             .values(insight=sa.bindparam("b_insight"), refine_due=None),
-            [
-                {"b_id": r.id, "b_insight": insight_json(reading)}
-                for r, reading in zip(rows, readings, strict=True)
-            ],
+            [{"b_id": r.id, "b_insight": insight_json(readings[r.id])} for r in current],
         )
-        touched = sorted({r.interaction_id for r in rows})
+        touched = sorted({r.interaction_id for r in current})
         points = earlier_points(conn, touched)
         found = conn.execute(
             sa.select(i.c.id, i.c.status, i.c.outcome, i.c.transfers).where(i.c.id.in_(touched))
@@ -99,7 +114,7 @@ def refine_due(
                 .values(mood=sa.bindparam("b_mood")),
                 moods,
             )
-        return Refined(len(rows), len(moods))
+        return Refined(len(current), len(moods))
 
 
 def refine_all(engine: Engine, *, limit: int = BATCH, opinion: Opinion | None = None) -> int:
