@@ -30,15 +30,15 @@ WAIT_SECONDS = 1.0
 MAX_PAUSE = 5.0
 
 
-class PgListener:
-    """The thread that listens for one database."""
+class _Watcher:
+    """A daemon thread running :meth:`_run` until :meth:`stop`."""
 
-    def __init__(self, engine: Engine) -> None:
-        cargs, cparams = engine.dialect.create_connect_args(engine.url)
-        self._connect_args: tuple[list[Any], dict[str, Any]] = (list(cargs), dict(cparams))
-        self.listening = threading.Event()
+    def __init__(self, name: str) -> None:
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="warmline-listen", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _run(self) -> None:
+        raise NotImplementedError
 
     def start(self) -> None:
         self._thread.start()
@@ -48,6 +48,16 @@ class PgListener:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+class PgListener(_Watcher):
+    """The thread that listens for one database."""
+
+    def __init__(self, engine: Engine) -> None:
+        cargs, cparams = engine.dialect.create_connect_args(engine.url)
+        self._connect_args: tuple[list[Any], dict[str, Any]] = (list(cargs), dict(cparams))
+        self.listening = threading.Event()
+        super().__init__("warmline-listen")
 
     def _run(self) -> None:
         pause = 0.25
@@ -84,7 +94,7 @@ class PgListener:
         self.listening.clear()
 
 
-class RevocationWatch:
+class RevocationWatch(_Watcher):
     """SQLite only: a key revoked by another process (``warmline keys revoke`` while the
     server runs) cannot ring this process's hub, so one thread per process looks for newly
     revoked keys every :data:`REVOKED_EVERY` seconds and ends their desks' streams. One
@@ -92,17 +102,7 @@ class RevocationWatch:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="warmline-revoked", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def alive(self) -> bool:
-        return self._thread.is_alive() and not self._stop.is_set()
-
-    def stop(self) -> None:
-        self._stop.set()
+        super().__init__("warmline-revoked")
 
     def _run(self) -> None:
         k = t.api_keys
