@@ -92,17 +92,6 @@ def dialogsum_lines(split: str, *, min_words: int = 3) -> list[str]:
     return lines
 
 
-REQUESTS = Path(__file__).resolve().parents[1] / "scripts" / "data" / "off_topic_requests.txt"
-
-
-def off_topic_requests(part: str) -> list[str]:
-    """Our own requests that are not about banking (``scripts/data``): ``train`` (two lines
-    in three, what the reason model's topic gate learns from) or ``held_out`` (the third)."""
-    lines = [line.strip() for line in REQUESTS.read_text(encoding="utf-8").splitlines()]
-    lines = [line for line in lines if line]
-    return [line for i, line in enumerate(lines) if (i % 3 == 2) == (part == "held_out")]
-
-
 def not_about_money(texts: list[str]) -> list[str]:
     """The texts with none of :data:`MONEY_WORDS` (tweets to a bank are not off-topic)."""
     return [text for text in texts if not MONEY_WORDS.search(text)]

@@ -31,7 +31,6 @@ from insight_data import (
     goemotions_labels,
     goemotions_original_labels,
     not_about_money,
-    off_topic_requests,
     semeval2017,
 )
 from warmline.models.feelings import FEELINGS_FILE
@@ -72,24 +71,19 @@ def feelings() -> None:
     print(f"feelings: {len(data) / 1e6:.2f} MB in {time.perf_counter() - started:.0f} s")
 
 
-#: Our own off-topic requests are few beside the comments and tweets: each counts this often.
-REQUEST_WEIGHT = 10
-
-
 def reasons() -> None:
     """Banking77 train split only; off-topic examples for the topic gate: GoEmotions train
-    comments, SemEval-2017 train tweets (less its dev share) that say nothing about money,
-    and two in three of our own off-topic requests (``scripts/data``).
+    comments and SemEval-2017 train tweets (less its dev share) that say nothing about
+    money, all read from ``../shared/data``.
 
-    (GoEmotions and SemEval test, DialogSum and the other third of the requests stay
-    unseen: the benchmark measures off-topic detection on them.)
+    (GoEmotions and SemEval test and DialogSum stay unseen: the benchmark measures
+    off-topic detection on them.)
     """
     started = time.perf_counter()
     texts, labels = banking77("train")
     outside = [
         *goemotions("train")[0],
         *not_about_money(semeval2017("fit")[0]),
-        *off_topic_requests("train") * REQUEST_WEIGHT,
     ]
     model, report = train_reason_model(texts, labels, seed=0, outside_texts=outside)
     data = model.to_bytes()
