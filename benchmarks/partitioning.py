@@ -47,8 +47,9 @@ from sqlalchemy.engine import Engine
 
 from ingest import customer_events
 from warmline.actions.ingest import ingest_events
+from warmline.actions.merges import merge_customers
 from warmline.config import Settings
-from warmline.domain.access.roles import Actor, Role
+from warmline.domain.access.roles import LOCAL_ADMIN, Actor, Role
 from warmline.domain.ids import stable_id
 from warmline.serving.cards import card_context, read_card
 from warmline.storage import queries
@@ -111,6 +112,7 @@ class Step:
     name: str
     statements: list[Statement] = field(default_factory=list)
     written: dict[str, set[str]] = field(default_factory=dict)  # table -> partitions written
+    after: dict[str, int] = field(default_factory=dict)  # table -> partitions holding the live
 
     def summary(self, partitions: int) -> dict[str, Any]:
         crossing = [s for s in self.statements if not s.one_partition]
@@ -123,6 +125,7 @@ class Step:
                 for s in crossing
             ],
             "written": {name: len(parts) for name, parts in sorted(self.written.items())},
+            "live_customer_partitions_after": self.after,
             "partitions": partitions,
         }
 
@@ -269,6 +272,40 @@ def find_and_read(
         Step("find by phone", explained(engine, found, layout)),
         Step("card", explained(engine, read, layout)),
     )
+
+
+def partition_of(engine: Engine, table: str, column: str, value: str) -> set[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(f"SELECT DISTINCT tableoid::regclass::text FROM {table} WHERE {column} = :v"),
+            {"v": value},
+        )
+        return {row[0] for row in rows}
+
+
+def merge_step(engine: Engine, layout: PartitionedSchema, customers: int) -> Step:
+    """Merge two customers of different partitions: their rows move to the live one's
+    partition (PostgreSQL moves a row whose partition key changes)."""
+    into = customer_of(0)
+    home = partition_of(engine, "customers", "id", into)
+    other = next(
+        n
+        for n in range(1, customers)
+        if partition_of(engine, "customers", "id", customer_of(n)) != home
+    )
+    before = since_xid(engine)
+    with capture(engine) as seen:
+        merge_customers(
+            engine, from_id=customer_of(other), into_id=into, actor=LOCAL_ADMIN,
+            reason="partitioning simulation", override_conflicts=True,
+        )  # fmt: skip
+    step = Step("merge two customers", explained(engine, seen, layout))
+    step.written = written_since(engine, before, layout)
+    step.after = {
+        table: len(partition_of(engine, table, "customer_id", into))
+        for table in ("interactions", "messages", "identifiers")
+    }
+    return step
 
 
 def ingest_step(
@@ -485,6 +522,9 @@ def step_table(step: Step, partitions: int) -> Table:
         table.add_section()
         rows = ", ".join(f"{name}: {len(p)}" for name, p in sorted(step.written.items()))
         table.add_row("rows written (read back)", "", rows, "")
+    if step.after:
+        rows = ", ".join(f"{name}: {n}" for name, n in sorted(step.after.items()))
+        table.add_row("the live customer's rows after", "", rows, "")
     return table
 
 
@@ -547,6 +587,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             card,
             ingest_step(engine, layout, "ingest a new customer", new),
             ingest_step(engine, layout, "ingest a known customer's interaction", known),
+            merge_step(engine, layout, args.customers),
         ]
     finally:
         engine.dispose()
