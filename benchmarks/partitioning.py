@@ -58,6 +58,7 @@ from warmline.storage.engine import make_engine
 from warmline.storage.migrate import head_revision, upgrade
 from warmline.storage.partitioning import (
     PartitionedSchema,
+    citus_statements,
     explain,
     partition_parents,
     partitioned_schema,
@@ -604,6 +605,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for kind in ("customer", "time", "reference", "global")
     }
     figures["key_changes"] = [str(c) for c in layout.changes]
+    figures["citus"] = citus_statements(layout)
     figures["steps"] = {s.name: s.summary(args.partitions) for s in steps}
     return {"layout": layout, "steps": steps, "figures": figures}
 
@@ -620,6 +622,9 @@ def main(argv: list[str] | None = None) -> None:
     console = Console()
     console.print(layout_table(out["layout"]))
     console.print(changes_table(out["layout"]))
+    console.print("With Citus (not run here), on the coordinator:")
+    for statement in out["figures"]["citus"]:
+        console.print(f"  {statement};", highlight=False)
     for step in out["steps"]:
         console.print(step_table(step, args.partitions))
     figures = out["figures"]

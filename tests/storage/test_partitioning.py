@@ -14,7 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from warmline.storage import schema
-from warmline.storage.partitioning import layouts, partitioned_schema, relations_in_plan, touched
+from warmline.storage.partitioning import (
+    citus_statements,
+    layouts,
+    partitioned_schema,
+    relations_in_plan,
+    touched,
+)
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 PARTITIONS = 4
@@ -44,6 +50,23 @@ def test_every_table_has_a_place_and_partitioned_keys_hold_the_partition_column(
             assert by is None, name
     # The real schema itself is untouched by building the variant.
     assert [c.name for c in schema.interactions.primary_key.columns] == ["id"]
+
+
+def test_citus_distributes_customer_tables_colocated_and_copies_reference_tables() -> None:
+    split = partitioned_schema(PARTITIONS)
+    statements = citus_statements(split)
+    assert statements[0] == "SELECT create_distributed_table('customers', 'id')"
+    for name, layout in split.layouts.items():
+        mentioned = [s for s in statements if f"('{name}'" in s]
+        if layout.kind == "customer" and name != "customers":
+            assert mentioned == [
+                f"SELECT create_distributed_table('{name}', '{layout.column}', "
+                "colocate_with => 'customers')"
+            ]
+        elif layout.kind == "reference":
+            assert mentioned == [f"SELECT create_reference_table('{name}')"]
+        elif layout.kind in ("global", "time"):
+            assert mentioned == [], name
 
 
 def test_a_table_without_a_customer_or_a_place_is_refused() -> None:

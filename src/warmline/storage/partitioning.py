@@ -226,6 +226,24 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def citus_statements(layout: PartitionedSchema) -> list[str]:
+    """What would distribute the partitioned memory with Citus (run on its coordinator,
+    after the tables exist; not run by Warmline): each customer table distributed on its
+    partition column and colocated with ``customers``, each reference table copied to every
+    node; the global tables and the audit log stay on the coordinator."""
+    anchor = "customers"
+    out = [f"SELECT create_distributed_table('{anchor}', '{layout.layouts[anchor].column}')"]
+    for name, lay in layout.layouts.items():
+        if lay.kind == "customer" and name != anchor:
+            out.append(
+                f"SELECT create_distributed_table('{name}', '{lay.column}', "
+                f"colocate_with => '{anchor}')"
+            )
+        elif lay.kind == "reference":
+            out.append(f"SELECT create_reference_table('{name}')")
+    return out
+
+
 # -- reading plans ---------------------------------------------------------------------------
 
 
