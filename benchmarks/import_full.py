@@ -9,12 +9,16 @@ run and process, is the CSV reader alone over the same file (no storage): the im
 rate over the reader's says what storing costs, and the reader's peak memory against the
 import's says the import holds no more than a batch.
 
+The first import's rate is also given for each fifth of the file, from when each batch
+was received: a rate that held as the memory grew says no cost grows with its size.
+
     .venv/bin/python benchmarks/import_full.py --rows 1000000
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -87,6 +91,36 @@ def counts(db: Path) -> dict[str, int]:
         }
 
 
+def rate_by_size(db: Path, parts: int = 5) -> list[dict[str, Any]]:
+    """The import's rate over each part of the file (by rows stored), from when each batch
+    was received (``raw_events.received_at``, one time a batch): whether it falls as the
+    memory grows."""
+    with sqlite3.connect(db) as conn:
+        batches = conn.execute(
+            "select received_at, count(*) from raw_events group by received_at order by 1"
+        ).fetchall()
+    starts = [dt.datetime.fromisoformat(at) for at, _ in batches]
+    sizes = [n for _, n in batches]
+    total, segments = sum(sizes), []
+    first, done = 0, 0
+    for index, size in enumerate(sizes):
+        done += size
+        last = index == len(sizes) - 1
+        if (done >= total * (len(segments) + 1) / parts or last) and index + 1 > first:
+            # Batch ``index`` ends when the next starts; the last batch's end is not
+            # recorded, so the last part runs to the start of its last batch.
+            end = index + 1 if not last else index
+            seconds = (starts[end] - starts[first]).total_seconds()
+            rows = sum(sizes[first:end])
+            if seconds > 0:
+                segments.append({
+                    "from_rows": sum(sizes[:first]), "to_rows": sum(sizes[:end]),
+                    "seconds": round(seconds, 1), "rate": round(rows / seconds),
+                })  # fmt: skip
+            first = end
+    return segments
+
+
 def main(argv: list[str] | None = None) -> None:
     if argv is None and len(sys.argv) > 2 and sys.argv[1] == "--child":
         child(sys.argv[4:], Path(sys.argv[2]))
@@ -119,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         first = run_cli(work, db, command, "first")
         first["rate"] = round(args.rows / first["seconds"])
         first["stored"] = counts(db)
+        first["by_size"] = rate_by_size(db)
         figures["import"] = first
         err.print("warmline import again (every row in already) …")
         again = run_cli(work, db, command, "again")
@@ -145,6 +180,13 @@ def main(argv: list[str] | None = None) -> None:
         f"of the reader's; rerun stored nothing new: {figures['rerun_skipped_all']}"
     )
     out.print(table)
+    parts = Table(title="the import's rate as the memory grows (from each batch's received_at)")
+    for column in ("rows stored before", "rows stored after", "seconds", "rows/s"):
+        parts.add_column(column, justify="right")
+    for part in figures["import"]["by_size"]:
+        parts.add_row(f"{part['from_rows']:,}", f"{part['to_rows']:,}", str(part["seconds"]),
+                      f"{part['rate']:,}")  # fmt: skip
+    out.print(parts)
     for run in ("import", "rerun"):
         figures[run].pop("summary", None)
     print(json.dumps(figures), flush=True)

@@ -14,6 +14,7 @@ from warmline.actions.imports import Item, import_items
 from warmline.actions.ingest import ingest_events
 from warmline.domain.imports.rejection import Rejection
 from warmline.storage import schema as t
+from warmline.storage.engine import bulk_writing
 
 
 def test_the_reader_is_never_more_than_a_batch_ahead_of_the_store(engine: Engine) -> None:
@@ -98,3 +99,53 @@ def test_a_dry_run_leaves_the_database_open_to_other_writers(engine: Engine) -> 
     with engine.connect() as conn:
         kept = conn.execute(sa.select(t.raw_events.c.event_id)).scalars().all()
     assert kept == ["live-1"]  # the live event stayed; the dry run kept nothing
+
+
+def test_an_import_commits_each_batch_on_one_connection_held_to_the_end(engine: Engine) -> None:
+    """The import takes one connection from the pool for the whole file, not one a batch,
+    and each batch is its own transaction on it: what a batch stored is in for any other
+    reader as soon as the batch is done (a crash loses at most the batch under way)."""
+    checkouts = 0
+
+    def count(*_: Any) -> None:
+        nonlocal checkouts
+        checkouts += 1
+
+    sa.event.listen(engine, "checkout", count)
+    seen: list[int] = []
+
+    def items() -> Iterator[Item]:
+        for n in range(100):
+            ref = customer(("customer_number", f"H{n:05d}"))
+            yield f"row {n}", make_event("customer.identified", id_=f"h-{n}", customer=ref), []
+
+    def committed() -> None:
+        # Read on another connection, outside the import's transactions.
+        with engine.connect() as reader:
+            seen.append(
+                reader.execute(sa.select(sa.func.count()).select_from(t.raw_events)).scalar_one()
+            )
+
+    report = import_items(engine, items(), batch_size=25, insight=False, progress=committed)
+    sa.event.remove(engine, "checkout", count)
+    assert report.statuses["accepted"] == 100
+    assert seen == [25, 50, 75, 100]
+    assert checkouts == 1 + len(seen)  # the import's own, and the reader's after each batch
+
+
+def test_a_bulk_writer_on_sqlite_has_a_larger_page_cache_only_while_held(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        with bulk_writing(engine) as conn:  # PostgreSQL: a plain writing connection
+            assert conn.execute(sa.select(sa.literal(1))).scalar_one() == 1
+        return
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        default = driver.execute("PRAGMA cache_size").fetchone()[0]
+    with bulk_writing(engine, page_cache_mib=48) as conn:
+        held = conn.connection.driver_connection
+        assert held is not None
+        assert held.execute("PRAGMA cache_size").fetchone()[0] == -48 * 1024
+        with conn.begin():  # its transactions are writing ones, as any writer's
+            conn.execute(sa.text("SELECT 1"))
+    assert held.execute("PRAGMA cache_size").fetchone()[0] == default  # back in the pool as before

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from warmline.actions.ingest import ItemResult, ingest_events, store_new, validate_batch
 from warmline.domain.imports.rejection import Note, Rejection
-from warmline.storage.engine import make_engine, writing
+from warmline.storage.engine import bulk_writing, make_engine
 
 #: What a reader yields: where the item is in the file ("line 12", "message 3") and the
 #: event it became, or why it was left out, and anything left out of it.
@@ -85,12 +85,15 @@ def import_items(
             _dry_run(store_engine, items, batch_size, region, report, progress)
         return report
 
-    def ingest(batch: list[dict[str, Any]]) -> list[ItemResult]:
-        return ingest_events(
-            engine, batch, region=region, max_batch=batch_size, insight=insight
-        ).items
+    # One connection for the whole file, each batch its own transaction on it.
+    with bulk_writing(engine) as conn:
 
-    _run(items, ingest, batch_size, report, progress)
+        def ingest(batch: list[dict[str, Any]]) -> list[ItemResult]:
+            return ingest_events(
+                engine, batch, region=region, max_batch=batch_size, insight=insight, conn=conn
+            ).items
+
+        _run(items, ingest, batch_size, report, progress)
     return report
 
 
@@ -130,7 +133,7 @@ def _dry_run(
 ) -> None:
     """Store every batch in one transaction, rolled back at the end: what would be created,
     linked and merged is counted exactly, and nothing is kept."""
-    with writing(engine) as conn:
+    with bulk_writing(engine) as conn:
         transaction = conn.begin()
         try:
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -126,6 +127,7 @@ def ingest_events(
     insight: bool = True,
     metrics: bool = True,
     risk: RiskPolicy | None = None,
+    conn: Connection | None = None,
 ) -> BatchResult:
     """Validate, store and project a batch of CloudEvents envelopes. Safe to replay.
 
@@ -133,7 +135,10 @@ def ingest_events(
     events that claim an identifier was verified. ``insight=False`` skips the models;
     ``metrics=False`` leaves the rollups and risk scores alone (for measuring what they
     cost: a memory written so needs ``warmline metrics rebuild``). ``risk`` is the
-    at-risk policy (default: the settings').
+    at-risk policy (default: the settings'). ``conn``: a writing connection (see
+    :func:`~warmline.storage.engine.writing`) to use instead of one from the pool, for a
+    caller storing many batches one after another (a bulk import); each batch is still its
+    own transaction on it.
     """
     policy = risk or risk_policy()
     if len(envelopes) > max_batch:
@@ -146,8 +151,8 @@ def ingest_events(
     received_at = now or dt.datetime.now(dt.UTC)
     for attempt in range(RETRIES):
         try:
-            with writing(engine) as conn, conn.begin():
-                stored = store_new(conn, valid, received_at, region, insight, metrics and policy)
+            with _writer(engine, conn) as writer, writer.begin():
+                stored = store_new(writer, valid, received_at, region, insight, metrics and policy)
             break
         except (IntegrityError, OperationalError) as exc:
             # A concurrent batch stored the same event or thing first (PostgreSQL), or a
@@ -158,6 +163,10 @@ def ingest_events(
     for index, event in valid:
         results[index] = stored.get(index) or ItemResult(index, event.source, event.id, "duplicate")
     return BatchResult([r for r in results if r is not None])
+
+
+def _writer(engine: Engine, conn: Connection | None) -> AbstractContextManager[Connection]:
+    return writing(engine) if conn is None else nullcontext(conn)
 
 
 def ingest_within(

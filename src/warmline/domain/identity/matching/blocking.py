@@ -26,6 +26,7 @@ from hashlib import blake2b
 
 import jellyfish
 
+from warmline.domain.identity.identifiers import VALUE_CACHE
 from warmline.domain.identity.matching.record import MatchRecord
 
 MAX_KEYS = 16
@@ -104,7 +105,7 @@ def name_codes(record: MatchRecord) -> list[str]:
 
 
 #: Cached: names repeat across a memory far more than they vary.
-_soundex = lru_cache(maxsize=65536)(jellyfish.soundex)
+_soundex = lru_cache(maxsize=VALUE_CACHE)(jellyfish.soundex)
 
 
 def _hashed(kind: str, value: str) -> str:

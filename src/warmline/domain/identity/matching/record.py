@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from nicknames import NickNamer, name_triplets
 from rapidfuzz.distance import JaroWinkler
 
-from warmline.domain.identity.identifiers import IdentifierError, normalise_identifier
+from warmline.domain.identity.identifiers import VALUE_CACHE, IdentifierError, normalise_identifier
 from warmline.domain.identity.names import fold
 
 #: Bump when the JSON shape changes; :func:`MatchRecord.from_json` refuses other versions
@@ -89,7 +89,7 @@ def is_given_name(name: str) -> bool:
     return name in _given_names()
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=VALUE_CACHE)
 def is_formal_name(name: str) -> bool:
     """Whether ``name`` is a formal given name with nicknames of its own (Robert, William),
     not a nickname (Bob, Johnny): two formal names sharing a nickname ("Bill" for Robert
@@ -97,7 +97,7 @@ def is_formal_name(name: str) -> bool:
     return len(_nicknamer().nicknames_of(name)) >= 2
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=VALUE_CACHE)
 def name_forms(name: str) -> frozenset[str]:
     """``name`` and the formal names it may be a nickname of ("bob" -> bob, robert, ...).
 
