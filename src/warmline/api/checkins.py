@@ -141,7 +141,6 @@ async def post_checkin(
     ``tries_left``), ``_expired``, ``_used``, ``_locked``; ``appointment_not_found``,
     ``_other_branch``, ``_other_day``, ``_checked_in``, ``_cancelled``."""
 
-
     def checking() -> dict[str, Any]:  # on a worker thread, reads included: not on the loop
         branch = branch_or_404(engine, code)
         proof = _proof(body, settings.default_region)
