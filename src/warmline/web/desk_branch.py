@@ -139,6 +139,7 @@ async def call_ticket(
     def calling() -> None:  # on a worker thread: the event loop carries the live streams
         with engine.connect() as conn:
             sitting = bq.sitting_of(conn, actor.name)
+            branch = bq.branch(conn, sitting["branch"]) if sitting else None
         if sitting is None:
             raise InvalidRequest(
                 "not_sitting", "sit at a service point first", hint="choose where you sit, above"
@@ -146,7 +147,7 @@ async def call_ticket(
         call(
             engine,
             actor,
-            branch_or_404(engine, sitting["branch"]),
+            branch or branch_or_404(engine, sitting["branch"]),  # (that says it is gone)
             sitting["service_point"],
             ticket=form.get("ticket", "").strip()[:12] or None,
             region=settings.default_region,
