@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from warmline.actions.branch_setup import load_branches_file
 from warmline.actions.insight_refine import refine_forever
@@ -268,6 +269,12 @@ def create_app(
         )
         response.headers.update(exc.headers or {})  # e.g. Allow on a 405 (RFC 9110)
         return response
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, _: ClientDisconnect) -> Response:
+        # The client went (or was cut off for trickling its body): there is no one to answer.
+        log.info("client disconnected before its request body arrived: %s", request.url.path)
+        return Response(status_code=499)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> Response:

@@ -8,6 +8,7 @@
     ├── Forbidden           403    the key's role may not do this
     ├── NotFound            404    no such customer/interaction (or not visible to the key)
     ├── Conflict            409    the state changed or forbids it (already merged, undone)
+    ├── RequestTimeout      408    the request's body did not arrive in time (a trickle)
     ├── Gone                410    the customer was erased
     ├── PayloadTooLarge     413    body or batch over the configured limit
     ├── Unprocessable       422    well-formed but every item was rejected
@@ -78,6 +79,11 @@ class Forbidden(WarmlineError):
 class NotFound(WarmlineError):
     status = 404
     title = "Not found"
+
+
+class RequestTimeout(WarmlineError):
+    status = 408
+    title = "Request timeout"
 
 
 class Conflict(WarmlineError):

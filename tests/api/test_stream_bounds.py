@@ -171,6 +171,40 @@ def test_idle_and_trickling_connections_are_closed_and_requests_still_served(
         sock.close()
 
 
+def test_a_body_trickled_past_its_deadline_is_answered_408_and_cut_off(
+    served: tuple[str, str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, _, _ = served
+    monkeypatch.setattr(http_protocol, "BODY_SECONDS", 1.5)
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.settimeout(30)
+    sock.sendall(
+        f"POST /desk/sign-in HTTP/1.1\r\nHost: {host}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 400\r\n\r\n"
+        "key=wl_".encode()
+    )
+    answer = b""
+    try:
+        for _ in range(10):  # a byte every 0.4 s: never the 400 promised in time
+            sock.sendall(b"x")
+            time.sleep(0.4)
+    except OSError:
+        pass  # closed by the server already
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := sock.recv(4096):
+            answer += chunk
+    sock.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408"), answer
+    assert b'"code":"request_body_too_slow"' in body
+    assert b"application/problem+json" in head
+    # A body sent whole is still read and answered (an unknown key: the form again, 401).
+    again = httpx.post(f"{base}/desk/sign-in", data={"key": "wl_nope"}, timeout=30)
+    assert again.status_code == 401
+    assert "unknown, revoked or expired" in again.text
+
+
 def _closed_by_server(sock: socket.socket) -> bool:
     try:
         return sock.recv(1024) == b""  # an empty read is the server's close

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Sequence
 from types import TracebackType
 from typing import Any
 
 import httpx2 as httpx
 
-from warmline.client.endpoints import OK, Endpoints
+from warmline.client.endpoints import Endpoints
 from warmline.client.errors import error_for
 
 DEFAULT_TIMEOUT = 10.0
@@ -56,20 +56,8 @@ class Client(Endpoints[Any]):
         self.http = http or httpx.Client(base_url=base_url, timeout=timeout)
         self.headers = _headers(key)
 
-    def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        ok: Sequence[int] = OK,
-    ) -> Any:
-        response = self.http.request(
-            method, path, params=params, json=json, headers={**self.headers, **(headers or {})}
-        )
-        return _answer(response, ok)
+    def _send(self, method: str, path: str, request: dict[str, Any], ok: Sequence[int]) -> Any:
+        return _answer(self.http.request(method, path, **request), ok)
 
     def close(self) -> None:
         if self._own:
@@ -102,21 +90,11 @@ class AsyncClient(Endpoints[Awaitable[Any]]):
         self.http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout)
         self.headers = _headers(key)
 
-    def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        ok: Sequence[int] = OK,
+    def _send(
+        self, method: str, path: str, request: dict[str, Any], ok: Sequence[int]
     ) -> Awaitable[Any]:
         async def call() -> Any:
-            response = await self.http.request(
-                method, path, params=params, json=json, headers={**self.headers, **(headers or {})}
-            )
-            return _answer(response, ok)
+            return _answer(await self.http.request(method, path, **request), ok)
 
         return call()
 

@@ -34,6 +34,8 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
 class Endpoints(Generic[R]):
     """The API's operations; ``R`` is what a call returns (a dict, or an awaitable of one)."""
 
+    headers: dict[str, str]
+
     def _call(
         self,
         method: str,
@@ -44,6 +46,12 @@ class Endpoints(Generic[R]):
         headers: Mapping[str, str] | None = None,
         ok: Sequence[int] = OK,
     ) -> R:
+        request = {"params": params, "json": json, "headers": {**self.headers, **(headers or {})}}
+        return self._send(method, path, request, ok)
+
+    def _send(self, method: str, path: str, request: dict[str, Any], ok: Sequence[int]) -> R:
+        """Send one request (``request`` holds httpx's keyword arguments) and read its
+        answer: the sync or the async way."""
         raise NotImplementedError
 
     # -- health ------------------------------------------------------------------------

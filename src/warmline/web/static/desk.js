@@ -158,6 +158,20 @@
       .catch(function (e) { showError(cardPanel, e); });
   }
 
+  // A live conversation's new messages, each appended once to ``messages`` (its cursor kept
+  // for a reconnect); ``box`` holds its "no messages yet" line.
+  function appendMessages(source, messages, box) {
+    source.addEventListener("message", function (ev) {
+      var data = JSON.parse(ev.data);
+      messages.dataset.after = data.after;
+      if (messages.querySelector('[data-message-id="' + data.id + '"]')) return;
+      var empty = box.querySelector(".no-messages");
+      if (empty) empty.remove();
+      messages.insertAdjacentHTML("beforeend", data.html);  // rendered and escaped by the server
+      messages.lastElementChild.classList.add("new");
+    });
+  }
+
   // The contact happening now stays live on its card: the customer's words as they arrive,
   // the likely reason they point to, and the card's actions gone once the contact ends.
   var watchingNow = null;
@@ -169,15 +183,7 @@
     var url = "/desk/conversation/" + encodeURIComponent(section.dataset.interactionId) +
       "/stream?with_card=true&after=" + encodeURIComponent(messages.dataset.after || "");
     var source = watchingNow = new EventSource(url);
-    source.addEventListener("message", function (ev) {
-      var data = JSON.parse(ev.data);
-      messages.dataset.after = data.after;
-      if (messages.querySelector('[data-message-id="' + data.id + '"]')) return;
-      var empty = section.querySelector(".no-messages");
-      if (empty) empty.remove();
-      messages.insertAdjacentHTML("beforeend", data.html);
-      messages.lastElementChild.classList.add("new");
-    });
+    appendMessages(source, messages, section);
     source.addEventListener("mood", function (ev) {
       var mood = section.querySelector(".now-mood");
       if (mood) mood.innerHTML = '<span class="label">In this contact</span> ' + JSON.parse(ev.data).html;
@@ -251,15 +257,7 @@
     var url = "/desk/conversation/" + encodeURIComponent(list.dataset.interactionId) +
       "/stream?after=" + encodeURIComponent(list.dataset.after || "");
     var source = watching = new EventSource(url);
-    source.addEventListener("message", function (ev) {
-      var data = JSON.parse(ev.data);
-      list.dataset.after = data.after;
-      if (list.querySelector('[data-message-id="' + data.id + '"]')) return;
-      var empty = conversationPanel.querySelector(".no-messages");
-      if (empty) empty.remove();
-      list.insertAdjacentHTML("beforeend", data.html);
-      list.lastElementChild.classList.add("new");
-    });
+    appendMessages(source, list, conversationPanel);
     source.addEventListener("mood", function (ev) {
       var mood = document.getElementById("conversation-mood");
       if (mood) mood.innerHTML = JSON.parse(ev.data).html;  // rendered and escaped by the server
