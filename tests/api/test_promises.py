@@ -134,6 +134,9 @@ def test_without_a_promises_file_there_is_nothing_to_measure(
 ) -> None:
     body = client.get("/v1/promises", headers=keys.supervisor).json()
     assert body["configured"] is False and body["promises"] == []
+    # The calendar's first day has no 29 days before it: the range starts there.
+    first_day = client.get("/v1/promises", params={"to": "0001-01-01"}, headers=keys.supervisor)
+    assert first_day.status_code == 200, first_day.text
 
 
 def test_the_desk_lists_the_worst_misses_linked_to_their_customers(

@@ -63,7 +63,8 @@ def check_range(
     first: dt.date | None, last: dt.date | None, today: dt.date
 ) -> tuple[dt.date, dt.date]:
     last = last or today
-    first = first or last - dt.timedelta(days=29)
+    # (the first day of the calendar has no 29 days before it)
+    first = first or max(last, dt.date.min + dt.timedelta(days=29)) - dt.timedelta(days=29)
     if first > last:
         raise InvalidRequest(
             "range_reversed", f"from ({first}) is after to ({last})", hint="swap them"
