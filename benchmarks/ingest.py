@@ -499,6 +499,12 @@ class Run:
         self.seconds += seconds
         self.chunk_rates.append(events / seconds if seconds else 0.0)
 
+    def merge(self, other: Run) -> None:
+        """Another run of the same work added to this one (rounds of one benchmark)."""
+        self.events += other.events
+        self.seconds += other.seconds
+        self.chunk_rates.extend(other.chunk_rates)
+
 
 class Reporter:
     """Progress lines on stderr, at most one every few seconds."""
@@ -871,8 +877,12 @@ def postgres_counts(engine: Engine) -> dict[str, int]:
 
 
 def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
-    """Ours, then (after TRUNCATE) the floor, on the PostgreSQL at ``--postgres-url``."""
-    engine = make_engine(normalise_url(args.postgres_url))
+    """Ours and the floor on the PostgreSQL at ``--postgres-url``, each on emptied tables,
+    ``--pg-rounds`` times in turned order (ours first, then the floor first, ...): a
+    shared machine's load drifts, and alternating puts the drift on both alike. The rates
+    are over all rounds; each round's ratio is reported too."""
+    url = normalise_url(args.postgres_url)
+    engine = make_engine(url)
     try:
         reset_postgres(engine)
         with engine.connect() as conn:
@@ -880,21 +890,39 @@ def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
                 name: conn.execute(sa.text(f"SHOW {name}")).scalar_one()
                 for name in ("server_version", "fsync", "synchronous_commit")
             }
-        profile = cProfile.Profile() if args.profile else None
-        ours = run_ours(engine, args, "postgresql ours", profile)
-        if profile:
-            print_profile(profile, "postgresql ours")
-        ours_counts = postgres_counts(engine)
-        truncate_postgres(engine)
-        floor = run_floor(engine, args, "postgresql floor")
-        floor_counts = postgres_counts(engine)
     finally:
         engine.dispose()
+    profile = cProfile.Profile() if args.profile else None
+    ours, floor, per_round = Run(), Run(), []
+    ours_counts: dict[str, int] = {}
+    floor_counts: dict[str, int] = {}
+    for r in range(args.pg_rounds):
+        rates: dict[str, float] = {}
+        for side in ("ours", "floor") if r % 2 == 0 else ("floor", "ours"):
+            # A fresh engine each run: nothing cached in the process outlives the rows.
+            engine = make_engine(url)
+            try:
+                truncate_postgres(engine)
+                if side == "ours":
+                    run = run_ours(engine, args, f"postgresql ours, round {r + 1}", profile)
+                    ours_counts = postgres_counts(engine)
+                else:
+                    run = run_floor(engine, args, f"postgresql floor, round {r + 1}")
+                    floor_counts = postgres_counts(engine)
+            finally:
+                engine.dispose()
+            (ours if side == "ours" else floor).merge(run)
+            rates[side] = run.rate
+        per_round.append(round(rates["ours"] / rates["floor"], 4) if rates["floor"] else None)
+    if profile:
+        print_profile(profile, "postgresql ours")
     if ours_counts != floor_counts:
         err.print(f"[bold red]row counts differ:[/] {ours_counts} vs {floor_counts}")
     return {
         **settings,
         **_pair(ours, floor),
+        "rounds": args.pg_rounds,
+        "ratio_per_round": per_round,
         "rows_match": ours_counts == floor_counts,
         "rows": ours_counts,
     }
@@ -1003,8 +1031,12 @@ def render(figures: dict[str, Any]) -> Table:
         else:
             label = f"postgresql fsync={result['fsync']}"
         events = f"{result['events']:,}"
+        ours_ratio = f"{result['ratio']:.1%}"
+        if len(result.get("ratio_per_round", [])) > 1:
+            rounds = " / ".join(f"{r:.0%}" for r in result["ratio_per_round"])
+            ours_ratio += f" (rounds {rounds})"
         for path, prefix, ratio in (
-            ("ours: ingest_events, insight off", "ours", f"{result['ratio']:.1%}"),
+            ("ours: ingest_events, insight off", "ours", ours_ratio),
             ("floor: executemany", "floor", "100.0%"),
         ):
             seconds, rate = result[f"{prefix}_seconds"], result[f"{prefix}_eps"]
@@ -1056,6 +1088,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="HTTP on a fresh SQLite file (default) or on the memory the SQLite run loaded",
     )  # fmt: skip
     parser.add_argument("--skip-sqlite", action="store_true", help="skip ours/floor on SQLite")
+    parser.add_argument(
+        "--pg-rounds",
+        type=int,
+        default=1,
+        help="PostgreSQL: rounds of ours and the floor, in turned order (default 1)",
+    )
     parser.add_argument(
         "--metrics", choices=("off", "on"), default="off",
         help="ours keeps the metric rollups and risk scores at ingest too (default off: the "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,8 +129,13 @@ def load_profile_config(forms_dir: str, moments_file: str, today: dt.date) -> Pr
     return ProfileConfig(forms, labels, moments)
 
 
+#: How long the files' times, once looked at, are trusted: a busy server reads many cards
+#: a second, and each would otherwise stat every form file.
+RECHECK_SECONDS = 1.0
+
 _lock = threading.Lock()
 _cache: dict[tuple[str, str], tuple[tuple[float, ...], ProfileConfig]] = {}
+_checked: dict[tuple[str, str], float] = {}
 
 
 def _stamps(forms_dir: str, moments_file: str) -> tuple[float, ...]:
@@ -139,11 +145,18 @@ def _stamps(forms_dir: str, moments_file: str) -> tuple[float, ...]:
 
 
 def profile_config(settings: Settings) -> ProfileConfig:
-    """The configured forms and rules, read again when a file changes. A file changed into
-    one with problems keeps the last good configuration (the server already started)."""
+    """The configured forms and rules, read again when a file changes (seen within
+    :data:`RECHECK_SECONDS`). A file changed into one with problems keeps the last good
+    configuration (the server already started)."""
     key = (settings.forms_dir, settings.moments_file)
+    now = time.monotonic()
+    with _lock:
+        cached = _cache.get(key)
+        if cached is not None and now - _checked.get(key, float("-inf")) < RECHECK_SECONDS:
+            return cached[1]
     stamps = _stamps(*key)
     with _lock:
+        _checked[key] = now
         cached = _cache.get(key)
         if cached is not None and cached[0] == stamps:
             return cached[1]
