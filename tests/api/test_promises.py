@@ -134,9 +134,11 @@ def test_without_a_promises_file_there_is_nothing_to_measure(
 ) -> None:
     body = client.get("/v1/promises", headers=keys.supervisor).json()
     assert body["configured"] is False and body["promises"] == []
-    # The calendar's first day has no 29 days before it: the range starts there.
-    first_day = client.get("/v1/promises", params={"to": "0001-01-01"}, headers=keys.supervisor)
-    assert first_day.status_code == 200, first_day.text
+    # A range ending near the first day there is starts on that day, not before it.
+    earliest = client.get("/v1/promises", params={"to": "0001-01-05"}, headers=keys.supervisor)
+    assert earliest.status_code == 200, earliest.text
+    latest = client.get("/v1/promises", params={"to": "9999-12-31"}, headers=keys.supervisor)
+    assert latest.status_code == 400 and latest.json()["code"] == "range_out_of_bounds"
 
 
 def test_the_desk_lists_the_worst_misses_linked_to_their_customers(

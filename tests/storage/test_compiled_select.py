@@ -44,7 +44,7 @@ def test_fast_reads_match_core(engine: Engine) -> None:
         ).scalar_one()
         iid = conn.execute(sa.select(t.interactions.c.id)).scalar_one()
         by_statement = {
-            "messages": {"iid": iid, "per": 5},
+            "messages": {"cid": cid, "iid": iid, "per": 5},
             "current": {"cid": cid, "iid": iid},
             "moment_activities": {
                 "cid": cid,

@@ -63,8 +63,12 @@ def check_range(
     first: dt.date | None, last: dt.date | None, today: dt.date
 ) -> tuple[dt.date, dt.date]:
     last = last or today
-    # (the first day of the calendar has no 29 days before it)
-    first = first or max(last, dt.date.min + dt.timedelta(days=29)) - dt.timedelta(days=29)
+    if last >= dt.date.max:  # the day after it, where the range ends, does not exist
+        raise InvalidRequest(
+            "range_out_of_bounds", f"to ({last}) is the last day there is", hint="end it earlier"
+        )
+    # Thirty days to ``last``, or from the first day there is when ``last`` is earlier.
+    first = first or last - min(dt.timedelta(days=29), last - dt.date.min)
     if first > last:
         raise InvalidRequest(
             "range_reversed", f"from ({first}) is after to ({last})", hint="swap them"

@@ -94,8 +94,9 @@ def _card_statements() -> dict[str, Any]:
             t.identifiers.c.first_seen_at,
             t.identifiers.c.confirmed_at,
         ).where(t.identifiers.c.customer_id == cid),
+        # Pinned to the customer as well: one partition when the memory is split by customer.
         "messages": sa.select(m.c.id, m.c.speaker, m.c.text, m.c.sent_at, m.c.insight)
-        .where(m.c.interaction_id == sa.bindparam("iid"))
+        .where(m.c.customer_id == cid, m.c.interaction_id == sa.bindparam("iid"))
         .order_by(m.c.sent_at.desc(), m.c.id.desc())
         .limit(sa.bindparam("per", type_=sa.Integer)),
     }
@@ -175,12 +176,12 @@ def card_rows(conn: Connection, customer_id: str) -> dict[str, Any] | None:
 
 
 def last_messages(
-    conn: Connection, interaction_ids: list[str], per: int = 5
+    conn: Connection, customer_id: str, interaction_ids: list[str], per: int = 5
 ) -> dict[str, list[dict[str, Any]]]:
-    """The last ``per`` messages of each interaction, oldest first."""
+    """The last ``per`` messages of each of the customer's interactions, oldest first."""
     out: dict[str, list[dict[str, Any]]] = {}
     for interaction_id in interaction_ids:
-        rows = CARD["messages"].all(conn, iid=interaction_id, per=per)
+        rows = CARD["messages"].all(conn, cid=customer_id, iid=interaction_id, per=per)
         out[interaction_id] = rows[::-1]
     return out
 
@@ -200,9 +201,9 @@ def load_card(conn: Connection, customer_id: str, ctx: CardContext) -> dict[str,
         found = CARD["current"].all(conn, cid=customer_id, iid=current)
         rows["current"] = found[0] if found else None
     recent = continuity_ids(rows["interactions"], ctx)
-    messages = last_messages(conn, recent)
+    messages = last_messages(conn, customer_id, recent)
     if current:
-        messages.update(last_messages(conn, [current], per=NOW_MESSAGES))
+        messages.update(last_messages(conn, customer_id, [current], per=NOW_MESSAGES))
     if ctx.moments is not None and (names := sorted(ctx.moments.activity_names)):
         since = ctx.now - ctx.moments.horizon
         rows["moment_activities"] = CARD["moment_activities"].all(
