@@ -163,7 +163,7 @@ def create_app(
         background = start_background(app.state.engine, settings, leadership)
         yield
         stop.set()
-        background.set()
+        background.stop()
         stop_listening()
         leadership.release()
 

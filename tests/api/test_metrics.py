@@ -180,6 +180,12 @@ def test_bad_questions_get_problem_details_with_stable_codes(
         )["total"]["count"]
         == 0
     )
+    # The calendar's first day has no 30 days before it: the range starts there.
+    answer = client.get(
+        "/v1/metrics", params={"measure": "csat", "to": "0001-01-01"}, headers=keys.supervisor
+    )
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["from"], answer.json()["total"]["count"]) == ("0001-01-01", 0)
     assert (
         client.get("/v1/metrics", params={"measure": "csat"}, headers=keys.agent).status_code == 403
     )

@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from warmline.actions.channel_switch import Switch, case_switch
 from warmline.actions.desk_push import insert_push
-from warmline.actions.ingest import RETRIES, ingest_within, retryable
+from warmline.actions.ingest import ingest_within
+from warmline.actions.retries import RETRIES, retryable
 from warmline.domain.identity.identifiers import Identifier
 from warmline.domain.ids import stable_id
 from warmline.errors import Conflict
@@ -79,11 +80,15 @@ def start_contact(
 
     Everything is one transaction: the start, the channel switch, the desk's push and
     ``also`` (the caller's own writes about the contact), so the desk never sees half a
-    contact. ``known`` is the customer the caller knows the contact is for (a branch
-    visit's): the channel switch is then decided before and recorded in the start's own
-    batch; should ingest find anyone else, the start is done again without it. A
-    ``guest`` (a branch visit by a number no named customer holds) is shown as not
-    recognised, whichever record ingest lands the contact on.
+    contact. The metrics rollups and risk scores the start changes are not recomputed in
+    it but recorded as due, and brought up to date just after it commits
+    (:mod:`warmline.actions.derived`): the push does not wait for them.
+
+    ``known`` is the customer the caller knows the contact is for (a branch visit's): the
+    channel switch is then decided before and recorded in the start's own batch; should
+    ingest find anyone else, the start is done again without it. A ``guest`` (a branch
+    visit by a number no named customer holds) is shown as not recognised, whichever record
+    ingest lands the contact on.
     """
     now = now or dt.datetime.now(dt.UTC)
     contact_id = contact_id or f"wl-contact-{secrets.token_hex(8)}"
@@ -162,7 +167,11 @@ def _start_once(
     with writing(engine) as conn, conn.begin():
         switch = _switch(conn, start, known) if known else None
         batch = [start.envelope, *(switch.events if switch else ()), *start.with_events]
-        result = ingest_within(conn, batch, region=start.region, received_at=start.now).items[0]
+        # The desk's push waits for this transaction: the rollups and risk scores it
+        # changes are brought up to date just after it commits (recorded as due in it).
+        result = ingest_within(
+            conn, batch, region=start.region, received_at=start.now, derived_later=True
+        ).items[0]
         if result.status == "duplicate" or result.customer_id is None:
             raise Conflict(
                 "contact_exists",
@@ -176,7 +185,13 @@ def _start_once(
         if recognised and start.continuity is not None and not known:
             switch = _switch(conn, start, result.customer_id)
             if switch is not None:
-                ingest_within(conn, switch.events, region=start.region, received_at=start.now)
+                ingest_within(
+                    conn,
+                    switch.events,
+                    region=start.region,
+                    received_at=start.now,
+                    derived_later=True,
+                )
         contact = Contact(
             contact_id=start.contact_id,
             interaction_id=interaction_id,

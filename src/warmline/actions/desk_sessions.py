@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.keys import authenticate, hash_key, note_use
 from warmline.domain.access.roles import Actor, Role
@@ -55,21 +56,32 @@ class LiveSession:
     topics: tuple[str, ...]
 
 
-def session_actor(engine: Engine, token: str, *, now: dt.datetime | None = None) -> Actor | None:
-    """The actor of a live session: unexpired, and its key neither revoked nor expired."""
-    live = live_session(engine, token, now=now)
+def session_actor(
+    engine: Engine,
+    token: str,
+    *,
+    now: dt.datetime | None = None,
+    conn: Connection | None = None,
+) -> Actor | None:
+    """The actor of a live session: unexpired, and its key neither revoked nor expired
+    (read on ``conn`` when the caller has one open)."""
+    live = live_session(engine, token, now=now, conn=conn)
     return live.actor if live is not None else None
 
 
 def live_session(
-    engine: Engine, token: str, *, now: dt.datetime | None = None
+    engine: Engine,
+    token: str,
+    *,
+    now: dt.datetime | None = None,
+    conn: Connection | None = None,
 ) -> LiveSession | None:
     """:func:`session_actor`, with when the session (or its key) expires."""
     now = now or dt.datetime.now(dt.UTC)
     k, s = t.api_keys, t.desk_sessions
     token_hash = hash_key(token)
-    with engine.connect() as conn:
-        row = conn.execute(
+    with nullcontext(conn) if conn is not None else engine.connect() as reading:
+        row = reading.execute(
             sa.select(
                 k.c.id,
                 k.c.name,

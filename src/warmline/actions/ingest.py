@@ -22,11 +22,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from warmline.actions.derived import defer
 from warmline.actions.erase import event_key_hash
 from warmline.actions.metrics.refresh import refresh_metrics
 from warmline.actions.projection.clustering import recluster
 from warmline.actions.projection.projector import Projector
 from warmline.actions.projection.rows import Outcome
+from warmline.actions.retries import RETRIES, retryable
 from warmline.actions.risk import refresh_risk, risk_policy
 from warmline.domain.risk import RiskPolicy
 from warmline.errors import PayloadTooLarge
@@ -40,7 +42,6 @@ from warmline.storage.identity_queries import cluster_of
 from warmline.storage.live import announce, interaction_topic
 
 Status = Literal["accepted", "pending", "duplicate", "rejected"]
-RETRIES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,12 +176,19 @@ def ingest_within(
     *,
     region: str = "GB",
     received_at: dt.datetime | None = None,
+    derived_later: bool = False,
 ) -> BatchResult:
     """Validate, store and project a batch on ``conn``, in the caller's transaction (for an
     action whose other writes must commit with its events, or not at all). No retries: the
-    caller retries its whole transaction on a retryable error (:func:`retryable`)."""
+    caller retries its whole transaction on a retryable error (:func:`retryable`).
+
+    ``derived_later``: the metrics rollups and risk scores are not recomputed here but
+    recorded as due in this transaction and brought up to date just after it commits
+    (:mod:`warmline.actions.derived`), for a write whose caller waits for it (a contact's
+    start, before the desk's push)."""
     results, valid = validate_batch(envelopes, region=region)
-    stored = store_new(conn, valid, received_at or dt.datetime.now(dt.UTC), region, True, True)
+    received = received_at or dt.datetime.now(dt.UTC)
+    stored = store_new(conn, valid, received, region, True, "later" if derived_later else True)
     for index, event in valid:
         results[index] = stored.get(index) or ItemResult(index, event.source, event.id, "duplicate")
     return BatchResult([r for r in results if r is not None])
@@ -240,25 +248,16 @@ def _verification_claims(event: Event) -> tuple[EventError, ...]:
     return tuple(claims)
 
 
-def retryable(exc: Exception) -> bool:
-    """Whether a failed write transaction is worth trying again whole: a concurrent one
-    stored the same thing first, or a deadlock or serialisation failure (PostgreSQL)."""
-    if isinstance(exc, IntegrityError):
-        return True
-    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
-    return code in {"40001", "40P01"}
-
-
 def store_new(
     conn: Connection,
     valid: list[tuple[int, Event]],
     received_at: dt.datetime,
     region: str,
     insight: bool,
-    metrics: RiskPolicy | bool,
+    metrics: RiskPolicy | bool | Literal["later"],
 ) -> dict[int, ItemResult]:
     """Store and project the events of ``valid`` not stored before, on ``conn`` (the caller
-    owns the transaction); their results by index."""
+    owns the transaction); their results by index. ``metrics``: as :func:`project_batch`."""
     existing = _existing_keys(conn, [e for _, e in valid])
     new = [(i, e) for i, e in valid if (e.source, e.id) not in existing]
     if not new:
@@ -308,11 +307,12 @@ def project_batch(
     *,
     apply_merges: bool = True,
     insight: bool = True,
-    metrics: RiskPolicy | bool = True,
+    metrics: RiskPolicy | bool | Literal["later"] = True,
 ) -> tuple[list[Outcome], dict[int, str]]:
     """Project ``batch`` in order, then release events that waited for what it created;
     then bring the metrics and risk scores up to date with what changed (``metrics``: the
-    risk policy, or True for the settings' one; False: leave them).
+    risk policy, or True for the settings' one; ``"later"``: record them as due, for just
+    after the commit; False: leave them).
 
     Returns each event's outcome, and ``{seq: origin_id}`` for events of earlier
     batches that waited in the raw log and are projected now.
@@ -330,7 +330,9 @@ def project_batch(
         projector.batch.touched.customers.update(r for pair in moved.values() for r in pair)
     # Desks watching these conversations live read them again once this commits.
     announce(conn, *(interaction_topic(i) for i in sorted(projector.batch.touched.interactions)))
-    if metrics:
+    if metrics == "later":
+        defer(conn, projector.batch.touched, now=dt.datetime.now(dt.UTC))
+    elif metrics:
         touched = projector.batch.touched
         refresh_metrics(conn, touched)
         policy = metrics if isinstance(metrics, RiskPolicy) else risk_policy()

@@ -3,7 +3,7 @@ appointment's reference; and the code an app shows."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -140,12 +140,15 @@ async def post_checkin(
     ``_tampered``, ``_used``, ``_expired``, ``_other_branch``; ``phone_code_wrong`` (with
     ``tries_left``), ``_expired``, ``_used``, ``_locked``; ``appointment_not_found``,
     ``_other_branch``, ``_other_day``, ``_checked_in``, ``_cancelled``."""
-    branch = branch_or_404(engine, code)
-    proof = _proof(body, settings.default_region)
-    view = await run_in_threadpool(
-        checkin, engine, settings, actor, branch, proof, service=body.service, reason=body.reason
-    )
-    return json_response(view, 201)
+
+    def checking() -> dict[str, Any]:  # on a worker thread, reads included: not on the loop
+        branch = branch_or_404(engine, code)
+        proof = _proof(body, settings.default_region)
+        return checkin(
+            engine, settings, actor, branch, proof, service=body.service, reason=body.reason
+        )
+
+    return json_response(await run_in_threadpool(checking), 201)
 
 
 def _proof(body: CheckinIn, region: str) -> Proof:

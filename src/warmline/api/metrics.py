@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from warmline.actions.derived import bring_up_to_date
 from warmline.domain.access.roles import Actor, Permission
 from warmline.serving.deps import EngineDep, require
 from warmline.serving.metrics import answer, as_csv, check_query, measures_json
@@ -63,6 +64,7 @@ def get_metrics(
             "agent": agent,
         },
     )
+    bring_up_to_date(engine)  # the contacts started just before count
     with engine.connect() as conn:
         body = answer(conn, query)
     if format == "csv":

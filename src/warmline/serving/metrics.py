@@ -74,7 +74,9 @@ def check_query(
             hint=f"use period= one of: {', '.join(PERIODS)}",
         )
     last = last or today or dt.datetime.now(dt.UTC).date()
-    first = first or last - dt.timedelta(days=DEFAULT_DAYS - 1)
+    # (the first days of the calendar have no DEFAULT_DAYS before them)
+    span = dt.timedelta(days=DEFAULT_DAYS - 1)
+    first = first or max(last, dt.date.min + span) - span
     if first > last:
         raise InvalidRequest(
             "range_reversed",

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from warmline.actions.audit import record_read
+from warmline.actions.derived import bring_up_to_date
 from warmline.domain.access.roles import Actor
 from warmline.storage import risk_queries as rq
 
@@ -19,6 +20,7 @@ def at_risk_queue(
     """Customers at risk nobody has reached out to since, the highest score first, with the
     signals behind it, their last words and who should reach out. Audited as one read
     listing every customer shown (as a search is)."""
+    bring_up_to_date(engine)  # the contacts started just before count
     with engine.connect() as conn:
         rows = rq.at_risk_queue(conn, threshold, limit)
     record_read(

@@ -57,15 +57,20 @@ def visit(conn: Connection, visit_id: str) -> dict[str, Any] | None:
 def visit_by_ticket(
     conn: Connection, branch_code: str, day: dt.date, ticket: str
 ) -> dict[str, Any] | None:
-    v = t.visits
-    row = (
-        conn.execute(
-            sa.select(v).where(v.c.branch == branch_code, v.c.day == day, v.c.ticket == ticket)
-        )
-        .mappings()
-        .first()
+    rows = _BY_TICKET.all(conn, branch=branch_code, day=day, ticket=ticket)
+    return rows[0] if rows else None
+
+
+#: Read on every call of a named ticket: compiled once, run on the cursor.
+_BY_TICKET = FastSelect(
+    sa.select(t.visits)
+    .where(
+        t.visits.c.branch == sa.bindparam("branch"),
+        t.visits.c.day == sa.bindparam("day"),
+        t.visits.c.ticket == sa.bindparam("ticket"),
     )
-    return dict(row) if row else None
+    .limit(1)
+)
 
 
 #: Read for every card with a branch contact on it: compiled once, run on the cursor.

@@ -34,6 +34,11 @@ _PENDING = "warmline_live_pending"
 _COMMITTED = "warmline_live_committed"
 
 
+#: Derived figures (rollups, risk scores) are due: the background worker brings them up to
+#: date (:mod:`warmline.actions.derived`).
+DERIVED_TOPIC = "derived"
+
+
 def desk_topic(agent: str) -> str:
     """What a desk's stream listens to: pushes for ``agent`` (or ``queue:<name>``)."""
     return f"desk:{agent}"
@@ -73,6 +78,11 @@ class Listener:
         self.rung.add(topic)
         self.event.set()
 
+    def deliver(self, topic: str) -> None:
+        """Ring from any thread (on the stream's loop)."""
+        with suppress(RuntimeError):  # its loop has closed: the stream is gone
+            self.loop.call_soon_threadsafe(self._ring, topic)
+
     def hang_up(self) -> None:
         """The stream's client has gone: wake it for the last time."""
         self.closed = True
@@ -86,19 +96,28 @@ class Listener:
         return rung
 
 
+class ThreadListener:
+    """A worker thread's ear (no event loop): ``event`` is set when a topic rings."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def deliver(self, topic: str) -> None:
+        self.event.set()
+
+
 class Hub:
     """Listeners by topic, rung from any thread; one per process (:data:`HUB`)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._listeners: dict[str, set[Listener]] = {}
+        self._listeners: dict[str, set[Listener | ThreadListener]] = {}
 
     def ring(self, topic: str) -> None:
         with self._lock:
             listeners = list(self._listeners.get(topic, ()))
         for listener in listeners:
-            with suppress(RuntimeError):  # its loop has closed: the stream is gone
-                listener.loop.call_soon_threadsafe(listener._ring, topic)
+            listener.deliver(topic)
 
     def ring_all(self) -> None:
         """Wake every stream (after a lost connection: news may have been missed)."""
@@ -115,12 +134,25 @@ class Hub:
     @contextmanager
     def listen(self, topics: Iterable[str]) -> Iterator[Listener]:
         listener = Listener(asyncio.get_running_loop())
+        with self._listening(listener, topics):
+            yield listener
+
+    @contextmanager
+    def listen_in_thread(self, topics: Iterable[str], event: threading.Event) -> Iterator[None]:
+        """Set ``event`` whenever one of ``topics`` rings (for a worker thread's loop)."""
+        with self._listening(ThreadListener(event), topics):
+            yield
+
+    @contextmanager
+    def _listening(
+        self, listener: Listener | ThreadListener, topics: Iterable[str]
+    ) -> Iterator[None]:
         names = list(dict.fromkeys(topics))
         with self._lock:
             for name in names:
                 self._listeners.setdefault(name, set()).add(listener)
         try:
-            yield listener
+            yield
         finally:
             with self._lock:
                 for name in names:

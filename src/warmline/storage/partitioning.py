@@ -64,6 +64,11 @@ _PLACED: dict[str, tuple[Kind, str | None, str]] = {
     ),
     "desk_pushes": ("global", None, "a queue each desk reads by agent in id order; short-lived"),
     "outbox": ("global", None, "the webhook outbox, drained in id order by status"),
+    "derived_due": (
+        "global",
+        None,
+        "rollups and risk scores due after contact starts, drained in id order; short-lived",
+    ),
     "webhook_deliveries": ("global", None, "per-receiver delivery queue, read by status"),
     "visits": ("global", None, "a branch's queue of the day, read by branch and status"),
     "continuation_attempts": ("global", None, "rate limits by key and address; pruned"),

@@ -258,17 +258,23 @@ def _with_visits(conn: Connection, items: list[dict[str, Any]]) -> None:
             item["visit"] = visit_item(visits[item["id"]], now)
 
 
+#: Read on every call and every card opened for a contact: compiled once, run on the cursor.
+_INTERACTION = FastSelect(
+    sa.select(t.interactions)
+    .where(
+        sa.or_(
+            t.interactions.c.id == sa.bindparam("iid"),
+            t.interactions.c.external_id == sa.bindparam("iid"),
+        )
+    )
+    .limit(1)
+)
+
+
 def interaction_row(conn: Connection, interaction_id: str) -> dict[str, Any] | None:
     """An interaction by Warmline's id or the source's own id."""
-    i = t.interactions
-    row = (
-        conn.execute(
-            sa.select(i).where(sa.or_(i.c.id == interaction_id, i.c.external_id == interaction_id))
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
+    rows = _INTERACTION.all(conn, iid=interaction_id)
+    return rows[0] if rows else None
 
 
 def interaction_with_messages(

@@ -877,6 +877,18 @@ customer_risk = sa.Table(
     sa.Index(None, "review_at"),
 )
 
+derived_due = sa.Table(
+    "derived_due",
+    metadata,
+    # What a contact's start changed that the metrics rollups and risk scores derive from
+    # (the ids of a batch's Touched), written in the start's transaction and brought up to
+    # date just after it commits (warmline.actions.derived), so the desk's push does not
+    # wait for them and a crash in between loses nothing.
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("touched", JSONType, nullable=False),
+    _at("created_at"),
+)
+
 outbox = sa.Table(
     "outbox",
     metadata,

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.audit import record_read
 from warmline.actions.desk_sessions import session_actor, sign_out
@@ -20,6 +19,7 @@ from warmline.serving.access import access_customer
 from warmline.serving.cards import card_context, read_card
 from warmline.serving.deps import EngineDep, SettingsDep
 from warmline.serving.search import search_customers
+from warmline.serving.threads import run_blocking
 from warmline.serving.visits import visit_context
 from warmline.storage import queries
 from warmline.storage.live import desk_topic
@@ -49,7 +49,7 @@ def desk_page(engine: EngineDep, settings: SettingsDep, actor: DeskActor) -> HTM
         last = queries.latest_push_id(conn, actor.name)
         recent = queries.pushes_after(conn, actor.name, max(last - 30, 0), limit=30)
         notices = [notice_view(conn, p) for p in reversed(recent) if p["kind"] in NOTICES]
-    items = [_contact_item(engine, p) for p in reversed(recent) if p["kind"] not in NOTICES]
+        items = [_contact_item_on(conn, p) for p in reversed(recent) if p["kind"] not in NOTICES]
     may_merge = allows(actor.role, Permission.MERGE_CUSTOMERS)
     return render(
         "desk.html",
@@ -109,16 +109,12 @@ async def stream(
 
     async def fetch() -> Read:
         nonlocal after
-        frames = []
-        pushes = await run_in_threadpool(_pushes, engine, actor.name, after)
-        opened = _card_to_send(pushes)
-        for push in pushes:
-            kind, data = await run_in_threadpool(
-                _push_frame, engine, settings, token, push, push is opened
-            )
-            frames.append(frame(kind, data, push["id"]))
-            after = push["id"]
-        return Read(frames, more=len(pushes) == PUSH_PAGE)
+        # One hop to a worker thread for the whole read: the pushes, their items and the
+        # card (a hop costs as much as a query on this path).
+        frames, after, count = await run_blocking(
+            _push_frames, engine, settings, token, actor.name, after
+        )
+        return Read(frames, more=count == PUSH_PAGE)
 
     return live_stream(request, engine, token, fetch, topics=[desk_topic(actor.name)])
 
@@ -139,26 +135,41 @@ def _card_to_send(pushes: list[dict[str, Any]]) -> dict[str, Any] | None:
     return pushes[-1] if age <= CARD_WITH_PUSH_SECONDS else None
 
 
-def _push_frame(
-    engine: Any, settings: Settings, token: str, push: dict[str, Any], with_card: bool
-) -> tuple[str, dict[str, Any]]:
-    """A push's stream event: its kind, and its list item (and card, ``with_card``)."""
-    kind, html = _push_html(engine, push)
-    data: dict[str, Any] = {"push_id": push["id"], "html": html}
-    card = _pushed_card(engine, settings, token, push) if with_card else None
-    if card is not None:
-        data["card"] = card
-    return kind, data
+def _push_frames(
+    engine: Any, settings: Settings, token: str, agent: str, after: int
+) -> tuple[list[str], int, int]:
+    """The stream events of the pushes after ``after`` (a page of them), the last push id
+    sent, and how many were read."""
+    # One connection for all of it (on PostgreSQL each checkout is a round trip more).
+    with engine.connect() as conn:
+        pushes = queries.pushes_after(conn, agent, after, limit=PUSH_PAGE)
+        opened = _card_to_send(pushes)
+        frames = []
+        for push in pushes:
+            kind, html = _push_html(conn, push)
+            data: dict[str, Any] = {"push_id": push["id"], "html": html}
+            card = _card_of_push(conn, engine, settings, token, push) if push is opened else None
+            if card is not None:
+                data["card"] = card
+            frames.append(frame(kind, data, push["id"]))
+            after = push["id"]
+    return frames, after, len(pushes)
 
 
 def _pushed_card(engine: Any, settings: Settings, token: str, push: dict[str, Any]) -> str | None:
     """The card a push brings, for whoever holds the desk session now (none once it has
     ended: the stream then says signed_out)."""
-    actor = session_actor(engine, token)
+    with engine.connect() as conn:
+        return _card_of_push(conn, engine, settings, token, push)
+
+
+def _card_of_push(
+    conn: Any, engine: Any, settings: Settings, token: str, push: dict[str, Any]
+) -> str | None:
+    actor = session_actor(engine, token, conn=conn)
     if actor is None or not allows(actor.role, Permission.READ_CUSTOMERS):
         return None
-    with engine.connect() as conn:
-        context = _push_card(conn, engine, settings, actor, push)
+    context = _push_card(conn, engine, settings, actor, push)
     return templates.get_template("card.html").render(now=dt.datetime.now(dt.UTC), **context)
 
 
@@ -166,28 +177,19 @@ def _pushed_card(engine: Any, settings: Settings, token: str, push: dict[str, An
 NOTICES = frozenset({"handover_accepted"})
 
 
-def _push_html(engine: Any, push: dict[str, Any]) -> tuple[str, str]:
+def _push_html(conn: Any, push: dict[str, Any]) -> tuple[str, str]:
     """The stream event for a push: a contact (or a handover) for the list, or a notice."""
     now = dt.datetime.now(dt.UTC)
     if push["kind"] in NOTICES:
-        with engine.connect() as conn:
-            notice = notice_view(conn, push)
+        notice = notice_view(conn, push)
         return "notice", templates.get_template("notice.html").render(notice=notice, now=now)
-    item = _contact_item(engine, push)
+    item = _contact_item_on(conn, push)
     return "contact", templates.get_template("contact_item.html").render(item=item, now=now)
 
 
-def _pushes(engine: Any, agent: str, after: int) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        return queries.pushes_after(conn, agent, after, limit=PUSH_PAGE)
-
-
-def _contact_item(engine: Any, push: dict[str, Any]) -> dict[str, Any]:
+def _contact_item_on(conn: Any, push: dict[str, Any]) -> dict[str, Any]:
     """What the contact list shows for a push: no audit (names only, no profile is opened)."""
-    with engine.connect() as conn:
-        summary = (
-            queries.customer_summaries(conn, [push["customer_id"]]) if push["customer_id"] else []
-        )
+    summary = queries.customer_summaries(conn, [push["customer_id"]]) if push["customer_id"] else []
     detail = push["detail"]
     recognised = bool(detail.get("recognised"))
     return {

@@ -109,9 +109,12 @@ async def sit(
     require_on_desk(actor, Permission.SERVE_VISITS)
     form = await desk_form(request)
     code, _, point = form.get("at", "").partition("/")
-    branch = branch_or_404(engine, code[:40])
-    await run_in_threadpool(sit_at, engine, actor, branch, point[:40])
-    return _bar(engine, settings, actor)
+
+    def sitting() -> HTMLResponse:  # on a worker thread, as every read and write here
+        sit_at(engine, actor, branch_or_404(engine, code[:40]), point[:40])
+        return _bar(engine, settings, actor)
+
+    return await run_in_threadpool(sitting)
 
 
 @router.post("/branch/leave")
@@ -120,7 +123,7 @@ async def leave_point(
 ) -> HTMLResponse:
     await desk_form(request)
     await run_in_threadpool(leave, engine, actor.name)
-    return _bar(engine, settings, actor)
+    return await run_in_threadpool(_bar, engine, settings, actor)
 
 
 @router.post("/branch/call", status_code=204)
@@ -132,24 +135,26 @@ async def call_ticket(
     not rendered twice, nor while the stream renders the card)."""
     require_on_desk(actor, Permission.SERVE_VISITS)
     form = await desk_form(request)
-    with engine.connect() as conn:
-        sitting = bq.sitting_of(conn, actor.name)
-    if sitting is None:
-        raise InvalidRequest(
-            "not_sitting", "sit at a service point first", hint="choose where you sit, above"
-        )
-    branch = branch_or_404(engine, sitting["branch"])
-    await run_in_threadpool(
-        lambda: call(
+
+    def calling() -> None:  # on a worker thread: the event loop carries the live streams
+        with engine.connect() as conn:
+            sitting = bq.sitting_of(conn, actor.name)
+            branch = bq.branch(conn, sitting["branch"]) if sitting else None
+        if sitting is None:
+            raise InvalidRequest(
+                "not_sitting", "sit at a service point first", hint="choose where you sit, above"
+            )
+        call(
             engine,
             actor,
-            branch,
+            branch or branch_or_404(engine, sitting["branch"]),  # (that says it is gone)
             sitting["service_point"],
             ticket=form.get("ticket", "").strip()[:12] or None,
             region=settings.default_region,
             continuity=dt.timedelta(minutes=settings.continuity_minutes),
         )
-    )
+
+    await run_in_threadpool(calling)
     return Response(status_code=204)
 
 
@@ -197,12 +202,16 @@ async def link(
         customer_id = await run_in_threadpool(
             _holder, engine, actor, form.get("identifier", "")[:200], settings.default_region
         )
-    visit = visit_or_404(engine, visit_id)
-    merge = await run_in_threadpool(link_guest, engine, actor, visit_id, customer_id)
-    with engine.connect() as conn:
-        found = queries.customer_summaries(conn, [merge["into_id"]])
-    name = found[0]["name"] if found and found[0]["name"] else "the customer"
-    return render("visit_done.html", visit=visit, said=f"linked to {name}")
+
+    def linking() -> HTMLResponse:  # on a worker thread, as every read and write here
+        visit = visit_or_404(engine, visit_id)
+        merge = link_guest(engine, actor, visit_id, customer_id)
+        with engine.connect() as conn:
+            found = queries.customer_summaries(conn, [merge["into_id"]])
+        name = found[0]["name"] if found and found[0]["name"] else "the customer"
+        return render("visit_done.html", visit=visit, said=f"linked to {name}")
+
+    return await run_in_threadpool(linking)
 
 
 def _holder(engine: Engine, actor: Actor, typed: str, region: str) -> str:

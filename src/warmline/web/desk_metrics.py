@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from warmline.actions.derived import bring_up_to_date
 from warmline.actions.outreach import record_outreach
 from warmline.domain.access.roles import Permission
 from warmline.domain.metrics.dimensions import kept
@@ -69,6 +70,7 @@ def metrics_page(
     filters = {"team": team, "channel": channel, "reason": reason}
     trend_query = _query(measure, period, from_, to, filters)
     chosen = set(trend_query.filters)
+    bring_up_to_date(engine)  # the contacts started just before count
     with engine.connect() as conn:
         trend = answer(conn, trend_query)
         breakdowns = []
@@ -137,6 +139,7 @@ def metrics_csv(
     query = _query(
         measure, period, from_, to, {"team": team, "channel": channel, "reason": reason}, by
     )
+    bring_up_to_date(engine)
     with engine.connect() as conn:
         body = answer(conn, query)
     name = f"warmline-{measure}{'-by-' + by if by else ''}-{body['from']}-{body['to']}.csv"

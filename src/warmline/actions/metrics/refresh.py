@@ -1,5 +1,6 @@
 """Keep the rollups true at every write: recompute the contributions a change can reach,
-apply new minus old.
+apply new minus old (in the write's transaction; for a contact's start, just after it
+commits: :mod:`warmline.actions.derived`).
 
 What a change reaches:
 
