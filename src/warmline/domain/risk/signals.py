@@ -79,6 +79,11 @@ def _weight(name: str, at: dt.datetime, now: dt.datetime) -> float:
     return base if now - at <= FULL_WEIGHT else base / 2
 
 
+def _dated(name: str, at: dt.datetime, now: dt.datetime, words: str, ref: Any) -> Signal:
+    """Signal ``name`` from something that happened ``at``, weighed by how long ago."""
+    return Signal(name, _weight(name, at, now), words, at, ref)
+
+
 def _capped(name: str, signals: list[Signal]) -> list[Signal]:
     """The strongest (then latest) instances, up to the signal's cap."""
     ordered = sorted(signals, key=lambda s: (-s.weight, -s.at.timestamp()))
@@ -96,9 +101,7 @@ def broken_promises(promises: Sequence[Row], now: dt.datetime) -> list[Signal]:
         if p["status"] != "fulfilled":
             late = now - due
             words = f"promise “{text}” due {_span(late)} ago, not kept"
-            found.append(
-                Signal("broken_promise", _weight("broken_promise", due, now), words, due, p["id"])
-            )
+            found.append(_dated("broken_promise", due, now, words, p["id"]))
         elif p["fulfilled_at"] is not None and p["fulfilled_at"] > due:
             late = p["fulfilled_at"] - due
             words = f"promise “{text}” kept {_span(late)} late"
@@ -128,15 +131,7 @@ def warning_activities(
             words = f"{humanise(a['name'])}" + (
                 f": {humanise_text(a['summary'])}" if a.get("summary") else ""
             )
-            found.append(
-                Signal(
-                    "warning_activity",
-                    _weight("warning_activity", a["occurred_at"], now),
-                    words,
-                    a["occurred_at"],
-                    a["id"],
-                )
-            )
+            found.append(_dated("warning_activity", a["occurred_at"], now, words, a["id"]))
     return _capped("warning_activity", found)
 
 
@@ -146,15 +141,7 @@ def complaint_language(messages: Sequence[Row], now: dt.datetime) -> list[Signal
         match = _COMPLAINT.search(m["text"] or "")
         if match:
             words = f"said {quote(m['text'])}"
-            return [
-                Signal(
-                    "complaint_language",
-                    _weight("complaint_language", m["sent_at"], now),
-                    words,
-                    m["sent_at"],
-                    m["id"],
-                )
-            ]
+            return [_dated("complaint_language", m["sent_at"], now, words, m["id"])]
     return []
 
 
@@ -176,28 +163,12 @@ def mood_signals(interactions: Sequence[Row], now: dt.datetime) -> list[Signal]:
             words = (
                 f"{mood.get('feeling', 'unhappy')} in a contact {_ago(i['started_at'], now)}{line}"
             )
-            found.append(
-                Signal(
-                    "frustrated",
-                    _weight("frustrated", i["started_at"], now),
-                    words,
-                    i["started_at"],
-                    i["id"],
-                )
-            )
+            found.append(_dated("frustrated", i["started_at"], now, words, i["id"]))
     signals = _capped("frustrated", found)
     overall = customer_mood([mood_from_json(i["mood"]) for i in ordered])
     if overall.trend == "worsening" and overall.dominant in NEGATIVE and ordered:
         last = ordered[-1]
-        signals.append(
-            Signal(
-                "worsening_mood",
-                _weight("worsening_mood", last["started_at"], now),
-                overall.words,
-                last["started_at"],
-                last["id"],
-            )
-        )
+        signals.append(_dated("worsening_mood", last["started_at"], now, overall.words, last["id"]))
     return signals
 
 
@@ -255,25 +226,17 @@ def unresolved(interactions: Sequence[Row], now: dt.datetime) -> list[Signal]:
             continue
         about = f" about {humanise(reason)}" if reason and reason != UNKNOWN else ""
         words = f"a contact{about} {_ago(i['started_at'], now)} ended {humanise(i['outcome'])}"
-        found.append(
-            Signal(
-                "unresolved",
-                _weight("unresolved", i["started_at"], now),
-                words,
-                i["started_at"],
-                i["id"],
-            )
-        )
+        found.append(_dated("unresolved", i["started_at"], now, words, i["id"]))
     return _capped("unresolved", found)
 
 
 def transfers(interactions: Sequence[Row], now: dt.datetime) -> list[Signal]:
     found = [
-        Signal(
+        _dated(
             "transfers",
-            _weight("transfers", i["started_at"], now),
-            f"transferred {times(i['transfers'])} in a contact {_ago(i['started_at'], now)}",
             i["started_at"],
+            now,
+            f"transferred {times(i['transfers'])} in a contact {_ago(i['started_at'], now)}",
             i["id"],
         )
         for i in interactions
@@ -292,15 +255,7 @@ def reverified(interactions: Sequence[Row], now: dt.datetime) -> list[Signal]:
             continue
         if case in verified and i["verified_by"] == "customer":
             words = f"asked to verify again in a contact {_ago(i['started_at'], now)}"
-            found.append(
-                Signal(
-                    "reverified",
-                    _weight("reverified", i["started_at"], now),
-                    words,
-                    i["started_at"],
-                    i["id"],
-                )
-            )
+            found.append(_dated("reverified", i["started_at"], now, words, i["id"]))
         verified.add(case)
     return _capped("reverified", found)
 
