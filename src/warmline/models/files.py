@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,10 +47,17 @@ def pack(kind: str, header: Mapping[str, Any], arrays: Mapping[str, NDArray[np.g
     return buffer.getvalue()
 
 
+#: Held while numpy reads an archive: it parses each array's header with
+#: ``ast.literal_eval``, and CPython 3.11 before 3.11.8 can fail ("AST constructor recursion
+#: depth mismatch") when two threads parse at once (the warm-up and the refinement thread
+#: load models side by side).
+NPZ_LOCK = threading.Lock()
+
+
 def unpack(kind: str, data: bytes) -> tuple[dict[str, Any], dict[str, NDArray[np.generic]]]:
     """Read what :func:`pack` wrote; refuse another kind of model or anything malformed."""
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        with NPZ_LOCK, np.load(io.BytesIO(data), allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
         header = json.loads(array_text(arrays.pop(_HEADER))[0])
     except (OSError, ValueError, KeyError, IndexError) as exc:

@@ -24,7 +24,7 @@ import onnx
 from numpy.typing import NDArray
 from onnx import numpy_helper
 
-from warmline.models.files import SHIPPED
+from warmline.models.files import NPZ_LOCK, SHIPPED
 
 #: Tensors with at least this many numbers come from the base file, not the package.
 LARGE = 100_000
@@ -151,7 +151,8 @@ def rebuilt_tensors(files: EncoderFiles, graph: Any) -> dict[str, NDArray[Any]]:
     meta = checked_meta(files)
     kept = {t.name: t for t in graph.graph.initializer}
     base = base_tensors()
-    adapters = np.load(files.adapters)
+    with NPZ_LOCK, np.load(files.adapters) as archive:
+        adapters = {name: archive[name] for name in archive.files}
     out = {}
     for tensor_name, recipe in meta["graph_tensors"].items():
         param = recipe["param"].removesuffix(".T")
