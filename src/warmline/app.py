@@ -53,6 +53,7 @@ from warmline.models import warm_up
 from warmline.serving import prometheus
 from warmline.serving.background import check_webhook_settings, start_background
 from warmline.serving.health import readiness
+from warmline.serving.heap import settle
 from warmline.serving.leadership import leadership_for
 from warmline.serving.live_listener import stop_listening
 from warmline.serving.logs import configure_logging
@@ -148,8 +149,16 @@ def create_app(
         # With several workers on PostgreSQL, one of them runs the singleton jobs below.
         leadership = leadership_for(app.state.engine)
         if settings.insight:
-            # Models load in the background, so the first contact does not wait for them.
-            threading.Thread(target=warm_up, name="warmline-warm-up", daemon=True).start()
+            # Models load in the background, so the first contact does not wait for them;
+            # then what the process keeps leaves the collector's full passes.
+            threading.Thread(
+                target=warm_up,
+                args=(settle if settings.freeze_heap else None,),
+                name="warmline-warm-up",
+                daemon=True,
+            ).start()
+        elif settings.freeze_heap:
+            settle()
         if settings.insight and settings.refine_insight:
             # Messages the fast reading was unsure of get their refined reading.
             refiner = threading.Thread(

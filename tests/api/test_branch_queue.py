@@ -8,6 +8,7 @@ import datetime as dt
 import threading
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -27,6 +28,7 @@ from tests.api.branch_calls import (
 from tests.api.calls import verify_in_app
 from tests.api.helpers import post
 from tests.factories import Keys, make_event
+from warmline.actions import contacts
 from warmline.actions.branch_setup import branch_or_404
 from warmline.actions.calls import call
 from warmline.domain.access.roles import Actor, Role
@@ -299,6 +301,63 @@ def test_a_called_customer_who_does_not_come_is_a_no_show(
     assert ended == ["abandoned"]
     queue = client.get("/v1/branches/soho/queue", headers=keys.agent).json()
     assert queue["waiting"] == 0 and queue["today"] == {"no_show": 2}
+
+
+def test_a_call_whose_start_fails_leaves_the_ticket_waiting(
+    client: TestClient, keys: Keys, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim and the contact's start are one transaction: a start that fails leaves no
+    ticket called with no contact, and the next call takes the same ticket."""
+    add_branch(client, keys)
+    walked = walk_in(client, keys, stub_sms(client), 1)
+    branch = branch_or_404(engine, "soho")
+    agent = Actor("key-agent", "test-agent", Role.AGENT)
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(contacts, "ingest_within", broken)
+    with pytest.raises(RuntimeError):
+        call(engine, agent, branch, "counter-1")
+    with engine.connect() as conn:
+        visit = conn.execute(sa.select(t.visits)).mappings().one()
+        pushes = conn.execute(sa.select(sa.func.count()).select_from(t.desk_pushes)).scalar()
+    assert (visit["status"], visit["called_by"], pushes) == ("waiting", None, 0)
+    monkeypatch.undo()
+    called = call(engine, agent, branch, "counter-1")
+    assert called.visit["ticket"] == walked["ticket"] and called.contact.pushed_to == "test-agent"
+
+
+def test_a_customer_who_cannot_be_named_stays_called_at_the_counter(
+    client: TestClient, keys: Keys, engine: Engine
+) -> None:
+    """Every identifier of the customer checked in is shared with someone else since: the
+    call says so (409), the ticket stays called at that counter to finish, and the next
+    call does not keep taking it."""
+    add_branch(client, keys)
+    cid = miles(client, keys)
+    verify_in_app(client, keys)
+    check_in(client, keys, code=checkin_code(client, keys, cid)["code"], service="everyday")
+    i = t.identifiers
+    with engine.begin() as conn:
+        own = conn.execute(sa.select(i).where(i.c.customer_id == cid)).mappings().all()
+        conn.execute(
+            i.insert(),
+            [
+                {**row, "id": f"x{n}", "customer_id": "other", "origin_id": "other"}
+                for n, row in enumerate(own)
+            ],
+        )
+    refused = call_next(client, keys.agent, status=409)
+    assert refused["code"] == "customer_not_nameable" and "guest" in refused["hint"]
+    with engine.connect() as conn:
+        visit = conn.execute(sa.select(t.visits)).mappings().one()
+    assert (visit["status"], visit["called_by"], visit["service_point"]) == (
+        "called",
+        "test-agent",
+        "counter-1",
+    )
+    assert call_next(client, keys.agent, status=409)["code"] == "queue_empty"
 
 
 def test_staff_sit_at_a_service_point_of_their_branch(client: TestClient, keys: Keys) -> None:

@@ -10,6 +10,11 @@ joins its case, and the card pops on the caller's desk over the same live stream
 call. The contact began when the customer arrived; who serves is the caller. The
 verification the customer brought (the app's, by check-in code, or an SMS code) is
 recorded on it, so the counter need not ask for ID again.
+
+The claim and the start are one transaction: a start that fails (a lost race, the
+database gone) leaves the ticket waiting, to be called again, never called with no
+contact. Only a customer who cannot be served as a contact (erased since they checked in,
+or with no identifier of their own) leaves the ticket called at that counter, to finish.
 """
 
 from __future__ import annotations
@@ -21,7 +26,13 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 
 from warmline.actions.branch_setup import check_staff, point_or_404
-from warmline.actions.contacts import Contact, push_to_desk, start_contact
+from warmline.actions.contacts import (
+    Contact,
+    contact_start,
+    in_start_transactions,
+    record_push,
+    start_within,
+)
 from warmline.actions.continuations import carried_verification
 from warmline.domain.access.roles import Actor
 from warmline.domain.branch import checkin_code, phone_code
@@ -29,12 +40,11 @@ from warmline.domain.branch.setup import Branch, ServicePoint
 from warmline.domain.branch.tickets import CALLED, WAITING, call_order, local_day, normalise_ticket
 from warmline.domain.identity.identifiers import Identifier
 from warmline.domain.ids import stable_id
-from warmline.errors import Conflict, Gone, InvalidRequest, NotFound
+from warmline.errors import Conflict, Gone, InvalidRequest, NotFound, WarmlineError
 from warmline.storage import branch_queries as bq
 from warmline.storage import handover_queries as hq
 from warmline.storage import queries
 from warmline.storage import schema as t
-from warmline.storage.engine import writing
 from warmline.storage.live import announce, screen_topic
 
 #: Events Warmline records about branch visits (an SMS verification, a visit's end).
@@ -50,6 +60,15 @@ class Called:
     visit: dict[str, Any]
     contact: Contact
     recalled: bool = False
+
+
+class _Unservable(Exception):
+    """The customer a called ticket is for cannot be served as a contact (nothing of the
+    start is written yet: the call itself stands)."""
+
+    def __init__(self, error: WarmlineError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def contact_id_of(visit_id: str) -> str:
@@ -74,18 +93,34 @@ def call(
     now = now or dt.datetime.now(dt.UTC)
     check_staff(actor, branch)
     point = point_or_404(branch, point_code)
-    with writing(engine) as conn, conn.begin():
+    refused: list[WarmlineError] = []
+
+    def calling(conn: Connection, trust_known: bool) -> Called | None:
+        refused.clear()
         if ticket is None:
             visit, recalled = _take_next(conn, actor, branch, point, now), False
         else:
             visit, recalled = _take_named(conn, actor, branch, point, ticket, now)
         announce(conn, screen_topic(branch.code))
-    contact = _start_visit(engine, actor, branch, point, visit, region, continuity, now)
-    return Called(
-        visit={**visit, "interaction_id": contact.interaction_id},
-        contact=contact,
-        recalled=recalled,
-    )
+        try:
+            contact = _start_visit(
+                conn, actor, point, visit, region, continuity, now, trust_known=trust_known
+            )
+        except _Unservable as exc:
+            # Who the ticket is for cannot be served as a contact (erased since, or every
+            # identifier shared): the ticket stays called, at this counter, to finish.
+            refused.append(exc.error)
+            return None
+        return Called(
+            visit={**visit, "interaction_id": contact.interaction_id},
+            contact=contact,
+            recalled=recalled,
+        )
+
+    called = in_start_transactions(engine, calling)
+    if called is None:
+        raise refused[0]
+    return called
 
 
 def _take_next(
@@ -181,33 +216,28 @@ def _claim(
 
 
 def _start_visit(
-    engine: Engine,
+    conn: Connection,
     actor: Actor,
-    branch: Branch,
     point: ServicePoint,
     visit: dict[str, Any],
     region: str,
     continuity: dt.timedelta,
     now: dt.datetime,
+    *,
+    trust_known: bool,
 ) -> Contact:
-    """The visit's contact: started on the first call (one transaction: the start, the case
-    it joins, the verification brought, the visit's link to it and the desk's push), pushed
-    again on a repeated one."""
+    """The visit's contact, in the call's transaction: started on the first call (the
+    start, the case it joins, the verification brought, the visit's link to it and the
+    desk's push), pushed again on a repeated one."""
     detail = {"visit_id": visit["id"], "ticket": visit["ticket"], "service_point": point.name}
     contact_id = contact_id_of(visit["id"])
-    with engine.connect() as conn:
-        # A call that stopped half-way (the server went down before) left the contact
-        # started; a repeated call finds it too.
-        started = queries.interaction_row(conn, contact_id)
-        if started is not None:
-            live = queries.live_customer_id(conn, started["customer_id"])
-        else:
-            known, identifiers = _identifiers(conn, visit)
-            verification = _verification(conn, visit, contact_id, now)
+    # A call that stopped half-way before calls were one transaction left the contact
+    # started; a repeated call finds it too.
+    started = queries.interaction_row(conn, contact_id)
     if started is not None:
+        live = queries.live_customer_id(conn, started["customer_id"])
         if not visit.get("interaction_id"):
-            with writing(engine) as conn, conn.begin():
-                _link_visit(conn, visit, started["id"], live, started["origin_id"])
+            _link_visit(conn, visit, started["id"], live, started["origin_id"])
         contact = Contact(
             contact_id=contact_id,
             interaction_id=started["id"],
@@ -219,8 +249,12 @@ def _start_visit(
             started_at=now,
             push_detail=detail,
         )
-        push_to_desk(engine, contact)
+        record_push(conn, contact)
         return contact
+    try:
+        known, identifiers = _identifiers(conn, visit)
+    except (Gone, Conflict) as exc:
+        raise _Unservable(exc) from exc
 
     def link(conn: Connection, contact: Contact) -> None:
         if visit["guest"]:
@@ -230,8 +264,7 @@ def _start_visit(
         else:
             _link_visit(conn, visit, contact.interaction_id)
 
-    return start_contact(
-        engine,
+    start = contact_start(
         channel="branch",
         identifiers=identifiers,
         agent_id=actor.name,
@@ -246,11 +279,10 @@ def _start_visit(
         push_detail={**detail, "guest": visit["guest"]},
         # In the start's own batch: the card pops with the verification on it, and the
         # case the customer opened in the app this morning.
-        with_events=verification,
-        known=known,
+        with_events=_verification(conn, visit, contact_id, now),
         guest=visit["guest"],
-        also=link,
     )
+    return start_within(conn, start, known if trust_known else None, link)
 
 
 def _link_visit(

@@ -11,7 +11,7 @@ import datetime as dt
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -28,6 +28,7 @@ from warmline.storage.engine import writing
 CONTACT_SOURCE = "warmline.contacts"
 #: Resolutions that put a name to the caller; the others leave a new, unnamed record.
 RECOGNISED = frozenset({"known", "linked"})
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,45 @@ def start_contact(
     visit by a number no named customer holds) is shown as not recognised, whichever record
     ingest lands the contact on.
     """
+    start = contact_start(
+        channel=channel,
+        identifiers=identifiers,
+        agent_id=agent_id,
+        queue=queue,
+        contact_id=contact_id,
+        region=region,
+        now=now,
+        continuity=continuity,
+        subject=subject,
+        started_at=started_at,
+        push_detail=push_detail,
+        with_events=with_events,
+        guest=guest,
+    )
+    known = known if continuity else None
+    return in_start_transactions(
+        engine,
+        lambda conn, trust_known: start_within(conn, start, known if trust_known else None, also),
+    )
+
+
+def contact_start(
+    *,
+    channel: str,
+    identifiers: Sequence[Identifier],
+    agent_id: str | None = None,
+    queue: str | None = None,
+    contact_id: str | None = None,
+    region: str = "GB",
+    now: dt.datetime | None = None,
+    continuity: dt.timedelta | None = None,
+    subject: str | None = None,
+    started_at: dt.datetime | None = None,
+    push_detail: Mapping[str, Any] | None = None,
+    with_events: Sequence[Mapping[str, Any]] = (),
+    guest: bool = False,
+) -> ContactStart:
+    """What a contact's start records (see :func:`start_contact` for the arguments)."""
     now = now or dt.datetime.now(dt.UTC)
     contact_id = contact_id or f"wl-contact-{secrets.token_hex(8)}"
     envelope: dict[str, Any] = {
@@ -111,7 +151,7 @@ def start_contact(
             **({"subject": subject} if subject else {}),
         },
     }
-    start = _Start(
+    return ContactStart(
         envelope=envelope,
         with_events=list(with_events),
         contact_id=contact_id,
@@ -123,21 +163,28 @@ def start_contact(
         now=now,
         guest=guest,
     )
-    for attempt in range(RETRIES):
+
+
+def in_start_transactions(engine: Engine, attempt: Callable[[Connection, bool], _T]) -> _T:
+    """Run ``attempt`` in a writing transaction until it commits: again, without trusting
+    who the caller knew the contact was for, when ingest found someone else
+    (:class:`NotWhoWasKnown`), and again on a lost race for a row or the database's lock."""
+    for tries in range(RETRIES):
         try:
             try:
-                contact = _start_once(engine, start, known if continuity else None, also)
-            except _NotWhoWasKnown:
-                contact = _start_once(engine, start, None, also)
-            break
+                with writing(engine) as conn, conn.begin():
+                    return attempt(conn, True)
+            except NotWhoWasKnown:
+                with writing(engine) as conn, conn.begin():
+                    return attempt(conn, False)
         except (IntegrityError, OperationalError) as exc:
-            if attempt == RETRIES - 1 or not retryable(exc):
+            if tries == RETRIES - 1 or not retryable(exc):
                 raise
-    return contact
+    raise AssertionError("unreachable")  # the last try returns or raises
 
 
 @dataclass(frozen=True, slots=True)
-class _Start:
+class ContactStart:
     """What a contact's start records, whichever way it is done."""
 
     envelope: dict[str, Any]
@@ -152,66 +199,67 @@ class _Start:
     guest: bool = False
 
 
-class _NotWhoWasKnown(Exception):
+class NotWhoWasKnown(Exception):
     """Ingest put the contact on someone other than the customer the caller named: the
     channel switch decided for them does not hold (the transaction is rolled back)."""
 
 
-def _start_once(
-    engine: Engine,
-    start: _Start,
+def start_within(
+    conn: Connection,
+    start: ContactStart,
     known: str | None,
-    also: Callable[[Connection, Contact], None] | None,
+    also: Callable[[Connection, Contact], None] | None = None,
 ) -> Contact:
+    """Record ``start`` in the caller's transaction: the start, the channel switch, ``also``
+    and the desk's push. Raises :class:`NotWhoWasKnown` when ingest put the contact on
+    someone other than ``known`` (the caller rolls back and starts again without it)."""
     interaction_id = stable_id("int", start.contact_id)
-    with writing(engine) as conn, conn.begin():
-        switch = _switch(conn, start, known) if known else None
-        batch = [start.envelope, *(switch.events if switch else ()), *start.with_events]
-        # The desk's push waits for this transaction: the rollups and risk scores it
-        # changes are brought up to date just after it commits (recorded as due in it).
-        result = ingest_within(
-            conn, batch, region=start.region, received_at=start.now, derived_later=True
-        ).items[0]
-        if result.status == "duplicate" or result.customer_id is None:
-            raise Conflict(
-                "contact_exists",
-                f"a contact with id '{start.contact_id[:60]}' was started already",
-                hint="give each contact its own contact_id; "
-                "GET /v1/interactions/{id} shows that one",
-            )
-        recognised = result.resolution in RECOGNISED and not start.guest
-        if known and (result.customer_id != known or result.resolution != "known"):
-            raise _NotWhoWasKnown
-        if recognised and start.continuity is not None and not known:
-            switch = _switch(conn, start, result.customer_id)
-            if switch is not None:
-                ingest_within(
-                    conn,
-                    switch.events,
-                    region=start.region,
-                    received_at=start.now,
-                    derived_later=True,
-                )
-        contact = Contact(
-            contact_id=start.contact_id,
-            interaction_id=interaction_id,
-            customer_id=result.customer_id,
-            channel=start.channel,
-            recognised=recognised,
-            candidates=() if recognised else result.candidates,
-            pushed_to=start.pushed_to,
-            started_at=start.now,
-            joined_case=switch.case_ref if switch else None,
-            push_detail=start.push_detail,
+    switch = _switch(conn, start, known) if known else None
+    batch = [start.envelope, *(switch.events if switch else ()), *start.with_events]
+    # The desk's push waits for this transaction: the rollups and risk scores it
+    # changes are brought up to date just after it commits (recorded as due in it).
+    result = ingest_within(
+        conn, batch, region=start.region, received_at=start.now, derived_later=True
+    ).items[0]
+    if result.status == "duplicate" or result.customer_id is None:
+        raise Conflict(
+            "contact_exists",
+            f"a contact with id '{start.contact_id[:60]}' was started already",
+            hint="give each contact its own contact_id; GET /v1/interactions/{id} shows that one",
         )
-        if also is not None:
-            also(conn, contact)
-        if contact.pushed_to:
-            record_push(conn, contact)
+    recognised = result.resolution in RECOGNISED and not start.guest
+    if known and (result.customer_id != known or result.resolution != "known"):
+        raise NotWhoWasKnown
+    if recognised and start.continuity is not None and not known:
+        switch = _switch(conn, start, result.customer_id)
+        if switch is not None:
+            ingest_within(
+                conn,
+                switch.events,
+                region=start.region,
+                received_at=start.now,
+                derived_later=True,
+            )
+    contact = Contact(
+        contact_id=start.contact_id,
+        interaction_id=interaction_id,
+        customer_id=result.customer_id,
+        channel=start.channel,
+        recognised=recognised,
+        candidates=() if recognised else result.candidates,
+        pushed_to=start.pushed_to,
+        started_at=start.now,
+        joined_case=switch.case_ref if switch else None,
+        push_detail=start.push_detail,
+    )
+    if also is not None:
+        also(conn, contact)
+    if contact.pushed_to:
+        record_push(conn, contact)
     return contact
 
 
-def _switch(conn: Connection, start: _Start, customer_id: str) -> Switch | None:
+def _switch(conn: Connection, start: ContactStart, customer_id: str) -> Switch | None:
     assert start.continuity is not None
     return case_switch(
         conn,
@@ -222,13 +270,6 @@ def _switch(conn: Connection, start: _Start, customer_id: str) -> Switch | None:
         now=start.now,
         window=start.continuity,
     )
-
-
-def push_to_desk(engine: Engine, contact: Contact) -> None:
-    """Queue the contact for its desk; the desk's live stream delivers it (and replays it)."""
-    assert contact.pushed_to is not None
-    with writing(engine) as conn, conn.begin():
-        record_push(conn, contact)
 
 
 def record_push(conn: Connection, contact: Contact) -> None:

@@ -7,6 +7,9 @@ No customer is read here: tickets, services, reasons and times only.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+import weakref
 from collections import Counter
 from typing import Any
 
@@ -19,6 +22,34 @@ from warmline.domain.branch.tickets import call_order, local_day, minutes_betwee
 from warmline.domain.branch.waits import estimate_wait, typical_service, wait_minutes, wait_words
 from warmline.storage import branch_queries as bq
 
+#: How long a branch's typical service times are reused. They are medians over four
+#: weeks of visits: a minute does not move them, and reading four weeks of a busy branch's
+#: visits on every check-in and every look at the queue would cost more than the rest.
+TYPICAL_FOR = 60.0
+
+_typical: weakref.WeakKeyDictionary[Engine, dict[str, tuple[float, dt.datetime, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+_typical_lock = threading.Lock()
+
+
+def typical_times(
+    conn: Connection, branch: Branch, now: dt.datetime
+) -> dict[tuple[str, int], float]:
+    """The branch's median service seconds per (service point, hour), as of at most
+    :data:`TYPICAL_FOR` seconds ago (and for a ``now`` that close)."""
+    clock = time.monotonic()
+    with _typical_lock:
+        cached = _typical.get(conn.engine, {}).get(branch.code)
+    if cached is not None:
+        at, as_of, typical = cached
+        if clock - at < TYPICAL_FOR and abs((now - as_of).total_seconds()) < TYPICAL_FOR:
+            return dict(typical)
+    typical = typical_service(bq.served(conn, branch.code, now), branch.zone)
+    with _typical_lock:
+        _typical.setdefault(conn.engine, {})[branch.code] = (clock, now, typical)
+    return dict(typical)
+
 
 def estimates(
     conn: Connection, branch: Branch, waiting: list[dict[str, Any]], now: dt.datetime
@@ -26,7 +57,7 @@ def estimates(
     """Each waiting ticket's estimated wait from now, by visit id, and each service's wait
     for a ticket taken now, by ``service:<code>``."""
     staffed = bq.staffed_points(conn, branch.code)
-    typical = typical_service(bq.served(conn, branch.code, now), branch.zone)
+    typical = typical_times(conn, branch, now)
     hour = now.astimezone(branch.zone).hour
     busy = {
         p.code: len({w["service"] for w in waiting if w["service"] in p.services})

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from warmline.errors import InvalidRequest
-from warmline.storage.live import install_sqlite_hooks
+from warmline.storage.live import install_live_hooks
 
 
 def normalise_url(url: str) -> str:
@@ -54,7 +54,7 @@ def make_engine(
     if backend == "sqlite":
         return _sqlite_engine(url, sqlite_synchronous, pool_size + max_overflow)
     if backend == "postgresql":
-        return sa.create_engine(
+        engine = sa.create_engine(
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
@@ -69,6 +69,8 @@ def make_engine(
                 "connect_timeout": connect_timeout,
             },
         )
+        install_live_hooks(engine)  # one NOTIFY a transaction, sent with its commit
+        return engine
     raise InvalidRequest(
         "unsupported_database",
         f"WARMLINE_DATABASE_URL uses '{backend}', which Warmline does not support",
@@ -106,7 +108,7 @@ def _sqlite_engine(url: str, synchronous: str, keep: int) -> Engine:
         assert driver is not None
         driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
-    install_sqlite_hooks(engine)  # live streams wake when a write they wait for commits
+    install_live_hooks(engine)  # live streams wake when a write they wait for commits
     return engine
 
 

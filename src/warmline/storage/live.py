@@ -3,12 +3,12 @@
 transaction, and every stream listening to one of them wakes once the write is committed,
 then reads what is new from the database.
 
-- PostgreSQL: the announcement is a ``NOTIFY`` on :data:`CHANNEL` in the writer's own
-  transaction, so it is sent exactly when (and only if) the write commits, to every server
-  process. Each process keeps one ``LISTEN`` connection
+- PostgreSQL: the announcements are one ``NOTIFY`` on :data:`CHANNEL` in the writer's own
+  transaction, made as it commits, so it is sent exactly when (and only if) the write
+  commits, to every server process. Each process keeps one ``LISTEN`` connection
   (:mod:`warmline.serving.live_listener`) and rings its :data:`HUB` for each topic.
 - SQLite (one server process): the topics wait on the connection and ring :data:`HUB`
-  once the transaction has committed (hooks set by :func:`install_sqlite_hooks`).
+  once the transaction has committed (hooks set by :func:`install_live_hooks`).
 
 The database stays the record: a stream replays from it (``desk_pushes.id``, a message's
 ``sent_at|id``), so a ring only says *when* to look, never *what* happened. A ring too
@@ -188,44 +188,52 @@ def payloads(topics: Iterable[str]) -> list[str]:
 
 def announce(conn: Connection, *topics: str) -> None:
     """Wake the streams listening to ``topics`` once the current transaction commits."""
-    if not topics:
-        return
-    if conn.dialect.name == "postgresql":
-        conn.execute(
-            sa.text("SELECT pg_notify(:channel, p) FROM unnest(CAST(:ps AS text[])) AS p"),
-            {"channel": CHANNEL, "ps": payloads(topics)},
-        )
-        return
-    conn.info.setdefault(_PENDING, set()).update(topics)
+    if topics:
+        conn.info.setdefault(_PENDING, set()).update(topics)
 
 
-def install_sqlite_hooks(engine: Engine) -> None:
-    """Ring what a SQLite transaction announced after it commits; forget it on rollback.
+def install_live_hooks(engine: Engine) -> None:
+    """Send what a transaction announced when it commits; forget it on rollback.
 
-    SQLAlchemy's ``commit`` event comes just before the commit itself, so the topics move
-    aside there and ring when the connection next begins or goes back to the pool: by then
-    the commit is done and a woken stream reads it.
+    PostgreSQL: one ``NOTIFY`` statement for everything the transaction announced, run on
+    the driver's connection just before the commit (SQLAlchemy's ``commit`` event), so it
+    is sent with the commit, and only then (a transaction announcing three topics costs
+    one round trip, not three). SQLite: the ``commit`` event comes just before the commit
+    itself, so the topics move aside there and ring when the connection next begins or
+    goes back to the pool: by then the commit is done and a woken stream reads it.
     """
+    postgres = engine.dialect.name == "postgresql"
 
     @sa.event.listens_for(engine, "commit")
     def _committed(conn: Connection) -> None:
         pending = conn.info.pop(_PENDING, None)
-        if pending:
+        if not pending:
+            return
+        if postgres:
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute(
+                "SELECT pg_notify(%s, p) FROM unnest(CAST(%s AS text[])) AS p",
+                (CHANNEL, payloads(sorted(pending))),
+            )
+        else:
             conn.info.setdefault(_COMMITTED, set()).update(pending)
 
     @sa.event.listens_for(engine, "rollback")
     def _rolled_back(conn: Connection) -> None:
         conn.info.pop(_PENDING, None)
 
-    @sa.event.listens_for(engine, "begin")
-    def _next_begin(conn: Connection) -> None:
-        _ring_committed(conn.info)
-
     @sa.event.listens_for(engine.pool, "checkin")
     def _checked_in(_dbapi: Any, record: Any) -> None:
         if record is not None:
             record.info.pop(_PENDING, None)  # never committed
             _ring_committed(record.info)
+
+    if not postgres:
+
+        @sa.event.listens_for(engine, "begin")
+        def _next_begin(conn: Connection) -> None:
+            _ring_committed(conn.info)
 
 
 def _ring_committed(info: dict[Any, Any]) -> None:
