@@ -63,7 +63,7 @@ PARTS = {
     "ann": "search, approximate (no embedding)",
     "exact": "baseline: the same search, exact",
     "embed": "of which: the query embedded",
-    "lexical": "of which: words' top 100, heads of postings",
+    "lexical": "of which: words' top 100, as the product reads them",
     "lexical_exact": "baseline: words' top 100, every posting",
 }
 SEED = 20261206

@@ -107,6 +107,8 @@ def test_words_in_many_articles_offer_their_strongest_postings_and_score_in_full
     full = KnowledgeIndex.build(documents, vectors)
     assert full.heads == {}
     monkeypatch.setattr(search_module, "HEAD_POSTINGS", 300)
+    assert KnowledgeIndex.build(documents, vectors).heads == {}  # a small index reads them all
+    monkeypatch.setattr(search_module, "HEADS_FROM", 1000)
     headed = KnowledgeIndex.build(documents, vectors)
     assert set(headed.heads) == {*words, "note"} and all(
         len(d) == 300 for d, _ in headed.heads.values()

@@ -16,9 +16,10 @@ does not sort every article that shares a common word with the query. In a small
 (under :data:`ANN_FROM` articles) the closest vectors are found exactly, by one
 matrix-vector product; a large one is given an approximate nearest-neighbour index
 (:class:`Nearest`, e.g. :class:`warmline.models.nearest.VectorIndex`) that chooses the
-candidates, which are then scored exactly. Likewise a word in more than
-:data:`HEAD_POSTINGS` articles offers only its highest-weighted postings (impact order)
-as candidates, whose BM25 is then computed in full. A
+candidates, which are then scored exactly. Likewise, in an index of :data:`HEADS_FROM`
+articles or more, a word in more than :data:`HEAD_POSTINGS` articles offers only its
+highest-weighted postings (impact order) as candidates, whose BM25 is then computed in
+full. A
 filter that leaves few articles is searched exactly among them.
 """
 
@@ -51,6 +52,10 @@ MAX_QUERY_CHARS = 2000
 ANN_FROM = 20_000
 #: A word's postings read (its highest-weighted) when choosing candidates by words.
 HEAD_POSTINGS = 2000
+#: From this many articles words offer only the heads of their postings. Below it reading
+#: every posting is quicker: at 100,000 articles the query's top 100 by words took 2.1 ms
+#: (p99 7.7) reading them all against 4.4 ms (p99 22.9) from the heads, same run.
+HEADS_FROM = 300_000
 #: Passages of an article embedded on their own, at most, and their most characters.
 MAX_PASSAGES, PASSAGE_CHARS = 24, 400
 #: The cosine from which an article is said to be close in meaning to the query.
@@ -217,7 +222,7 @@ class KnowledgeIndex:
             )
         heads = {}
         for term, (docs_of, weights_of) in postings.items():
-            if len(docs_of) > HEAD_POSTINGS:
+            if n >= HEADS_FROM and len(docs_of) > HEAD_POSTINGS:
                 best = np.argpartition(-weights_of, HEAD_POSTINGS - 1)[:HEAD_POSTINGS]
                 heads[term] = (docs_of[best], weights_of[best])
         dims = vectors.shape[1] if len(vectors) else 0
