@@ -93,10 +93,8 @@ def call(
     now = now or dt.datetime.now(dt.UTC)
     check_staff(actor, branch)
     point = point_or_404(branch, point_code)
-    refused: list[WarmlineError] = []
 
-    def calling(conn: Connection, trust_known: bool) -> Called | None:
-        refused.clear()
+    def calling(conn: Connection, trust_known: bool) -> Called | WarmlineError:
         if ticket is None:
             visit, recalled = _take_next(conn, actor, branch, point, now), False
         else:
@@ -109,8 +107,7 @@ def call(
         except _Unservable as exc:
             # Who the ticket is for cannot be served as a contact (erased since, or every
             # identifier shared): the ticket stays called, at this counter, to finish.
-            refused.append(exc.error)
-            return None
+            return exc.error
         return Called(
             visit={**visit, "interaction_id": contact.interaction_id},
             contact=contact,
@@ -118,8 +115,8 @@ def call(
         )
 
     called = in_start_transactions(engine, calling)
-    if called is None:
-        raise refused[0]
+    if isinstance(called, WarmlineError):
+        raise called
     return called
 
 
