@@ -21,9 +21,38 @@ HISTORY = dt.timedelta(days=28)
 HISTORY_ROWS = 5000
 
 
+# Read on every check-in, call and look at a queue: compiled once, run on the cursor.
+_SETUP = FastSelect(sa.select(t.branches.c.setup).where(t.branches.c.code == sa.bindparam("code")))
+_WAITING = FastSelect(
+    sa.select(t.visits, t.appointments.c.starts_at.label("appointment_at"))
+    .outerjoin(t.appointments, t.appointments.c.id == t.visits.c.appointment_id)
+    .where(t.visits.c.branch == sa.bindparam("branch"), t.visits.c.status == WAITING)
+    .order_by(t.visits.c.checked_in_at, t.visits.c.id)
+    .limit(sa.bindparam("limit"))
+)
+_HIGHEST = FastSelect(
+    sa.select(sa.func.max(t.visits.c.number).label("highest")).where(
+        t.visits.c.branch == sa.bindparam("branch"),
+        t.visits.c.day == sa.bindparam("day"),
+        t.visits.c.service == sa.bindparam("service"),
+    )
+)
+_SITTING = FastSelect(
+    sa.select(t.sittings)
+    .where(t.sittings.c.staff == sa.bindparam("staff"), t.sittings.c.ended_at.is_(None))
+    .order_by(t.sittings.c.started_at.desc())
+    .limit(1)
+)
+_STAFFED = FastSelect(
+    sa.select(t.sittings.c.service_point, t.sittings.c.staff).where(
+        t.sittings.c.branch == sa.bindparam("branch"), t.sittings.c.ended_at.is_(None)
+    )
+)
+
+
 def branch(conn: Connection, code: str) -> Branch | None:
-    row = conn.execute(sa.select(t.branches.c.setup).where(t.branches.c.code == code)).first()
-    return branch_from_json(row.setup) if row else None
+    rows = _SETUP.rows(conn, code=code)
+    return branch_from_json(rows[0][0]) if rows else None
 
 
 def all_branches(conn: Connection) -> list[Branch]:
@@ -38,15 +67,7 @@ def branches_of_staff(conn: Connection, staff: str) -> list[Branch]:
 
 def waiting(conn: Connection, branch_code: str, *, limit: int = 500) -> list[dict[str, Any]]:
     """The branch's waiting tickets, in the order they checked in."""
-    v = t.visits
-    rows = conn.execute(
-        sa.select(v, t.appointments.c.starts_at.label("appointment_at"))
-        .outerjoin(t.appointments, t.appointments.c.id == v.c.appointment_id)
-        .where(v.c.branch == branch_code, v.c.status == WAITING)
-        .order_by(v.c.checked_in_at, v.c.id)
-        .limit(limit)
-    ).mappings()
-    return [dict(r) for r in rows]
+    return _WAITING.all(conn, branch=branch_code, limit=limit)
 
 
 def visit(conn: Connection, visit_id: str) -> dict[str, Any] | None:
@@ -121,12 +142,7 @@ def attach_visits(conn: Connection, card: dict[str, Any], now: dt.datetime) -> N
 
 
 def next_number(conn: Connection, branch_code: str, day: dt.date, service: str) -> int:
-    v = t.visits
-    highest = conn.execute(
-        sa.select(sa.func.max(v.c.number)).where(
-            v.c.branch == branch_code, v.c.day == day, v.c.service == service
-        )
-    ).scalar()
+    highest = _HIGHEST.rows(conn, branch=branch_code, day=day, service=service)[0][0]
     return int(highest or 0) + 1
 
 
@@ -152,29 +168,13 @@ def served(conn: Connection, branch_code: str, now: dt.datetime) -> list[Served]
 
 def staffed_points(conn: Connection, branch_code: str) -> dict[str, str]:
     """Who sits at which of the branch's service points now: point code -> staff."""
-    s = t.sittings
-    rows = conn.execute(
-        sa.select(s.c.service_point, s.c.staff).where(
-            s.c.branch == branch_code, s.c.ended_at.is_(None)
-        )
-    )
-    return {r.service_point: r.staff for r in rows}
+    return dict(_STAFFED.rows(conn, branch=branch_code))
 
 
 def sitting_of(conn: Connection, staff: str) -> dict[str, Any] | None:
     """Where ``staff`` sits now, if anywhere."""
-    s = t.sittings
-    row = (
-        conn.execute(
-            sa.select(s)
-            .where(s.c.staff == staff, s.c.ended_at.is_(None))
-            .order_by(s.c.started_at.desc())
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
+    rows = _SITTING.all(conn, staff=staff)
+    return rows[0] if rows else None
 
 
 def recent_calls(
