@@ -195,9 +195,9 @@ def announce(conn: Connection, *topics: str) -> None:
 def install_live_hooks(engine: Engine) -> None:
     """Send what a transaction announced when it commits; forget it on rollback.
 
-    PostgreSQL: one ``NOTIFY`` statement for everything the transaction announced, run on
-    the driver's connection just before the commit (SQLAlchemy's ``commit`` event), so it
-    is sent with the commit, and only then (a transaction announcing three topics costs
+    PostgreSQL: one ``NOTIFY`` statement for everything the transaction announced, run in
+    it just before the commit (SQLAlchemy's ``commit`` event), so it is sent with the
+    commit, and only then (a transaction announcing three topics costs
     one round trip, not three). SQLite: the ``commit`` event comes just before the commit
     itself, so the topics move aside there and ring when the connection next begins or
     goes back to the pool: by then the commit is done and a woken stream reads it.
@@ -210,18 +210,19 @@ def install_live_hooks(engine: Engine) -> None:
         if not pending:
             return
         if postgres:
-            driver = conn.connection.driver_connection
-            assert driver is not None
-            driver.execute(
-                "SELECT pg_notify(%s, p) FROM unnest(CAST(%s AS text[])) AS p",
-                (CHANNEL, payloads(sorted(pending))),
+            # Through SQLAlchemy, in the transaction still open: a database gone meanwhile
+            # fails as any statement would (a 503 to retry, the connection dropped).
+            conn.execute(
+                sa.text("SELECT pg_notify(:channel, p) FROM unnest(CAST(:ps AS text[])) AS p"),
+                {"channel": CHANNEL, "ps": payloads(sorted(pending))},
             )
         else:
             conn.info.setdefault(_COMMITTED, set()).update(pending)
 
     @sa.event.listens_for(engine, "rollback")
     def _rolled_back(conn: Connection) -> None:
-        conn.info.pop(_PENDING, None)
+        if not conn.invalidated:  # a dropped connection's topics go with it (pool checkin)
+            conn.info.pop(_PENDING, None)
 
     @sa.event.listens_for(engine.pool, "checkin")
     def _checked_in(_dbapi: Any, record: Any) -> None:
