@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -23,11 +24,20 @@ def book(
     headers: dict[str, str],
     cid: str,
     *,
-    minutes: float = 30,
+    minutes: float | None = None,
     status: int = 201,
     **body: Any,
 ) -> Any:
-    at = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
+    """Book for ``minutes`` from now (default: soon, and today in London, as a branch
+    checks a booking's day: half an hour, or half of what is left of the day)."""
+    now = dt.datetime.now(dt.UTC)
+    if minutes is None:
+        london = now.astimezone(ZoneInfo("Europe/London"))
+        midnight = (london + dt.timedelta(days=1)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        minutes = min(30.0, (midnight - london).total_seconds() / 60 / 2)
+    at = now + dt.timedelta(minutes=minutes)
     payload = {
         "customer_id": cid,
         "branch": "soho",
@@ -152,7 +162,7 @@ def test_an_appointment_whose_time_has_come_is_called_before_walk_ins(
         phone_code=sender.last_code(),
         service="mortgages",
     )
-    booked = book(client, keys.agent, cid, minutes=1)
+    booked = book(client, keys.agent, cid)
     check_in(client, keys, appointment=booked["ref"])
     with engine.begin() as conn:  # its time comes
         conn.execute(
