@@ -7,8 +7,13 @@ Three measurements in one run, each against a baseline measured in the same run:
   fresh SQLite files, with the rollups and risk scores kept (``metrics=True``) and without
   (``metrics=False``), in alternating rounds; insight off in both (as
   ``benchmarks/ingest.py``), so the figure is the rollups' own cost. Goal: on at >= 85 %
-  of off. The memory built with them on is then checked against a rebuild
-  (``rollups_agree``) and rebuilt, timed.
+  of off. Each way is measured twice: a pooled connection per batch (as ``POST
+  /v1/events``: the goal's figure) and one bulk-writing connection for all batches (as
+  ``warmline import``, whose SQLite page cache is larger). Beside events per second (the
+  best round), the CPU seconds of the least costly round: on a shared machine the wall
+  clock of a round swings with the other workers far more than its CPU time. A warm-up
+  first (models, lazy imports). The memory built with them on is then checked against a
+  rebuild (``rollups_agree``) and rebuilt, timed.
 * **queries**: ``GET /v1/metrics`` over HTTP (the real server on loopback, one client) on
   a memory of ``--interactions`` interactions (default 10 million) over two years,
   against a full-scan SQL query of the same figure (contacts by channel per day over 90
