@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from warmline.storage.schema import UTCDateTime
 
@@ -177,6 +177,13 @@ class FastSelect:
         if plan is None:
             plan = self._compiled[conn.dialect.name] = self._compile(conn)
         return plan
+
+
+def bound_value(column: sa.ColumnElement[Any], value: Any, dialect: Dialect) -> Any:
+    """``value`` as ``column``'s type binds it for ``dialect`` (a UTC timestamp as SQLite's
+    text), for a parameter of a :class:`FastSelect` (which binds values as given)."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return value if process is None or value is None else process(value)
 
 
 def execute_raw(conn: Connection, sql: str, bound: Any) -> list[tuple[Any, ...]]:

@@ -4,6 +4,7 @@ as last applied, and the rollups a question is answered from."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -15,6 +16,7 @@ from warmline.domain.metrics.counters import COUNTERS
 from warmline.domain.metrics.dimensions import DIMENSIONS, NONE, mask_of, value
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
+from warmline.storage.compiled_select import FastSelect, bound_value
 
 STATE_ID = "metrics"
 Row = dict[str, Any]
@@ -44,14 +46,49 @@ def _interactions_select() -> sa.Select[Any]:
     return sa.select(*(i.c[name] for name in INTERACTION_COLUMNS))
 
 
-def interactions_by_id(conn: Connection, ids: Collection[str]) -> list[Row]:
-    i, out = t.interactions, []
-    for chunk in chunks(sorted(ids)):
-        out += [
-            dict(r)
-            for r in conn.execute(_interactions_select().where(i.c.id.in_(chunk))).mappings()
-        ]
+#: The columns a contribution (or the choice of what a change reaches) reads, per table.
+CASE_COLUMNS = ("id", "customer_id", "interaction_id", "opened_at", "resolved_at", "effort")
+FEEDBACK_COLUMNS = ("id", "customer_id", "interaction_id", "kind", "score", "submitted_at")
+COMMITMENT_COLUMNS = (
+    "id", "customer_id", "interaction_id", "case_id", "due_at", "made_at", "fulfilled_at",
+    "status", "made_by",
+)  # fmt: skip
+
+
+@functools.cache
+def _select_in(
+    table: sa.Table, columns: tuple[str, ...], column: str, bounded: bool = False
+) -> FastSelect:
+    """``columns`` of ``table`` where ``column`` is one of ``values`` (and, ``bounded``,
+    ``started_at`` within ``since..until``), run on the cursor: the reads of a batch's
+    metrics are many short ``IN`` lists, and building and compiling each through
+    SQLAlchemy cost more than running it."""
+    query = sa.select(*(table.c[name] for name in columns)).where(
+        table.c[column].in_(sa.bindparam("values", expanding=True))
+    )
+    if bounded:
+        started = table.c.started_at
+        query = query.where(started >= sa.bindparam("since"), started <= sa.bindparam("until"))
+    return FastSelect(query)
+
+
+def _rows_in(
+    conn: Connection,
+    table: sa.Table,
+    columns: tuple[str, ...],
+    column: str,
+    values: Iterable[str],
+    **bounds: Any,
+) -> list[Row]:
+    select = _select_in(table, columns, column, bool(bounds))
+    out: list[Row] = []
+    for chunk in chunks(sorted(set(values))):
+        out += select.all(conn, values=chunk, **bounds)
     return out
+
+
+def interactions_by_id(conn: Connection, ids: Collection[str]) -> list[Row]:
+    return _rows_in(conn, t.interactions, INTERACTION_COLUMNS, "id", ids)
 
 
 def interactions_of(
@@ -61,52 +98,50 @@ def interactions_of(
     until: dt.datetime | None = None,
 ) -> list[Row]:
     """The interactions of ``customers`` (started within ``since..until`` when given)."""
-    i, out = t.interactions, []
-    for chunk in chunks(sorted(customers)):
-        query = _interactions_select().where(i.c.customer_id.in_(chunk))
-        if since is not None:
-            query = query.where(i.c.started_at >= since)
-        if until is not None:
-            query = query.where(i.c.started_at <= until)
-        out += [dict(r) for r in conn.execute(query).mappings()]
-    return out
-
-
-def _rows_of(conn: Connection, table: sa.Table, column: str, values: Iterable[str]) -> list[Row]:
-    out: list[Row] = []
-    for chunk in chunks(sorted(set(values))):
-        out += [
-            dict(r)
-            for r in conn.execute(sa.select(table).where(table.c[column].in_(chunk))).mappings()
-        ]
-    return out
+    if since is None and until is None:
+        return _rows_in(conn, t.interactions, INTERACTION_COLUMNS, "customer_id", customers)
+    started = t.interactions.c.started_at
+    low = since if since is not None else dt.datetime.min.replace(tzinfo=dt.UTC)
+    high = until if until is not None else dt.datetime.max.replace(tzinfo=dt.UTC)
+    return _rows_in(
+        conn,
+        t.interactions,
+        INTERACTION_COLUMNS,
+        "customer_id",
+        customers,
+        since=bound_value(started, low, conn.dialect),
+        until=bound_value(started, high, conn.dialect),
+    )
 
 
 def cases_by(conn: Connection, column: str, values: Iterable[str]) -> list[Row]:
-    return _rows_of(conn, t.cases, column, values)
+    return _rows_in(conn, t.cases, CASE_COLUMNS, column, values)
 
 
 def feedback_by(conn: Connection, column: str, values: Iterable[str]) -> list[Row]:
-    return _rows_of(conn, t.feedback, column, values)
+    return _rows_in(conn, t.feedback, FEEDBACK_COLUMNS, column, values)
 
 
 def commitments_by(conn: Connection, column: str, values: Iterable[str]) -> list[Row]:
-    return _rows_of(conn, t.commitments, column, values)
+    return _rows_in(conn, t.commitments, COMMITMENT_COLUMNS, column, values)
 
 
 def segments(conn: Connection, customers: Iterable[str]) -> dict[str, str]:
     """Each customer's segment trait, as a dimension value ('' when none)."""
-    c, out = t.customers, {}
-    for chunk in chunks(sorted(set(customers))):
-        for cid, traits in conn.execute(sa.select(c.c.id, c.c.traits).where(c.c.id.in_(chunk))):
-            entry = (traits or {}).get("segment") or {}
-            out[cid] = value(entry.get("value")) if entry else NONE
+    out = {}
+    for row in _rows_in(conn, t.customers, ("id", "traits"), "id", customers):
+        entry = (row["traits"] or {}).get("segment") or {}
+        out[row["id"]] = value(entry.get("value")) if entry else NONE
     return out
+
+
+_CONTRIBUTION_COLUMNS = tuple(c.name for c in t.metric_contributions.columns)
 
 
 def contributions_by(conn: Connection, column: str, values: Iterable[str]) -> dict[str, Row]:
     """Contributions as last applied, by source id."""
-    return {r["source_id"]: r for r in _rows_of(conn, t.metric_contributions, column, values)}
+    rows = _rows_in(conn, t.metric_contributions, _CONTRIBUTION_COLUMNS, column, values)
+    return {r["source_id"]: r for r in rows}
 
 
 def customers_with_rows(conn: Connection) -> list[str]:

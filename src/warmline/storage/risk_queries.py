@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from warmline.storage import schema as t
 from warmline.storage.chunking import chunks
+from warmline.storage.compiled_select import FastSelect, bound_value
 
 Row = dict[str, Any]
 #: The newest customer messages read per customer (complaint language, last words).
@@ -20,13 +21,63 @@ MESSAGES_PER_CUSTOMER = 20
 
 
 def _grouped(
-    conn: Connection, query: Any, customers: Collection[str], column: Any
+    conn: Connection, select: FastSelect, customers: Collection[str], since: dt.datetime
 ) -> dict[str, list[Row]]:
     out: defaultdict[str, list[Row]] = defaultdict(list)
+    # Every ``since`` here is a UTC timestamp column's: bound as that type binds it.
+    bound = bound_value(t.interactions.c.started_at, since, conn.dialect)
     for chunk in chunks(sorted(customers)):
-        for r in conn.execute(query.where(column.in_(chunk))).mappings():
-            out[r["customer_id"]].append(dict(r))
+        for r in select.all(conn, customers=chunk, since=bound):
+            out[r["customer_id"]].append(r)
     return out
+
+
+def _recent(query: sa.Select[Any], column: sa.Column[Any]) -> FastSelect:
+    """``query`` for the customers bound as ``customers``, run on the cursor (the risk of a
+    batch's customers is read on every batch)."""
+    return FastSelect(query.where(column.in_(sa.bindparam("customers", expanding=True))))
+
+
+_i, _k, _a, _m = t.interactions, t.commitments, t.activities, t.messages
+_SINCE: sa.BindParameter[dt.datetime] = sa.bindparam("since")
+_INTERACTIONS = _recent(
+    sa.select(
+        _i.c.id,
+        _i.c.customer_id,
+        _i.c.source,
+        _i.c.channel,
+        _i.c.started_at,
+        _i.c.agent_id,
+        _i.c.queue,
+        _i.c.reason,
+        _i.c.predicted_reason,
+        _i.c.mood,
+        _i.c.outcome,
+        _i.c.transfers,
+        _i.c.case_id,
+        _i.c.verified_by,
+    ).where(_i.c.started_at >= _SINCE),
+    _i.c.customer_id,
+)
+_PROMISES = _recent(
+    sa.select(
+        _k.c.id, _k.c.customer_id, _k.c.text, _k.c.due_at, _k.c.status, _k.c.fulfilled_at,
+        _k.c.made_by,
+    ).where(sa.or_(_k.c.due_at >= _SINCE, _k.c.fulfilled_at >= _SINCE)),
+    _k.c.customer_id,
+)  # fmt: skip
+_ACTIVITIES = _recent(
+    sa.select(_a.c.id, _a.c.customer_id, _a.c.name, _a.c.summary, _a.c.occurred_at).where(
+        _a.c.occurred_at >= _SINCE
+    ),
+    _a.c.customer_id,
+)
+_MESSAGES = _recent(
+    sa.select(_m.c.id, _m.c.customer_id, _m.c.text, _m.c.sent_at).where(
+        _m.c.sent_at >= _SINCE, _m.c.speaker == "customer"
+    ),
+    _m.c.customer_id,
+)
 
 
 def recent_memory(
@@ -34,52 +85,10 @@ def recent_memory(
 ) -> dict[str, dict[str, list[Row]]]:
     """Per customer: interactions, promises (open, or due or kept since), activities and
     their own messages (newest first) since ``since``."""
-    i, k, a, m = t.interactions, t.commitments, t.activities, t.messages
-    interactions = _grouped(
-        conn,
-        sa.select(
-            i.c.id,
-            i.c.customer_id,
-            i.c.source,
-            i.c.channel,
-            i.c.started_at,
-            i.c.agent_id,
-            i.c.queue,
-            i.c.reason,
-            i.c.predicted_reason,
-            i.c.mood,
-            i.c.outcome,
-            i.c.transfers,
-            i.c.case_id,
-            i.c.verified_by,
-        ).where(i.c.started_at >= since),
-        customers,
-        i.c.customer_id,
-    )
-    promises = _grouped(
-        conn,
-        sa.select(
-            k.c.id, k.c.customer_id, k.c.text, k.c.due_at, k.c.status, k.c.fulfilled_at, k.c.made_by
-        ).where(sa.or_(k.c.due_at >= since, k.c.fulfilled_at >= since)),
-        customers,
-        k.c.customer_id,
-    )
-    activities = _grouped(
-        conn,
-        sa.select(a.c.id, a.c.customer_id, a.c.name, a.c.summary, a.c.occurred_at).where(
-            a.c.occurred_at >= since
-        ),
-        customers,
-        a.c.customer_id,
-    )
-    messages = _grouped(
-        conn,
-        sa.select(m.c.id, m.c.customer_id, m.c.text, m.c.sent_at).where(
-            m.c.sent_at >= since, m.c.speaker == "customer"
-        ),
-        customers,
-        m.c.customer_id,
-    )
+    interactions = _grouped(conn, _INTERACTIONS, customers, since)
+    promises = _grouped(conn, _PROMISES, customers, since)
+    activities = _grouped(conn, _ACTIVITIES, customers, since)
+    messages = _grouped(conn, _MESSAGES, customers, since)
     out = {}
     for cid in customers:
         newest = sorted(messages.get(cid, []), key=lambda r: (r["sent_at"], r["id"]), reverse=True)
@@ -92,24 +101,26 @@ def recent_memory(
     return out
 
 
+_LIVE = FastSelect(
+    sa.select(t.customers.c.id).where(
+        t.customers.c.id.in_(sa.bindparam("customers", expanding=True)),
+        t.customers.c.status == "active",
+    )
+)
+_RISK_ROWS = _recent(sa.select(t.customer_risk), t.customer_risk.c.customer_id)
+
+
 def live_customers(conn: Connection, customers: Collection[str]) -> set[str]:
-    c, out = t.customers, set[str]()
+    out = set[str]()
     for chunk in chunks(sorted(customers)):
-        out.update(
-            conn.execute(
-                sa.select(c.c.id).where(c.c.id.in_(chunk), c.c.status == "active")
-            ).scalars()
-        )
+        out.update(cid for (cid,) in _LIVE.rows(conn, customers=chunk))
     return out
 
 
 def risk_rows(conn: Connection, customers: Collection[str]) -> dict[str, Row]:
-    r, out = t.customer_risk, dict[str, Row]()
+    out = dict[str, Row]()
     for chunk in chunks(sorted(customers)):
-        out.update(
-            (row["customer_id"], dict(row))
-            for row in conn.execute(sa.select(r).where(r.c.customer_id.in_(chunk))).mappings()
-        )
+        out.update((row["customer_id"], row) for row in _RISK_ROWS.all(conn, customers=chunk))
     return out
 
 

@@ -42,7 +42,7 @@ from warmline.domain.metrics.contributions import (
 from warmline.domain.metrics.dimensions import DIMENSIONS, NONE
 from warmline.storage import metrics_queries as mq
 from warmline.storage import schema as t
-from warmline.storage.bulk import insert_rows
+from warmline.storage.bulk import insert_bound
 from warmline.storage.chunking import chunks
 
 Row = dict[str, Any]
@@ -252,7 +252,7 @@ def write(conn: Connection, new: dict[str, Contribution], old: dict[str, Row]) -
     for chunk in chunks(stale):
         conn.execute(mc.delete().where(mc.c.source_id.in_(chunk)))
     if rows:
-        insert_rows(conn, mc, rows)
+        insert_bound(conn, mc, rows)
     rollups.apply(conn, rollups.deltas_of(pairs))
     return len(pairs)
 
