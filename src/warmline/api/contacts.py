@@ -27,7 +27,7 @@ from warmline.serving.continuations import present_on_contact
 from warmline.serving.deps import EngineDep, SettingsDep, require
 from warmline.serving.direct_route import DirectRoute, direct
 from warmline.serving.responses import json_response
-from warmline.serving.threads import run_blocking
+from warmline.serving.threads import run_read
 from warmline.storage import queries
 
 router = APIRouter(tags=["contacts"], route_class=DirectRoute)
@@ -189,7 +189,7 @@ async def get_card(
         with engine.connect() as conn:
             return card_being_audited(conn, engine, actor, customer_id, ctx)
 
-    read, audited = await run_blocking(card)
+    read, audited = await run_read(engine, card)
     await committed(audited)  # answered only once its audit row is durable; no thread waits
     return json_response(read)
 
