@@ -99,8 +99,6 @@ def settings(db_url: str) -> Settings:
         sqlite_synchronous="OFF",
         max_body_bytes=16 * 1024 * 1024,
         refine_insight=False,
-        # One test process makes and drops hundreds of apps: none may freeze its heap.
-        freeze_heap=False,
     )
 
 

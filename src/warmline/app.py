@@ -49,11 +49,10 @@ from warmline.api import (
 )
 from warmline.config import Settings
 from warmline.errors import WarmlineError
-from warmline.models import warm_up
-from warmline.serving import prometheus
+from warmline.models import is_warm, warm_up
+from warmline.serving import heap, prometheus
 from warmline.serving.background import check_webhook_settings, start_background
 from warmline.serving.health import readiness
-from warmline.serving.heap import settle
 from warmline.serving.leadership import leadership_for
 from warmline.serving.live_listener import stop_listening
 from warmline.serving.logs import configure_logging
@@ -127,6 +126,13 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _warm_up() -> None:
+    loading = not is_warm()  # once a process: later apps (the tests') find them loaded
+    warm_up()
+    if loading:
+        heap.settle(collect=True)  # the models' objects too, once loaded
+
+
 def worker_app() -> FastAPI:
     """The app of one of several server processes (``warmline serve --workers N``): settings
     from the environment, logs as the parent set them, the branches file already loaded."""
@@ -148,17 +154,10 @@ def create_app(
         stop = threading.Event()
         # With several workers on PostgreSQL, one of them runs the singleton jobs below.
         leadership = leadership_for(app.state.engine)
+        heap.settle()  # what start-up made stays out of full collections
         if settings.insight:
-            # Models load in the background, so the first contact does not wait for them;
-            # then what the process keeps leaves the collector's full passes.
-            threading.Thread(
-                target=warm_up,
-                args=(settle if settings.freeze_heap else None,),
-                name="warmline-warm-up",
-                daemon=True,
-            ).start()
-        elif settings.freeze_heap:
-            settle()
+            # Models load in the background, so the first contact does not wait for them.
+            threading.Thread(target=_warm_up, name="warmline-warm-up", daemon=True).start()
         if settings.insight and settings.refine_insight:
             # Messages the fast reading was unsure of get their refined reading.
             refiner = threading.Thread(
@@ -175,6 +174,7 @@ def create_app(
         background.stop()
         stop_listening()
         leadership.release()
+        heap.release()
 
     app = FastAPI(
         lifespan=lifespan,

@@ -55,12 +55,6 @@ class Settings(BaseSettings):
         description="Let `warmline serve` refine, in the background, the feelings of messages "
         "whose fast reading at ingest was unsure (off: `warmline insight refine` does it).",
     )
-    freeze_heap: bool = Field(
-        True,
-        description="Once the models are loaded, keep the server's long-lived objects out of "
-        "the garbage collector's full passes (shorter pauses; off where one process makes "
-        "and drops many apps, as tests do).",
-    )
     auth_failure_limit: int = Field(
         20,
         ge=1,

@@ -198,6 +198,37 @@ def test_card_endpoint_and_conversation(client: TestClient, keys: Keys, engine: 
     assert bad_channel.status_code == 400
 
 
+def test_the_cards_parameters_are_checked_after_its_key(client: TestClient, keys: Keys) -> None:
+    # The card's usual request skips FastAPI's solving; anything else is FastAPI's to answer,
+    # in the same order as every route: the key first, then the parameters.
+    cid = seed_miles(client, keys)
+    path = f"/v1/customers/{cid}/card"
+    for params, field in (
+        ({"channel": "fax"}, "query/channel"),
+        ({"channel": ""}, "query/channel"),
+        ({"interaction_id": "x" * 201}, "query/interaction_id"),
+    ):
+        refused = client.get(path, params=params, headers=keys.agent)
+        assert refused.status_code == 400, params
+        problem = refused.json()
+        assert problem["code"] == "invalid_parameter"
+        assert [e["field"] for e in problem["errors"]] == [field]
+        assert client.get(path, params=params).json()["code"] == "missing_key"
+        assert client.get(path, params=params, headers=keys.integrator).status_code == 403
+    assert client.get(path, params={"channel": "voice"}).json()["code"] == "missing_key"
+    assert (
+        client.get(path, params={"channel": "voice"}, headers=keys.integrator).json()["code"]
+        == "forbidden"
+    )
+    # Repeated, the last one counts (as FastAPI reads a query); unknown ones are ignored.
+    both = client.get(f"{path}?channel=fax&channel=voice&other=1", headers=keys.agent)
+    assert both.status_code == 200 and both.json()["customer"]["id"] == cid
+    longest = client.get(path, params={"interaction_id": "x" * 200}, headers=keys.agent)
+    assert longest.status_code == 200
+    missing = client.get("/v1/customers/cus_nobody/card", headers=keys.agent)
+    assert (missing.status_code, missing.json()["code"]) == (404, "customer_not_found")
+
+
 def test_a_card_takes_a_fixed_number_of_queries(
     client: TestClient, keys: Keys, engine: Engine
 ) -> None:

@@ -64,6 +64,24 @@ def test_a_read_only_database_refuses_writes_with_503(
     assert stored_events(engine) == 0
 
 
+def test_a_card_whose_audit_row_cannot_be_written_is_not_shown(
+    settings: Settings, read_only_engine: Engine, engine: Engine, keys: Keys
+) -> None:
+    with TestClient(create_app(settings, engine)) as client:
+        response = client.post("/v1/events", json=[identified()], headers=keys.integrator)
+        cid = response.json()["results"][0]["customer_id"]
+    with engine.connect() as conn:
+        audited = conn.execute(sa.select(sa.func.count()).select_from(t.audit_log)).scalar_one()
+    with TestClient(create_app(settings, read_only_engine)) as client:
+        # The card is read while its audit row commits; that commit fails: no card.
+        response = client.get(f"/v1/customers/{cid}/card", headers=keys.agent)
+        assert_unavailable(response, "database_read_only")
+        assert "customer" not in response.json()
+    with engine.connect() as conn:
+        after = conn.execute(sa.select(sa.func.count()).select_from(t.audit_log)).scalar_one()
+    assert after == audited
+
+
 def test_a_full_disk_gives_503_and_ingest_resumes_when_space_returns(
     tmp_path: Any, sqlite_template: Any, keys_for: Any
 ) -> None:

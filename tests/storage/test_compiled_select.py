@@ -112,3 +112,23 @@ def test_key_lookup_reads_one_record_past_the_cap_and_no_more(engine: Engine) ->
     for key, _ in rows:
         got[key] = got.get(key, 0) + 1
     assert got == {"common": BLOCK_CAP + 1, "at-cap": BLOCK_CAP, "single": 1}
+
+
+def test_sqlite_times_read_back_utc_whatever_their_shape() -> None:
+    from warmline.storage.compiled_select import _utc_text
+
+    utc = dt.UTC
+    for text, expected in (
+        ("2026-03-29 01:30:15.123456", dt.datetime(2026, 3, 29, 1, 30, 15, 123456, utc)),
+        ("2026-03-29 01:30:15", dt.datetime(2026, 3, 29, 1, 30, 15, tzinfo=utc)),
+        ("2026-03-29T01:30", dt.datetime(2026, 3, 29, 1, 30, tzinfo=utc)),
+        ("2026-03-29", dt.datetime(2026, 3, 29, tzinfo=utc)),  # a date: midnight, UTC
+        ("2026-03-29T01:30:15Z", dt.datetime(2026, 3, 29, 1, 30, 15, tzinfo=utc)),
+        # A zone of its own is read as before (as UTC wall time).
+        ("2026-03-29 01:30:15+02:00", dt.datetime(2026, 3, 29, 1, 30, 15, tzinfo=utc)),
+    ):
+        parsed = _utc_text(text)
+        assert (parsed, parsed.tzinfo) == (expected, utc), text
+    assert _utc_text(None) is None
+    naive = dt.datetime.fromisoformat("2026-01-01T12:00")  # as a driver may hand it over
+    assert _utc_text(naive) == dt.datetime(2026, 1, 1, 12, tzinfo=utc)

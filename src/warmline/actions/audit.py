@@ -12,9 +12,11 @@ first and read while the writer commits (:func:`start_read`, then
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import queue
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +26,11 @@ from sqlalchemy.engine import Connection, Engine
 from warmline.domain.access.audit_chain import GENESIS, chain_hash, first_break
 from warmline.domain.access.roles import Actor
 from warmline.storage import schema as t
+from warmline.storage.bulk import insert_on_cursor
+from warmline.storage.compiled_select import FastSelect
 from warmline.storage.engine import writing
+
+log = logging.getLogger("warmline")
 
 GROUP_MAX = 500
 IDLE_SECONDS = 5.0  # the thread exits when idle and restarts on the next read
@@ -33,19 +39,42 @@ WAIT_SECONDS = 30.0
 
 @dataclass
 class Receipt:
-    """An audit row queued for the writer; :meth:`wait` returns once it is committed."""
+    """An audit row queued for the writer; :meth:`wait` returns once it is committed (or
+    :meth:`when_done` calls back then, for a waiter that holds no thread)."""
 
     row: dict[str, Any]
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+    _callbacks: list[Callable[[], None]] | None = None
 
     def wait(self) -> None:
         """Return once the row is committed; raise if it could not be (the read must then
         not be answered)."""
         if not self.done.wait(WAIT_SECONDS):
-            raise TimeoutError("the audit log did not commit in time; the read is refused")
+            raise TimeoutError(TIMED_OUT)
         if self.error is not None:
             raise self.error
+
+    def when_done(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (from the writer's thread, or at once if it is already done)
+        when the row is committed or has failed; then :attr:`error` says which."""
+        with _callbacks_lock:
+            if not self.done.is_set():
+                self._callbacks = [*(self._callbacks or ()), callback]
+                return
+        callback()
+
+    def _finish(self, error: BaseException | None) -> list[Callable[[], None]]:
+        """Mark the row committed (``error`` None) or failed; the callbacks to call now."""
+        self.error = error
+        with _callbacks_lock:
+            self.done.set()
+            callbacks, self._callbacks = self._callbacks or [], None
+        return callbacks
+
+
+_callbacks_lock = threading.Lock()
+TIMED_OUT = "the audit log did not commit in time; the read is refused"
 
 
 class AuditWriter:
@@ -104,24 +133,33 @@ class AuditWriter:
             with writing(engine) as conn, conn.begin():
                 append_chained(conn, [p.row for p in group])
         except Exception as exc:  # every waiting reader gets the failure, none is lost silently
-            for pending in group:
-                pending.error = exc
-        finally:
-            for pending in group:
-                pending.done.set()
+            error: Exception | None = exc
+        else:
+            error = None
+        callbacks = [callback for pending in group for callback in pending._finish(error)]
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # a waiter gone (its event loop closed): the others still hear
+                log.warning("an audit waiter could not be told", exc_info=True)
 
 
 def append_chained(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Append audit rows to the hash chain, in order, inside the caller's transaction."""
     if conn.dialect.name == "postgresql":  # one chain: writers from several processes queue here
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7411)"))
-    a = t.audit_log
-    prev = conn.execute(sa.select(a.c.hash).order_by(a.c.id.desc()).limit(1)).scalar()
-    prev = prev or GENESIS
+    last = _LAST_HASH.rows(conn)
+    prev = last[0][0] if last and last[0][0] else GENESIS
     for row in rows:
         row["prev_hash"] = prev
         row["hash"] = prev = chain_hash(prev, row)
-    conn.execute(a.insert(), rows)
+    # On the cursor: the writer commits a small group per audited read, and SQLAlchemy's
+    # statement bookkeeping cost each of them more than the insert.
+    insert_on_cursor(conn, t.audit_log, rows)
+
+
+#: The chain's last hash, read in the appending transaction: compiled once.
+_LAST_HASH = FastSelect(sa.select(t.audit_log.c.hash).order_by(t.audit_log.c.id.desc()).limit(1))
 
 
 _writers: weakref.WeakKeyDictionary[Engine, AuditWriter] = weakref.WeakKeyDictionary()

@@ -7,6 +7,9 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -23,6 +26,12 @@ from warmline.storage.live import announce, key_topic
 KEY_PREFIX = "wl_"
 #: How stale a key's "last used" may get: at most one write per key per this interval.
 USE_RECORDED_EVERY = dt.timedelta(minutes=1)
+#: How long a key verified against the database is taken on trust before it is read again
+#: (:func:`trusted_actor`). Revoked through this process, it stops working at once; revoked
+#: by another (the CLI, another worker), within this long.
+TRUSTED_FOR_SECONDS = 2.0
+#: Keys trusted at once, at most (only keys that verified are kept: the set is the keys in use).
+TRUSTED_MAX = 10_000
 
 log = logging.getLogger("warmline")
 
@@ -106,8 +115,15 @@ _BY_HASH = FastSelect(sa.select(t.api_keys).where(t.api_keys.c.key_hash == sa.bi
 
 
 def authenticate(engine: Engine, key: str) -> Actor | None:
-    """The actor a presented key belongs to, or None if it is unknown or revoked (read from
-    the database each time: a revoked key fails on its next request)."""
+    """The actor a presented key belongs to, or None if it is unknown, revoked or expired
+    (read from the database each time: a revoked key fails on its next request)."""
+    verified = _verify(engine, key)
+    return None if verified is None else verified[0]
+
+
+def _verify(engine: Engine, key: str) -> tuple[Actor, dt.datetime | None] | None:
+    """The key's actor and its expiry, read from the database; None if it is unknown,
+    revoked or expired."""
     digest = hash_key(key)
     with engine.connect() as conn:
         rows = _BY_HASH.all(conn, digest=digest)
@@ -120,7 +136,76 @@ def authenticate(engine: Engine, key: str) -> Actor | None:
     if not hmac.compare_digest(row["key_hash"], digest):  # defence in depth; the index matched
         return None
     note_use(engine, row["id"], row["last_used_at"], now)
-    return Actor(row["id"], row["name"], Role(row["role"]), row["may_verify"])
+    actor = Actor(row["id"], row["name"], Role(row["role"]), row["may_verify"])
+    return actor, row["expires_at"]
+
+
+class _Trusted:
+    """Keys that verified lately, by database and key hash: the actor and until when (on
+    the monotonic clock) it is trusted without reading the key again."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: dict[tuple[str, str], tuple[Actor, float]] = {}
+        #: Bumped by every revocation: a check that read the key before it does not store.
+        self.generation = 0
+
+
+_trusted = _Trusted()
+
+
+_databases: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def _database(engine: Engine) -> str:
+    """Which database ``engine`` opens: keys revoked through any engine of it are dropped."""
+    name = _databases.get(engine)
+    if name is None:
+        name = _databases[engine] = engine.url.render_as_string(hide_password=True)
+    return name
+
+
+def trusted_actor(engine: Engine, key: str) -> Actor | None:
+    """The actor of ``key`` if it verified within :data:`TRUSTED_FOR_SECONDS` and was not
+    revoked through this process since; else None (then :func:`authenticate_and_trust`).
+    Memory only, no I/O: cheap enough for the event loop."""
+    found = _trusted.entries.get((_database(engine), hash_key(key)))
+    if found is None or found[1] <= time.monotonic():
+        return None
+    return found[0]
+
+
+def authenticate_and_trust(engine: Engine, key: str) -> Actor | None:
+    """:func:`authenticate`, the key then trusted for :data:`TRUSTED_FOR_SECONDS` (never
+    past its expiry)."""
+    generation = _trusted.generation
+    verified = _verify(engine, key)
+    if verified is None:
+        return None
+    actor, expires_at = verified
+    until = time.monotonic() + TRUSTED_FOR_SECONDS
+    if expires_at is not None:
+        until = min(
+            until, time.monotonic() + (expires_at - dt.datetime.now(dt.UTC)).total_seconds()
+        )
+    with _trusted.lock:
+        if _trusted.generation != generation:  # a revocation ran meanwhile: read again next time
+            return actor
+        if len(_trusted.entries) >= TRUSTED_MAX:
+            _trusted.entries.clear()
+        _trusted.entries[(_database(engine), hash_key(key))] = (actor, until)
+    return actor
+
+
+def _distrust(engine: Engine, key_ids: list[str]) -> None:
+    """Drop the revoked keys' trust in this process, and keep checks under way from
+    storing theirs."""
+    database, revoked = _database(engine), set(key_ids)
+    with _trusted.lock:
+        _trusted.generation += 1
+        for entry, (actor, _) in list(_trusted.entries.items()):
+            if entry[0] == database and actor.key_id in revoked:
+                del _trusted.entries[entry]
 
 
 def note_use(
@@ -207,4 +292,6 @@ def _revoke_where(engine: Engine, which: sa.ColumnElement[bool]) -> int:
                     for key_id in revoked
                 ],
             )
+    if revoked:  # committed: this process trusts them no more
+        _distrust(engine, revoked)
     return len(revoked)

@@ -8,7 +8,6 @@ the domain's plain values (:mod:`warmline.domain.insight.readings`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 from warmline.models.feelings import analyse_messages, default_feelings_model
 from warmline.models.reasons import ReasonModel, default_reason_model, reason_model
@@ -16,13 +15,11 @@ from warmline.models.reasons import ReasonModel, default_reason_model, reason_mo
 _warm = threading.Event()
 
 
-def warm_up(then: Callable[[], None] | None = None) -> None:
+def warm_up() -> None:
     """Load every model now (about two seconds), so the first message or contact does not
-    wait; then call ``then``."""
+    wait."""
     _do_warm_up()
     _warm.set()
-    if then is not None:
-        then()
 
 
 def is_warm() -> bool:

@@ -8,11 +8,12 @@ for roles that may not see them.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
-from warmline.actions.audit import Receipt, start_read
+from warmline.actions.audit import TIMED_OUT, WAIT_SECONDS, Receipt, start_read
 from warmline.domain.access.masking import mask_card, mask_evidence, mask_side
 from warmline.domain.access.roles import Actor, Permission, allows
 from warmline.errors import Gone, NotFound
@@ -29,6 +30,32 @@ def access_customer(
     live, receipt = open_customer(conn, engine, actor, customer_id, action, **detail)
     receipt.wait()
     return live
+
+
+async def committed(receipt: Receipt) -> None:
+    """Return once ``receipt``'s audit row is committed, holding no thread meanwhile (the
+    writer wakes the event loop); raise as :meth:`Receipt.wait` does if it could not be, or
+    not in time: then the read must not be answered."""
+    if not receipt.done.is_set():
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(_resolve, done)
+
+        receipt.when_done(wake)
+        try:
+            async with asyncio.timeout(WAIT_SECONDS):
+                await done
+        except TimeoutError:
+            raise TimeoutError(TIMED_OUT) from None
+    if receipt.error is not None:
+        raise receipt.error
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():  # not given up on (timed out, or the client went)
+        future.set_result(None)
 
 
 def open_customer(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
+from warmline.actions.audit import Receipt
 from warmline.config import Settings
 from warmline.domain.access.roles import Actor
 from warmline.domain.card.context import CardContext
@@ -43,10 +44,25 @@ def read_card(
     """The card of ``customer_id`` for ``actor``: the read audited (with ``detail``),
     sensitive values masked unless the role sees them. The card is read while its audit
     row commits, and returned only once that row is durable."""
+    card, audited = card_being_audited(conn, engine, actor, customer_id, ctx, **detail)
+    audited.wait()
+    return card
+
+
+def card_being_audited(
+    conn: Connection,
+    engine: Engine,
+    actor: Actor,
+    customer_id: str,
+    ctx: CardContext,
+    **detail: Any,
+) -> tuple[dict[str, Any] | None, Receipt]:
+    """:func:`read_card` without the wait: the card, and the receipt of its audit row,
+    which the caller must see committed (``wait`` or :func:`warmline.serving.access.committed`)
+    before it shows the card to anyone."""
     live, audited = open_customer(conn, engine, actor, customer_id, "card.viewed", **detail)
     card = as_seen_by(actor, load_card(conn, live, ctx))
     if card is not None:
         card["articles"] = card_suggestions(conn, card)
         attach_visits(conn, card, ctx.now)
-    audited.wait()
-    return card
+    return card, audited

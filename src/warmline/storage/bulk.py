@@ -100,3 +100,48 @@ def _binds(table: sa.Table, names: tuple[str, ...], dialect: Dialect) -> tuple[B
 def array_types(table: sa.Table, names: Sequence[str], dialect: Dialect) -> list[str]:
     """Each column's PostgreSQL type as an array (``bigint[]``), for ``unnest`` casts."""
     return [f"{table.c[name].type.compile(dialect=dialect)}[]" for name in names]
+
+
+def insert_on_cursor(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys, every value given) by one ``executemany``
+    on the connection's DB-API cursor, inside the caller's transaction: the statement
+    compiled once per table, columns and dialect, each value bound through its column's
+    type as ``insert()`` binds it (so the rows read back the same). For small, frequent
+    writes (the audit log's group commits), where SQLAlchemy's per-statement bookkeeping
+    cost more than the insert."""
+    if not rows:
+        return
+    sql, names, positional = _insert_plan(table, tuple(rows[0]), conn.dialect)
+    binds = _binds(table, names, conn.dialect)
+    bound = [
+        tuple(
+            value if bind is None else bind(value)
+            for value, bind in zip(map(row.__getitem__, names), binds, strict=True)
+        )
+        for row in rows
+    ]
+    values: list[Any] = bound if positional else [dict(zip(names, b, strict=True)) for b in bound]
+    if not conn.in_transaction():
+        conn.begin()
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        if listeners := conn.dispatch.before_cursor_execute:
+            listeners(conn, cursor, sql, values, None, True)  # statement counting, tracing
+        cursor.executemany(sql, values)
+    except dbapi_error as exc:
+        raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi_error, dialect=conn.dialect) from exc
+    finally:
+        cursor.close()
+
+
+@functools.cache
+def _insert_plan(
+    table: sa.Table, keys: tuple[str, ...], dialect: Dialect
+) -> tuple[str, tuple[str, ...], bool]:
+    """``INSERT`` of ``keys`` compiled for ``dialect``: its SQL, the parameters' order, and
+    whether they go by position (SQLite's ``?``) rather than by name (psycopg's)."""
+    compiled = table.insert().inline().compile(dialect=dialect, column_keys=list(keys))
+    if compiled.positional:
+        return str(compiled), tuple(compiled.positiontup or ()), True
+    return str(compiled), keys, False

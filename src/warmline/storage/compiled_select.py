@@ -28,7 +28,13 @@ Convert = Callable[[Any], Any]
 def _utc_text(value: Any) -> Any:
     if value is None or isinstance(value, dt.datetime):
         return value if value is None or value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+    try:  # SQLite's text, zone-less: parsed with UTC at once (a fifth of parse-then-replace)
+        parsed = dt.datetime.fromisoformat(value + "+00:00")
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:  # another shape (a zone of its own, a date)
+        parsed = dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+    return parsed
 
 
 def _utc_aware(value: Any) -> Any:
@@ -145,23 +151,26 @@ class FastSelect:
     def all(self, conn: Connection, **params: Any) -> list[dict[str, Any]]:
         """Rows as dicts. A list bound to an ``IN (expanding)`` parameter must not be empty
         (an empty list matches nothing: the result is empty without asking)."""
-        names = self._plan(conn).names
-        return [dict(zip(names, row, strict=True)) for row in self.rows(conn, **params)]
+        plan = self._plan(conn)
+        names, converters = plan.names, plan.converters
+        if not converters:
+            return [dict(zip(names, row, strict=True)) for row in self._raw(conn, plan, params)]
+        if len(set(names)) < len(names):  # a name twice: the last column wins, converted
+            return [dict(zip(names, row, strict=True)) for row in self.rows(conn, **params)]
+        named = [(names[i], convert) for i, convert in converters]
+        out = []
+        for row in self._raw(conn, plan, params):  # one dict a row, converted in place
+            record = dict(zip(names, row, strict=True))
+            for name, convert in named:
+                record[name] = convert(record[name])
+            out.append(record)
+        return out
 
     def rows(self, conn: Connection, **params: Any) -> list[tuple[Any, ...]]:
         """Rows as tuples in the order of the selected columns (no dict per row: for hot
         paths that read many rows of few columns)."""
         plan = self._plan(conn)
-        values = {**plan.defaults, **params}
-        sql = plan.sql
-        bound: Any
-        if plan.expanding:
-            if any(not values[name] for name in plan.expanding):
-                return []
-            sql, bound = self._expanded(plan, values)
-        else:
-            bound = tuple(values[name] for name in plan.positional) if plan.positional else values
-        rows = execute_raw(conn, sql, bound)
+        rows = self._raw(conn, plan, params)
         if not plan.converters:
             return rows
         out = []
@@ -171,6 +180,21 @@ class FastSelect:
                 record[i] = convert(record[i])
             out.append(tuple(record))
         return out
+
+    def _raw(
+        self, conn: Connection, plan: _Compiled, params: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """The rows as the driver gives them."""
+        values = {**plan.defaults, **params}
+        sql = plan.sql
+        bound: Any
+        if plan.expanding:
+            if any(not values[name] for name in plan.expanding):
+                return []
+            sql, bound = self._expanded(plan, values)
+        else:
+            bound = tuple(values[name] for name in plan.positional) if plan.positional else values
+        return execute_raw(conn, sql, bound)
 
     def _plan(self, conn: Connection) -> _Compiled:
         plan = self._compiled.get(conn.dialect.name)
