@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tests.factories import customer, identified, message, started
-from warmline.actions.contacts import start_contact
+from warmline.actions.contacts import contact_start, start_contact
 from warmline.actions.ingest import ingest_events
 from warmline.domain.identity.identifiers import Identifier
 from warmline.storage import schema as t
@@ -48,12 +48,14 @@ def test_a_visit_named_beforehand_joins_the_case_in_its_start_batch(engine: Engi
     miles, _ = _seed(engine, now)
     contact = start_contact(
         engine,
-        channel="branch",
-        identifiers=[Identifier("email", "miles@example.org")],
-        agent_id="dave",
-        contact_id="visit-1",
-        now=now,
-        continuity=dt.timedelta(minutes=30),
+        contact_start(
+            channel="branch",
+            identifiers=[Identifier("email", "miles@example.org")],
+            agent_id="dave",
+            contact_id="visit-1",
+            now=now,
+            continuity=dt.timedelta(minutes=30),
+        ),
         known=miles,
     )
     assert contact.customer_id == miles and contact.recognised and contact.joined_case
@@ -79,12 +81,14 @@ def test_a_start_that_lands_on_someone_else_is_done_again_for_them(engine: Engin
     miles, ann = _seed(engine, now)
     contact = start_contact(
         engine,
-        channel="branch",
-        identifiers=[Identifier("email", "miles@example.org")],
-        agent_id="dave",
-        contact_id="visit-2",
-        now=now,
-        continuity=dt.timedelta(minutes=30),
+        contact_start(
+            channel="branch",
+            identifiers=[Identifier("email", "miles@example.org")],
+            agent_id="dave",
+            contact_id="visit-2",
+            now=now,
+            continuity=dt.timedelta(minutes=30),
+        ),
         known=ann,
     )
     assert contact.customer_id == miles and contact.recognised and contact.joined_case

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from tests.factories import Keys, customer, ended, identified, message, started
-from warmline.actions.contacts import start_contact
+from warmline.actions.contacts import contact_start, start_contact
 from warmline.actions.derived import bring_up_to_date
 from warmline.actions.ingest import ingest_events
 from warmline.actions.metrics.rebuild import rollups_agree
@@ -80,12 +80,14 @@ def _risk_recomputed(engine: Engine) -> dict[str, dict[str, Any]]:
 def _call(engine: Engine, contact_id: str, now: dt.datetime) -> None:
     start_contact(
         engine,
-        channel="voice",
-        identifiers=[Identifier("phone", "+44 20 7946 0958")],
-        agent_id="dave",
-        contact_id=contact_id,
-        now=now,
-        continuity=dt.timedelta(minutes=30),
+        contact_start(
+            channel="voice",
+            identifiers=[Identifier("phone", "+44 20 7946 0958")],
+            agent_id="dave",
+            contact_id=contact_id,
+            now=now,
+            continuity=dt.timedelta(minutes=30),
+        ),
     )
 
 
@@ -133,11 +135,13 @@ def test_several_starts_are_brought_up_to_date_together_and_agree_with_a_rebuild
         _call(engine, f"call-{n}", now + dt.timedelta(minutes=n))
     start_contact(
         engine,
-        channel="chat",
-        identifiers=[Identifier("email", "ann@example.org")],
-        agent_id="erin",
-        contact_id="chat-ann",
-        now=now,
+        contact_start(
+            channel="chat",
+            identifiers=[Identifier("email", "ann@example.org")],
+            agent_id="erin",
+            contact_id="chat-ann",
+            now=now,
+        ),
     )
     assert _due(engine) == 4
     assert bring_up_to_date(engine) == 4

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from tests.factories import customer, make_event, miles_story
 from tests.storage.test_rebuild import snapshot
-from warmline.actions.contacts import start_contact
+from warmline.actions.contacts import contact_start, start_contact
 from warmline.actions.continuations import Source, issue_code, redeem_code
 from warmline.actions.handovers import hand_over
 from warmline.actions.ingest import ingest_events
@@ -50,12 +50,14 @@ def test_a_switch_a_handover_and_a_carried_verification_survive_a_rebuild(
     issued = issue_code(engine, LOCAL_ADMIN, _miles(engine), interaction_id="app-1")
     contact = start_contact(
         engine,
-        channel="voice",
-        identifiers=[Identifier("phone", "+442079460958")],
-        agent_id="dave",
-        contact_id="call-1",
-        continuity=dt.timedelta(minutes=30),
-        now=now,
+        contact_start(
+            channel="voice",
+            identifiers=[Identifier("phone", "+442079460958")],
+            agent_id="dave",
+            contact_id="call-1",
+            continuity=dt.timedelta(minutes=30),
+            now=now,
+        ),
     )
     assert contact.joined_case == "case-9"
     with engine.connect() as conn:

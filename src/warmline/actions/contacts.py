@@ -51,33 +51,14 @@ class Contact:
 
 def start_contact(
     engine: Engine,
+    start: ContactStart,
     *,
-    channel: str,
-    identifiers: Sequence[Identifier],
-    agent_id: str | None = None,
-    queue: str | None = None,
-    contact_id: str | None = None,
-    region: str = "GB",
-    now: dt.datetime | None = None,
-    continuity: dt.timedelta | None = None,
-    subject: str | None = None,
-    started_at: dt.datetime | None = None,
-    push_detail: Mapping[str, Any] | None = None,
-    with_events: Sequence[Mapping[str, Any]] = (),
     known: str | None = None,
-    guest: bool = False,
     also: Callable[[Connection, Contact], None] | None = None,
 ) -> Contact:
     """Resolve the caller, record the interaction and queue the card for the agent's desk.
 
-    The caller is resolved by ingest itself (the contact is an ``interaction.started``
-    event), so a contact and any other event find customers the same way. With
-    ``continuity``, a recognised caller who was in touch on another channel within it
-    joins that contact's case (see :mod:`warmline.actions.channel_switch`). A contact that
-    began before it reached anyone (a branch visit: the customer arrived, then was called)
-    gives ``started_at``; ``subject`` is what it is about, when the channel asked.
-    ``with_events`` are recorded with the start, in its batch (the verification a customer
-    brought to a branch): the card the desk opens has them from the first.
+    ``start`` is what :func:`contact_start` made of the contact.
 
     Everything is one transaction: the start, the channel switch, the desk's push and
     ``also`` (the caller's own writes about the contact), so the desk never sees half a
@@ -87,26 +68,9 @@ def start_contact(
 
     ``known`` is the customer the caller knows the contact is for (a branch visit's): the
     channel switch is then decided before and recorded in the start's own batch; should
-    ingest find anyone else, the start is done again without it. A ``guest`` (a branch
-    visit by a number no named customer holds) is shown as not recognised, whichever record
-    ingest lands the contact on.
+    ingest find anyone else, the start is done again without it.
     """
-    start = contact_start(
-        channel=channel,
-        identifiers=identifiers,
-        agent_id=agent_id,
-        queue=queue,
-        contact_id=contact_id,
-        region=region,
-        now=now,
-        continuity=continuity,
-        subject=subject,
-        started_at=started_at,
-        push_detail=push_detail,
-        with_events=with_events,
-        guest=guest,
-    )
-    known = known if continuity else None
+    known = known if start.continuity else None
     return in_start_transactions(
         engine,
         lambda conn, trust_known: start_within(conn, start, known if trust_known else None, also),
@@ -129,7 +93,21 @@ def contact_start(
     with_events: Sequence[Mapping[str, Any]] = (),
     guest: bool = False,
 ) -> ContactStart:
-    """What a contact's start records (see :func:`start_contact` for the arguments)."""
+    """What a contact's start records, to start with :func:`start_contact` (or
+    :func:`start_within` in the caller's own transaction).
+
+    The caller is resolved by ingest itself (the contact is an ``interaction.started``
+    event), so a contact and any other event find customers the same way. With
+    ``continuity``, a recognised caller who was in touch on another channel within it
+    joins that contact's case (see :mod:`warmline.actions.channel_switch`). A contact that
+    began before it reached anyone (a branch visit: the customer arrived, then was called)
+    gives ``started_at``; ``subject`` is what it is about, when the channel asked.
+    ``with_events`` are recorded with the start, in its batch (the verification a customer
+    brought to a branch): the card the desk opens has them from the first.
+
+    A ``guest`` (a branch visit by a number no named customer holds) is shown as not
+    recognised, whichever record ingest lands the contact on.
+    """
     now = now or dt.datetime.now(dt.UTC)
     contact_id = contact_id or f"wl-contact-{secrets.token_hex(8)}"
     envelope: dict[str, Any] = {

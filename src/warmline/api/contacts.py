@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.audit import Receipt
-from warmline.actions.contacts import start_contact
+from warmline.actions.contacts import contact_start, start_contact
 from warmline.config import Settings
 from warmline.domain.access.roles import Actor, Permission, allows
 from warmline.domain.card.assembly import unrecognised_card
@@ -97,9 +97,7 @@ async def post_contact(
             },
         ) from None
     identifiers = [i.to_identifier() for i in contact_in.customer.identifiers]
-    contact = await run_in_threadpool(
-        start_contact,
-        engine,
+    start = contact_start(
         channel=contact_in.channel,
         identifiers=identifiers,
         agent_id=contact_in.agent_id,
@@ -108,6 +106,7 @@ async def post_contact(
         region=settings.default_region,
         continuity=dt.timedelta(minutes=settings.continuity_minutes),
     )
+    contact = await run_in_threadpool(start_contact, engine, start)
     out: dict[str, Any] = {
         "contact_id": contact.contact_id,
         "interaction_id": contact.interaction_id,
