@@ -59,7 +59,7 @@ from warmline.models import reason_encoder_build as encoder_build
 from warmline.models.feelings_encoder import FEELINGS_ENCODER, PROBES, output_names
 from warmline.models.reason_encoder import SecondOpinion, reasons_fingerprint
 
-EPOCHS, BATCH, MAX_TOKENS, SEED = 1, 32, 40, 0
+EPOCHS, BATCH, MAX_TOKENS, SEED = 2, 32, 40, 0
 #: Rows trained on, a seeded sample of each data set: all of them (SemEval-2017's train
 #: split less its dev share, 44,588 tweets; GoEmotions' train split, 43,410 comments).
 SEMEVAL_ROWS, GOEMOTIONS_ROWS = 50_000, 50_000
@@ -92,6 +92,7 @@ def fine_tune(
     original: tuple[list[str], np.ndarray],
     ekman: np.ndarray,
     limit: int,
+    epochs: int = EPOCHS,
 ) -> tuple[Classifier, dict]:
     torch.manual_seed(SEED)
     torch.set_num_threads(2)
@@ -135,7 +136,7 @@ def fine_tune(
     y_original = torch.tensor(original[1], dtype=torch.float32)
     y_ekman = torch.tensor(ekman, dtype=torch.float32)
     lengths = {k: np.array([len(t) for t in v]) for k, v in texts.items()}
-    plan = [batches(lengths, rng) for _ in range(EPOCHS)]
+    plan = [batches(lengths, rng) for _ in range(epochs)]
     steps = sum(map(len, plan))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min(1.0, s / (WARM_UP * steps)) * max(0.0, (steps - s) / steps)
@@ -174,7 +175,7 @@ def fine_tune(
                     f"{(steps - done) / rate / 60:.0f} min left), loss {loss.item():.3f}",
                     flush=True,
                 )
-        print(f"epoch {epoch + 1}/{EPOCHS}: {time.perf_counter() - started:.0f} s", flush=True)
+        print(f"epoch {epoch + 1}/{epochs}: {time.perf_counter() - started:.0f} s", flush=True)
     model.eval()
     low_rank = {}
     for name, adapter in adapters.items():
@@ -191,6 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=encoder_build.SHIPPED)
     parser.add_argument("--limit", type=int, default=0, help="rows per data set (a smoke run)")
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     tweets, tweet_labels = semeval2017("fit")
@@ -209,7 +211,7 @@ def main() -> None:
     y_original = np.array([[k in s for k in original_labels] for s in original_sets], np.float32)
     y_ekman = np.array([[k in s for k in ekman_labels] for s in ekman_sets], np.float32)
     original = ([encoder_text(t) for t in comments], y_original)
-    model, adapted = fine_tune(polarity, original, y_ekman, args.limit)
+    model, adapted = fine_tune(polarity, original, y_ekman, args.limit, args.epochs)
     full, sources = export(model, adapted["names"])
     int8, recipes = quantized(full, sources)
     paths = encoder_build.EncoderFiles(args.out, FEELINGS_ENCODER)
@@ -226,7 +228,7 @@ def main() -> None:
         "base_tensors": adapted["names"],
         "graph_tensors": recipes,
         "trained_on": f"{len(tweets)} tweets of SemEval-2017 Task 4A train (less its dev "
-        f"share); {len(comments)} GoEmotions train comments",
+        f"share); {len(comments)} GoEmotions train comments; {args.epochs} epochs",
     }
     paths.meta.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     check(model, int8, paths, polarity[0][:64])

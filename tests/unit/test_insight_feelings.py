@@ -13,7 +13,9 @@ from warmline.models.feelings import (
     POSITIVE_EMOTIONS,
     FeelingsModel,
     analyse_messages,
+    decide_polarity,
     default_feelings_model,
+    emotion_margin,
 )
 from warmline.models.files import ModelFileError, pack, shipped
 
@@ -183,6 +185,23 @@ def test_unsure_readings_are_marked_for_refinement() -> None:
     assert unsure.unsure and unsure.confidence < model.unsure_below
 
 
+def test_an_emotion_near_its_threshold_makes_a_sure_polarity_unsure() -> None:
+    import copy
+
+    text = "thanks so much, you've been brilliant"
+    model = copy.copy(default_feelings_model())
+    scores = model.scores([feelings_text(text).text])
+    assert decide_polarity(scores.polarity, model.fast.shift)[1][0] >= model.unsure_below
+    margin = float(emotion_margin(scores.ekman, model.fast.ekman_thresholds)[0])
+    model.emotions_unsure_within = margin * 1.01 + 1e-3
+    assert model.analyse([text])[0].unsure
+    model.emotions_unsure_within = margin * 0.99
+    assert not model.analyse([text])[0].unsure
+    # Off (an older model file): only the polarity decides.
+    model.emotions_unsure_within = 0.0
+    assert not model.analyse([text])[0].unsure
+
+
 def test_model_round_trips_through_bytes() -> None:
     model = default_feelings_model()
     again = FeelingsModel.from_bytes(model.to_bytes())
@@ -191,6 +210,7 @@ def test_model_round_trips_through_bytes() -> None:
     np.testing.assert_array_equal(again.fast.thresholds, model.fast.thresholds)
     assert again.unsure_below == model.unsure_below and again.blend == model.blend
     assert again.emotion_blend == model.emotion_blend
+    assert again.emotions_unsure_within == model.emotions_unsure_within
 
 
 def test_shipped_model_is_small_and_refuses_other_files() -> None:

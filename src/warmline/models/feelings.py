@@ -18,8 +18,10 @@ Frustration (:mod:`~warmline.domain.insight.frustration`) combines the customer'
 words with the annoyance, anger and disappointment read here and P(negative).
 
 **The refined reading** (after ingest, :mod:`warmline.actions.insight_refine`): messages
-whose fast polarity confidence is below :attr:`FeelingsModel.unsure_below` are read again
-by the feelings encoder (:mod:`~warmline.models.feelings_encoder`), and the two readings
+the fast reading is unsure of (its polarity confidence below
+:attr:`FeelingsModel.unsure_below`, or one of its emotion groups within
+:attr:`FeelingsModel.emotions_unsure_within` of its threshold) are read again by the
+feelings encoder (:mod:`~warmline.models.feelings_encoder`), and the two readings
 are averaged (:attr:`FeelingsModel.blend` for polarity, :attr:`~FeelingsModel.emotion_blend`
 for emotions: each chosen on the dev splits) and decided with thresholds tuned for the
 average. The shipped files are trained by ``scripts/train_insight_models.py`` and
@@ -153,12 +155,24 @@ def decide_polarity(probabilities: _Array, shift: _Array) -> tuple[NDArray[np.in
     return chosen, adjusted[np.arange(len(chosen)), chosen]
 
 
+def _above(probability: _Array, threshold: _Array) -> _Array:
+    """A probability's log-odds less its threshold's."""
+    p = np.clip(probability, 1e-6, 1 - 1e-6)
+    t = np.clip(threshold, 1e-6, 1 - 1e-6)
+    above: _Array = np.log(p / (1 - p)) - np.log(t / (1 - t))
+    return above
+
+
 def strength(probability: _Array, threshold: _Array) -> _Array:
     """How clearly a probability clears its threshold: 0.5 at the threshold, towards 1 far
     above it, towards 0 far below (the odds relative to the threshold's odds)."""
-    p = np.clip(probability, 1e-6, 1 - 1e-6)
-    t = np.clip(threshold, 1e-6, 1 - 1e-6)
-    return sigmoid(np.log(p / (1 - p)) - np.log(t / (1 - t)))
+    return sigmoid(_above(probability, threshold))
+
+
+def emotion_margin(probability: _Array, threshold: _Array) -> _Array:
+    """Per row, how close the nearest column comes to its threshold, in log-odds."""
+    margin: _Array = np.abs(_above(probability, threshold)).min(axis=1)
+    return margin
 
 
 class FeelingsModel:
@@ -178,6 +192,7 @@ class FeelingsModel:
         blend: float = 0.5,
         emotion_blend: float | None = None,
         unsure_below: float = 0.0,
+        emotions_unsure_within: float = 0.0,
         languages: Sequence[str] = ("en",),
     ):
         """``weights`` has the three :data:`POLARITY` columns, then one per emotion, then
@@ -196,6 +211,7 @@ class FeelingsModel:
         self.blend = float(blend)
         self.emotion_blend = float(blend if emotion_blend is None else emotion_blend)
         self.unsure_below = float(unsure_below)
+        self.emotions_unsure_within = float(emotions_unsure_within)
         self.languages = frozenset(languages)
         self.english = frozenset(g for g in features.word_vocab if " " not in g)
         self._annoyed = [self.emotions.index(e) for e in ANNOYED if e in self.emotions]
@@ -226,6 +242,17 @@ class FeelingsModel:
             (1 - e) * fast.ekman + e * second.ekman,
         )
 
+    def unsure(self, fast: Scores) -> NDArray[np.bool_]:
+        """Which fast readings a second opinion should read again: the polarity's
+        confidence is below :attr:`unsure_below`, or an emotion group's log-odds is within
+        :attr:`emotions_unsure_within` of its threshold's (shown or not by a hair)."""
+        unsure = decide_polarity(fast.polarity, self.fast.shift)[1] < self.unsure_below
+        if self.emotions_unsure_within > 0 and len(fast.ekman):
+            unsure |= emotion_margin(fast.ekman, self.fast.ekman_thresholds) < (
+                self.emotions_unsure_within
+            )
+        return unsure
+
     def analyse(self, texts: Sequence[str]) -> list[MessageInsight]:
         """The fast reading of each message, in order."""
         return self._read(texts, None)
@@ -253,7 +280,7 @@ class FeelingsModel:
             if not m.empty and (m.emoji_only or lang in self.languages)
         ]
         fast = self.scores([prepared[i].text for i in readable])
-        unsure = decide_polarity(fast.polarity, self.fast.shift)[1] < self.unsure_below
+        unsure = self.unsure(fast)
         scores, decisions, reading = fast, self.fast, FAST
         if opinion is not None:
             second = opinion.scores([texts[i] for i in readable])
@@ -355,6 +382,7 @@ class FeelingsModel:
             "blend": self.blend,
             "emotion_blend": self.emotion_blend,
             "unsure_below": self.unsure_below,
+            "emotions_unsure_within": self.emotions_unsure_within,
         }
         return pack(KIND, header, arrays)
 
@@ -375,6 +403,7 @@ class FeelingsModel:
             blend=float(header["blend"]),
             emotion_blend=float(header.get("emotion_blend", header["blend"])),
             unsure_below=float(header["unsure_below"]),
+            emotions_unsure_within=float(header.get("emotions_unsure_within", 0.0)),
             languages=parts.languages,
         )
 

@@ -13,8 +13,9 @@ and GoEmotions).
   GoEmotions' train split, each with the threshold of its best F1 on the dev split.
 * With the second opinion's probabilities on the same dev texts, the refined reading's
   blend weights (one for polarity, one for emotions), shift and thresholds are chosen
-  there too, and so is the confidence
-  below which the fast reading is unsure: the least sure :data:`REFINE_SHARE` of dev.
+  there too, and so is what makes the fast reading unsure: its polarity confidence below
+  that of the least sure :data:`REFINE_SHARE` of dev's tweets, or an emotion group
+  nearer its threshold than in the :data:`REFINE_SHARE` of dev's comments nearest theirs.
 
 No test split is read here.
 """
@@ -32,15 +33,22 @@ from sklearn.metrics import f1_score, recall_score
 
 from warmline.domain.insight.message_text import feelings_text
 from warmline.domain.insight.readings import POLARITY
-from warmline.models.feelings import Decisions, FeelingsModel, Scores, decide_polarity
+from warmline.models.feelings import (
+    Decisions,
+    FeelingsModel,
+    Scores,
+    decide_polarity,
+    emotion_margin,
+)
 from warmline.models.linear_scores import softmax
 from warmline.models.ngrams import NgramFeatures
 from warmline.training.emotions import best_f1_threshold, nb_ratios
 
 POLARITY_REGULARISATION = 0.25
 EMOTION_REGULARISATION = 1.0
-#: The share of messages (the least sure, by fast polarity confidence) the refined
-#: reading reads again.
+#: The share of messages the refined reading reads again for each of its two reasons: the
+#: least sure by fast polarity confidence (of dev's tweets), and those with an emotion
+#: group nearest its threshold (of dev's comments). A message may be unsure for both.
 REFINE_SHARE = 0.5
 _TEMPERATURES = np.exp(np.linspace(np.log(0.3), np.log(4.0), 41))
 _BLENDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -190,6 +198,8 @@ def train_feelings_model(
     model.refined = model.fast
     confidence = decide_polarity(fast_tweets.polarity, model.fast.shift)[1]
     model.unsure_below = float(np.quantile(confidence, REFINE_SHARE))
+    margins = emotion_margin(fast_comments.ekman, model.fast.ekman_thresholds)
+    model.emotions_unsure_within = float(np.quantile(margins, REFINE_SHARE))
     if second_opinion is not None:
         opinion = _merge(*_split(second_opinion, len(dev.tweets)))
         # Polarity and emotions each get the weight that reads dev best: the encoder may
@@ -213,16 +223,29 @@ def train_feelings_model(
             f"opinion_{k}": v
             for k, v in _measure(opinion, _decisions(opinion, dev, model), dev, model).items()
         }
-        # What reading only the unsure share again gives on dev.
-        unsure = confidence < model.unsure_below
+        # What reading only the unsure share again gives on dev (each message is unsure
+        # by its own polarity and emotions; dev's tweets are judged on polarity, its
+        # comments on Ekman groups).
+        tweets_unsure, comments_unsure = model.unsure(fast_tweets), model.unsure(fast_comments)
         chosen = np.where(
-            unsure,
+            tweets_unsure,
             decide_polarity(combined.polarity, model.refined.shift)[0],
-            decide_polarity(fast.polarity, model.fast.shift)[0],
+            decide_polarity(fast_tweets.polarity, model.fast.shift)[0],
         )
-        report["unsure_share"] = float(unsure.mean())
+        mixed = np.where(
+            comments_unsure[:, None],
+            combined.ekman >= model.refined.ekman_thresholds,
+            fast_comments.ekman >= model.fast.ekman_thresholds,
+        )
+        report["unsure_share_tweets"] = float(tweets_unsure.mean())
+        report["unsure_share_comments"] = float(comments_unsure.mean())
         report["blend"], report["emotion_blend"] = model.blend, model.emotion_blend
         report["refined_unsure_only_polarity_macro_recall"] = macro_recall(truth, chosen)
+        report["refined_unsure_only_ekman_macro_f1"] = float(
+            f1_score(
+                _indicator(dev.ekman, model.ekman_labels), mixed, average="macro", zero_division=0
+            )
+        )
     return FeelingsTraining(FeelingsModel.from_bytes(model.to_bytes()), report)
 
 
