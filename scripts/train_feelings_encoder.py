@@ -11,7 +11,7 @@ over the mean of the token states with three groups of outputs, trained together
   ``original_train.tsv``;
 * the same comments' Ekman grouping (seven sigmoids) on ``ekman_train.tsv``.
 
-The two lowest layers are left as they are (no adapters). One epoch over both training
+The two lowest layers are left as they are (no adapters). Two epochs over both training
 sets (:data:`SEMEVAL_ROWS`, :data:`GOEMOTIONS_ROWS` cap them).
 
 Each batch holds rows of one data set (alternating at random in proportion to their
@@ -22,8 +22,10 @@ test split is read. It writes ``feelings_encoder.{onnx,npz,json}`` into
 
     /tmp/encoder-env/bin/python scripts/train_feelings_encoder.py
 
-(the environment of ``scripts/train_reason_encoder.py``'s docstring). About 20 minutes on
-two cores. Seeded, but not bit-identical across machines.
+(the environment of ``scripts/train_reason_encoder.py``'s docstring). About 40 minutes on
+two cores; ``--epochs 1`` takes half that and reads dev worse (polarity macro-recall
+0.707 against 0.720, Ekman macro-F1 all read again 0.640 against 0.648). Seeded, but not
+bit-identical across machines.
 """
 
 from __future__ import annotations
