@@ -58,3 +58,46 @@ def test_every_table_with_a_customer_says_what_a_merge_does_to_it() -> None:
             assert table in declared, table.name
     for table in schema.BY_ORIGIN:
         assert "origin_id" in table.c, table.name
+
+
+def test_national_id_keys_are_rewritten_both_ways(engine: Engine) -> None:
+    from alembic import command
+
+    from warmline.domain.identity.matching.blocking import _hashed, transposition_keys
+    from warmline.storage.migrate import alembic_config
+
+    _empty(engine)
+    try:
+        upgrade(engine, "0014")
+        record = {"v": 1, "last_name": "okafor", "national_ids": ["AB123456C", "X12"]}
+        whole_sorted = [_hashed("is", "".join(sorted(v))) for v in ("AB123456C", "X12")]
+        with engine.begin() as conn:
+            conn.execute(
+                schema.match_profiles.insert(),
+                [
+                    {"origin_id": "r1", "inputs": {}, "record": record},
+                    {"origin_id": "r2", "inputs": {}, "record": {"v": 1, "last_name": "hall"}},
+                ],
+            )
+            conn.execute(
+                schema.match_keys.insert(),
+                [{"key": k, "origin_id": "r1"} for k in [*whole_sorted, "nn:M420|O216"]]
+                + [{"key": "nn:H400|S551", "origin_id": "r2"}],
+            )
+
+        def keys() -> dict[str, set[str]]:
+            with engine.connect() as conn:
+                rows = conn.execute(sa.select(schema.match_keys)).all()
+            found: dict[str, set[str]] = {}
+            for key, origin in rows:
+                found.setdefault(origin, set()).add(key)
+            return found
+
+        upgrade(engine)
+        expected = {*transposition_keys("AB123456C"), *transposition_keys("X12"), "nn:M420|O216"}
+        assert keys() == {"r1": expected, "r2": {"nn:H400|S551"}}
+        command.downgrade(alembic_config(engine), "0014")
+        assert keys() == {"r1": {*whole_sorted, "nn:M420|O216"}, "r2": {"nn:H400|S551"}}
+    finally:
+        _empty(engine)
+        upgrade(engine)

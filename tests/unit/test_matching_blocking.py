@@ -108,3 +108,21 @@ def test_a_maiden_name_and_a_former_postcode_have_keys_of_their_own() -> None:
     shared = set(blocking_keys(before)) & set(blocking_keys(after))
     assert {"nd:L000|19840302", "dp:19840302|YO17HH"} <= shared
     assert len(blocking_keys(after)) <= 16
+
+
+def test_a_national_id_with_two_neighbours_swapped_meets_its_record_and_few_others() -> None:
+    from itertools import permutations
+
+    from warmline.domain.identity.matching.blocking import transposition_keys
+
+    for national_id in ("1234567", "AB123456C", "9081726354", "4321"):
+        keys = set(transposition_keys(national_id))
+        for i in range(len(national_id) - 1):
+            typed = national_id[:i] + national_id[i + 1] + national_id[i] + national_id[i + 2 :]
+            assert keys & set(transposition_keys(typed)), (national_id, typed)
+    # The same digits in another order are someone else's id: most share no key with it.
+    others = {"".join(p) for p in permutations("1234567")} - {"1234567"}
+    meeting = [o for o in others if set(transposition_keys(o)) & set(transposition_keys("1234567"))]
+    assert len(meeting) < len(others) * 0.05
+    # A short id keeps one key, its characters sorted.
+    assert len(transposition_keys("AB1")) == 1 == len(set(transposition_keys("AB1")))

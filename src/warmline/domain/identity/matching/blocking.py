@@ -61,9 +61,7 @@ def blocking_keys(record: MatchRecord) -> list[str]:
         keys.append(f"dn:{dob}|{number}")
     if record.national_ids or record.emails or record.phones or record.identifiers:
         hashed = [_hashed("id", value) for value in record.national_ids]
-        # Its characters in order: a national id with two of them swapped, the commonest
-        # slip in typing one, still meets its record (scored "one typo apart").
-        hashed += [_hashed("is", "".join(sorted(value))) for value in record.national_ids]
+        hashed += [key for value in record.national_ids for key in transposition_keys(value)]
         hashed += [_hashed("em", value) for value in record.emails]
         hashed += [_hashed("ph", value) for value in record.phones]
         hashed += [_hashed("ot", f"{kind}|{value}") for kind, value in record.identifiers]
@@ -106,6 +104,24 @@ def name_codes(record: MatchRecord) -> list[str]:
 
 #: Cached: names repeat across a memory far more than they vary.
 _soundex = lru_cache(maxsize=VALUE_CACHE)(jellyfish.soundex)
+
+
+def transposition_keys(national_id: str) -> list[str]:
+    """Keys a national id shares with itself written with two neighbouring characters
+    swapped, the commonest slip in typing one (scored "one typo apart"): its first half as
+    written with the rest in sorted order, and its first half and one more character in
+    sorted order with the rest as written. A swap inside the second half keeps the first
+    key, any other swap the second. Sorting only a part keeps strangers apart: the whole id
+    sorted is shared by every id with the same digits (seven digits make only 11,440 such
+    sets), which doubled the candidates compared on FEBRL 4's 10,000 records. An id under
+    four characters has one key, its characters sorted."""
+    if len(national_id) < 4:
+        return [_hashed("is", "".join(sorted(national_id)))]
+    half = len(national_id) // 2
+    return [
+        _hashed("is", national_id[:half] + "|" + "".join(sorted(national_id[half:]))),
+        _hashed("it", "".join(sorted(national_id[: half + 1])) + "|" + national_id[half + 1 :]),
+    ]
 
 
 def _hashed(kind: str, value: str) -> str:

@@ -35,7 +35,6 @@ agrees too (a birth date, an email address, a mobile, a national id).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
@@ -384,7 +383,7 @@ def resolve_against(
     """
     scored: list[ScoredCandidate] = []
     if records_of is not None:
-        records_of = functools.cache(records_of)  # asked again for the best: read once
+        records_of = _read_once(records_of)  # asked again for the best
     for candidate_id, candidate in candidates.items():
         assessed = assess(new, candidate, model, thresholds)
         if assessed is None:
@@ -426,6 +425,22 @@ def resolve_against(
         if said is not None:
             decision = Decision("review", (said, *decision.reasons))
     return MatchResult(best.candidate_id, best.comparison, decision, others)
+
+
+def _read_once(
+    records_of: Callable[[str], Sequence[MatchRecord]],
+) -> Callable[[str], Sequence[MatchRecord]]:
+    """``records_of``, each candidate's records read once (lighter than
+    :func:`functools.cache`, made anew for every record resolved)."""
+    read: dict[str, Sequence[MatchRecord]] = {}
+
+    def once(candidate_id: str) -> Sequence[MatchRecord]:
+        found = read.get(candidate_id)
+        if found is None:
+            found = read[candidate_id] = records_of(candidate_id)
+        return found
+
+    return once
 
 
 #: Review candidates scored again against everything known of their customer, at most.
