@@ -39,6 +39,11 @@ _SUFFIXES = frozenset(
      "mbe", "cbe"}
 )  # fmt: skip
 _WORD_SUFFIXES = frozenset({"junior", "senior"})
+#: A generation's word anywhere in a name, not inside another word: a name without one
+#: has no generation, and is not parsed again to find out.
+_GENERATION_WORD = re.compile(
+    r"(?<![^\W\d_])(jr|jnr|junior|sr|snr|senior|ii|iii|iv)(?![^\W\d_])", re.IGNORECASE
+)
 #: Suffixes that say which generation of a family a person is, in one spelling each.
 GENERATIONS = {
     "jr": "jr", "jnr": "jr", "junior": "jr", "sr": "sr", "snr": "sr", "senior": "sr",
@@ -250,6 +255,8 @@ def record_from(
             verified.append((kind, value))
     dob = parse_date(traits.get("date_of_birth"))
     postcode = normalise_postcode(_text(traits.get("postcode")))
+    former_name = traits.get("former_name")
+    former_address, former_postcode = traits.get("former_address"), traits.get("former_postcode")
     return MatchRecord(
         first_name=_shared(first),
         last_name=_shared(last),
@@ -266,11 +273,11 @@ def record_from(
         identifiers=_distinct(others),
         verified=frozenset(verified) if verified else _NOTHING_VERIFIED,
         generation=name_generation(name),
-        former_last_names=_former_names(traits.get("former_name"), first, last, 1),
-        former_first_names=_former_names(traits.get("former_name"), first, last, 0),
-        former_addresses=_former_addresses(
-            traits.get("former_address"), traits.get("former_postcode"), (number, postcode)
-        ),
+        former_last_names=_former_names(former_name, first, last, 1) if former_name else (),
+        former_first_names=_former_names(former_name, first, last, 0) if former_name else (),
+        former_addresses=_former_addresses(former_address, former_postcode, (number, postcode))
+        if former_address or former_postcode
+        else (),
     )
 
 
@@ -366,7 +373,7 @@ def parse_name(name: str | None) -> tuple[str | None, str | None, bool]:
 def name_generation(name: str | None) -> str | None:
     """The generation suffix of a full name ("John Smith Jr." -> "jr", "Smith, John III"
     -> "iii"), one spelling per generation; None if it has none."""
-    if not name:
+    if not name or not _GENERATION_WORD.search(name):
         return None
     found = None
     words = _raw_words(name)
