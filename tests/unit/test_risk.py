@@ -132,3 +132,13 @@ def test_a_worried_opening_that_ends_well_is_not_frustration() -> None:
     assert [s.name for s in assess(RiskInputs(interactions=[unread]), NOW).signals] == [
         "frustrated"
     ]
+
+
+def test_evidence_says_how_long_ago_in_the_desk_s_words() -> None:
+    # A contact minutes old is not "1 hour ago"; a promise missed yesterday says so.
+    minutes_old = contact(1, 5 / 1440, outcome="unresolved")
+    assert "a contact about card lost 5 minutes ago ended unresolved" in (
+        assess(RiskInputs(interactions=[minutes_old]), NOW).signals[0].evidence
+    )
+    days_old = contact(1, 3, outcome="unresolved")
+    assert "3 days ago" in assess(RiskInputs(interactions=[days_old]), NOW).signals[0].evidence

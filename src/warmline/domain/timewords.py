@@ -21,6 +21,11 @@ def until(when: dt.datetime, now: dt.datetime) -> str:
     return "overdue by " + _amount(-seconds)
 
 
+def duration(delta: dt.timedelta) -> str:
+    """How long ``delta`` is, in words ('2 days', '4 minutes')."""
+    return _amount(delta.total_seconds())
+
+
 def _span(seconds: float, *, past: bool, when: dt.datetime, now: dt.datetime) -> str:
     if seconds < 60:
         return "just now" if past else "now"

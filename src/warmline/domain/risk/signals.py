@@ -23,6 +23,7 @@ from warmline.domain.insight.mood import NEGATIVE, NEGATIVE_SENTIMENT, quote
 from warmline.domain.insight.readings import UNKNOWN
 from warmline.domain.insight.records import mood_from_json
 from warmline.domain.labels import humanise
+from warmline.domain.timewords import ago, duration
 
 Row = Mapping[str, Any]
 
@@ -99,12 +100,11 @@ def broken_promises(promises: Sequence[Row], now: dt.datetime) -> list[Signal]:
             continue
         text = humanise_text(p["text"])
         if p["status"] != "fulfilled":
-            late = now - due
-            words = f"promise “{text}” due {_span(late)} ago, not kept"
+            words = f"promise “{text}” due {ago(due, now)}, not kept"
             found.append(_dated("broken_promise", due, now, words, p["id"]))
         elif p["fulfilled_at"] is not None and p["fulfilled_at"] > due:
             late = p["fulfilled_at"] - due
-            words = f"promise “{text}” kept {_span(late)} late"
+            words = f"promise “{text}” kept {duration(late)} late"
             found.append(
                 Signal(
                     "broken_promise",
@@ -161,7 +161,7 @@ def mood_signals(interactions: Sequence[Row], now: dt.datetime) -> list[Signal]:
         if ended_badly or (end is None and mood.get("dominant") in NEGATIVE):
             line = f": {mood['line']}" if mood.get("line") else ""
             words = (
-                f"{mood.get('feeling', 'unhappy')} in a contact {_ago(i['started_at'], now)}{line}"
+                f"{mood.get('feeling', 'unhappy')} in a contact {ago(i['started_at'], now)}{line}"
             )
             found.append(_dated("frustrated", i["started_at"], now, words, i["id"]))
     signals = _capped("frustrated", found)
@@ -225,7 +225,7 @@ def unresolved(interactions: Sequence[Row], now: dt.datetime) -> list[Signal]:
         ):
             continue
         about = f" about {humanise(reason)}" if reason and reason != UNKNOWN else ""
-        words = f"a contact{about} {_ago(i['started_at'], now)} ended {humanise(i['outcome'])}"
+        words = f"a contact{about} {ago(i['started_at'], now)} ended {humanise(i['outcome'])}"
         found.append(_dated("unresolved", i["started_at"], now, words, i["id"]))
     return _capped("unresolved", found)
 
@@ -236,7 +236,7 @@ def transfers(interactions: Sequence[Row], now: dt.datetime) -> list[Signal]:
             "transfers",
             i["started_at"],
             now,
-            f"transferred {times(i['transfers'])} in a contact {_ago(i['started_at'], now)}",
+            f"transferred {times(i['transfers'])} in a contact {ago(i['started_at'], now)}",
             i["id"],
         )
         for i in interactions
@@ -254,7 +254,7 @@ def reverified(interactions: Sequence[Row], now: dt.datetime) -> list[Signal]:
         if not case or not i.get("verified_by"):
             continue
         if case in verified and i["verified_by"] == "customer":
-            words = f"asked to verify again in a contact {_ago(i['started_at'], now)}"
+            words = f"asked to verify again in a contact {ago(i['started_at'], now)}"
             found.append(_dated("reverified", i["started_at"], now, words, i["id"]))
         verified.add(case)
     return _capped("reverified", found)
@@ -264,15 +264,3 @@ def humanise_text(text: Any, limit: int = 80) -> str:
     """Text from an event, bounded and on one line."""
     words = " ".join(str(text or "").split())
     return words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
-
-
-def _span(delta: dt.timedelta) -> str:
-    days = delta.days
-    if days >= 1:
-        return f"{days} day{'s' if days != 1 else ''}"
-    hours = max(int(delta.total_seconds() // 3600), 1)
-    return f"{hours} hour{'s' if hours != 1 else ''}"
-
-
-def _ago(at: dt.datetime, now: dt.datetime) -> str:
-    return f"{_span(now - at)} ago" if now > at else "just now"
