@@ -1,7 +1,10 @@
-"""Training the feelings model on a few lines of our own: its decisions, and what makes a
-reading unsure, are chosen on dev."""
+"""Training the feelings model on made-up texts: its decisions, and what makes a reading
+unsure, are chosen on dev. The texts are generated here from a few cue words and filler
+(no data set's rows): enough for the training to run end to end, not to read anything."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
@@ -11,36 +14,35 @@ from warmline.training.feelings import REFINE_SHARE, FeelingsData, train_feeling
 
 EMOTIONS = ("annoyance", "gratitude", "neutral")
 EKMAN = ("anger", "joy", "neutral")
-TWEETS = [
-    ("the app crashed again and nobody answers", "negative"),
-    ("still waiting for my refund, awful", "negative"),
-    ("my card was declined twice today, terrible", "negative"),
-    ("the branch opens at nine tomorrow", "neutral"),
-    ("I moved house last week", "neutral"),
-    ("the statement arrives on the first", "neutral"),
-    ("thank you, brilliant help today", "positive"),
-    ("lovely staff, sorted it quickly", "positive"),
-    ("great service, really happy", "positive"),
-]
-COMMENTS = [
-    ("this is so annoying, again", {"annoyance"}, {"anger"}),
-    ("ugh, still broken, annoying", {"annoyance"}, {"anger"}),
-    ("thanks so much, that helped", {"gratitude"}, {"joy"}),
-    ("thank you, really kind", {"gratitude"}, {"joy"}),
-    ("the meeting is on tuesday", {"neutral"}, {"neutral"}),
-    ("I read it yesterday", {"neutral"}, {"neutral"}),
-]
+#: Cue words per class, and filler words they are mixed with.
+POLARITY_CUES = {
+    "negative": ("awful", "broken"),
+    "neutral": ("tuesday", "form"),
+    "positive": ("lovely", "brilliant"),
+}
+EMOTION_CUES = {
+    "annoyance": ("ugh", "annoying"),
+    "gratitude": ("thanks", "grateful"),
+    "neutral": ("meeting", "noon"),
+}
+EKMAN_OF = {"annoyance": "anger", "gratitude": "joy", "neutral": "neutral"}
+FILLER = ("alpha", "bravo", "charlie", "delta")
+
+
+def made_up(cues: tuple[str, ...], copies: int) -> list[str]:
+    pairs = itertools.islice(itertools.cycle(itertools.product(cues, FILLER)), copies * 3)
+    return [f"{cue} {filler} {cue}" for cue, filler in pairs]
 
 
 def data(copies: int) -> FeelingsData:
-    tweets = TWEETS * copies
-    comments = COMMENTS * copies
+    tweets = [(t, y) for y, cues in POLARITY_CUES.items() for t in made_up(cues, copies)]
+    comments = [(c, e) for e, cues in EMOTION_CUES.items() for c in made_up(cues, copies)]
     return FeelingsData(
         [t for t, _ in tweets],
         [y for _, y in tweets],
-        [c for c, _, _ in comments],
-        [frozenset(e) for _, e, _ in comments],
-        [frozenset(k) for _, _, k in comments],
+        [c for c, _ in comments],
+        [frozenset({e}) for _, e in comments],
+        [frozenset({EKMAN_OF[e]}) for _, e in comments],
     )
 
 
