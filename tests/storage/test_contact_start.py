@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tests.factories import customer, identified, message, started
-from warmline.actions.contacts import contact_start, start_contact
+from warmline.actions.contacts import Contact, contact_start, start_contact
 from warmline.actions.ingest import ingest_events
 from warmline.domain.identity.identifiers import Identifier
 from warmline.storage import schema as t
@@ -34,6 +34,22 @@ def _seed(engine: Engine, now: dt.datetime) -> tuple[str, str]:
     return miles, ann
 
 
+def _visit(engine: Engine, now: dt.datetime, contact_id: str, *, known: str) -> Contact:
+    """A branch visit by Miles's email, started by Dave for the customer named ``known``."""
+    return start_contact(
+        engine,
+        contact_start(
+            channel="branch",
+            identifiers=[Identifier("email", "miles@example.org")],
+            agent_id="dave",
+            contact_id=contact_id,
+            now=now,
+            continuity=dt.timedelta(minutes=30),
+        ),
+        known=known,
+    )
+
+
 def _cases_of(engine: Engine, customer_id: str) -> dict[str, str | None]:
     i = t.interactions
     with engine.connect() as conn:
@@ -46,18 +62,7 @@ def _cases_of(engine: Engine, customer_id: str) -> dict[str, str | None]:
 def test_a_visit_named_beforehand_joins_the_case_in_its_start_batch(engine: Engine) -> None:
     now = dt.datetime.now(dt.UTC)
     miles, _ = _seed(engine, now)
-    contact = start_contact(
-        engine,
-        contact_start(
-            channel="branch",
-            identifiers=[Identifier("email", "miles@example.org")],
-            agent_id="dave",
-            contact_id="visit-1",
-            now=now,
-            continuity=dt.timedelta(minutes=30),
-        ),
-        known=miles,
-    )
+    contact = _visit(engine, now, "visit-1", known=miles)
     assert contact.customer_id == miles and contact.recognised and contact.joined_case
     cases = _cases_of(engine, miles)
     assert cases["visit-1"] is not None and cases["visit-1"] == cases["chat-1"]
@@ -79,18 +84,7 @@ def test_a_start_that_lands_on_someone_else_is_done_again_for_them(engine: Engin
     case decided for Ann is dropped whole, and Miles's contact joins his own chat's case."""
     now = dt.datetime.now(dt.UTC)
     miles, ann = _seed(engine, now)
-    contact = start_contact(
-        engine,
-        contact_start(
-            channel="branch",
-            identifiers=[Identifier("email", "miles@example.org")],
-            agent_id="dave",
-            contact_id="visit-2",
-            now=now,
-            continuity=dt.timedelta(minutes=30),
-        ),
-        known=ann,
-    )
+    contact = _visit(engine, now, "visit-2", known=ann)
     assert contact.customer_id == miles and contact.recognised and contact.joined_case
     cases = _cases_of(engine, miles)
     assert cases["visit-2"] is not None and cases["visit-2"] == cases["chat-1"]
