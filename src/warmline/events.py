@@ -15,6 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import orjson
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -106,6 +107,26 @@ def errors_from(exc: ValidationError, prefix: str) -> list[EventError]:
             reason = f"{reason}; {hint}"
         errors.append(EventError(_pointer(prefix, err["loc"]), reason, code))
     return errors
+
+
+def outside_utc(value: dt.datetime) -> bool:
+    """Whether an aware time cannot be held in UTC (its offset takes it before year 1 or
+    after 9999), so it could not be stored."""
+    try:
+        value.astimezone(dt.UTC)
+    except OverflowError:
+        return True
+    return False
+
+
+def _storable(value: dt.datetime) -> dt.datetime:
+    if outside_utc(value):
+        raise PydanticCustomError("invalid_timestamp", "this time cannot be held in UTC")
+    return value
+
+
+#: A time with a time zone that can be stored (in UTC).
+StorableTime = Annotated[AwareDatetime, AfterValidator(_storable)]
 
 
 class _Strict(BaseModel):
@@ -449,7 +470,7 @@ class CustomerAuthenticated(Payload):
     method: Short
     level: Literal["weak", "medium", "strong"]
     interaction_id: ExternalId | None = None
-    expires_at: AwareDatetime | None = None
+    expires_at: StorableTime | None = None
 
     def anchor(self) -> tuple[str, str] | None:
         if self.customer is None and self.interaction_id:
@@ -554,7 +575,7 @@ class CommitmentMade(Payload):
     event_type: ClassVar[str] = "commitment.made"
     commitment_id: ExternalId
     text: Text
-    due_at: AwareDatetime
+    due_at: StorableTime
     made_by: Short | None = None
     case_id: ExternalId | None = None
     interaction_id: ExternalId | None = None
@@ -671,7 +692,7 @@ class Envelope(BaseModel):
     id: ExternalId
     source: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     type: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    time: AwareDatetime
+    time: StorableTime
     data: dict[str, Any]
 
 

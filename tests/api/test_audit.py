@@ -46,6 +46,11 @@ def test_auditors_read_the_log_with_filters(client: TestClient, keys: Keys) -> N
     )
     naive = client.get("/v1/audit", params={"since": "2026-11-22T10:00:00"}, headers=keys.auditor)
     assert (naive.status_code, naive.json()["code"]) == (400, "naive_timestamp")
+    early = client.get(
+        "/v1/audit", params={"since": "0001-01-01T00:00:00+01:00"}, headers=keys.auditor
+    )
+    assert (early.status_code, early.json()["code"]) == (400, "invalid_timestamp")
+    assert "UTC" in early.json()["detail"] and early.json()["hint"]
 
 
 def test_auditors_read_no_customer_and_write_nothing(client: TestClient, keys: Keys) -> None:

@@ -37,6 +37,8 @@ def test_every_documented_type_is_known() -> None:
         (lambda e: e.update(type="customer.exploded"), ("/type", "unknown_event_type")),
         (lambda e: e.update(time="2026-11-22T10:00:00"), ("/time", "naive_timestamp")),
         (lambda e: e.update(time="yesterday"), ("/time", "invalid_timestamp")),
+        # Year 1 at +01:00 is before year 1 in UTC: it could not be stored.
+        (lambda e: e.update(time="0001-01-01T00:00:00+01:00"), ("/time", "invalid_timestamp")),
         (lambda e: e.update(specversion="0.3"), ("/specversion", "invalid_value")),
         (lambda e: e.update(data=[1, 2]), ("/data", "wrong_type")),
         (lambda e: e["data"].update(speaker="robot"), ("/data/speaker", "invalid_value")),

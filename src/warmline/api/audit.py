@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from warmline.domain.access.roles import Actor, Permission
 from warmline.errors import InvalidRequest
+from warmline.events import outside_utc
 from warmline.serving.deps import EngineDep, require
 from warmline.serving.responses import json_response
 from warmline.storage import queries
@@ -37,6 +38,12 @@ def get_audit(
         if value is not None and value.tzinfo is None:
             raise InvalidRequest(
                 "naive_timestamp", f"{name} needs a time zone", hint="e.g. 2026-11-22T10:00:00Z"
+            )
+        if value is not None and outside_utc(value):
+            raise InvalidRequest(
+                "invalid_timestamp",
+                f"{name} cannot be held in UTC",
+                hint="a time between the years 1 and 9999 in UTC, e.g. 2026-11-22T10:00:00Z",
             )
     with engine.connect() as conn:
         entries = queries.audit_page(

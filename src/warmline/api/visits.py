@@ -6,14 +6,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from warmline.actions.appointments import book_appointment
 from warmline.actions.branch_setup import branch_or_404
 from warmline.actions.visits import MAX_SUMMARY_CHARS, finish_visit, link_guest, record_no_show
 from warmline.domain.access.roles import Actor, Permission
-from warmline.events import Channel
+from warmline.events import Channel, StorableTime
 from warmline.serving.deps import EngineDep, SettingsDep, require
 from warmline.serving.responses import json_response
 
@@ -47,7 +47,7 @@ class AppointmentIn(BaseModel):
     customer_id: Ref
     branch: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     service: Annotated[str, StringConstraints(min_length=1, max_length=40)]
-    starts_at: AwareDatetime
+    starts_at: StorableTime
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
     staff: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     channel: Channel | None = None
