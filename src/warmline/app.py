@@ -3,8 +3,10 @@ they serve."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
@@ -133,6 +135,18 @@ def _warm_up() -> None:
         heap.settle(collect=True)  # the models' objects too, once loaded
 
 
+#: Seconds shutdown waits for the model warm-up and the refinement pass to end.
+HELPERS_STOP_WITHIN = 60.0
+
+
+def _join_all(threads: list[threading.Thread], within: float) -> None:
+    deadline = time.monotonic() + within
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            log.warning("%s did not end within %.0f s of shutdown", thread.name, within)
+
+
 def worker_app() -> FastAPI:
     """The app of one of several server processes (``warmline serve --workers N``): settings
     from the environment, logs as the parent set them, the branches file already loaded."""
@@ -155,22 +169,29 @@ def create_app(
         # With several workers on PostgreSQL, one of them runs the singleton jobs below.
         leadership = leadership_for(app.state.engine)
         heap.settle()  # what start-up made stays out of full collections
+        helpers: list[threading.Thread] = []
         if settings.insight:
             # Models load in the background, so the first contact does not wait for them.
-            threading.Thread(target=_warm_up, name="warmline-warm-up", daemon=True).start()
+            helpers.append(threading.Thread(target=_warm_up, name="warmline-warm-up"))
         if settings.insight and settings.refine_insight:
             # Messages the fast reading was unsure of get their refined reading.
-            refiner = threading.Thread(
-                target=refine_forever,
-                args=(app.state.engine, stop, leadership.held),
-                name="warmline-refine",
-                daemon=True,
+            helpers.append(
+                threading.Thread(
+                    target=refine_forever,
+                    args=(app.state.engine, stop, leadership.held),
+                    name="warmline-refine",
+                )
             )
-            refiner.start()
+        for helper in helpers:
+            helper.daemon = True
+            helper.start()
         # Webhooks out of the outbox, and risk scores that time alone changes.
         background = start_background(app.state.engine, settings, leadership)
         yield
         stop.set()
+        # A model still loading (or reading) in native code when the interpreter exits
+        # aborts the process ("terminate called without an active exception"): wait.
+        await asyncio.to_thread(_join_all, helpers, HELPERS_STOP_WITHIN)
         background.stop()
         stop_listening()
         leadership.release()

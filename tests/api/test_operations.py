@@ -6,6 +6,8 @@ import gc
 import json
 import logging
 import re
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +20,7 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from tests.factories import Keys, conversation, identified
+from warmline import app as app_module
 from warmline.app import create_app
 from warmline.config import Settings
 from warmline.serving import health
@@ -83,6 +86,26 @@ def test_a_running_server_keeps_its_start_up_objects_out_of_full_collections(
         assert gc.get_freeze_count() > max(before, 10_000)
         assert client.get("/healthz").status_code == 200
     assert gc.get_freeze_count() == 0, "given back to the collector at shutdown"
+
+
+def test_shutdown_waits_for_the_models_still_loading(
+    db_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A model half-loaded in native code when the interpreter exits aborts the process.
+    ended = threading.Event()
+
+    def slow_warm_up() -> None:
+        time.sleep(0.5)
+        ended.set()
+
+    monkeypatch.setattr(app_module, "_warm_up", slow_warm_up)
+    settings = Settings(database_url=db_url, insight=True, refine_insight=True)
+    with TestClient(create_app(settings, engine)) as client:
+        assert client.get("/healthz").status_code == 200
+        assert not ended.is_set()
+    assert ended.is_set(), "shutdown returned while the warm-up was still running"
+    running = {thread.name for thread in threading.enumerate()}
+    assert not running & {"warmline-warm-up", "warmline-refine"}
 
 
 def test_readyz_says_when_the_schema_is_behind(
