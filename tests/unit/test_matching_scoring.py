@@ -7,6 +7,12 @@ import pytest
 from warmline.domain.identity.matching import DEFAULT_MODEL, compare, match_weight, record_from
 from warmline.domain.identity.matching.model import FIELDS
 from warmline.domain.identity.matching.record import MatchRecord
+from warmline.domain.identity.matching.scoring import (
+    MISSING,
+    comparison_levels,
+    national_ids_agree,
+    person_levels,
+)
 
 MILES = {
     "name": "Miles Okafor",
@@ -199,3 +205,32 @@ def test_evidence_can_be_said_for_any_pair_with_or_without_what_came_before() ->
         for b in records:
             comparison = compare(a, b, DEFAULT_MODEL)
             assert all(e.describe() for e in comparison.evidence)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {},
+        {"name": "Okafor Miles"},  # swapped
+        {"name": "Mike Okafor", "date_of_birth": "1980-01-02"},
+        {"name": "Miles Okafor Jr", "date_of_birth": "2005-02-01"},
+        {"name": "Okafor"},  # a lone name
+        {"name": "Miles Smith", "former_name": "Miles Okafor", "date_of_birth": None},
+    ],
+)
+@pytest.mark.parametrize("ids", [[], [("national_id", "AB123456C", False)]])
+def test_the_person_fields_alone_read_as_the_whole_comparison_reads_them(
+    other: dict[str, Any], ids: list[tuple[str, str, bool]]
+) -> None:
+    a = person([("national_id", "AB123456C", False)])
+    b = person(ids, address="3 Elm Row, York", postcode="YO1 7HH", **other)
+    whole, light = comparison_levels(a, b), person_levels(a, b)
+    kept = {FIELDS.index(f) for f in ("first_name", "last_name", "date_of_birth", "national_id")}
+    for index, field in enumerate(FIELDS):
+        if index in kept and field != "last_name":  # a former surname refines only the whole
+            assert light[index] == whole[index], field
+        elif index not in kept:
+            assert light[index] == MISSING, field
+    assert national_ids_agree(a, b) is bool(ids)
+    assert national_ids_agree(a, person([("national_id", "AB123465C", False)]))  # a typo
+    assert not national_ids_agree(a, person([("national_id", "ZZ999999Z", False)]))

@@ -62,6 +62,8 @@ from warmline.domain.identity.matching.scoring import (
     compare,
     comparison_levels,
     initial_fits,
+    national_ids_agree,
+    person_levels,
 )
 
 Outcome = Literal["link", "review", "new"]
@@ -225,9 +227,9 @@ def apart(ours: Sequence[MatchRecord], theirs: Sequence[MatchRecord]) -> list[st
     identifiers of a kind that share no value. A national id held by both (equal, or one
     typo apart) says they are one person whatever else differs.
     """
-    pairs = [(a, b, comparison_levels(a, b)) for a in ours for b in theirs]
-    if any(levels[_NATIONAL_ID] in (N_EXACT, N_TYPO) for _, _, levels in pairs):
+    if any(national_ids_agree(a, b) for a in ours for b in theirs):
         return []
+    pairs = [(a, b, person_levels(a, b)) for a in ours for b in theirs]
     found = _conflicting_verified(_verified_of(ours), _verified_of(theirs))
     everyone = [*ours, *theirs]
     given = {id(r): read_names(r, surnames_of(everyone, but=r))[0] for r in everyone}

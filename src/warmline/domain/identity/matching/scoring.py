@@ -42,6 +42,9 @@ CLOSE, SIMILAR = 0.92, 0.80
 LOCALITY_CLOSE, LOCALITY_SIMILAR = 90.0, 70.0
 
 _NAME_INDEXES = (FIELDS.index("first_name"), FIELDS.index("last_name"))
+#: The fields between the date of birth and the national id, MISSING in
+#: :func:`person_levels`.
+_BETWEEN = (MISSING,) * (FIELDS.index("national_id") - FIELDS.index("date_of_birth") - 1)
 _FIRST = FIELD_LEVELS["first_name"]
 F_EXACT, F_NICKNAME, F_SWAPPED, F_CLOSE, F_SIMILAR, F_DIFFERENT = (
     _FIRST.index(n) for n in ("exact", "nickname", "swapped", "close", "similar", "different")
@@ -202,6 +205,28 @@ def comparison_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, ...]:
         if a.identifiers and b.identifiers
         else MISSING,
     )
+
+
+def person_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, ...]:
+    """:func:`comparison_levels` of the fields that tell one person from another (the
+    names, the date of birth, the national id), in :data:`FIELDS` order, every other
+    field MISSING: what the relatives rules read, at a fraction of the cost."""
+    first, last = _name_levels(a, b)
+    x, y = a.date_of_birth, b.date_of_birth
+    dob = MISSING if not x or not y else D_EXACT if x == y else _date_level(x, y)
+    national = (
+        _national_id_level(a.national_ids, b.national_ids)
+        if a.national_ids and b.national_ids
+        else MISSING
+    )
+    return (first, last, dob, *_BETWEEN, national, MISSING)
+
+
+def national_ids_agree(a: MatchRecord, b: MatchRecord) -> bool:
+    """Whether the pair holds one national id (equal, or one typo apart)."""
+    return bool(a.national_ids and b.national_ids) and _national_id_level(
+        a.national_ids, b.national_ids
+    ) in (N_EXACT, N_TYPO)
 
 
 def street_and_town_levels(a: MatchRecord, b: MatchRecord) -> tuple[int, int]:
