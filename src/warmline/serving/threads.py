@@ -1,4 +1,5 @@
-"""Blocking work (database reads, the audit wait) off the event loop, in one hop.
+"""Blocking work (database reads, the audit wait) off the event loop, in one hop; short
+reads of a local SQLite file on it while they stay fast.
 
 FastAPI runs each plain ``def`` endpoint and dependency through AnyIO's worker threads:
 a capacity limiter, a cancel scope and a ``queue.Queue`` per hand-off. On the card's path
@@ -12,12 +13,16 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import logging
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -45,11 +50,51 @@ LOCAL_READERS = max(2, os.cpu_count() or 2)
 _local_readers = ThreadPoolExecutor(max_workers=LOCAL_READERS, thread_name_prefix="warmline-read")
 
 
+class InlineReads:
+    """Whether a short read of a local SQLite file runs on the event loop itself.
+
+    Handing a read to a thread and its answer back costs more CPU than a card's reads
+    from the page cache (about a quarter of the served card), but a read on the loop holds
+    every other request and live stream of the process while it runs. So reads run on the
+    loop while they are fast, and one that took longer than :attr:`slow` (a cold cache, a
+    disk that stalls, a checkpoint) sends the reads after it to the threads for
+    :attr:`away` seconds before the loop tries again.
+    """
+
+    def __init__(self, slow: float = 0.005, away: float = 10.0) -> None:
+        self.slow, self.away = slow, away
+        self._threads_until = 0.0
+
+    @property
+    def on_loop(self) -> bool:
+        return time.monotonic() >= self._threads_until
+
+    def took(self, seconds: float) -> None:
+        """A read on the loop took ``seconds``."""
+        if seconds > self.slow:
+            self._threads_until = time.monotonic() + self.away
+            log.info(
+                "a read on the event loop took %.1f ms: reads go to threads for %.0f s",
+                seconds * 1000,
+                self.away,
+            )
+
+
+inline_reads = InlineReads()
+
+
 async def run_read(engine: Engine, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """``fn(*args, **kwargs)``, which reads ``engine``'s database, on a worker thread: one of
-    as many as there are cores for a local SQLite file, else as :func:`run_blocking`."""
+    """``fn(*args, **kwargs)``, a short read of ``engine``'s database: for a local SQLite
+    file on the event loop while such reads stay fast (:class:`InlineReads`), else on one
+    of as many threads as there are cores; for PostgreSQL as :func:`run_blocking`."""
     if engine.dialect.name != "sqlite":
         return await run_blocking(fn, *args, **kwargs)
+    if inline_reads.on_loop:
+        began = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            inline_reads.took(time.perf_counter() - began)
     context = contextvars.copy_context()
     call = functools.partial(context.run, fn, *args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(_local_readers, call)
