@@ -61,7 +61,7 @@ class InlineReads:
     :attr:`away` seconds before the loop tries again.
     """
 
-    def __init__(self, slow: float = 0.005, away: float = 10.0) -> None:
+    def __init__(self, slow: float = 0.02, away: float = 10.0) -> None:
         self.slow, self.away = slow, away
         self._threads_until = 0.0
 
