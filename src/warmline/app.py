@@ -25,6 +25,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from warmline.actions import audit as audit_log
 from warmline.actions.branch_setup import load_branches_file
 from warmline.actions.insight_refine import refine_forever
 from warmline.actions.sms import sender_from_setting
@@ -58,7 +59,12 @@ from warmline.serving.health import readiness
 from warmline.serving.leadership import leadership_for
 from warmline.serving.live_listener import stop_listening
 from warmline.serving.logs import configure_logging
-from warmline.serving.request_context import RequestContext, SecurityHeaders, request_id
+from warmline.serving.request_context import (
+    RequestContext,
+    SecurityHeaders,
+    request_id,
+    requests_in_flight,
+)
 from warmline.serving.responses import json_response, problem_response
 from warmline.serving.throttle import FailureThrottle
 from warmline.storage import migrate, queries
@@ -421,6 +427,8 @@ def create_app(
     app.mount("/public/static", StaticFiles(directory=pages.HERE / "public"), name="public-static")
     _add_docs(app)
     app.add_middleware(RequestContext)
+    # The audit writer gathers rows into one commit only while other requests run.
+    audit_log.others_reading = requests_in_flight
     return app
 
 

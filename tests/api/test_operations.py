@@ -8,7 +8,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from warmline.app import create_app
 from warmline.config import Settings
 from warmline.serving import health
 from warmline.serving.logs import RequestIdFilter, configure_logging
-from warmline.serving.request_context import RequestContext
+from warmline.serving.request_context import RequestContext, requests_in_flight
 from warmline.storage import migrate
 from warmline.storage import schema as t
 
@@ -247,3 +247,23 @@ def _gauge() -> float:
     from warmline.serving.prometheus import SSE_CONNECTIONS
 
     return SSE_CONNECTIONS._value.get()
+
+
+def test_the_server_counts_the_requests_it_is_answering_but_not_open_streams() -> None:
+    seen: list[int] = []
+
+    async def stream(_: object) -> StreamingResponse:
+        async def body() -> AsyncIterator[bytes]:
+            seen.append(requests_in_flight())  # streaming: no longer counted
+            yield b"data: x\n\n"
+
+        seen.append(requests_in_flight())  # being answered: counted
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+    inner = Starlette(routes=[Route("/stream", stream)])
+    with TestClient(RequestContext(inner)) as client:
+        before = requests_in_flight()
+        assert client.get("/stream").status_code == 200
+        assert client.get("/nowhere").status_code == 404
+        assert seen == [before + 1, before]
+        assert requests_in_flight() == before

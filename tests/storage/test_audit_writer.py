@@ -1,5 +1,5 @@
-"""The audit writer's group commit: reads close together share a commit, a lone read
-waits for no one, and every row is committed in one chain."""
+"""The audit writer's group commit: while other requests run, reads share a commit; a lone
+read waits for no one; every row is committed in one chain."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def test_a_lone_read_is_committed_without_waiting_for_others(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(audit, "GATHER_SECONDS", 30.0)
-    writer = AuditWriter(engine)  # nothing committed lately: not busy
+    monkeypatch.setattr(audit, "others_reading", lambda: 1)  # this read's request alone
+    writer = AuditWriter(engine)
     first, second = Receipt(row(1)), Receipt(row(2))
     arriving = later(writer, second, 0.3)
     assert writer._gather(first) == [first]
@@ -47,9 +48,8 @@ def test_reads_close_together_share_a_commit(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(audit, "GATHER_SECONDS", 1.0)  # the second arrives well inside
-    monkeypatch.setattr(audit, "BUSY_WITHIN", 60.0)
+    monkeypatch.setattr(audit, "others_reading", lambda: 16)  # sixteen desks at it
     writer = AuditWriter(engine)
-    writer._last_commit = time.monotonic()  # a commit just ended: reads are coming
     first, second = Receipt(row(1)), Receipt(row(2))
     arriving = later(writer, second, 0.2)
     assert writer._gather(first) == [first, second]

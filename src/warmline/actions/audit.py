@@ -35,9 +35,18 @@ log = logging.getLogger("warmline")
 
 GROUP_MAX = 500
 IDLE_SECONDS = 5.0  # the thread exits when idle and restarts on the next read
-#: While reads come close together (a commit ended under BUSY_WITHIN seconds ago), the
-#: writer waits up to GATHER_SECONDS for more rows to share a commit.
-BUSY_WITHIN, GATHER_SECONDS = 0.01, 0.002
+#: While other requests are being answered, the writer waits up to this long for more
+#: rows to share a commit.
+GATHER_SECONDS = 0.002
+
+
+def _nobody() -> int:
+    return 0
+
+
+#: How many requests this process is answering now (the server sets it: see
+#: :func:`warmline.serving.request_context.requests_in_flight`); outside a server, none.
+others_reading: Callable[[], int] = _nobody
 WAIT_SECONDS = 30.0
 
 
@@ -89,7 +98,6 @@ class AuditWriter:
         self._queue: queue.Queue[Receipt] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._last_commit = 0.0
 
     @property
     def waiting(self) -> int:
@@ -125,14 +133,13 @@ class AuditWriter:
             self._write(self._gather(first))
 
     def _gather(self, first: Receipt) -> list[Receipt]:
-        """``first`` and the rows queued behind it. While reads come close together (the
-        last commit ended under :data:`BUSY_WITHIN` ago) it waits up to
-        :data:`GATHER_SECONDS` for more: one commit then serves several reads, where a
-        commit each cost the server more than a card's own queries. A read alone is
+        """``first`` and the rows queued behind it. While other requests are being answered
+        (:func:`others_reading` above one) it waits up to :data:`GATHER_SECONDS` for more:
+        one commit then serves several reads, where a commit each cost the server more than
+        a card's own queries. A read alone (a script reading cards one after another) is
         committed at once."""
         group = [first]
-        busy = time.monotonic() - self._last_commit < BUSY_WITHIN
-        until = time.monotonic() + GATHER_SECONDS if busy else 0.0
+        until = time.monotonic() + GATHER_SECONDS if others_reading() > 1 else 0.0
         while len(group) < GROUP_MAX:
             try:
                 group.append(self._queue.get_nowait())
@@ -158,7 +165,6 @@ class AuditWriter:
             error: Exception | None = exc
         else:
             error = None
-        self._last_commit = time.monotonic()
         callbacks = [callback for pending in group for callback in pending._finish(error)]
         for callback in callbacks:
             try:

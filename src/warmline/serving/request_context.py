@@ -28,6 +28,15 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 access_log = logging.getLogger("warmline.access")
 
 
+_in_flight = 0
+
+
+def requests_in_flight() -> int:
+    """HTTP requests this process is answering now (event streams once they stream are
+    not counted: they stay open for hours and answer nothing more)."""
+    return _in_flight
+
+
 def incoming_id(scope: Scope) -> str:
     """The caller's request id if it is a safe token, else a new one."""
     for name, value in scope.get("headers", ()):
@@ -56,12 +65,15 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        global _in_flight
         rid = incoming_id(scope)
         token = request_id.set(rid)
         started = time.perf_counter()
         state: dict[str, Any] = {"status": 500, "stream": False, "seconds": None}
+        _in_flight += 1
 
         async def send_with_id(message: Message) -> None:
+            global _in_flight
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 state["seconds"] = time.perf_counter() - started
@@ -72,6 +84,7 @@ class RequestContext:
                     if name == b"content-type" and value.startswith(b"text/event-stream"):
                         state["stream"] = True
                         SSE_CONNECTIONS.inc()
+                        _in_flight -= 1
             await send(message)
 
         try:
@@ -86,8 +99,11 @@ class RequestContext:
 
     @staticmethod
     def _record(scope: Scope, state: dict[str, Any], started: float) -> None:
+        global _in_flight
         if state["stream"]:
             SSE_CONNECTIONS.dec()
+        else:
+            _in_flight -= 1
         seconds = state["seconds"]
         if seconds is None:
             seconds = time.perf_counter() - started
