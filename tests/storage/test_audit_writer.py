@@ -56,6 +56,27 @@ def test_reads_close_together_share_a_commit(
     arriving.join()
 
 
+def test_the_writer_stops_waiting_once_every_running_request_has_its_row_in(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit, "GATHER_SECONDS", 30.0)
+    monkeypatch.setattr(audit, "others_reading", lambda: 2)  # two desks reading
+    writer = AuditWriter(engine)
+    first, second, third = Receipt(row(1)), Receipt(row(2)), Receipt(row(3))
+    arriving = [later(writer, second, 0.2), later(writer, third, 1.5)]
+    assert writer._gather(first) == [first, second]  # not kept for the third
+    for thread in arriving:
+        thread.join()
+
+
+def test_rows_already_queued_share_a_commit_even_outside_a_server(engine: Engine) -> None:
+    writer = AuditWriter(engine)  # no server: nobody counted as running
+    first, *queued = (Receipt(row(n)) for n in range(4))
+    for receipt in queued:
+        writer._queue.put(receipt)
+    assert writer._gather(first) == [first, *queued]
+
+
 def test_every_read_of_a_busy_moment_is_committed_once_in_one_chain(engine: Engine) -> None:
     receipts: list[Receipt] = []
     lock = threading.Lock()

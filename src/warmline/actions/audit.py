@@ -37,7 +37,7 @@ GROUP_MAX = 500
 IDLE_SECONDS = 5.0  # the thread exits when idle and restarts on the next read
 #: While other requests are being answered, the writer waits up to this long for more
 #: rows to share a commit.
-GATHER_SECONDS = 0.002
+GATHER_SECONDS = 0.004
 
 
 def _nobody() -> int:
@@ -134,19 +134,21 @@ class AuditWriter:
 
     def _gather(self, first: Receipt) -> list[Receipt]:
         """``first`` and the rows queued behind it. While other requests are being answered
-        (:func:`others_reading` above one) it waits up to :data:`GATHER_SECONDS` for more:
-        one commit then serves several reads, where a commit each cost the server more than
-        a card's own queries. A read alone (a script reading cards one after another) is
-        committed at once."""
+        (:func:`others_reading` above one) it waits up to :data:`GATHER_SECONDS` for their
+        rows (no longer once each has one in): one commit then serves several reads, where a
+        commit each cost the server more than a card's own queries. A read alone (a script
+        reading cards one after another) is committed at once."""
         group = [first]
-        until = time.monotonic() + GATHER_SECONDS if others_reading() > 1 else 0.0
+        running = others_reading()
+        until = time.monotonic() + GATHER_SECONDS if running > 1 else 0.0
         while len(group) < GROUP_MAX:
             try:
                 group.append(self._queue.get_nowait())
                 continue
             except queue.Empty:
                 left = until - time.monotonic()
-            if left <= 0:
+            # Once every request being answered has its row in, nobody is left to wait for.
+            if left <= 0 or len(group) >= running:
                 break
             try:
                 group.append(self._queue.get(timeout=left))
