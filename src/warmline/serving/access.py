@@ -9,6 +9,7 @@ for roles that may not see them.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
@@ -66,6 +67,26 @@ def open_customer(
     (an audit row that could not be committed raises there, and nothing is answered)."""
     live = live_customer(conn, customer_id)
     return live, start_read(engine, actor, action, live, detail)
+
+
+def open_customer_row(
+    conn: Connection,
+    engine: Engine,
+    actor: Actor,
+    customer_id: str,
+    action: str,
+    read_row: Callable[[Connection, str], dict[str, Any] | None],
+    **detail: Any,
+) -> tuple[str, Receipt, dict[str, Any] | None]:
+    """:func:`open_customer` for a read that starts with the customer's own row
+    (``read_row``, a row with ``status`` and ``merged_into``): a live customer's row is
+    its own merge check, one statement fewer. Returns the live id, the audit receipt, and
+    the row when it is the live customer's (else None: read it for the live id)."""
+    row = read_row(conn, customer_id)
+    if row is not None and queries.is_live(row["status"], row["merged_into"]):
+        return customer_id, start_read(engine, actor, action, customer_id, detail), row
+    live, receipt = open_customer(conn, engine, actor, customer_id, action, **detail)
+    return live, receipt, None
 
 
 def live_customer(conn: Connection, customer_id: str) -> str:

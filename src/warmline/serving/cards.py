@@ -12,11 +12,11 @@ from warmline.actions.audit import Receipt
 from warmline.config import Settings
 from warmline.domain.access.roles import Actor
 from warmline.domain.card.context import CardContext
-from warmline.serving.access import as_seen_by, open_customer
+from warmline.serving.access import as_seen_by, open_customer_row
 from warmline.serving.knowledge import card_suggestions
 from warmline.serving.profile_config import profile_config
 from warmline.storage.branch_queries import attach_visits
-from warmline.storage.card_queries import load_card
+from warmline.storage.card_queries import customer_row, load_card
 
 
 def card_context(settings: Settings, **kw: Any) -> CardContext:
@@ -60,8 +60,10 @@ def card_being_audited(
     """:func:`read_card` without the wait: the card, and the receipt of its audit row,
     which the caller must see committed (``wait`` or :func:`warmline.serving.access.committed`)
     before it shows the card to anyone."""
-    live, audited = open_customer(conn, engine, actor, customer_id, "card.viewed", **detail)
-    card = as_seen_by(actor, load_card(conn, live, ctx))
+    live, audited, row = open_customer_row(
+        conn, engine, actor, customer_id, "card.viewed", customer_row, **detail
+    )
+    card = as_seen_by(actor, load_card(conn, live, ctx, row))
     if card is not None:
         card["articles"] = card_suggestions(conn, card)
         attach_visits(conn, card, ctx.now)

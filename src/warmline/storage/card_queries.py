@@ -156,12 +156,21 @@ def _card_suggestions(cid: sa.BindParameter[str]) -> Any:
 CARD = {name: FastSelect(statement) for name, statement in _card_statements().items()}
 
 
-def card_rows(conn: Connection, customer_id: str) -> dict[str, Any] | None:
-    """Everything a card is built from, in a fixed number of queries (pinned by a test)."""
-    customer = CARD["customer"].all(conn, cid=customer_id)
-    if not customer:
+def customer_row(conn: Connection, customer_id: str) -> dict[str, Any] | None:
+    """The card's customer row (with the risk score), whatever its status."""
+    found = CARD["customer"].all(conn, cid=customer_id)
+    return found[0] if found else None
+
+
+def card_rows(
+    conn: Connection, customer_id: str, customer: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """Everything a card is built from, in a fixed number of queries (pinned by a test);
+    ``customer``: its :func:`customer_row` when the caller has read it already."""
+    customer = customer or customer_row(conn, customer_id)
+    if customer is None:
         return None
-    rows: dict[str, Any] = {"customer": customer[0]}
+    rows: dict[str, Any] = {"customer": customer}
     for part in (
         "interactions",
         "cases",
@@ -190,10 +199,16 @@ def last_messages(
 NOW_MESSAGES = 30
 
 
-def load_card(conn: Connection, customer_id: str, ctx: CardContext) -> dict[str, Any] | None:
-    """The card for ``customer_id`` at ``ctx``: eight queries, plus one per continuity item
-    and one for the messages of the contact happening now."""
-    rows = card_rows(conn, customer_id)
+def load_card(
+    conn: Connection,
+    customer_id: str,
+    ctx: CardContext,
+    customer: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """The card for ``customer_id`` at ``ctx``: eight queries (seven when ``customer``, its
+    :func:`customer_row`, is given), plus one per continuity item and one for the messages
+    of the contact happening now."""
+    rows = card_rows(conn, customer_id, customer)
     if rows is None:
         return None
     current = ctx.interaction_id

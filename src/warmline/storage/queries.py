@@ -32,10 +32,16 @@ def live_customer_id(conn: Connection, customer_id: str) -> str | None:
         if not rows or rows[0][0] == "erased":
             return None
         status, merged_into = rows[0]
-        if status != "merged" or merged_into is None:
+        if is_live(status, merged_into):
             return customer_id
         customer_id = merged_into
     return None
+
+
+def is_live(status: str, merged_into: str | None) -> bool:
+    """Whether a customer row with ``status`` and ``merged_into`` is the live customer
+    itself: not erased, not merged into another."""
+    return status != "erased" and (status != "merged" or merged_into is None)
 
 
 def is_erased(conn: Connection, customer_id: str) -> bool:
