@@ -4,6 +4,7 @@ and they are right once the deferred work has run: equal to a rebuild, on both b
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from typing import Any
 
@@ -15,9 +16,13 @@ from sqlalchemy.engine import Engine
 from tests.factories import Keys, customer, ended, identified, message, started
 from warmline.actions.contacts import contact_start, start_contact
 from warmline.actions.derived import bring_up_to_date
+from warmline.actions.erase import erase_customer
 from warmline.actions.ingest import ingest_events
 from warmline.actions.metrics.rebuild import rollups_agree
+from warmline.actions.metrics.refresh import refresh_metrics
+from warmline.actions.metrics.touched import Touched
 from warmline.actions.risk import rescore_in, risk_policy
+from warmline.domain.access.roles import LOCAL_ADMIN
 from warmline.domain.identity.identifiers import Identifier
 from warmline.errors import Conflict
 from warmline.storage import metrics_queries as mq
@@ -181,3 +186,49 @@ def test_the_server_brings_them_up_to_date_by_itself(
         time.sleep(0.05)
     assert _due(engine) == 0
     assert rollups_agree(engine) and _risk(engine) == _risk_recomputed(engine)
+
+
+def test_an_erasure_crossing_the_rollups_pass_goes_again_whole(engine: Engine) -> None:
+    """The rollups pass takes a customer's metrics lock first and their rows after; an
+    erasure deletes the rows first and takes the lock after. On PostgreSQL, when they cross,
+    the database rolls the erasure back (it waited first, so it finds the deadlock) and the
+    erasure goes again once the pass has committed; on SQLite, one writer at a time, it
+    waits for the pass."""
+    now = dt.datetime.now(dt.UTC)
+    miles = _seed(engine, now)
+    i = t.interactions
+    erased: dict[str, Any] = {}
+
+    def erase() -> None:
+        try:
+            erased["removed"] = erase_customer(engine, miles, LOCAL_ADMIN, "asked")
+        except Exception as exc:  # the assertion below shows it
+            erased["error"] = exc
+
+    with writing(engine) as rollups, engine.connect() as watcher:
+        transaction = rollups.begin()
+        refresh_metrics(rollups, Touched(customers={miles}))  # the pass holds Miles's lock
+        eraser = threading.Thread(target=erase)
+        eraser.start()
+        if engine.dialect.name == "postgresql":
+            # The erasure has deleted Miles's rows and waits for his metrics lock ...
+            waiting = sa.text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            )
+            deadline = time.monotonic() + 10
+            while not watcher.execute(waiting).scalar_one():
+                assert time.monotonic() < deadline, "the erasure never waited for the lock"
+                watcher.commit()
+                time.sleep(0.02)
+            # ... when the pass goes on to his rows: it waits for the erasure, which finds
+            # the deadlock and rolls back, so the pass's write goes through.
+        rollups.execute(i.update().where(i.c.customer_id == miles).values(summary="rolled up"))
+        transaction.commit()
+    eraser.join(30)
+    assert "error" not in erased, erased.get("error")
+    assert erased["removed"]["interactions"] == 1
+    with engine.connect() as conn:
+        left = conn.execute(sa.select(sa.func.count()).where(i.c.customer_id == miles))
+        assert left.scalar_one() == 0
+        status = conn.execute(sa.select(t.customers.c.status).where(t.customers.c.id == miles))
+        assert status.scalar_one() == "erased"

@@ -20,15 +20,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from warmline.actions.metrics.refresh import refresh_metrics
 from warmline.actions.metrics.touched import Touched
-from warmline.actions.retries import RETRIES, retryable
+from warmline.actions.retries import in_write_transaction
 from warmline.actions.risk import refresh_risk, risk_policy
 from warmline.domain.risk import RiskPolicy
 from warmline.storage import schema as t
-from warmline.storage.engine import writing
 from warmline.storage.live import DERIVED_TOPIC, announce
 
 #: Entries brought up to date in one transaction.
@@ -63,14 +61,9 @@ def bring_up_to_date(
             return 0
     done = 0
     while True:
-        for attempt in range(RETRIES):
-            try:
-                with writing(engine) as conn, conn.begin():
-                    count = _one_batch(conn, policy, now or dt.datetime.now(dt.UTC))
-                break
-            except (IntegrityError, OperationalError) as exc:
-                if attempt == RETRIES - 1 or not retryable(exc):
-                    raise
+        count = in_write_transaction(
+            engine, lambda conn: _one_batch(conn, policy, now or dt.datetime.now(dt.UTC))
+        )
         done += count
         if count < BATCH:
             return done

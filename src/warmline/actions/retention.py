@@ -17,10 +17,10 @@ from sqlalchemy.engine import Connection, Engine
 from warmline.actions.audit import append_chained, audit_row
 from warmline.actions.metrics.refresh import refresh_metrics
 from warmline.actions.metrics.touched import Touched
+from warmline.actions.retries import in_write_transaction
 from warmline.domain.access.roles import LOCAL_ADMIN
 from warmline.errors import InvalidRequest
 from warmline.storage import schema as t
-from warmline.storage.engine import writing
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,8 @@ def run_retention(
         )
     now = now or dt.datetime.now(dt.UTC)
     removed: dict[str, int] = {}
-    with writing(engine) as conn, conn.begin():
+
+    def removing(conn: Connection) -> None:  # again whole if it deadlocks
         for name, period in sorted(days.items()):
             kind, cutoff = KINDS[name], now - dt.timedelta(days=period)
             old = kind.table.c[kind.time_column] < cutoff
@@ -82,4 +83,6 @@ def run_retention(
                 conn,
                 [audit_row(LOCAL_ADMIN, "retention.run", None, {"days": days, "removed": removed})],
             )
+
+    in_write_transaction(engine, removing)
     return removed
