@@ -3,7 +3,6 @@ operation of the OpenAPI document, answers as dicts, problems as typed errors wi
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import inspect
 import re
@@ -18,6 +17,7 @@ from sqlalchemy.engine import Engine
 from tests.browser.conftest import serving
 from tests.connector_payloads import chatwoot_message
 from tests.factories import Keys, miles_story
+from tests.loops import run_apart
 from warmline.app import create_app
 from warmline.client import (
     AsyncClient,
@@ -116,7 +116,7 @@ def test_the_async_client_has_the_same_methods(live: str, keys: Keys) -> None:
                 await warmline.get_interaction("no-such-thing")
             assert missing.value.code == "interaction_not_found"
 
-    asyncio.run(run())
+    run_apart(run)
 
 
 def test_every_client_call_in_the_integration_page_is_a_method() -> None:

@@ -6,27 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from tests.loops import run_apart
 from warmline.actions.desk_push import insert_push
 from warmline.serving.live_listener import ensure_listening
 from warmline.storage import schema as t
 from warmline.storage.engine import writing
 from warmline.storage.live import HUB, MAX_PAYLOAD, announce, desk_topic, payloads
-
-T = TypeVar("T")
-
-
-def run_apart(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run ``scenario`` in an event loop of its own, on a thread of its own: the browser
-    tests' Playwright keeps a loop running on the main thread for the whole session."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(scenario())).result()
 
 
 def _push(engine: Engine, agent: str, *, fail: bool = False) -> None:

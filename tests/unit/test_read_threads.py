@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 
 import pytest
 from sqlalchemy.engine import Engine
 
+from tests.loops import run_apart
 from warmline.serving import threads
 from warmline.serving.threads import InlineReads, run_read
 from warmline.storage.engine import make_engine
@@ -38,7 +38,7 @@ def where(engine: Engine, pause: float = 0.0) -> list[bool]:
 
         return [await run_read(engine, read) for _ in range(3)]
 
-    return asyncio.run(main())
+    return run_apart(main)
 
 
 def test_fast_reads_run_on_the_loop(sqlite: Engine, reads: InlineReads) -> None:
@@ -62,7 +62,7 @@ def test_an_error_in_a_read_on_the_loop_reaches_the_caller(
         raise LookupError("no such row")
 
     with pytest.raises(LookupError, match="no such row"):
-        asyncio.run(run_read(sqlite, fails))
+        run_apart(lambda: run_read(sqlite, fails))
     assert reads.on_loop
 
 
