@@ -84,7 +84,8 @@ def main() -> None:
             create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning"
         )
     )
-    threading.Thread(target=server.run, daemon=True).start()
+    serving = threading.Thread(target=server.run, daemon=True)
+    serving.start()
     while not server.started:
         time.sleep(0.05)
     url = f"http://127.0.0.1:{port}"
@@ -131,6 +132,7 @@ def main() -> None:
         second.screenshot(path=str(out / "handover.png"))
         browser.close()
     server.should_exit = True
+    serving.join(90)  # its shutdown waits for the models still loading: no native abort at exit
     print(f"wrote {out / 'desk.png'} and {out / 'handover.png'}")
 
 
