@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sqlalchemy.engine import Engine
 
+from warmline.actions.contacts import Contact, contact_start, start_contact
+from warmline.domain.identity.identifiers import Identifier
 from warmline.models.feelings import Scores, default_feelings_model
 
 _ids = itertools.count(1)
@@ -229,3 +232,28 @@ class SteadyOpinion:
             np.zeros((rows, len(model.emotions)), np.float32),
             np.zeros((rows, len(model.ekman_labels)), np.float32),
         )
+
+
+def dave_starts(
+    engine: Engine,
+    channel: str,
+    identifier: Identifier,
+    contact_id: str,
+    now: dt.datetime,
+    *,
+    known: str | None = None,
+) -> Contact:
+    """A contact by ``identifier`` on ``channel``, started by the agent Dave with a
+    30-minute continuity window (for the customer named ``known``, when given)."""
+    return start_contact(
+        engine,
+        contact_start(
+            channel=channel,
+            identifiers=[identifier],
+            agent_id="dave",
+            contact_id=contact_id,
+            now=now,
+            continuity=dt.timedelta(minutes=30),
+        ),
+        known=known,
+    )

@@ -8,8 +8,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tests.factories import customer, identified, message, started
-from warmline.actions.contacts import Contact, contact_start, start_contact
+from tests.factories import customer, dave_starts, identified, message, started
+from warmline.actions.contacts import Contact
 from warmline.actions.ingest import ingest_events
 from warmline.domain.identity.identifiers import Identifier
 from warmline.storage import schema as t
@@ -36,17 +36,8 @@ def _seed(engine: Engine, now: dt.datetime) -> tuple[str, str]:
 
 def _visit(engine: Engine, now: dt.datetime, contact_id: str, *, known: str) -> Contact:
     """A branch visit by Miles's email, started by Dave for the customer named ``known``."""
-    return start_contact(
-        engine,
-        contact_start(
-            channel="branch",
-            identifiers=[Identifier("email", "miles@example.org")],
-            agent_id="dave",
-            contact_id=contact_id,
-            now=now,
-            continuity=dt.timedelta(minutes=30),
-        ),
-        known=known,
+    return dave_starts(
+        engine, "branch", Identifier("email", "miles@example.org"), contact_id, now, known=known
     )
 
 

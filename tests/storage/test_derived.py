@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.factories import Keys, customer, ended, identified, message, started
+from tests.factories import Keys, customer, dave_starts, ended, identified, message, started
 from warmline.actions.contacts import contact_start, start_contact
 from warmline.actions.derived import bring_up_to_date
 from warmline.actions.erase import erase_customer
@@ -83,17 +83,7 @@ def _risk_recomputed(engine: Engine) -> dict[str, dict[str, Any]]:
 
 
 def _call(engine: Engine, contact_id: str, now: dt.datetime) -> None:
-    start_contact(
-        engine,
-        contact_start(
-            channel="voice",
-            identifiers=[Identifier("phone", "+44 20 7946 0958")],
-            agent_id="dave",
-            contact_id=contact_id,
-            now=now,
-            continuity=dt.timedelta(minutes=30),
-        ),
-    )
+    dave_starts(engine, "voice", Identifier("phone", "+44 20 7946 0958"), contact_id, now)
 
 
 def test_a_contacts_rollups_and_risk_are_right_once_the_deferred_work_runs(
