@@ -14,16 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from warmline.actions.channel_switch import Switch, case_switch
 from warmline.actions.desk_push import insert_push
 from warmline.actions.ingest import ingest_within
-from warmline.actions.retries import RETRIES, retryable
+from warmline.actions.retries import in_write_transaction
 from warmline.domain.identity.identifiers import Identifier
 from warmline.domain.ids import stable_id
 from warmline.errors import Conflict
-from warmline.storage.engine import writing
 
 CONTACT_SOURCE = "warmline.contacts"
 #: Resolutions that put a name to the caller; the others leave a new, unnamed record.
@@ -147,18 +145,10 @@ def in_start_transactions(engine: Engine, attempt: Callable[[Connection, bool], 
     """Run ``attempt`` in a writing transaction until it commits: again, without trusting
     who the caller knew the contact was for, when ingest found someone else
     (:class:`NotWhoWasKnown`), and again on a lost race for a row or the database's lock."""
-    for tries in range(RETRIES):
-        try:
-            try:
-                with writing(engine) as conn, conn.begin():
-                    return attempt(conn, True)
-            except NotWhoWasKnown:
-                with writing(engine) as conn, conn.begin():
-                    return attempt(conn, False)
-        except (IntegrityError, OperationalError) as exc:
-            if tries == RETRIES - 1 or not retryable(exc):
-                raise
-    raise AssertionError("unreachable")  # the last try returns or raises
+    try:
+        return in_write_transaction(engine, lambda conn: attempt(conn, True))
+    except NotWhoWasKnown:
+        return in_write_transaction(engine, lambda conn: attempt(conn, False))
 
 
 @dataclass(frozen=True, slots=True)
