@@ -10,7 +10,7 @@ import pytest
 from warmline.domain.knowledge import gaps as gaps_module
 from warmline.domain.knowledge import search as search_module
 from warmline.domain.knowledge.articles import ArticleError, parse_markdown
-from warmline.domain.knowledge.gaps import Question, find_gaps, gap_flags
+from warmline.domain.knowledge.gaps import Question, find_gaps, gap_flags, novelty
 from warmline.domain.knowledge.search import (
     Document,
     Feedback,
@@ -85,7 +85,9 @@ def test_feedback_for_the_reason_moves_an_article_up_and_is_bounded() -> None:
     assert Feedback(not_helped=1000).factor() == pytest.approx(1 / search_module.FEEDBACK_RANGE)
 
 
-def _question(text: str, score: float, *, day: int = 1, resolved: bool = True) -> Question:
+def _question(
+    text: str, score: float, *, day: int = 1, resolved: bool = True, meaning: float | None = None
+) -> Question:
     return Question(
         text=text,
         at=dt.datetime(2026, 11, day, tzinfo=dt.UTC),
@@ -94,6 +96,7 @@ def _question(text: str, score: float, *, day: int = 1, resolved: bool = True) -
         repeated=False,
         reason="billing",
         interaction_id=f"i-{text}-{day}",
+        best_meaning=score if meaning is None else meaning,
     )
 
 
@@ -111,7 +114,7 @@ def test_gaps_are_the_weak_questions_grouped_by_meaning_most_unanswered_first() 
         *[_question(f"answered {i}", 0.9, day=10 + i) for i in range(6)],
     ]
     vectors = np.stack([close, near, close, other, other, *[answered] * 6])
-    flags = gap_flags(questions)
+    flags = gap_flags(questions, novelty(questions, vectors))
     assert flags[:5] == [True] * 5 and not any(flags[5:])
     found = find_gaps(
         questions,
@@ -129,3 +132,39 @@ def test_gaps_are_the_weak_questions_grouped_by_meaning_most_unanswered_first() 
         gaps_module.find_gaps([], np.zeros((0, 3)), since=questions[0].at, until=questions[1].at)
         == []
     )
+
+
+def test_a_question_answered_by_a_neighbouring_article_is_a_gap_when_others_ask_it_too() -> None:
+    """Its best article scores as high as real answers do, but the customers asking it are
+    closer to each other than that article is to any of them."""
+    rng = np.random.default_rng(7)
+
+    def around(centre: np.ndarray, n: int, spread: float) -> list[np.ndarray]:
+        return [unit(centre + spread * rng.normal(size=len(centre))) for _ in range(n)]
+
+    topics = [unit(rng.normal(size=16)) for _ in range(5)]
+    answered = [
+        _question(f"topic {t} question {i}", 0.7, day=1 + i, meaning=0.9)
+        for t in range(4)
+        for i in range(6)
+    ]
+    neighbour_answers = [
+        _question(f"verify identity {i}", 0.7, day=1 + i, meaning=0.5) for i in range(6)
+    ]
+    questions = answered + neighbour_answers
+    vectors = np.stack(
+        [v for t in range(4) for v in around(topics[t], 6, 0.15)] + around(topics[4], 6, 0.15)
+    )
+    novel = novelty(questions, vectors)
+    assert novel[24:].min() > novel[:24].max()
+    flags = gap_flags(questions, novel)
+    assert all(flags[24:]) and sum(flags[:24]) <= 6
+    found = find_gaps(
+        questions,
+        vectors,
+        since=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        until=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+    )
+    assert found[0].quotes[0].startswith("verify identity") and found[0].size == 6
+    assert found[0].best_score == 0.7  # as high as the answered ones: a low score would miss it
+    assert novelty(questions[:1], vectors[:1]).tolist() == [0.0]

@@ -49,6 +49,7 @@ def knowledge_gaps(
                 repeated,
                 row["reason"] or predicted,
                 row["interaction_id"],
+                hits[0].dense if hits else 0.0,
             )
         )
     gaps = find_gaps(questions, vectors, since=since, until=now, limit=limit)
@@ -63,6 +64,7 @@ def knowledge_gaps(
             "quotes": g.quotes,
             "resolved_examples": g.resolved_examples,
             "unanswered": round(g.unanswered, 2),
+            "novelty": round(g.novelty, 2),
             "interactions": g.members,
             "reasons": [
                 {"reason": humanise(r) or r, "label": r, "questions": n}
