@@ -30,6 +30,9 @@ are reported too.
     .venv/bin/python benchmarks/card.py --customers 1000000    # 10M interactions
     scripts/with-postgres bash -c \\
         '.venv/bin/python benchmarks/card.py --postgres-url "$WARMLINE_TEST_POSTGRES_URL"'
+
+``--workers N`` serves PostgreSQL's HTTP figures from N uvicorn workers (CPU summed over
+them); SQLite is always served by one process, as ``warmline serve`` does.
 """
 
 from __future__ import annotations
@@ -378,7 +381,13 @@ def first_card(base: str, server: Any, log: Path, key: str, customers: int) -> d
 
 
 def http_cards(
-    url: str, workdir: Path, customers: int, seconds: float, clients: int, rounds: int
+    url: str,
+    workdir: Path,
+    customers: int,
+    seconds: float,
+    clients: int,
+    rounds: int,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """The card endpoint against the floor endpoints of ``card_app``, in one server:
     ``rounds`` rounds, each driving every target for ``seconds`` with ``clients``
@@ -389,7 +398,7 @@ def http_cards(
     engine.dispose()
     port = free_port()
     log = workdir / "server.log"
-    server = start_server(url, port, "FULL", log, factory="card_app:create_app")
+    server = start_server(url, port, "FULL", log, factory="card_app:create_app", workers=workers)
     base = f"http://127.0.0.1:{port}"
     loads: dict[str, list[Load]] = {target: [] for target in TARGETS}
     try:
@@ -413,7 +422,7 @@ def http_cards(
                 )
     finally:
         stop_server(server)
-    out: dict[str, Any] = {"clients": clients, "rounds": rounds, "start": start}
+    out: dict[str, Any] = {"clients": clients, "rounds": rounds, "workers": workers, "start": start}
     for target, runs in loads.items():
         latencies = [x for run in runs for x in run.latencies]
         if not latencies:
@@ -485,8 +494,9 @@ def bench(url: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     }
     figures["goal_met"] = figures["ratio_p99"] <= GOAL_RATIO and ours["p99_ms"] <= GOAL_P99_MS
     if args.http_seconds > 0:
+        workers = args.workers if engine.dialect.name == "postgresql" else 1
         figures["http"] = http_cards(
-            url, workdir, args.customers, args.http_seconds, args.clients, args.rounds
+            url, workdir, args.customers, args.http_seconds, args.clients, args.rounds, workers
         )
     return figures
 
@@ -501,6 +511,9 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3, help="HTTP rounds over every target")
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes on PostgreSQL (SQLite: one)"
+    )
     parser.add_argument("--postgres-url", help="also measure here; its public schema is DROPPED")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument(

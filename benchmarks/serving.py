@@ -32,9 +32,11 @@ def start_server(
     log: Path,
     factory: str = "warmline.app:create_app",
     env: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> subprocess.Popen[bytes]:
-    """The real app under uvicorn, in its own process, on loopback only. ``factory`` may be
-    a benchmark's own (``card_app:create_app``): the benchmarks folder is on its path."""
+    """The real app under uvicorn, in its own process (``workers`` of them, PostgreSQL only,
+    under uvicorn's supervisor), on loopback only. ``factory`` may be a benchmark's own
+    (``card_app:create_app``): the benchmarks folder is on its path."""
     env = {
         **os.environ,
         "WARMLINE_DATABASE_URL": url,
@@ -45,6 +47,7 @@ def start_server(
         sys.executable, "-m", "uvicorn", "--factory", factory,
         "--app-dir", str(Path(__file__).parent),
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+        *(["--workers", str(workers)] if workers > 1 else []),
     ]  # fmt: skip
     with log.open("wb") as handle:
         return subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
@@ -152,7 +155,11 @@ def drive(
 
 
 def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) process ``pid`` has used, all its threads, from /proc.
-    On a machine shared with other work, CPU per request varies far less than the rate."""
+    """CPU seconds (user + system) process ``pid`` and the processes under it (a server's
+    workers) have used, all their threads, from /proc. On a machine shared with other
+    work, CPU per request varies far less than the rate."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = children.read_text().split() if children.exists() else []
+    return own + sum(process_cpu(int(kid)) for kid in kids)
