@@ -13,7 +13,7 @@ from warmline.domain.card.contacts import continuity_ids
 from warmline.domain.card.context import CardContext
 from warmline.domain.card.insight import Learned
 from warmline.storage import schema as t
-from warmline.storage.compiled_select import FastSelect
+from warmline.storage.compiled_select import FastSelect, all_together
 from warmline.storage.insight_config import current_insight
 
 CARD_INTERACTIONS = 20
@@ -154,6 +154,16 @@ def _card_suggestions(cid: sa.BindParameter[str]) -> Any:
 
 
 CARD = {name: FastSelect(statement) for name, statement in _card_statements().items()}
+#: The card's reads that need only the customer's id, read together.
+CARD_PARTS = (
+    "interactions",
+    "cases",
+    "commitments",
+    "activities",
+    "assurances",
+    "suggestions",
+    "recent_messages",
+)
 
 
 def customer_row(conn: Connection, customer_id: str) -> dict[str, Any] | None:
@@ -170,29 +180,20 @@ def card_rows(
     customer = customer or customer_row(conn, customer_id)
     if customer is None:
         return None
-    rows: dict[str, Any] = {"customer": customer}
-    for part in (
-        "interactions",
-        "cases",
-        "commitments",
-        "activities",
-        "assurances",
-        "suggestions",
-        "recent_messages",
-    ):
-        rows[part] = CARD[part].all(conn, cid=customer_id)
-    return rows
+    parts = CARD_PARTS
+    found = all_together(conn, [(CARD[part], {"cid": customer_id}) for part in parts])
+    return {"customer": customer, **dict(zip(parts, found, strict=True))}
 
 
 def last_messages(
     conn: Connection, customer_id: str, interaction_ids: list[str], per: int = 5
 ) -> dict[str, list[dict[str, Any]]]:
     """The last ``per`` messages of each of the customer's interactions, oldest first."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    for interaction_id in interaction_ids:
-        rows = CARD["messages"].all(conn, cid=customer_id, iid=interaction_id, per=per)
-        out[interaction_id] = rows[::-1]
-    return out
+    found = all_together(
+        conn,
+        [(CARD["messages"], {"cid": customer_id, "iid": i, "per": per}) for i in interaction_ids],
+    )
+    return {i: rows[::-1] for i, rows in zip(interaction_ids, found, strict=True)}
 
 
 #: Messages of the contact happening now shown on its card (the latest ones).
