@@ -168,3 +168,20 @@ def test_a_question_answered_by_a_neighbouring_article_is_a_gap_when_others_ask_
     assert found[0].quotes[0].startswith("verify identity") and found[0].size == 6
     assert found[0].best_score == 0.7  # as high as the answered ones: a low score would miss it
     assert novelty(questions[:1], vectors[:1]).tolist() == [0.0]
+
+
+def test_a_question_asked_before_its_group_formed_still_joins_it() -> None:
+    """Grouping goes in the order questions came; the first of three is too far from the
+    second to start a group with it, but close to the group the second and third make."""
+    first = unit(np.array([1.0, 0.0, 0.0]))
+    second = unit(np.array([0.4, 1.0, 0.0]))
+    third = unit(np.array([0.85, 0.75, 0.0]))
+    assert float(first @ second) < gaps_module.JOIN_SIMILARITY <= float(second @ third)
+    questions = [_question(f"statements {i}", 0.05, day=1 + i, resolved=False) for i in range(3)]
+    found = find_gaps(
+        questions,
+        np.stack([first, second, third]),
+        since=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        until=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+    )
+    assert [gap.size for gap in found] == [3]
