@@ -26,18 +26,9 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 
 from warmline.app import create_app as create_product_app
-from warmline.storage.card_queries import CARD
+from warmline.storage.card_queries import CARD, CARD_PARTS
 
-FLOOR_PARTS = (
-    "customer",
-    "interactions",
-    "cases",
-    "commitments",
-    "activities",
-    "assurances",
-    "suggestions",
-    "recent_messages",
-)
+FLOOR_PARTS = ("customer", *CARD_PARTS)
 LIVE = "SELECT status, merged_into FROM customers WHERE id = {mark}"
 FLOOR3 = (
     "SELECT id, status, name, traits FROM customers WHERE id = {mark}",
