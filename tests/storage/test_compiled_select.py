@@ -11,6 +11,7 @@ from tests.factories import customer, make_event, miles_story
 from warmline.actions.ingest import ingest_events
 from warmline.storage import schema as t
 from warmline.storage.card_queries import CARD
+from warmline.storage.compiled_select import all_together
 
 
 def test_fast_reads_match_core(engine: Engine) -> None:
@@ -52,11 +53,20 @@ def test_fast_reads_match_core(engine: Engine) -> None:
                 "since": now - dt.timedelta(days=30),
             },
         }
+        cores = {}
         for name, fast in CARD.items():
             params = by_statement.get(name, {"cid": cid})
             core = [dict(r) for r in conn.execute(fast.statement, params).mappings()]
             assert fast.all(conn, **params) == core, name
             assert core, f"{name}: the story should give every card query a row"
+            cores[name] = core
+        # All of them at once (one pipeline on PostgreSQL), with a list that matches
+        # nothing among them: the same rows, in order, and an empty one where it is.
+        reads = [(fast, by_statement.get(name, {"cid": cid})) for name, fast in CARD.items()]
+        nothing = {**by_statement["moment_activities"], "names": []}
+        together = all_together(conn, [*reads, (CARD["moment_activities"], nothing)])
+        assert together == [*cores.values(), []]
+        assert all_together(conn, []) == []
 
 
 def test_ingest_lookups_match_core_for_lists_of_every_length(engine: Engine) -> None:
