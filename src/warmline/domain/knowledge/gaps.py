@@ -1,5 +1,5 @@
 """The questions no article answers: customers' questions grouped by meaning, the groups
-ranked by how many ask and whether more ask lately.
+ranked by how many ask and how far the articles are from what they ask.
 
 A question is a gap when other customers' questions are closer to it in meaning than any
 article is: its *novelty*, the mean cosine of its :data:`NEIGHBOURS` nearest questions
@@ -16,9 +16,8 @@ joins the closest group whose centre is within :data:`JOIN_SIMILARITY`, centres 
 running means; a question left on its own joins the closest group at the end, if within),
 then groups are ranked by their questions' novelty summed (how many ask, and how far the
 articles are from what they ask), with the recent half of the period counted against the
-earlier half for the trend. Each group keeps a few representative
-quotes (the questions nearest its centre), the reasons its contacts touch, and how often
-they were resolved.
+earlier half for the trend. Each group keeps a few representative quotes (the questions
+nearest its centre), the reasons its contacts touch, and how often they were resolved.
 """
 
 from __future__ import annotations
@@ -43,6 +42,8 @@ JOIN_SIMILARITY = 0.5
 NOVEL_SHARE = 0.3
 #: How many of the nearest other questions a question's novelty compares with.
 NEIGHBOURS = 5
+#: Rows of the questions' similarities computed at a time (a block of 512 by 5,000 is 10 MB).
+_CHUNK = 512
 #: Below this fused score no article answers a question, however the period's scores fall
 #: (unrelated articles score about 0.1, a good match 0.4 and more).
 UNANSWERED = 0.2
@@ -117,9 +118,6 @@ def novelty(questions: Sequence[Question], vectors: NDArray[np.float32]) -> NDAr
         block[rows, begin + rows] = -np.inf  # not its own neighbour
         near[begin : begin + len(block)] = np.partition(block, n - k, axis=1)[:, n - k :].mean(1)
     return near - best
-
-
-_CHUNK = 512
 
 
 def gap_flags(questions: Sequence[Question], novel: NDArray[np.float32]) -> list[bool]:
