@@ -149,7 +149,7 @@ def test_a_question_answered_by_a_neighbouring_article_is_a_gap_when_others_ask_
         for i in range(6)
     ]
     neighbour_answers = [
-        _question(f"verify identity {i}", 0.7, day=1 + i, meaning=0.5) for i in range(6)
+        _question(f"close joint account {i}", 0.7, day=1 + i, meaning=0.5) for i in range(6)
     ]
     questions = answered + neighbour_answers
     vectors = np.stack(
@@ -165,7 +165,7 @@ def test_a_question_answered_by_a_neighbouring_article_is_a_gap_when_others_ask_
         since=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
         until=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
     )
-    assert found[0].quotes[0].startswith("verify identity") and found[0].size == 6
+    assert found[0].quotes[0].startswith("close joint account") and found[0].size == 6
     assert found[0].best_score == 0.7  # as high as the answered ones: a low score would miss it
     assert novelty(questions[:1], vectors[:1]).tolist() == [0.0]
 

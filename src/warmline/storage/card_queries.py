@@ -180,9 +180,8 @@ def card_rows(
     customer = customer or customer_row(conn, customer_id)
     if customer is None:
         return None
-    parts = CARD_PARTS
-    found = all_together(conn, [(CARD[part], {"cid": customer_id}) for part in parts])
-    return {"customer": customer, **dict(zip(parts, found, strict=True))}
+    found = all_together(conn, [(CARD[part], {"cid": customer_id}) for part in CARD_PARTS])
+    return {"customer": customer, **dict(zip(CARD_PARTS, found, strict=True))}
 
 
 def last_messages(

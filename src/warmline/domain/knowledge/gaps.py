@@ -6,8 +6,8 @@ article is: its *novelty*, the mean cosine of its :data:`NEIGHBOURS` nearest que
 less its best article's, is among the highest :data:`NOVEL_SHARE` of the period's. A
 question the articles answer is about as close to them as to the questions like it; one
 they do not is closer to the questions. This finds the gap that a neighbouring article
-answers with a high score ("verify my identity" against an article on why identity is
-checked), which a low score alone misses. A question is a gap too when its best article
+answers with a high score (closing a joint account, asked of articles on opening one),
+which a low score alone misses. A question is a gap too when its best article
 scores below :data:`UNANSWERED`, or when its contact ended unresolved or the customer came
 back about the same case and its best article scores below the period's median. Scores
 are compared within the period, not against a fixed line: how high a good match scores
